@@ -1,0 +1,20 @@
+package barista.scheduler;
+
+/**
+ * What the front end sees of the engine: submit, abort, look. Calls never block on the engine loop; the listener
+ * of a request is called on the engine thread and must hand its work off without blocking.
+ */
+public interface EngineClient {
+
+  /**
+   * Queues a request. Throws {@link EngineOverloadedException} when the waiting queue is full, and
+   * IllegalArgumentException (message names the field) when the request cannot run here (e.g. prompt + max_tokens
+   * over the context limit, token ids outside the vocabulary).
+   */
+  void submit(GenerationRequest request, OutputListener listener);
+
+  /** Aborts a request (unknown or finished ids are ignored); its KV blocks are freed at the next step. */
+  void abort(String requestId);
+
+  EngineStatus status();
+}

@@ -1,0 +1,27 @@
+package barista.scheduler;
+
+import java.util.List;
+
+/**
+ * The new part of one request's output after an engine step. {@code newText} is released only at UTF-8 character
+ * boundaries and never contains a stop string (unless include_stop_str_in_output); the last output of a request
+ * has a {@code finishReason}.
+ *
+ * @param logprobs one entry per new token when the request asked for logprobs, else empty
+ * @param stopReason the stop string or stop token id that ended the request, else null
+ */
+public record RequestOutput(
+    String requestId,
+    int[] newTokenIds,
+    String newText,
+    List<TokenLogprob> logprobs,
+    FinishReason finishReason,
+    Object stopReason,
+    int promptTokens,
+    int cachedPromptTokens,
+    int completionTokens) {
+
+  public boolean finished() {
+    return finishReason != null;
+  }
+}
