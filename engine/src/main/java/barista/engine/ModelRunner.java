@@ -1,0 +1,250 @@
+package barista.engine;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import barista.engine.checkpoint.Checkpoint;
+import barista.engine.checkpoint.GenerationConfig;
+import barista.engine.checkpoint.ModelConfig;
+import barista.engine.model.ForwardBatch;
+import barista.engine.model.ModelGeometry;
+import barista.engine.model.ModelLoader;
+import barista.engine.model.PagedKvCache;
+import barista.engine.model.Qwen2Model;
+import barista.engine.sampling.SampleResult;
+import barista.engine.sampling.Sampler;
+import barista.engine.sampling.SamplingRow;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one engine step on the device: turns the scheduled sequences into a flattened batch, runs the model over
+ * the paged KV cache and samples. Owns the weights and the KV tensors; the block allocator lives in the scheduler.
+ * Not thread-safe: the engine thread is its only caller.
+ */
+public final class ModelRunner implements StepExecutor, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ModelRunner.class);
+
+  private final NDManager manager;
+  private final Checkpoint checkpoint;
+  private final Qwen2Model model;
+  private final PagedKvCache cache;
+  private final Sampler sampler = new Sampler();
+  private final int maxModelLen;
+
+  private ModelRunner(NDManager manager, Checkpoint checkpoint, Qwen2Model model, PagedKvCache cache, int maxModelLen) {
+    this.manager = manager;
+    this.checkpoint = checkpoint;
+    this.model = model;
+    this.cache = cache;
+    this.maxModelLen = maxModelLen;
+  }
+
+  /** Loads the checkpoint onto the device and sizes the KV cache. Bad configuration: IllegalArgumentException. */
+  public static ModelRunner start(EngineConfig cfg) {
+    Device device = resolveDevice(cfg.device());
+    DataType dtype = resolveDtype(cfg.dtype(), device);
+    Checkpoint ckpt = Checkpoint.open(cfg.model());
+    ModelConfig mc = ckpt.config();
+    int maxModelLen = cfg.maxModelLen() > 0 ? cfg.maxModelLen() : mc.maxPositionEmbeddings();
+    if (maxModelLen > mc.maxPositionEmbeddings()) {
+      throw new IllegalArgumentException("--max-model-len " + maxModelLen + " exceeds the model's "
+          + "max_position_embeddings " + mc.maxPositionEmbeddings());
+    }
+    NDManager manager = NDManager.newBaseManager(device, "PyTorch");
+    try {
+      log.info("Loading {} ({}, {} layers) on {} as {}", cfg.model(), mc.architecture(), mc.numLayers(), device, dtype);
+      Qwen2Model model = ModelLoader.load(ckpt, manager, dtype, maxModelLen);
+      ModelGeometry g = model.geometry();
+      long blockBytes = PagedKvCache.bytesPerBlock(g.numLayers(), cfg.blockSize(), g.numKvHeads(), g.headDim(), dtype);
+      int numBlocks;
+      if (cfg.numGpuBlocksOverride() > 0) {
+        numBlocks = cfg.numGpuBlocksOverride();
+      } else if (device.isGpu()) {
+        profile(model, manager, cfg, maxModelLen);
+        numBlocks = KvCacheSizer.gpuBlocks(device, cfg.gpuMemoryUtilization(), blockBytes);
+      } else {
+        numBlocks = KvCacheSizer.cpuBlocks(cfg.kvCacheSpaceGiB(), blockBytes);
+      }
+      if (numBlocks < 2) {
+        throw new IllegalArgumentException("no memory left for the KV cache (" + numBlocks + " blocks of "
+            + blockBytes + " bytes); lower --max-num-batched-tokens or raise --gpu-memory-utilization/--kv-cache-space");
+      }
+      PagedKvCache cache = new PagedKvCache(manager, g.numLayers(), numBlocks, cfg.blockSize(), g.numKvHeads(),
+          g.headDim(), dtype);
+      long tokens = (long) (numBlocks - 1) * cfg.blockSize();
+      log.info("Model weights take {} MiB on {}; KV cache: {} blocks of {} tokens ({} MiB), {} tokens in all, "
+              + "maximum concurrency for {} tokens per request: {}x",
+          model.weightBytes() >> 20, device, numBlocks, cfg.blockSize(), (blockBytes * numBlocks) >> 20, tokens,
+          maxModelLen, String.format("%.2f", (double) tokens / maxModelLen));
+      return new ModelRunner(manager, ckpt, model, cache, maxModelLen);
+    } catch (RuntimeException e) {
+      manager.close();
+      ckpt.close();
+      throw e;
+    }
+  }
+
+  /** One forward of the largest batch a step may hold, so the allocator's peak is reserved before sizing. */
+  private static void profile(Qwen2Model model, NDManager manager, EngineConfig cfg, int maxModelLen) {
+    int tokens = Math.min(cfg.maxNumBatchedTokens(), maxModelLen);
+    int bs = cfg.blockSize();
+    int blocks = (tokens + bs - 1) / bs;
+    ModelGeometry g = model.geometry();
+    try (NDManager step = manager.newSubManager();
+        PagedKvCache scratch = new PagedKvCache(step, g.numLayers(), blocks + 1, bs, g.numKvHeads(), g.headDim(),
+            model.dtype())) {
+      int[] table = new int[blocks];
+      for (int b = 0; b < blocks; b++) table[b] = b + 1;
+      int[] ids = new int[tokens];
+      int[] pos = new int[tokens];
+      long[] slots = new long[tokens];
+      for (int p = 0; p < tokens; p++) {
+        pos[p] = p;
+        slots[p] = (long) table[p / bs] * bs + p % bs;
+      }
+      ForwardBatch b = new ForwardBatch(ids, pos, slots, new int[] {0}, new int[] {tokens}, new int[] {tokens},
+          new int[][] {table}, new boolean[] {true});
+      model.forward(b, scratch, step).toFloatArray();
+    }
+  }
+
+  static Device resolveDevice(String name) {
+    int gpus = Engine.getEngine("PyTorch").getGpuCount();
+    String n = name == null ? "auto" : name.toLowerCase();
+    switch (n) {
+      case "auto":
+        return gpus > 0 ? Device.gpu() : Device.cpu();
+      case "cpu":
+        return Device.cpu();
+      default:
+        if (!n.startsWith("cuda")) {
+          throw new IllegalArgumentException("--device must be auto, cpu, cuda or cuda:N, got " + name);
+        }
+        int id = n.equals("cuda") ? 0 : Integer.parseInt(n.substring(5));
+        if (id >= gpus) {
+          throw new IllegalArgumentException("--device " + name + ": " + gpus + " CUDA device(s) visible");
+        }
+        return Device.gpu(id);
+    }
+  }
+
+  static DataType resolveDtype(String name, Device device) {
+    String n = name == null ? "auto" : name.toLowerCase();
+    switch (n) {
+      case "auto":
+        return device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
+      case "half":
+      case "float16":
+        return DataType.FLOAT16;
+      case "float":
+      case "float32":
+        return DataType.FLOAT32;
+      case "bfloat16":
+        throw new IllegalArgumentException("--dtype bfloat16 is not supported (DJL 0.36 cannot hold bf16 tensors); "
+            + "bf16 checkpoints load as float16 on CUDA and float32 on CPU: use --dtype auto");
+      default:
+        throw new IllegalArgumentException("--dtype must be auto, half, float16, float or float32, got " + name);
+    }
+  }
+
+  /**
+   * Runs one step. Returns one sample result row per sequence with {@code sample} set, in order (null when none
+   * samples).
+   */
+  @Override
+  public SampleResult execute(List<ScheduledSequence> seqs) {
+    ForwardBatch batch = batch(seqs);
+    try (NDManager step = manager.newSubManager()) {
+      NDArray logits = model.forward(batch, cache, step);
+      List<SamplingRow> rows = new ArrayList<>();
+      for (ScheduledSequence s : seqs) {
+        if (s.sample()) {
+          rows.add(new SamplingRow(s.params(), s.uniform(), s.tokens(), s.numPrompt(), s.numOutput(), s.banned()));
+        }
+      }
+      return rows.isEmpty() ? null : sampler.sample(logits, rows, step);
+    }
+  }
+
+  /** The float32 logits of one sequence's last new token (tests compare them with a reference). */
+  float[] logitsForTest(ScheduledSequence seq) {
+    try (NDManager step = manager.newSubManager()) {
+      return model.forward(batch(List.of(seq)), cache, step).toFloatArray();
+    }
+  }
+
+  private ForwardBatch batch(List<ScheduledSequence> seqs) {
+    int n = seqs.size();
+    int total = 0;
+    for (ScheduledSequence s : seqs) total += s.numNew();
+    int[] tokenIds = new int[total];
+    int[] positions = new int[total];
+    long[] slots = new long[total];
+    int[] queryStart = new int[n], queryLen = new int[n], contextLen = new int[n];
+    int[][] tables = new int[n][];
+    boolean[] sample = new boolean[n];
+    int bs = cache.blockSize();
+    int row = 0;
+    for (int i = 0; i < n; i++) {
+      ScheduledSequence s = seqs.get(i);
+      queryStart[i] = row;
+      queryLen[i] = s.numNew();
+      contextLen[i] = s.numComputed() + s.numNew();
+      tables[i] = s.blockTable();
+      sample[i] = s.sample();
+      for (int p = s.numComputed(); p < contextLen[i]; p++, row++) {
+        tokenIds[row] = s.tokens()[p];
+        positions[row] = p;
+        slots[row] = (long) s.blockTable()[p / bs] * bs + p % bs;
+      }
+    }
+    return new ForwardBatch(tokenIds, positions, slots, queryStart, queryLen, contextLen, tables, sample);
+  }
+
+  @Override
+  public int numBlocks() {
+    return cache.numBlocks();
+  }
+
+  @Override
+  public int blockSize() {
+    return cache.blockSize();
+  }
+
+  public int maxModelLen() {
+    return maxModelLen;
+  }
+
+  public ModelConfig modelConfig() {
+    return checkpoint.config();
+  }
+
+  public GenerationConfig generationConfig() {
+    return checkpoint.generationConfig();
+  }
+
+  public java.nio.file.Path modelDir() {
+    return checkpoint.folder();
+  }
+
+  public String deviceName() {
+    return manager.getDevice().toString();
+  }
+
+  public long weightBytes() {
+    return model.weightBytes();
+  }
+
+  @Override
+  public void close() {
+    cache.close();
+    model.close();
+    manager.close();
+    checkpoint.close();
+  }
+}

@@ -1,0 +1,25 @@
+package barista.engine;
+
+import barista.engine.sampling.SamplingParams;
+
+/**
+ * One sequence's part of a step, as the scheduler hands it to the {@link ModelRunner}: compute tokens
+ * {@code [numComputed, numComputed + numNew)} of {@code tokens}, whose KV lives in {@code blockTable}, and sample
+ * the next token if {@code sample}.
+ *
+ * @param tokens prompt then output (only the first {@code numPrompt + numOutput} entries are valid)
+ * @param uniform the sequence's random draw for this step (see {@link barista.engine.sampling.Sampler})
+ * @param banned token ids that must not be sampled this step
+ */
+public record ScheduledSequence(
+    long seqId,
+    int[] tokens,
+    int numPrompt,
+    int numOutput,
+    int numComputed,
+    int numNew,
+    int[] blockTable,
+    boolean sample,
+    SamplingParams params,
+    double uniform,
+    int[] banned) {}

@@ -1,0 +1,36 @@
+package barista.engine.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.core.Linear;
+
+/** A 16/32-bit weight kept as Hugging Face stores it, {@code [out, in]}, applied with one fused linear call. */
+public final class DenseLinear implements LinearLayer {
+  private final NDArray weight;
+  private final NDArray bias;
+
+  /** @param bias null when the layer has none */
+  public DenseLinear(NDArray weight, NDArray bias) {
+    this.weight = weight;
+    this.bias = bias;
+  }
+
+  @Override
+  public NDArray apply(NDArray x) {
+    return (bias == null ? Linear.linear(x, weight) : Linear.linear(x, weight, bias)).singletonOrThrow();
+  }
+
+  @Override
+  public long deviceBytes() {
+    return bytes(weight) + (bias == null ? 0 : bytes(bias));
+  }
+
+  static long bytes(NDArray a) {
+    return a.size() * a.getDataType().getNumOfBytes();
+  }
+
+  @Override
+  public void close() {
+    weight.close();
+    if (bias != null) bias.close();
+  }
+}

@@ -1,0 +1,41 @@
+package barista.engine.model;
+
+/**
+ * One step's flattened batch, on the host: the new tokens of every scheduled sequence laid end to end (prefill
+ * chunks and single decode tokens mixed), where each one's K/V goes, and where each sequence reads its context.
+ *
+ * <p>Sequence {@code s} owns rows {@code [queryStart[s], queryStart[s] + queryLen[s])} of the flattened tokens. Its
+ * context after this step is {@code contextLen[s]} tokens (those already cached plus the new ones), stored in
+ * the KV blocks {@code blockTables[s]} (token {@code p} lives in slot {@code blockTables[s][p / blockSize] * blockSize
+ * + p % blockSize}, the new tokens' slots are {@code slotMapping}). Logits are produced for the last row of every sequence
+ * with {@code sample[s]} set (a prefill chunk that does not end the prompt samples nothing).
+ */
+public record ForwardBatch(
+    int[] tokenIds,
+    int[] positions,
+    long[] slotMapping,
+    int[] queryStart,
+    int[] queryLen,
+    int[] contextLen,
+    int[][] blockTables,
+    boolean[] sample) {
+
+  public int numTokens() {
+    return tokenIds.length;
+  }
+
+  public int numSequences() {
+    return queryLen.length;
+  }
+
+  /** Flattened row index of each sampled sequence's last token, in sequence order. */
+  public long[] logitRows() {
+    int n = 0;
+    for (boolean b : sample) if (b) n++;
+    long[] rows = new long[n];
+    for (int s = 0, i = 0; s < sample.length; s++) {
+      if (sample[s]) rows[i++] = queryStart[s] + queryLen[s] - 1;
+    }
+    return rows;
+  }
+}

@@ -1,0 +1,16 @@
+package barista.engine.model;
+
+import ai.djl.ndarray.NDArray;
+
+/** {@code y = x W^T + b} for a weight in whatever form it is stored on the device (16-bit, AWQ, INT8). */
+public interface LinearLayer extends AutoCloseable {
+
+  /** {@code x} is {@code [T, in]}; returns {@code [T, out]} in x's dtype. */
+  NDArray apply(NDArray x);
+
+  /** Bytes this layer's weights occupy on the device. */
+  long deviceBytes();
+
+  @Override
+  void close();
+}

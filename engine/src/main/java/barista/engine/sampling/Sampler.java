@@ -1,0 +1,163 @@
+package barista.engine.sampling;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Picks the next token of every row of a batch in one pass on the device: penalties and bans, then greedy (argmax)
+ * or temperature / top-k / min-p / top-p sampling, then log-probabilities.
+ *
+ * <p>Sampling is inverse-CDF over the probabilities sorted in descending order, driven by one uniform number per
+ * row drawn from that sequence's own generator; the chosen token therefore depends only on the row's logits, its
+ * parameters and its draw, never on what else is in the batch (a seeded request is reproducible). Log-probabilities
+ * are those of the raw model output, as vLLM reports them.
+ */
+public final class Sampler {
+
+  public SampleResult sample(NDArray logits, List<SamplingRow> rows, NDManager m) {
+    int numRows = rows.size();
+    int vocab = (int) logits.getShape().get(1);
+    boolean anyLogprobs = false, anyStochastic = false, anyAdjusted = false;
+    int maxTop = 0;
+    for (SamplingRow r : rows) {
+      SamplingParams p = r.params();
+      anyLogprobs |= p.logprobs() != null;
+      if (p.logprobs() != null) maxTop = Math.max(maxTop, p.logprobs());
+      anyStochastic |= !p.isGreedy();
+      anyAdjusted |= p.hasPenalties() || r.banned().length > 0;
+    }
+    NDArray logp = anyLogprobs ? logits.logSoftmax(1) : null;
+    NDArray x = anyAdjusted ? adjust(logits.duplicate(), rows, vocab, m) : logits;
+
+    NDArray chosen = x.argMax(1).toType(DataType.INT64, false);
+    if (anyStochastic) {
+      boolean[] greedy = new boolean[numRows];
+      for (int i = 0; i < numRows; i++) greedy[i] = rows.get(i).params().isGreedy();
+      chosen = NDArrays.where(m.create(greedy), chosen, sampleStochastic(x, rows, vocab, m));
+    }
+    int[] tokens = toInts(chosen.toLongArray());
+
+    float[] logprobs = new float[numRows];
+    int[][] topIds = new int[numRows][];
+    float[][] topLogprobs = new float[numRows][];
+    java.util.Arrays.fill(logprobs, Float.NaN);
+    if (anyLogprobs) {
+      float[] picked = logp.gather(chosen.reshape(numRows, 1), 1).toFloatArray();
+      float[] topV = null;
+      long[] topI = null;
+      if (maxTop > 0) {
+        NDList top = logp.topK(maxTop, 1, true, true);
+        topV = top.get(0).toFloatArray();
+        topI = top.get(1).toLongArray();
+      }
+      for (int i = 0; i < numRows; i++) {
+        Integer k = rows.get(i).params().logprobs();
+        if (k == null) continue;
+        logprobs[i] = picked[i];
+        topIds[i] = new int[k];
+        topLogprobs[i] = new float[k];
+        for (int j = 0; j < k; j++) {
+          topIds[i][j] = (int) topI[i * maxTop + j];
+          topLogprobs[i][j] = topV[i * maxTop + j];
+        }
+      }
+    }
+    return new SampleResult(tokens, logprobs, topIds, topLogprobs);
+  }
+
+  /**
+   * Repetition penalty on every token of prompt + output, frequency and presence penalties on output tokens (vLLM's
+   * rules), and bans; applied to the few affected entries only: gather, compute, scatter back.
+   */
+  private static NDArray adjust(NDArray x, List<SamplingRow> rows, int vocab, NDManager m) {
+    int entries = 0;
+    for (SamplingRow r : rows) {
+      if (r.params().hasPenalties()) entries += r.numPrompt() + r.numOutput();
+    }
+    long[] index = new long[entries];
+    float[] divisor = new float[entries];
+    float[] subtract = new float[entries];
+    int e = 0;
+    int bannedCount = 0;
+    for (int row = 0; row < rows.size(); row++) {
+      SamplingRow r = rows.get(row);
+      bannedCount += r.banned().length;
+      SamplingParams p = r.params();
+      if (!p.hasPenalties()) continue;
+      Map<Integer, Integer> outputCounts = new HashMap<>();
+      for (int i = r.numPrompt(); i < r.numPrompt() + r.numOutput(); i++) outputCounts.merge(r.tokens()[i], 1, Integer::sum);
+      Map<Integer, Boolean> seen = new HashMap<>();
+      for (int i = 0; i < r.numPrompt() + r.numOutput(); i++) {
+        int token = r.tokens()[i];
+        if (seen.put(token, Boolean.TRUE) != null) continue;
+        int count = outputCounts.getOrDefault(token, 0);
+        index[e] = (long) row * vocab + token;
+        divisor[e] = (float) p.repetitionPenalty();
+        subtract[e] = (float) (p.frequencyPenalty() * count + (count > 0 ? p.presencePenalty() : 0));
+        e++;
+      }
+    }
+    NDArray flat = x.reshape(-1);
+    if (e > 0) {
+      NDIndex at = new NDIndex("{}", m.create(java.util.Arrays.copyOf(index, e)));
+      NDArray vals = flat.get(at);
+      NDArray rp = m.create(java.util.Arrays.copyOf(divisor, e));
+      NDArray penalized = NDArrays.where(vals.gt(0), vals.div(rp), vals.mul(rp));
+      flat.set(at, penalized.sub(m.create(java.util.Arrays.copyOf(subtract, e))));
+    }
+    if (bannedCount > 0) {
+      long[] banned = new long[bannedCount];
+      int b = 0;
+      for (int row = 0; row < rows.size(); row++) {
+        for (int token : rows.get(row).banned()) banned[b++] = (long) row * vocab + token;
+      }
+      flat.set(new NDIndex("{}", m.create(banned)), m.full(new Shape(bannedCount), Float.NEGATIVE_INFINITY));
+    }
+    return flat.reshape(rows.size(), vocab);
+  }
+
+  /** Temperature, then top-k, min-p and top-p on the sorted distribution, then inverse-CDF with the row's draw. */
+  private static NDArray sampleStochastic(NDArray x, List<SamplingRow> rows, int vocab, NDManager m) {
+    int n = rows.size();
+    float[] temperature = new float[n], topK = new float[n], minP = new float[n], topP = new float[n], u = new float[n];
+    for (int i = 0; i < n; i++) {
+      SamplingRow r = rows.get(i);
+      SamplingParams p = r.params();
+      temperature[i] = p.isGreedy() ? 1f : (float) p.temperature();
+      topK[i] = p.topK() > 0 ? p.topK() : vocab;
+      minP[i] = (float) p.minP();
+      topP[i] = (float) p.topP();
+      u[i] = p.isGreedy() ? 0f : Math.min((float) r.uniform(), 0x1.fffffep-1f); // a draw rounding to 1 would pick past the kept set
+    }
+    Shape col = new Shape(n, 1);
+    NDArray probs = x.div(m.create(temperature, col)).softmax(1);
+    NDArray order = probs.argSort(1, false);
+    NDArray sorted = probs.gather(order, 1);
+    NDArray rank = m.arange(0f, vocab, 1f, DataType.FLOAT32).reshape(1, vocab);
+    NDArray keep = rank.lt(m.create(topK, col))
+        .logicalAnd(sorted.gte(sorted.get(":, 0:1").mul(m.create(minP, col))));
+    NDArray kept = sorted.mul(keep.toType(DataType.FLOAT32, false));
+    NDArray cum = kept.cumSum(1);
+    NDArray total = cum.get(":, " + (vocab - 1) + ":" + vocab);
+    NDArray inTopP = cum.sub(kept).lt(total.mul(m.create(topP, col)));
+    NDArray cdf = kept.mul(inTopP.toType(DataType.FLOAT32, false)).cumSum(1);
+    NDArray target = cdf.get(":, " + (vocab - 1) + ":" + vocab).mul(m.create(u, col));
+    NDArray pick = cdf.lte(target).toType(DataType.FLOAT32, false).sum(new int[] {1}, true)
+        .minimum(vocab - 1).toType(DataType.INT64, false);
+    return order.gather(pick, 1).reshape(n);
+  }
+
+  private static int[] toInts(long[] a) {
+    int[] r = new int[a.length];
+    for (int i = 0; i < a.length; i++) r[i] = (int) a[i];
+    return r;
+  }
+}

@@ -1,0 +1,11 @@
+package barista.engine.sampling;
+
+/**
+ * What the sampler needs to know about one sequence this step.
+ *
+ * @param uniform a draw from the sequence's own generator in [0, 1), used by inverse-CDF sampling (ignored when greedy)
+ * @param tokens the prompt followed by the output so far (only the first {@code numPrompt + numOutput} are valid)
+ * @param banned token ids that must not be sampled now (EOS and stop ids until min_tokens is reached)
+ */
+public record SamplingRow(
+    SamplingParams params, double uniform, int[] tokens, int numPrompt, int numOutput, int[] banned) {}

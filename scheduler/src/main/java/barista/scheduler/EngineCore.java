@@ -1,0 +1,243 @@
+package barista.scheduler;
+
+import barista.engine.StepExecutor;
+import barista.engine.sampling.SampleResult;
+import barista.kvcache.KvCacheManager;
+import barista.kvcache.PrefixCacheStats;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine loop on its own thread: take new requests and aborts from the inbox, schedule a step, run it, deliver
+ * the outputs to each request's listener, repeat; sleep when there is no work. Callers never wait on it: submit and
+ * abort only enqueue. The loop never waits on the network: listeners must hand off without blocking.
+ */
+public final class EngineCore implements EngineClient, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(EngineCore.class);
+  private static final long WEDGED_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+  /** Engine-side facts the front end checks requests against. */
+  public record Limits(int maxModelLen, int vocabSize, int[] eosTokenIds) {}
+
+  private final StepExecutor executor;
+  private final SchedulerConfig config;
+  private final Limits limits;
+  private final Detokenizer.Factory detokenizers;
+  private final KvCacheManager kv;
+  private final Scheduler scheduler;
+  private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
+  private final AtomicInteger queued = new AtomicInteger(); // submitted, not yet running
+  private final Map<String, Request> byId = new HashMap<>(); // engine thread only
+  private final SplittableRandom seeds;
+  private final Thread thread;
+  private long nextSeqId;
+  private volatile boolean accepting = true;
+  private volatile boolean stopping;
+  private volatile long lastProgressNanos = System.nanoTime();
+  private volatile EngineStatus status;
+  private final Object statusChanged = new Object();
+
+  public EngineCore(StepExecutor executor, SchedulerConfig config, Limits limits, Detokenizer.Factory detokenizers,
+      long seed) {
+    this.executor = executor;
+    this.config = config;
+    this.limits = limits;
+    this.detokenizers = detokenizers;
+    this.kv = new KvCacheManager(executor.numBlocks(), executor.blockSize(), config.enablePrefixCaching());
+    this.scheduler = new Scheduler(config, kv);
+    this.seeds = new SplittableRandom(seed);
+    publishStatus();
+    this.thread = new Thread(this::loop, "barista-engine");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  @Override
+  public void submit(GenerationRequest request, OutputListener listener) {
+    int maxTokens = checkFits(request);
+    if (!accepting) throw new EngineOverloadedException("the server is shutting down");
+    if (queued.incrementAndGet() > config.maxWaitingRequests()) {
+      queued.decrementAndGet();
+      throw new EngineOverloadedException("too many waiting requests (" + config.maxWaitingRequests()
+          + "); retry later");
+    }
+    inbox.add(() -> admit(request, listener, maxTokens));
+  }
+
+  /** Validates what only the engine knows; returns the effective max_tokens. */
+  private int checkFits(GenerationRequest r) {
+    int[] prompt = r.promptTokenIds();
+    if (prompt.length == 0) throw new IllegalArgumentException("the prompt must contain at least one token");
+    for (int t : prompt) {
+      if (t < 0 || t >= limits.vocabSize()) {
+        throw new IllegalArgumentException("token id " + t + " is outside the vocabulary (0.." + (limits.vocabSize() - 1) + ")");
+      }
+    }
+    Integer requested = r.params().maxTokens();
+    int maxTokens = requested == null ? limits.maxModelLen() - prompt.length : requested;
+    if (maxTokens < 1 || prompt.length + maxTokens > limits.maxModelLen()) {
+      throw new ContextLengthException(limits.maxModelLen(), prompt.length, requested == null ? 0 : requested);
+    }
+    long capacity = (long) (executor.numBlocks() - 1) * executor.blockSize();
+    if (prompt.length + maxTokens > capacity) {
+      throw new IllegalArgumentException("prompt (" + prompt.length + " tokens) plus max_tokens (" + maxTokens
+          + ") exceeds the KV cache capacity of " + capacity + " tokens");
+    }
+    return maxTokens;
+  }
+
+  private void admit(GenerationRequest g, OutputListener listener, int maxTokens) {
+    queued.decrementAndGet();
+    if (byId.containsKey(g.requestId())) {
+      listener.onOutput(abortOutput(g.requestId(), g.promptTokenIds().length, 0, 0));
+      return;
+    }
+    long seed = g.params().seed() != null ? g.params().seed() : seeds.nextLong();
+    StopChecker stops = new StopChecker(g.params(), limits.eosTokenIds(),
+        detokenizers.create(g.params().skipSpecialTokens()));
+    Request r = new Request(nextSeqId++, g, maxTokens, seed, stops, listener);
+    byId.put(r.id, r);
+    scheduler.add(r);
+  }
+
+  @Override
+  public void abort(String requestId) {
+    inbox.add(() -> {
+      Request r = byId.remove(requestId);
+      if (r != null && scheduler.remove(r)) {
+        deliver(r, abortOutput(r.id, r.numPrompt, Math.max(0, r.numCachedPrompt), r.numOutput()));
+      }
+    });
+  }
+
+  private static RequestOutput abortOutput(String id, int prompt, int cached, int output) {
+    return new RequestOutput(id, new int[0], "", List.of(), FinishReason.ABORT, null, prompt, cached, output);
+  }
+
+  private void loop() {
+    try {
+      while (!stopping) {
+        drainInbox(!scheduler.hasWork());
+        if (!scheduler.hasWork()) continue;
+        ScheduledBatch batch = scheduler.schedule();
+        if (batch.isEmpty()) {
+          throw new IllegalStateException("scheduler made no progress with " + scheduler.numWaiting()
+              + " waiting and " + scheduler.numRunning() + " running requests");
+        }
+        SampleResult result = executor.execute(batch.sequences);
+        for (RequestOutput out : scheduler.update(batch, result)) {
+          Request r = byId.get(out.requestId());
+          if (out.finished()) byId.remove(out.requestId());
+          deliver(r, out);
+        }
+        lastProgressNanos = System.nanoTime();
+        publishStatus();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Throwable t) {
+      log.error("Engine loop died; aborting all requests", t);
+    } finally {
+      abortAll();
+      publishStatus();
+    }
+  }
+
+  private void drainInbox(boolean block) throws InterruptedException {
+    Runnable cmd = block ? inbox.poll(100, TimeUnit.MILLISECONDS) : inbox.poll();
+    if (block) {
+      lastProgressNanos = System.nanoTime(); // idle is not wedged
+      publishStatus();
+    }
+    while (cmd != null) {
+      cmd.run();
+      cmd = inbox.poll();
+    }
+  }
+
+  private void deliver(Request r, RequestOutput out) {
+    try {
+      r.listener.onOutput(out);
+    } catch (RuntimeException e) {
+      log.warn("Output listener of request {} failed; aborting it", out.requestId(), e);
+      if (!out.finished() && scheduler.remove(r)) byId.remove(r.id);
+    }
+  }
+
+  private void abortAll() {
+    for (Request r : byId.values()) {
+      scheduler.remove(r);
+      deliver(r, abortOutput(r.id, r.numPrompt, Math.max(0, r.numCachedPrompt), r.numOutput()));
+    }
+    byId.clear();
+    Runnable cmd;
+    while ((cmd = inbox.poll()) != null) cmd.run(); // admits then aborts late arrivals below
+    for (Request r : byId.values()) {
+      scheduler.remove(r);
+      deliver(r, abortOutput(r.id, r.numPrompt, 0, 0));
+    }
+    byId.clear();
+  }
+
+  private void publishStatus() {
+    PrefixCacheStats p = kv.prefixCacheStats();
+    status = new EngineStatus(true, !stopping, scheduler.numRunning(), scheduler.numWaiting() + queued.get(),
+        kv.numBlocks() - 1, kv.numFreeBlocks(), kv.usage(), scheduler.preemptions(), p.queries(), p.hits());
+    synchronized (statusChanged) {
+      statusChanged.notifyAll();
+    }
+  }
+
+  private boolean isDrained() {
+    EngineStatus s = status;
+    return s.running() == 0 && s.waiting() == 0 && inbox.isEmpty();
+  }
+
+  @Override
+  public EngineStatus status() {
+    EngineStatus s = status;
+    boolean wedged = (s.running() + s.waiting() > 0) && System.nanoTime() - lastProgressNanos > WEDGED_NANOS;
+    boolean alive = thread.isAlive() && !wedged;
+    return alive == s.alive() ? s : new EngineStatus(s.ready(), alive, s.running(), s.waiting(), s.totalBlocks(),
+        s.freeBlocks(), s.kvCacheUsage(), s.preemptions(), s.prefixCacheQueries(), s.prefixCacheHits());
+  }
+
+  /**
+   * Stops accepting, lets running and waiting requests finish for up to {@code grace}, then aborts the rest and
+   * stops the loop. Returns true when everything finished in time.
+   */
+  public boolean shutdown(Duration grace) throws InterruptedException {
+    accepting = false;
+    long deadline = System.nanoTime() + grace.toNanos();
+    synchronized (statusChanged) {
+      while (thread.isAlive() && !isDrained()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) break;
+        TimeUnit.NANOSECONDS.timedWait(statusChanged, left);
+      }
+    }
+    boolean clean = isDrained();
+    close();
+    return clean;
+  }
+
+  @Override
+  public void close() {
+    accepting = false;
+    stopping = true;
+    thread.interrupt();
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,72 @@
+package barista.scheduler;
+
+import barista.engine.sampling.SamplingParams;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * One sequence and everything the engine thread knows about it: its tokens (prompt then output), how many of them
+ * have KV in the cache, its generator, its text so far. Confined to the engine thread.
+ */
+final class Request {
+  enum Status { WAITING, RUNNING, FINISHED }
+
+  final long seqId;
+  final String id;
+  final SamplingParams params;
+  final int priority;
+  final long arrivalNanos;
+  final OutputListener listener;
+  final int numPrompt;
+  final int maxTokens;
+  private final SplittableRandom random;
+  final StopChecker stops;
+
+  Status status = Status.WAITING;
+  int[] tokens;
+  int numTokens;
+  int numComputed;
+  int numCachedPrompt = -1; // prompt tokens served by the prefix cache at first admission
+  long queueKey; // waiting-queue order within a priority: arrival, or before everyone once preempted
+  boolean aborted;
+
+  // Produced by the last step, not yet sent.
+  final List<Integer> newTokens = new ArrayList<>();
+  final List<TokenLogprob> newLogprobs = new ArrayList<>();
+
+  Request(long seqId, GenerationRequest r, int maxTokens, long randomSeed, StopChecker stops, OutputListener listener) {
+    this.seqId = seqId;
+    this.id = r.requestId();
+    this.params = r.params();
+    this.priority = r.priority();
+    this.arrivalNanos = r.arrivalNanos();
+    this.listener = listener;
+    this.numPrompt = r.promptTokenIds().length;
+    this.maxTokens = maxTokens;
+    this.random = new SplittableRandom(randomSeed);
+    this.stops = stops;
+    this.tokens = Arrays.copyOf(r.promptTokenIds(), numPrompt + Math.min(maxTokens, 64));
+    this.numTokens = numPrompt;
+  }
+
+  int numOutput() {
+    return numTokens - numPrompt;
+  }
+
+  void append(int token) {
+    if (numTokens == tokens.length) tokens = Arrays.copyOf(tokens, Math.min(numPrompt + maxTokens, tokens.length * 2));
+    tokens[numTokens++] = token;
+  }
+
+  /** The next draw of this sequence's own generator: one per sampled token, so preemption replays the same draws. */
+  double nextUniform() {
+    return random.nextDouble();
+  }
+
+  /** Tokens still to compute before the next sample. */
+  int numUncomputed() {
+    return numTokens - numComputed;
+  }
+}

@@ -1,0 +1,50 @@
+package barista.scheduler;
+
+import barista.engine.ScheduledSequence;
+import barista.kvcache.KvCacheManager;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The requests chosen for one step and how many new tokens each computes, in the order given to the engine. */
+final class ScheduledBatch {
+  final List<Request> requests = new ArrayList<>();
+  private final List<Integer> numNew = new ArrayList<>();
+  final List<ScheduledSequence> sequences = new ArrayList<>();
+
+  void add(Request r, int n) {
+    requests.add(r);
+    numNew.add(n);
+  }
+
+  /** Takes a request back out (it was preempted later in the same step); returns its token count. */
+  int remove(Request r) {
+    int i = requests.indexOf(r);
+    requests.remove(i);
+    return numNew.remove(i);
+  }
+
+  /**
+   * Fixes the step: block tables, and for each request that samples, its random draw (drawn only now, so a request
+   * taken back out does not consume one).
+   */
+  void seal(KvCacheManager kv) {
+    for (int i = 0; i < requests.size(); i++) {
+      Request r = requests.get(i);
+      int n = numNew.get(i);
+      boolean sample = r.numComputed + n == r.numTokens;
+      sequences.add(new ScheduledSequence(r.seqId, r.tokens, r.numPrompt, r.numOutput(), r.numComputed, n,
+          kv.blockTable(r.seqId).toArray(), sample, r.params, sample ? r.nextUniform() : 0,
+          sample ? r.stops.banned(r.numOutput()) : new int[0]));
+    }
+  }
+
+  int numTokens() {
+    int t = 0;
+    for (int n : numNew) t += n;
+    return t;
+  }
+
+  boolean isEmpty() {
+    return requests.isEmpty();
+  }
+}

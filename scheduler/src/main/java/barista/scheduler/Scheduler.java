@@ -1,0 +1,166 @@
+package barista.scheduler;
+
+import barista.engine.ScheduledSequence;
+import barista.engine.sampling.SampleResult;
+import barista.kvcache.KvCacheManager;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.PriorityQueue;
+
+/**
+ * Iteration-level continuous batching, after vLLM v1 and nano-vllm. Each step: running requests first (one decode
+ * token each, or the next chunk of a prompt), then waiting requests in policy order while the token budget, the
+ * sequence limit and the KV cache allow (prefix-cache hits are not recomputed; long prompts are chunked). When the
+ * cache cannot grow a running request, the newest (fcfs) or least important (priority) running request is preempted:
+ * its blocks are freed and it is recomputed later from its tokens, so nothing is lost.
+ *
+ * <p>Confined to the engine thread.
+ */
+final class Scheduler {
+  private final SchedulerConfig config;
+  private final KvCacheManager kv;
+  private final PriorityQueue<Request> waiting;
+  private final Comparator<Request> order;
+  private final List<Request> running = new ArrayList<>();
+  private long preemptions;
+  private long preemptionOrder; // preempted requests go to the front of their priority class
+
+  Scheduler(SchedulerConfig config, KvCacheManager kv) {
+    this.config = config;
+    this.kv = kv;
+    Comparator<Request> arrival = Comparator.comparingLong((Request r) -> r.queueKey).thenComparingLong(r -> r.seqId);
+    this.order = config.policy().equals("priority")
+        ? Comparator.comparingInt((Request r) -> r.priority).thenComparing(arrival) : arrival;
+    this.waiting = new PriorityQueue<>(order);
+  }
+
+  void add(Request r) {
+    r.queueKey = r.arrivalNanos;
+    waiting.add(r);
+  }
+
+  boolean hasWork() {
+    return !waiting.isEmpty() || !running.isEmpty();
+  }
+
+  int numWaiting() {
+    return waiting.size();
+  }
+
+  int numRunning() {
+    return running.size();
+  }
+
+  long preemptions() {
+    return preemptions;
+  }
+
+  /** Removes a request wherever it is and frees its blocks; false when it is not here (finished or unknown). */
+  boolean remove(Request r) {
+    boolean found = running.remove(r) || waiting.remove(r);
+    kv.free(r.seqId);
+    r.status = Request.Status.FINISHED;
+    return found;
+  }
+
+  ScheduledBatch schedule() {
+    ScheduledBatch batch = new ScheduledBatch();
+    int budget = config.maxNumBatchedTokens();
+    boolean preempted = false;
+    for (int i = 0; i < running.size() && budget > 0; ) {
+      Request r = running.get(i);
+      int n = Math.min(r.numUncomputed(), budget);
+      boolean scheduled = true;
+      while (!kv.allocateSlots(r.seqId, r.numComputed, n)) {
+        Request victim = victim();
+        if (running.indexOf(victim) < i) { // already in this batch: take it back out
+          budget += batch.remove(victim);
+          i--;
+        }
+        preempt(victim);
+        preempted = true;
+        if (victim == r) {
+          scheduled = false;
+          break;
+        }
+      }
+      if (!scheduled) break;
+      batch.add(r, n);
+      budget -= n;
+      i++;
+    }
+    while (!preempted && !waiting.isEmpty() && budget > 0 && running.size() < config.maxNumSeqs()) {
+      Request r = waiting.peek();
+      int cached = config.enablePrefixCaching() ? kv.getComputedTokens(r.seqId, r.tokens, r.numTokens) : 0;
+      int n = r.numTokens - cached;
+      if (n > budget) {
+        if (!config.enableChunkedPrefill()) break;
+        n = budget;
+      }
+      if (!kv.allocateSlots(r.seqId, cached, n)) {
+        kv.free(r.seqId);
+        break;
+      }
+      waiting.poll();
+      r.numComputed = cached;
+      if (r.numCachedPrompt < 0) r.numCachedPrompt = Math.min(cached, r.numPrompt);
+      r.status = Request.Status.RUNNING;
+      running.add(r);
+      batch.add(r, n);
+      budget -= n;
+    }
+    batch.seal(kv);
+    return batch;
+  }
+
+  private Request victim() {
+    Request v = running.get(running.size() - 1);
+    if (config.policy().equals("priority")) {
+      for (Request r : running) if (order.compare(r, v) > 0) v = r;
+    }
+    return v;
+  }
+
+  private void preempt(Request r) {
+    running.remove(r);
+    kv.free(r.seqId);
+    r.numComputed = 0;
+    r.status = Request.Status.WAITING;
+    r.queueKey = Long.MIN_VALUE + preemptionOrder++;
+    waiting.add(r);
+    preemptions++;
+  }
+
+  /**
+   * Applies a finished step: advances each request, caches its newly full blocks, appends sampled tokens and decides
+   * whether they are done. Returns the outputs to deliver, finished requests already removed.
+   */
+  List<RequestOutput> update(ScheduledBatch batch, SampleResult result) {
+    List<RequestOutput> outputs = new ArrayList<>();
+    int row = 0;
+    for (int i = 0; i < batch.requests.size(); i++) {
+      Request r = batch.requests.get(i);
+      ScheduledSequence s = batch.sequences.get(i);
+      if (!s.sample()) {
+        r.numComputed += s.numNew();
+        if (config.enablePrefixCaching()) kv.cacheBlocks(r.seqId, r.tokens, r.numComputed);
+        continue;
+      }
+      int token = result.tokens()[row];
+      TokenLogprob logprob = r.params.logprobs() == null ? null
+          : new TokenLogprob(token, result.logprobs()[row], result.topIds()[row], result.topLogprobs()[row]);
+      row++;
+      r.numComputed += s.numNew();
+      if (config.enablePrefixCaching()) kv.cacheBlocks(r.seqId, r.tokens, r.numComputed);
+      r.append(token);
+      boolean capped = r.numOutput() >= r.maxTokens || r.numTokens >= config.maxModelLen();
+      StopChecker.Decision d = r.stops.onToken(token, r.numOutput(), capped);
+      if (d.finish() != null) remove(r);
+      outputs.add(new RequestOutput(r.id, new int[] {token}, d.text(),
+          logprob == null ? List.of() : List.of(logprob), d.finish(), d.stopReason(), r.numPrompt,
+          Math.max(0, r.numCachedPrompt), r.numOutput()));
+    }
+    return outputs;
+  }
+}
