@@ -1,0 +1,85 @@
+package barista.engine.tokenizer;
+
+import com.hubspot.jinjava.Jinjava;
+import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
+import com.hubspot.jinjava.interpret.RenderResult;
+import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import jinjava.javax.el.CompositeELResolver;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A model's Jinja chat template, rendered with Jinjava the way transformers' apply_chat_template renders it with
+ * Jinja2: trim_blocks and lstrip_blocks on, and a raise_exception(message) function for templates that reject a
+ * conversation. One known difference stays: a boolean printed directly shows as true/false, not True/False.
+ */
+public final class ChatTemplate {
+
+    private final String source;
+    private final String bosToken;
+    private final String eosToken;
+    private final Jinjava jinjava;
+
+    public ChatTemplate(String source, String bosToken, String eosToken) {
+        this.source = source;
+        this.bosToken = bosToken;
+        this.eosToken = eosToken;
+        CompositeELResolver resolver = new CompositeELResolver();
+        resolver.add(new PythonStringMethods());
+        resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_WRITE);
+        this.jinjava = new Jinjava(JinjavaConfig.newBuilder()
+                .withTrimBlocks(true)
+                .withLstripBlocks(true)
+                .withElResolver(resolver)
+                .build());
+        jinjava.registerFunction(new ELFunctionDefinition(
+                "", "raise_exception", ChatTemplate.class, "raiseException", String.class));
+    }
+
+    /** The template of a tokenizer's model, with its bos/eos tokens. */
+    public static ChatTemplate of(Tokenizer tokenizer) {
+        String source = tokenizer.chatTemplate()
+                .orElseThrow(() -> new IllegalArgumentException("the model's tokenizer_config.json has no chat_template"));
+        return new ChatTemplate(source, tokenizer.bosToken(), tokenizer.eosToken());
+    }
+
+    /**
+     * Renders a conversation: messages are maps with "role" and "content" (content may be null, e.g. for an
+     * assistant turn that only has "tool_calls"); extra holds further template variables (tools, ...).
+     */
+    public String render(List<Map<String, Object>> messages, boolean addGenerationPrompt, Map<String, Object> extra) {
+        Map<String, Object> variables = new HashMap<>(extra);
+        variables.put("messages", messages);
+        variables.put("add_generation_prompt", addGenerationPrompt);
+        variables.put("bos_token", bosToken);
+        variables.put("eos_token", eosToken);
+        RenderResult result = jinjava.renderForResult(source, variables);
+        for (TemplateError error : result.getErrors()) {
+            if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
+                throw new IllegalArgumentException("chat template: " + rootMessage(error));
+            }
+        }
+        return result.getOutput();
+    }
+
+    /** raise_exception's message, not Jinjava's "Error invoking function" wrapper around it. */
+    private static String rootMessage(TemplateError error) {
+        Throwable cause = error.getException();
+        if (cause == null) {
+            return error.getMessage();
+        }
+        while (cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause.getMessage();
+    }
+
+    /** Jinja global of transformers' chat templates; Jinjava reports the exception as a fatal template error. */
+    public static String raiseException(String message) {
+        throw new IllegalArgumentException(message);
+    }
+}
