@@ -1,0 +1,125 @@
+package barista.scheduler;
+
+import barista.engine.EngineConfig;
+import barista.engine.ModelRunner;
+import barista.engine.checkpoint.GenerationConfig;
+import barista.engine.sampling.SamplingParams;
+import barista.engine.tokenizer.ChatTemplate;
+import barista.engine.tokenizer.IncrementalDetokenizer;
+import barista.engine.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * Everything one served model needs, started together: weights and KV cache on the device, the tokenizer and chat
+ * template, and the engine loop. What the front end and the offline {@code generate} command both build on.
+ */
+public final class ServingEngine implements AutoCloseable {
+  private final ModelRunner runner;
+  private final Tokenizer tokenizer;
+  private final ChatTemplate chatTemplate;
+  private final EngineCore core;
+  private final SamplingParams defaults;
+
+  private ServingEngine(ModelRunner runner, Tokenizer tokenizer, ChatTemplate chatTemplate, EngineCore core,
+      SamplingParams defaults) {
+    this.runner = runner;
+    this.tokenizer = tokenizer;
+    this.chatTemplate = chatTemplate;
+    this.core = core;
+    this.defaults = defaults;
+  }
+
+  /**
+   * Loads the model and starts the engine thread.
+   *
+   * @param chatTemplateOverride a template to use instead of the tokenizer's, or null
+   */
+  public static ServingEngine start(EngineConfig engine, SchedulerConfigBuilder scheduling, String chatTemplateOverride) {
+    Tokenizer tokenizer;
+    try {
+      tokenizer = Tokenizer.load(engine.model());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the tokenizer of " + engine.model() + ": " + e.getMessage(), e);
+    }
+    ModelRunner runner = null;
+    try {
+      runner = ModelRunner.start(engine);
+      ChatTemplate template = chatTemplateOverride != null
+          ? new ChatTemplate(chatTemplateOverride, tokenizer.bosToken(), tokenizer.eosToken())
+          : tokenizer.chatTemplate().isPresent() ? ChatTemplate.of(tokenizer) : null;
+      GenerationConfig gen = runner.generationConfig();
+      Set<Integer> eos = new LinkedHashSet<>(gen.eosTokenIds());
+      if (eos.isEmpty()) eos.add(tokenizer.eosId());
+      SchedulerConfig config = scheduling.build(runner.maxModelLen());
+      EngineCore core = new EngineCore(runner, config,
+          new EngineCore.Limits(runner.maxModelLen(), runner.modelConfig().vocabSize(),
+              eos.stream().mapToInt(Integer::intValue).toArray()),
+          skip -> detokenizer(tokenizer, skip), engine.seed());
+      SamplingParams defaults = SamplingParams.builder().temperature(gen.temperature()).topP(gen.topP())
+          .topK(gen.topK()).repetitionPenalty(gen.repetitionPenalty()).maxTokens(null).build();
+      return new ServingEngine(runner, tokenizer, template, core, defaults);
+    } catch (RuntimeException e) {
+      if (runner != null) runner.close();
+      tokenizer.close();
+      throw e;
+    }
+  }
+
+  private static Detokenizer detokenizer(Tokenizer tokenizer, boolean skipSpecialTokens) {
+    IncrementalDetokenizer d = new IncrementalDetokenizer(tokenizer, skipSpecialTokens);
+    return new Detokenizer() {
+      @Override
+      public String add(int tokenId) {
+        return d.add(tokenId);
+      }
+
+      @Override
+      public String flush() {
+        return d.flush();
+      }
+    };
+  }
+
+  /** The scheduling limits, completed with the context length once the model is known. */
+  @FunctionalInterface
+  public interface SchedulerConfigBuilder {
+    SchedulerConfig build(int maxModelLen);
+  }
+
+  public EngineCore core() {
+    return core;
+  }
+
+  public ModelRunner runner() {
+    return runner;
+  }
+
+  public Tokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  /** The model's chat template, or null when it has none. */
+  public ChatTemplate chatTemplate() {
+    return chatTemplate;
+  }
+
+  /** Sampling defaults from generation_config.json (vLLM's --generation-config auto). */
+  public SamplingParams defaults() {
+    return defaults;
+  }
+
+  public boolean shutdown(Duration grace) throws InterruptedException {
+    return core.shutdown(grace);
+  }
+
+  @Override
+  public void close() {
+    core.close();
+    runner.close();
+    tokenizer.close();
+  }
+}
