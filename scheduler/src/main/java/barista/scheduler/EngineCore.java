@@ -34,7 +34,8 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   private final KvCacheManager kv;
   private final Scheduler scheduler;
   private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
-  private final AtomicInteger queued = new AtomicInteger(); // submitted, not yet running
+  private final AtomicInteger queued = new AtomicInteger(); // submitted, not yet in the scheduler
+  private volatile int schedulerWaiting; // the scheduler's waiting queue, as last seen by the engine thread
   private final Map<String, Request> byId = new HashMap<>(); // engine thread only
   private final SplittableRandom seeds;
   private final Thread thread;
@@ -64,7 +65,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   public void submit(GenerationRequest request, OutputListener listener) {
     int maxTokens = checkFits(request);
     if (!accepting) throw new EngineOverloadedException("the server is shutting down");
-    if (queued.incrementAndGet() > config.maxWaitingRequests()) {
+    if (queued.incrementAndGet() + schedulerWaiting > config.maxWaitingRequests()) {
       queued.decrementAndGet();
       throw new EngineOverloadedException("too many waiting requests (" + config.maxWaitingRequests()
           + "); retry later");
@@ -95,8 +96,8 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   }
 
   private void admit(GenerationRequest g, OutputListener listener, int maxTokens) {
-    queued.decrementAndGet();
     if (byId.containsKey(g.requestId())) {
+      queued.decrementAndGet();
       listener.onOutput(abortOutput(g.requestId(), g.promptTokenIds().length, 0, 0));
       return;
     }
@@ -106,6 +107,8 @@ public final class EngineCore implements EngineClient, AutoCloseable {
     Request r = new Request(nextSeqId++, g, maxTokens, seed, stops, listener);
     byId.put(r.id, r);
     scheduler.add(r);
+    schedulerWaiting = scheduler.numWaiting(); // before leaving queued: submit may overcount, never undercount
+    queued.decrementAndGet();
   }
 
   @Override
@@ -128,6 +131,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
         drainInbox(!scheduler.hasWork());
         if (!scheduler.hasWork()) continue;
         ScheduledBatch batch = scheduler.schedule();
+        schedulerWaiting = scheduler.numWaiting();
         if (batch.isEmpty()) {
           throw new IllegalStateException("scheduler made no progress with " + scheduler.numWaiting()
               + " waiting and " + scheduler.numRunning() + " running requests");
@@ -188,6 +192,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   }
 
   private void publishStatus() {
+    schedulerWaiting = scheduler.numWaiting();
     PrefixCacheStats p = kv.prefixCacheStats();
     status = new EngineStatus(true, !stopping, scheduler.numRunning(), scheduler.numWaiting() + queued.get(),
         kv.numBlocks() - 1, kv.numFreeBlocks(), kv.usage(), scheduler.preemptions(), p.queries(), p.hits());

@@ -85,7 +85,7 @@ final class Scheduler {
           break;
         }
       }
-      if (!scheduled) break;
+      if (!scheduled) continue; // r preempted itself (priority: it matters least); the others may still run
       batch.add(r, n);
       budget -= n;
       i++;

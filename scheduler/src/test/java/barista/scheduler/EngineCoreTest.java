@@ -1,0 +1,238 @@
+package barista.scheduler;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import barista.engine.sampling.SamplingParams;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The engine loop through its public API: batching, preemption, prefix caching, abort, admission, shutdown. */
+class EngineCoreTest {
+  private FakeEngine engine;
+
+  @AfterEach
+  void close() {
+    if (engine != null) engine.close();
+  }
+
+  private static SamplingParams maxTokens(int n) {
+    return SamplingParams.greedy(n);
+  }
+
+  /** Final status once the loop has stopped, after a clean drain. */
+  private EngineStatus drainedStatus() throws InterruptedException {
+    assertTrue(engine.core.shutdown(Duration.ofSeconds(10)), "drained in time");
+    return engine.core.status();
+  }
+
+  private static void assertSolo(int[] prompt, int maxTokens, Collector.Result result) {
+    int[] expected = FakeExecutor.generate(prompt, maxTokens);
+    assertArrayEquals(expected, result.tokens());
+    assertEquals(LetterDetokenizer.text(expected), result.text());
+    assertEquals(FinishReason.LENGTH, result.finishReason());
+    assertEquals(maxTokens, result.last().completionTokens());
+    assertEquals(prompt.length, result.last().promptTokens());
+  }
+
+  @Test
+  void concurrentRequestsEachGenerateWhatTheyWouldAlone() throws Exception {
+    engine = new FakeEngine(new FakeExecutor(128, 4), FakeEngine.config(4, 16, true, "fcfs"), 0);
+    int[] shared = FakeExecutor.randomPrompt(7, 12);
+    List<int[]> prompts = new ArrayList<>();
+    List<Collector> collectors = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      int[] own = FakeExecutor.randomPrompt(i, 1 + 7 * i % 40);
+      int[] prompt = i % 3 == 0 ? own : concat(shared, own); // some share a prefix
+      prompts.add(prompt);
+      collectors.add(engine.submit("r" + i, prompt, maxTokens(5 + i)));
+    }
+    for (int i = 0; i < 12; i++) assertSolo(prompts.get(i), 5 + i, collectors.get(i).await());
+    for (FakeExecutor.Step s : engine.executor.steps) {
+      assertTrue(s.numTokens() <= 16 && s.numSequences() <= 4, s.toString());
+    }
+    EngineStatus status = drainedStatus();
+    assertEquals(status.totalBlocks(), status.freeBlocks());
+  }
+
+  @Test
+  void chunkedPromptLongerThanTheBudgetCompletes() throws Exception {
+    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(2, 8, false, "fcfs"), 0);
+    int[] prompt = FakeExecutor.randomPrompt(1, 50);
+    assertSolo(prompt, 6, engine.submit("long", prompt, maxTokens(6)).await());
+    assertTrue(engine.executor.steps.stream().allMatch(s -> s.numTokens() <= 8));
+  }
+
+  @Test
+  void smallCachePreemptsButEveryRequestCompletesUnchanged() throws Exception {
+    engine = new FakeEngine(new FakeExecutor(1 + 12, 4), FakeEngine.config(6, 64, true, "fcfs"), 0);
+    List<int[]> prompts = new ArrayList<>();
+    List<Collector> collectors = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      prompts.add(FakeExecutor.randomPrompt(100 + i, 10));
+      collectors.add(engine.submit("r" + i, prompts.get(i), maxTokens(20))); // 30 tokens of a 48-token cache
+    }
+    for (int i = 0; i < 6; i++) assertSolo(prompts.get(i), 20, collectors.get(i).await());
+    EngineStatus status = drainedStatus();
+    assertTrue(status.preemptions() > 0);
+    assertEquals(status.totalBlocks(), status.freeBlocks());
+  }
+
+  @Test
+  void repeatedPromptIsServedFromThePrefixCache() throws Exception {
+    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(4, 32, true, "fcfs"), 0);
+    int[] prompt = FakeExecutor.randomPrompt(3, 40);
+    Collector.Result first = engine.submit("first", prompt, maxTokens(8)).await();
+    Collector.Result second = engine.submit("second", prompt, maxTokens(8)).await();
+    int[] sharesHalf = concat(Arrays.copyOf(prompt, 20), FakeExecutor.randomPrompt(4, 20));
+    Collector.Result third = engine.submit("third", sharesHalf, maxTokens(8)).await();
+    assertEquals(0, first.last().cachedPromptTokens());
+    assertEquals(36, second.last().cachedPromptTokens(), "all full blocks but the one holding the last token");
+    assertEquals(20, third.last().cachedPromptTokens());
+    assertSolo(prompt, 8, second);
+    assertSolo(sharesHalf, 8, third);
+    assertTrue(engine.core.status().prefixCacheHits() >= 56);
+  }
+
+  @Test
+  void withoutPrefixCachingNothingIsReused() throws Exception {
+    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(4, 32, false, "fcfs"), 0);
+    int[] prompt = FakeExecutor.randomPrompt(3, 40);
+    engine.submit("first", prompt, maxTokens(8)).await();
+    Collector.Result second = engine.submit("second", prompt, maxTokens(8)).await();
+    assertEquals(0, second.last().cachedPromptTokens());
+    assertSolo(prompt, 8, second);
+  }
+
+  @Test
+  void abortingRunningAndWaitingRequestsFreesTheirBlocks() throws Exception {
+    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(1, 32, true, "fcfs"), 0);
+    engine.executor.holdSteps();
+    int[] prompt = FakeExecutor.randomPrompt(5, 10);
+    Collector running = engine.submit("running", prompt, maxTokens(50));
+    Collector waiting = engine.submit("waiting", FakeExecutor.randomPrompt(6, 10), maxTokens(50));
+    engine.executor.awaitStepStarted();
+    engine.core.abort("waiting");
+    engine.core.abort("no-such-request");
+    engine.executor.allowSteps(1);
+    assertEquals(FakeExecutor.generate(prompt, 1)[0], running.first.get(10, TimeUnit.SECONDS).newTokenIds()[0]);
+    engine.core.abort("running");
+    engine.executor.allowSteps(Integer.MAX_VALUE / 2);
+
+    Collector.Result r = running.await();
+    assertEquals(FinishReason.ABORT, r.finishReason());
+    assertTrue(r.tokens().length < 50);
+    assertEquals(r.tokens().length, r.last().completionTokens());
+    Collector.Result w = waiting.await();
+    assertEquals(FinishReason.ABORT, w.finishReason());
+    assertEquals(0, w.tokens().length);
+    EngineStatus status = drainedStatus();
+    assertEquals(status.totalBlocks(), status.freeBlocks());
+  }
+
+  @Test
+  void overloadedWhenTooManyRequestsWait() throws Exception {
+    FakeExecutor executor = new FakeExecutor(64, 4);
+    engine = new FakeEngine(executor, new SchedulerConfig(1, 32, true, true, "fcfs", FakeEngine.MAX_MODEL_LEN, 2), 0);
+    executor.holdSteps();
+    engine.submit("running", FakeExecutor.randomPrompt(1, 4), maxTokens(4));
+    executor.awaitStepStarted();
+    engine.submit("waiting-1", FakeExecutor.randomPrompt(2, 4), maxTokens(4));
+    engine.submit("waiting-2", FakeExecutor.randomPrompt(3, 4), maxTokens(4));
+    executor.allowSteps(1);
+    executor.awaitStepStarted(); // both waiting requests are now in the scheduler's queue
+    assertEquals(2, engine.core.status().waiting());
+    int[] prompt = FakeExecutor.randomPrompt(4, 4);
+    assertThrows(EngineOverloadedException.class, () -> engine.submit("one-too-many", prompt, maxTokens(4)));
+  }
+
+  @Test
+  void requestsThatCannotRunAreRefusedAtSubmit() {
+    engine = FakeEngine.roomy();
+    ContextLengthException tooLong = assertThrows(ContextLengthException.class,
+        () -> engine.submit("a", FakeExecutor.randomPrompt(1, 100), maxTokens(40)));
+    assertEquals("This model's maximum context length is 128 tokens. However, you requested 140 tokens (100 in the "
+        + "messages, 40 in the completion). Please reduce the length of the messages or completion.",
+        tooLong.getMessage());
+    assertThrows(ContextLengthException.class, // no max_tokens: the prompt alone leaves no room
+        () -> engine.submit("b", FakeExecutor.randomPrompt(1, 128), SamplingParams.builder().maxTokens(null).build()));
+    IllegalArgumentException vocab = assertThrows(IllegalArgumentException.class,
+        () -> engine.submit("c", new int[] {1, FakeExecutor.VOCAB, 2}, maxTokens(4)));
+    assertTrue(vocab.getMessage().contains("token id 50"), vocab.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> engine.submit("d", new int[] {-1}, maxTokens(4)));
+  }
+
+  @Test
+  void sameSeedGivesTheSameDrawsWhateverElseIsBatched() throws Exception {
+    engine = FakeEngine.roomy();
+    SamplingParams seeded = SamplingParams.builder().seed(1234L).maxTokens(10).build();
+    int[] alone = FakeExecutor.randomPrompt(1, 6);
+    int[] batched = FakeExecutor.randomPrompt(2, 9);
+    int[] otherSeed = FakeExecutor.randomPrompt(3, 6);
+    engine.submit("alone", alone, seeded).await();
+    List<Collector> crowd = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      crowd.add(engine.submit("crowd" + i, FakeExecutor.randomPrompt(10 + i, 3 + i), maxTokens(12)));
+    }
+    Collector inCrowd = engine.submit("batched", batched, seeded);
+    engine.submit("other-seed", otherSeed, seeded.toBuilder().seed(99L).build()).await();
+    inCrowd.await();
+    for (Collector c : crowd) c.await();
+
+    List<Double> drawsAlone = engine.executor.uniforms(alone);
+    assertEquals(10, drawsAlone.size());
+    assertEquals(drawsAlone, engine.executor.uniforms(batched));
+    assertNotEquals(drawsAlone, engine.executor.uniforms(otherSeed));
+  }
+
+  @Test
+  void shutdownLetsRunningRequestsFinish() throws Exception {
+    engine = FakeEngine.roomy();
+    engine.executor.holdSteps();
+    List<Collector> collectors = new ArrayList<>();
+    for (int i = 0; i < 3; i++) collectors.add(engine.submit("r" + i, FakeExecutor.randomPrompt(i, 5), maxTokens(10)));
+    engine.executor.awaitStepStarted();
+    CompletableFuture<Boolean> clean = CompletableFuture.supplyAsync(() -> {
+      try {
+        return engine.core.shutdown(Duration.ofSeconds(10));
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    engine.executor.allowSteps(Integer.MAX_VALUE / 2);
+    assertTrue(clean.get(10, TimeUnit.SECONDS));
+    for (Collector c : collectors) assertEquals(FinishReason.LENGTH, c.await().finishReason());
+    int[] prompt = FakeExecutor.randomPrompt(9, 5);
+    assertThrows(EngineOverloadedException.class, () -> engine.submit("late", prompt, maxTokens(4)));
+  }
+
+  @Test
+  void shutdownWithoutGraceAbortsPendingWork() throws Exception {
+    engine = FakeEngine.roomy();
+    engine.executor.holdSteps();
+    Collector running = engine.submit("running", FakeExecutor.randomPrompt(1, 5), maxTokens(10));
+    engine.executor.awaitStepStarted();
+    Collector queued = engine.submit("queued", FakeExecutor.randomPrompt(2, 5), maxTokens(10));
+    assertFalse(engine.core.shutdown(Duration.ZERO));
+    assertEquals(FinishReason.ABORT, running.await().finishReason());
+    assertEquals(FinishReason.ABORT, queued.await().finishReason());
+    EngineStatus status = engine.core.status();
+    assertEquals(status.totalBlocks(), status.freeBlocks());
+  }
+
+  private static int[] concat(int[] a, int[] b) {
+    int[] c = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, c, a.length, b.length);
+    return c;
+  }
+}

@@ -1,0 +1,180 @@
+package barista.scheduler;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import barista.engine.sampling.SamplingParams;
+import barista.kvcache.KvCacheManager;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Step-level rules of the scheduler, driven by hand over a {@link FakeExecutor}. */
+class SchedulerTest {
+  private static final int BLOCK_SIZE = 4;
+  private static final int MAX_MODEL_LEN = 128;
+
+  private final Map<String, int[]> prompts = new HashMap<>();
+  private final Map<String, List<Integer>> generated = new HashMap<>();
+  private final List<String> finishOrder = new ArrayList<>();
+  private FakeExecutor executor;
+  private KvCacheManager kv;
+  private Scheduler scheduler;
+  private long nextSeqId;
+
+  private void start(int numBlocks, SchedulerConfig config) {
+    executor = new FakeExecutor(numBlocks, BLOCK_SIZE);
+    kv = new KvCacheManager(numBlocks, BLOCK_SIZE, config.enablePrefixCaching());
+    scheduler = new Scheduler(config, kv);
+  }
+
+  private static SchedulerConfig config(int maxNumSeqs, int maxNumBatchedTokens, String policy) {
+    return new SchedulerConfig(maxNumSeqs, maxNumBatchedTokens, true, true, policy, MAX_MODEL_LEN, 100);
+  }
+
+  private Request add(String id, int promptLength, int maxTokens, int priority, long arrival) {
+    int[] prompt = FakeExecutor.randomPrompt(id.hashCode(), promptLength);
+    prompts.put(id, prompt);
+    SamplingParams params = SamplingParams.greedy(maxTokens);
+    GenerationRequest g = new GenerationRequest(id, prompt, params, priority, arrival);
+    Request r = new Request(nextSeqId++, g, maxTokens, 0,
+        new StopChecker(params, new int[] {0}, new LetterDetokenizer()), out -> {});
+    scheduler.add(r);
+    return r;
+  }
+
+  private void step() {
+    ScheduledBatch batch = scheduler.schedule();
+    assertFalse(batch.isEmpty(), "scheduler made no progress");
+    for (RequestOutput out : scheduler.update(batch, executor.execute(batch.sequences))) {
+      for (int t : out.newTokenIds()) generated.computeIfAbsent(out.requestId(), k -> new ArrayList<>()).add(t);
+      if (out.finished()) finishOrder.add(out.requestId());
+    }
+  }
+
+  private void runToEnd() {
+    for (int steps = 0; scheduler.hasWork(); steps++) {
+      assertTrue(steps < 10_000, "requests never finish");
+      step();
+    }
+  }
+
+  /** Each request generated exactly what the model gives its prompt alone, and the cache is empty again. */
+  private void assertSoloOutputsAndCacheFree(int maxTokens) {
+    for (var e : prompts.entrySet()) {
+      int[] got = generated.get(e.getKey()).stream().mapToInt(Integer::intValue).toArray();
+      assertArrayEquals(FakeExecutor.generate(e.getValue(), maxTokens), got, e.getKey());
+    }
+    assertEquals(kv.numBlocks() - 1, kv.numFreeBlocks());
+  }
+
+  @Test
+  void everyStepRespectsTokenBudgetAndSequenceLimit() {
+    start(128, config(3, 16, "fcfs"));
+    for (int i = 0; i < 10; i++) add("r" + i, 1 + 5 * i, 8, 0, i);
+    runToEnd();
+    assertSoloOutputsAndCacheFree(8);
+    for (FakeExecutor.Step s : executor.steps) {
+      assertTrue(s.numTokens() <= 16 && s.numSequences() <= 3, s.toString());
+    }
+    assertTrue(executor.steps.stream().anyMatch(s -> s.numTokens() == 16), "the budget is filled when work waits");
+    assertTrue(executor.steps.stream().anyMatch(s -> s.numSequences() == 3), "up to max_num_seqs run together");
+  }
+
+  @Test
+  void longPromptIsChunkedOverSteps() {
+    start(64, config(4, 8, "fcfs"));
+    add("long", 30, 4, 0, 0);
+    runToEnd();
+    assertSoloOutputsAndCacheFree(4);
+    List<Integer> tokensPerStep = executor.steps.stream().map(FakeExecutor.Step::numTokens).toList();
+    assertEquals(List.of(8, 8, 8, 6, 1, 1, 1), tokensPerStep);
+  }
+
+  @Test
+  void withoutChunkedPrefillPromptsRunWholeAndBudgetMustCoverTheContext() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new SchedulerConfig(4, 64, false, true, "fcfs", MAX_MODEL_LEN, 100));
+    assertTrue(e.getMessage().contains("--max-num-batched-tokens (64)"), e.getMessage());
+
+    start(64, new SchedulerConfig(4, MAX_MODEL_LEN, false, true, "fcfs", MAX_MODEL_LEN, 100));
+    add("a", 100, 2, 0, 0);
+    add("b", 100, 2, 0, 1);
+    runToEnd();
+    assertSoloOutputsAndCacheFree(2);
+    assertEquals(new FakeExecutor.Step(100, 1), executor.steps.get(0), "b does not fit beside a and is not split");
+  }
+
+  @Test
+  void fullCachePreemptsAndRecomputesWithoutChangingOutputs() {
+    start(1 + 10, config(4, 64, "fcfs")); // 40 slots; four requests of 24 tokens
+    for (int i = 0; i < 4; i++) add("r" + i, 8, 16, 0, i);
+    runToEnd();
+    assertTrue(scheduler.preemptions() > 0);
+    assertSoloOutputsAndCacheFree(16);
+  }
+
+  @Test
+  void fcfsRunsInArrivalOrder() {
+    start(64, config(1, 32, "fcfs"));
+    add("late-important", 4, 3, 0, 30);
+    add("early", 4, 3, 5, 10);
+    add("middle", 4, 3, 5, 20);
+    runToEnd();
+    assertEquals(List.of("early", "middle", "late-important"), finishOrder);
+  }
+
+  @Test
+  void priorityRunsLowValueFirstThenArrival() {
+    start(64, config(1, 32, "priority"));
+    add("late-important", 4, 3, 0, 30);
+    add("early", 4, 3, 5, 10);
+    add("middle", 4, 3, 5, 20);
+    runToEnd();
+    assertEquals(List.of("late-important", "early", "middle"), finishOrder);
+  }
+
+  @Test
+  void priorityPreemptsTheLeastImportantRequestEvenWhenItRunsFirst() {
+    start(1 + 8, config(2, 32, "priority")); // 32 slots; two requests of 24 tokens
+    add("unimportant", 4, 20, 9, 0);
+    step(); // it runs alone first, so it heads the running list
+    add("important", 4, 20, 0, 1);
+    runToEnd();
+    assertTrue(scheduler.preemptions() > 0);
+    assertEquals(List.of("important", "unimportant"), finishOrder);
+    assertSoloOutputsAndCacheFree(20);
+  }
+
+  @Test
+  void fcfsPreemptsTheNewestRequest() {
+    start(1 + 8, config(2, 32, "fcfs"));
+    add("first", 4, 20, 9, 0);
+    step();
+    add("second", 4, 20, 0, 1);
+    runToEnd();
+    assertTrue(scheduler.preemptions() > 0);
+    assertEquals(List.of("first", "second"), finishOrder);
+    assertSoloOutputsAndCacheFree(20);
+  }
+
+  @Test
+  void removeFreesBlocksOfRunningAndWaitingRequests() {
+    start(64, config(1, 32, "fcfs"));
+    Request running = add("running", 10, 20, 0, 0);
+    Request waiting = add("waiting", 10, 20, 0, 1);
+    step();
+    assertEquals(1, scheduler.numRunning());
+    assertEquals(1, scheduler.numWaiting());
+    assertTrue(scheduler.remove(waiting));
+    assertTrue(scheduler.remove(running));
+    assertFalse(scheduler.remove(running), "already gone");
+    assertFalse(scheduler.hasWork());
+    assertEquals(kv.numBlocks() - 1, kv.numFreeBlocks());
+  }
+}
