@@ -68,7 +68,9 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
         profile(model, manager, cfg, maxModelLen);
         numBlocks = KvCacheSizer.gpuBlocks(device, cfg.gpuMemoryUtilization(), blockBytes);
       } else {
-        numBlocks = KvCacheSizer.cpuBlocks(cfg.kvCacheSpaceGiB(), blockBytes);
+        // On CPU the cache is zeroed host memory: never take more than every sequence at full length can use.
+        long useful = (long) cfg.maxNumSeqs() * ((maxModelLen + cfg.blockSize() - 1) / cfg.blockSize()) + 1;
+        numBlocks = (int) Math.min(useful, KvCacheSizer.cpuBlocks(cfg.kvCacheSpaceGiB(), blockBytes));
       }
       if (numBlocks < 2) {
         throw new IllegalArgumentException("no memory left for the KV cache (" + numBlocks + " blocks of "

@@ -18,6 +18,7 @@ import java.util.PriorityQueue;
  * <p>Confined to the engine thread.
  */
 final class Scheduler {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Scheduler.class);
   private final SchedulerConfig config;
   private final KvCacheManager kv;
   private final PriorityQueue<Request> waiting;
@@ -155,7 +156,13 @@ final class Scheduler {
       if (config.enablePrefixCaching()) kv.cacheBlocks(r.seqId, r.tokens, r.numComputed);
       r.append(token);
       boolean capped = r.numOutput() >= r.maxTokens || r.numTokens >= config.maxModelLen();
-      StopChecker.Decision d = r.stops.onToken(token, r.numOutput(), capped);
+      StopChecker.Decision d;
+      try {
+        d = r.stops.onToken(token, r.numOutput(), capped);
+      } catch (RuntimeException e) { // one request's bad output must not take the others down
+        log.error("Request {} failed after token {}; aborting it", r.id, token, e);
+        d = new StopChecker.Decision("", FinishReason.ABORT, null);
+      }
       if (d.finish() != null) remove(r);
       outputs.add(new RequestOutput(r.id, new int[] {token}, d.text(),
           logprob == null ? List.of() : List.of(logprob), d.finish(), d.stopReason(), r.numPrompt,

@@ -98,12 +98,13 @@ final class AttentionPlan {
   /** {@code q} is {@code [T, heads, headDim]} (RoPE applied); returns {@code [T, heads * headDim]}. */
   NDArray attend(int layer, NDArray q, PagedKvCache cache) {
     int groups = numHeads / numKvHeads;
+    NDManager m = q.getManager();
     NDList outs = new NDList();
     if (single != null) {
       int n = single.count;
       NDArray qs = q.get(new NDIndex("{}", single.rows)).reshape(n, numKvHeads, groups, headDim).mul(scale);
-      NDArray k = cache.keys(layer, single.slots).transpose(0, 2, 3, 1); // [n, kvH, D, W]
-      NDArray v = cache.values(layer, single.slots).transpose(0, 2, 1, 3); // [n, kvH, W, D]
+      NDArray k = cache.keys(layer, single.slots, m).transpose(0, 2, 3, 1); // [n, kvH, D, W]
+      NDArray v = cache.values(layer, single.slots, m).transpose(0, 2, 1, 3); // [n, kvH, W, D]
       NDArray probs = softmax(qs.matMul(k), single.mask, q.getDataType()); // [n, kvH, g, W]
       outs.add(probs.matMul(v).reshape(n, numHeads * headDim));
     }
@@ -112,8 +113,8 @@ final class AttentionPlan {
       NDArray qs = q.get(p.rowStart + ":" + (p.rowStart + len))
           .reshape(len, numKvHeads, groups, headDim).transpose(1, 0, 2, 3)
           .reshape(numKvHeads, (long) len * groups, headDim).mul(scale);
-      NDArray k = cache.keys(layer, p.slots).transpose(1, 2, 0); // [kvH, D, L]
-      NDArray v = cache.values(layer, p.slots).transpose(1, 0, 2); // [kvH, L, D]
+      NDArray k = cache.keys(layer, p.slots, m).transpose(1, 2, 0); // [kvH, D, L]
+      NDArray v = cache.values(layer, p.slots, m).transpose(1, 0, 2); // [kvH, L, D]
       NDArray scores = qs.matMul(k).reshape(numKvHeads, len, groups, p.contextLen);
       NDArray probs = softmax(scores, p.mask, q.getDataType()).reshape(numKvHeads, (long) len * groups, p.contextLen);
       outs.add(probs.matMul(v).reshape(numKvHeads, len, groups, headDim).transpose(1, 0, 2, 3)

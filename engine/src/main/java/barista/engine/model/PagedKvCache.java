@@ -50,13 +50,16 @@ public final class PagedKvCache implements AutoCloseable {
     values[layer].set(at, v);
   }
 
-  /** Gathers K of the given slots: {@code slots} of any shape S gives {@code S x [kvHeads, headDim]}. */
-  public NDArray keys(int layer, NDArray slots) {
-    return keys[layer].get(new NDIndex("{}", slots));
+  /**
+   * Gathers K of the given slots into {@code m} (never the cache's own manager, which lives as long as the cache):
+   * {@code slots} of any shape S gives {@code S x [kvHeads, headDim]}.
+   */
+  public NDArray keys(int layer, NDArray slots, NDManager m) {
+    return keys[layer].get(m, new NDIndex("{}", slots));
   }
 
-  public NDArray values(int layer, NDArray slots) {
-    return values[layer].get(new NDIndex("{}", slots));
+  public NDArray values(int layer, NDArray slots, NDManager m) {
+    return values[layer].get(m, new NDIndex("{}", slots));
   }
 
   /**

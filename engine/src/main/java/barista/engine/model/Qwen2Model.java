@@ -82,27 +82,33 @@ public final class Qwen2Model implements AutoCloseable {
     int t = batch.numTokens();
     AttentionPlan plan = AttentionPlan.build(batch, cache, m, geo);
     NDArray positions = m.create(toLongs(batch.positions()));
-    NDArray cos = ropeCos.get(new NDIndex("{}", positions)).expandDims(1); // [T, 1, D/2]
-    NDArray sin = ropeSin.get(new NDIndex("{}", positions)).expandDims(1);
+    NDIndex atPositions = new NDIndex("{}", positions);
+    NDArray cos = ropeCos.get(m, atPositions).expandDims(1); // [T, 1, D/2]
+    NDArray sin = ropeSin.get(m, atPositions).expandDims(1);
     NDArray slots = m.create(batch.slotMapping());
 
-    NDArray h = embedTokens.get(new NDIndex("{}", m.create(toLongs(batch.tokenIds()))));
+    NDArray h = embedTokens.get(m, new NDIndex("{}", m.create(toLongs(batch.tokenIds()))));
     int qSize = geo.numHeads() * geo.headDim();
     int kvSize = geo.numKvHeads() * geo.headDim();
     for (int i = 0; i < layers.length; i++) {
-      DecoderLayer layer = layers[i];
-      NDArray x = rmsNorm(h, layer.inputNorm);
-      NDList qkv = layer.qkvProj.apply(x).split(new long[] {qSize, qSize + kvSize}, 1);
-      NDArray q = rope(qkv.get(0).reshape(t, geo.numHeads(), geo.headDim()), cos, sin);
-      NDArray k = rope(qkv.get(1).reshape(t, geo.numKvHeads(), geo.headDim()), cos, sin);
-      NDArray v = qkv.get(2).reshape(t, geo.numKvHeads(), geo.headDim());
-      cache.write(i, slots, k, v);
-      h = h.add(layer.oProj.apply(plan.attend(i, q, cache)));
+      // A scope per layer frees its intermediates (and the previous residual) as soon as the layer is done.
+      try (NDManager scope = m.newSubManager()) {
+        h.attach(scope);
+        DecoderLayer layer = layers[i];
+        NDArray x = rmsNorm(h, layer.inputNorm);
+        NDList qkv = layer.qkvProj.apply(x).split(new long[] {qSize, qSize + kvSize}, 1);
+        NDArray q = rope(qkv.get(0).reshape(t, geo.numHeads(), geo.headDim()), cos, sin);
+        NDArray k = rope(qkv.get(1).reshape(t, geo.numKvHeads(), geo.headDim()), cos, sin);
+        NDArray v = qkv.get(2).reshape(t, geo.numKvHeads(), geo.headDim());
+        cache.write(i, slots, k, v);
+        h = h.add(layer.oProj.apply(plan.attend(i, q, cache)));
 
-      x = rmsNorm(h, layer.postAttentionNorm);
-      NDList gateUp = layer.gateUpProj.apply(x).split(2, 1);
-      NDArray gate = gateUp.get(0);
-      h = h.add(layer.downProj.apply(gate.mul(gate.getNDArrayInternal().sigmoid()).mul(gateUp.get(1))));
+        x = rmsNorm(h, layer.postAttentionNorm);
+        NDList gateUp = layer.gateUpProj.apply(x).split(2, 1);
+        NDArray gate = gateUp.get(0);
+        h = h.add(layer.downProj.apply(gate.mul(gate.getNDArrayInternal().sigmoid()).mul(gateUp.get(1))));
+        h.attach(m);
+      }
     }
     NDArray last = h.get(new NDIndex("{}", m.create(batch.logitRows())));
     return lmHead.apply(rmsNorm(last, finalNorm)).toType(DataType.FLOAT32, false);

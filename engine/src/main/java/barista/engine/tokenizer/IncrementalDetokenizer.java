@@ -23,7 +23,8 @@ public final class IncrementalDetokenizer {
 
     /** Adds one token and returns the text it completes (often "", e.g. for the first half of a character). */
     public String add(int tokenId) {
-        if (skipSpecialTokens && tokenizer.isSpecial(tokenId)) {
+        // Ids past the tokenizer (the embedding is padded to 151936 rows for R1) stand for no text, as in vLLM.
+        if ((skipSpecialTokens && tokenizer.isSpecial(tokenId)) || tokenId < 0 || tokenId >= tokenizer.vocabSize()) {
             return "";
         }
         pending.writeBytes(tokenizer.tokenBytes(tokenId));

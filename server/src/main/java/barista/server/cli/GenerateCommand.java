@@ -57,6 +57,10 @@ public final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--gpu-memory-utilization", defaultValue = "0.9") double gpuMemoryUtilization;
   @Option(names = "--max-num-batched-tokens", defaultValue = "8192") int maxNumBatchedTokens;
 
+  public static void main(String[] args) {
+    System.exit(new picocli.CommandLine(new GenerateCommand()).execute(args));
+  }
+
   @Override
   public Integer call() throws Exception {
     EngineConfig config = new EngineConfig(model, device, dtype, maxModelLen, blockSize, gpuMemoryUtilization,

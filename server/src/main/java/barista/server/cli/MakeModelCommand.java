@@ -26,11 +26,15 @@ public final class MakeModelCommand implements Callable<Integer> {
   @Option(names = "--vocab") Integer vocab;
   @Option(names = "--tie-embeddings", negatable = true) Boolean tieEmbeddings;
 
+  public static void main(String[] args) {
+    System.exit(new picocli.CommandLine(new MakeModelCommand()).execute(args));
+  }
+
   @Override
   public Integer call() throws Exception {
     long start = System.nanoTime();
-    ModelMaker.make(new ModelMaker.Options(preset, seed, dtype == null ? null : parseDType(dtype), architecture,
-        layers, hidden, heads, kvHeads, intermediate, vocab, tieEmbeddings), out);
+    ModelMaker.make(new ModelMaker.Options(preset, seed, dtype == null ? null : parseDType(dtype), layers, hidden,
+        heads, kvHeads, intermediate, vocab, tieEmbeddings, architecture), out);
     System.err.printf("wrote %s (preset %s, seed %d) in %.1f s; its weights are random%n", out, preset, seed,
         (System.nanoTime() - start) / 1e9);
     return 0;
