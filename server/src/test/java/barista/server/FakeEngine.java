@@ -12,10 +12,12 @@ import barista.scheduler.TokenLogprob;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,6 +32,8 @@ final class FakeEngine implements EngineClient, AutoCloseable {
   private final Map<String, GenerationRequest> submitted = new ConcurrentHashMap<>();
   private final Map<String, CompletableFuture<String>> aborts = new ConcurrentHashMap<>();
   private final Set<String> aborted = ConcurrentHashMap.newKeySet();
+  /** Every submitted request, in order, for tests that wait for a submission. */
+  final BlockingQueue<GenerationRequest> arrivals = new LinkedBlockingQueue<>();
   volatile String reply = "Hello world";
   volatile boolean overloaded;
   volatile boolean ready = true;
@@ -39,6 +43,7 @@ final class FakeEngine implements EngineClient, AutoCloseable {
   public void submit(GenerationRequest request, OutputListener listener) {
     if (overloaded) throw new EngineOverloadedException("waiting queue is full");
     submitted.put(request.requestId(), request);
+    arrivals.add(request);
     String script = reply;
     thread.execute(() -> generate(request, listener, script));
   }

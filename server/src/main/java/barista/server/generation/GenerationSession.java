@@ -172,7 +172,7 @@ public final class GenerationSession {
         if (--unfinished == 0) complete();
       }
     } catch (RuntimeException e) {
-      fail(e);
+      if (!done) fail(e);
     }
   }
 
@@ -190,6 +190,7 @@ public final class GenerationSession {
   }
 
   private void complete() {
+    end(null); // before the last write, so a client that has the response sees the request gone
     if (shape.stream()) {
       if (shape.includeUsage()) {
         ObjectNode chunk = chunk();
@@ -206,7 +207,6 @@ public final class GenerationSession {
       response.set("usage", usage());
       exchange.sendJson(HttpResponseStatus.OK, response);
     }
-    end(null);
   }
 
   private void sendChunk(ObjectNode choice) {
@@ -256,6 +256,7 @@ public final class GenerationSession {
     for (Choice choice : choices) {
       if (!choice.finished()) server.engine().abort(choice.engineRequestId);
     }
+    end("error");
     ApiException error = ApiException.internal("Internal error: " + e);
     if (exchange.isStreaming()) {
       exchange.sendEvent(Json.bytes(Json.errorBody(error)));
@@ -264,7 +265,6 @@ public final class GenerationSession {
     } else {
       exchange.sendError(error);
     }
-    end("error");
   }
 
   /** Aborts every unfinished choice; each ends with finish_reason "abort" and the response completes. */

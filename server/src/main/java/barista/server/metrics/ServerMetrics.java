@@ -45,6 +45,7 @@ public final class ServerMetrics implements AutoCloseable {
   private final Map<FinishReason, Counter> successes = new EnumMap<>(FinishReason.class);
 
   public ServerMetrics(EngineClient engine, String modelName) {
+    registry.config().namingConvention(new VllmNamingConvention());
     Tags model = Tags.of("model_name", modelName);
     Gauge.builder("vllm:num_requests_running", engine, e -> e.status().running()).tags(model)
         .description("Requests in the running batch").register(registry);
