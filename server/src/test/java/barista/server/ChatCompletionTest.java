@@ -209,4 +209,23 @@ class ChatCompletionTest {
     assertEquals("H", second.get("logprobs").get("content").get(0).get("token").asText());
     assertEquals(0, second.get("logprobs").get("content").get(0).get("top_logprobs").size());
   }
+
+  @Test
+  void aBugAfterTheStreamStartedIsAnErrorEventThenDone() throws Exception {
+    server.engine.reply = "ab" + FakeModel.BROKEN_TOKEN + "cd";
+    try {
+      HttpResponse<String> response = server.post("/v1/chat/completions",
+          "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"stream\":true,\"logprobs\":true}");
+      assertEquals(200, response.statusCode());
+      List<JsonNode> events = TestServer.events(response);
+      JsonNode error = events.get(events.size() - 1).get("error");
+      assertEquals("InternalServerError", error.get("type").asText());
+      assertEquals(500, error.get("code").asInt());
+      assertEquals("b", events.get(events.size() - 2).get("choices").get(0).get("delta").get("content").asText());
+    } finally {
+      server.engine.reply = "Hello world";
+    }
+    assertEquals(200, server.post("/v1/chat/completions",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}").statusCode());
+  }
 }

@@ -44,8 +44,12 @@ final class FakeModel implements ServedModel {
     return text.toString();
   }
 
+  /** A token whose text lookup fails, to provoke a server bug in the middle of a stream. */
+  static final char BROKEN_TOKEN = '\u2603';
+
   @Override
   public String tokenText(int tokenId) {
+    if (tokenId == BROKEN_TOKEN) throw new IllegalStateException("broken token");
     return String.valueOf((char) tokenId);
   }
 

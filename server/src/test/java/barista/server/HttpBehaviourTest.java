@@ -155,7 +155,7 @@ class HttpBehaviourTest {
       String start = raw.readUntil("\"text\":\"x\"");
       Matcher id = Pattern.compile("\"id\":\"(cmpl-[0-9a-f]+)\"").matcher(start);
       assertTrue(id.find(), start);
-      raw.close();
+      raw.hangUp();
       assertEquals(id.group(1) + "-0", server.engine.abortFuture(id.group(1) + "-0").get(10, TimeUnit.SECONDS));
     } finally {
       server.engine.reply = "Hello world";
@@ -171,7 +171,7 @@ class HttpBehaviourTest {
       raw.send(RawHttp.post("HTTP/1.1", "/v1/chat/completions", CHAT_BODY.replace("3}", "200,\"n\":2}"), ""));
       String first = server.engine.arrivals.poll(10, TimeUnit.SECONDS).requestId();
       String second = server.engine.arrivals.poll(10, TimeUnit.SECONDS).requestId();
-      raw.close();
+      raw.hangUp();
       server.engine.abortFuture(first).get(10, TimeUnit.SECONDS);
       server.engine.abortFuture(second).get(10, TimeUnit.SECONDS);
     } finally {

@@ -43,6 +43,11 @@ final class RawHttp implements AutoCloseable {
         + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n" + extraHeaders + "\r\n" + body;
   }
 
+  /** The client goes away mid-request. */
+  void hangUp() throws IOException {
+    socket.close();
+  }
+
   @Override
   public void close() throws IOException {
     socket.close();

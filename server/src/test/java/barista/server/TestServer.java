@@ -65,7 +65,7 @@ final class TestServer implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     server.close();
     engine.close();
   }

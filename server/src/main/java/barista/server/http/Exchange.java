@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 
@@ -79,7 +80,7 @@ public final class Exchange {
     if (!content.isReadable()) throw ApiException.badRequest("The request body is empty; expected a JSON object", null);
     JsonNode node;
     try {
-      node = Json.MAPPER.readTree((java.io.InputStream) new ByteBufInputStream(content.duplicate()));
+      node = Json.MAPPER.readTree((InputStream) new ByteBufInputStream(content.duplicate()));
     } catch (JsonProcessingException e) {
       throw ApiException.badRequest("Invalid JSON in the request body: " + e.getOriginalMessage(), null);
     } catch (IOException e) {
