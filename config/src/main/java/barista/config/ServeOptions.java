@@ -1,0 +1,269 @@
+package barista.config;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * The flags of {@code barista serve}, named and defaulted as vLLM's {@code vllm serve} so a deployment switches by
+ * changing only the launcher. Used as a picocli mixin by the serve command; {@link #parse} is the same for tests.
+ * Fields are public: this is a plain bag of launch settings read once at startup.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Serve a model over vLLM's OpenAI-compatible HTTP API.")
+public class ServeOptions {
+
+  /** vLLM's --dtype names ("float" is a Java keyword, so these stay strings). */
+  public static final List<String> DTYPES = List.of("auto", "half", "float16", "float", "float32", "bfloat16");
+
+  public enum Device { auto, cpu, cuda }
+
+  public enum SchedulingPolicy { fcfs, priority }
+
+  public enum Quantization { none, awq, int8 }
+
+  public enum ReasoningParser { deepseek_r1 }
+
+  public enum LogLevel { critical, error, warning, info, debug, trace }
+
+  @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL",
+      description = "Model folder or Hugging Face repo id (same as --model).")
+  public String positionalModel;
+
+  @Option(names = "--model", description = "Model folder or Hugging Face repo id; omitted: the built-in demo model.")
+  public String modelOption;
+
+  @Option(names = "--served-model-name", arity = "1..*",
+      description = "Names the API accepts as \"model\"; the first is reported. Default: the model argument.")
+  public List<String> servedModelNames = new ArrayList<>();
+
+  @Option(names = "--tokenizer", description = "Tokenizer folder or repo id. Default: the model's.")
+  public String tokenizer;
+
+  @Option(names = "--revision", description = "Model revision (branch, tag or commit) in the Hugging Face cache.")
+  public String revision;
+
+  @Option(names = "--host", defaultValue = "0.0.0.0", description = "Bind address (default: ${DEFAULT-VALUE}).")
+  public String host;
+
+  @Option(names = "--port", defaultValue = "8000", description = "Port (default: ${DEFAULT-VALUE}).")
+  public int port;
+
+  @Option(names = "--dtype", defaultValue = "auto",
+      description = "auto, half, float16, float, float32 or bfloat16 (default: ${DEFAULT-VALUE}).")
+  public String dtype;
+
+  @Option(names = "--device", defaultValue = "auto", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  public Device device;
+
+  @Option(names = "--max-model-len", description = "Context length (prompt + output). Default: the model's.")
+  public Integer maxModelLen;
+
+  @Option(names = "--gpu-memory-utilization", defaultValue = "0.9",
+      description = "Fraction of GPU memory for weights, activations and KV cache (default: ${DEFAULT-VALUE}).")
+  public double gpuMemoryUtilization;
+
+  @Option(names = "--kv-cache-space", defaultValue = "4",
+      description = "GiB of KV cache on CPU, like VLLM_CPU_KVCACHE_SPACE (default: ${DEFAULT-VALUE}).")
+  public double kvCacheSpaceGiB;
+
+  @Option(names = "--block-size", defaultValue = "16", description = "Tokens per KV block (default: ${DEFAULT-VALUE}).")
+  public int blockSize;
+
+  @Option(names = "--max-num-seqs", defaultValue = "256",
+      description = "Most sequences in one batch (default: ${DEFAULT-VALUE}).")
+  public int maxNumSeqs;
+
+  /** vLLM V1 picks 2048 for the API server on most devices (8192 on large GPUs); 2048 also suits CPU prefill. */
+  @Option(names = "--max-num-batched-tokens", defaultValue = "2048",
+      description = "Most tokens in one scheduler step (default: ${DEFAULT-VALUE}).")
+  public int maxNumBatchedTokens;
+
+  @Option(names = "--scheduling-policy", defaultValue = "fcfs",
+      description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  public SchedulingPolicy schedulingPolicy;
+
+  @Option(names = "--enable-chunked-prefill", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Split long prompts across steps (default: on).")
+  public boolean enableChunkedPrefill;
+
+  @Option(names = "--enable-prefix-caching", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Reuse KV blocks of shared prompt prefixes (default: on).")
+  public boolean enablePrefixCaching;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Engine random seed (default: ${DEFAULT-VALUE}).")
+  public long seed;
+
+  @Option(names = "--api-key",
+      description = "Require \"Authorization: Bearer KEY\" on the API. Default: env VLLM_API_KEY or BARISTA_API_KEY.")
+  public String apiKeyOption;
+
+  @Option(names = "--chat-template", description = "Chat template: a file, or the Jinja text itself.")
+  public String chatTemplate;
+
+  @Option(names = "--generation-config", defaultValue = "auto",
+      description = "Default sampling settings: auto (the model's generation_config.json), vllm (none), or a folder.")
+  public String generationConfig;
+
+  @Option(names = "--max-logprobs", defaultValue = "20",
+      description = "Most logprobs a request may ask for (default: ${DEFAULT-VALUE}).")
+  public int maxLogprobs;
+
+  @Option(names = "--reasoning-parser", description = "Split reasoning from content: ${COMPLETION-CANDIDATES}.")
+  public ReasoningParser reasoningParser;
+
+  @Option(names = "--disable-log-requests", description = "Do not log one line per finished request.")
+  public boolean disableLogRequests;
+
+  @Option(names = "--disable-log-stats", description = "Do not log throughput and cache usage every 10 s.")
+  public boolean disableLogStats;
+
+  @Option(names = {"--log-level", "--uvicorn-log-level"}, defaultValue = "info",
+      description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  public LogLevel logLevel;
+
+  @Option(names = "--allowed-origins",
+      description = "Enable CORS for these origins: a JSON list like '[\"*\"]' or a comma-separated list. Default: off.")
+  public String allowedOrigins;
+
+  @Option(names = {"--tensor-parallel-size", "-tp"}, defaultValue = "1", description = "Only 1 is supported.")
+  public int tensorParallelSize;
+
+  @Option(names = {"--data-parallel-size", "-dp"}, defaultValue = "1", description = "Only 1 is supported.")
+  public int dataParallelSize;
+
+  @Option(names = {"--quantization", "-q"}, defaultValue = "none",
+      description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  public Quantization quantization;
+
+  @Option(names = "--max-waiting-requests", defaultValue = "4096",
+      description = "Queued requests beyond this get 503 (default: ${DEFAULT-VALUE}).")
+  public int maxWaitingRequests;
+
+  @Option(names = "--request-timeout", defaultValue = "0",
+      description = "Seconds before a request is aborted; 0 = never (default: ${DEFAULT-VALUE}).")
+  public double requestTimeoutSeconds;
+
+  @Option(names = "--shutdown-timeout", defaultValue = "30",
+      description = "Seconds running requests may finish after SIGTERM (default: ${DEFAULT-VALUE}).")
+  public double shutdownTimeoutSeconds;
+
+  @Option(names = "--max-request-body-size", defaultValue = "33554432",
+      description = "Largest request body in bytes; larger gets 413 (default: ${DEFAULT-VALUE}).")
+  public int maxRequestBodySize;
+
+  @Option(names = "--log-requests-bodies", description = "Log request bodies (they may hold private data).")
+  public boolean logRequestBodies;
+
+  @Option(names = "--protect-metrics", description = "Require the API key on /metrics too.")
+  public boolean protectMetrics;
+
+  @Option(names = "--enforce-eager", description = "Accepted for vLLM compatibility; no effect here.")
+  public boolean enforceEager;
+
+  @Option(names = "--trust-remote-code", description = "Accepted for vLLM compatibility; no effect here.")
+  public boolean trustRemoteCode;
+
+  @Option(names = "--swap-space", description = "Accepted for vLLM compatibility; no effect here.")
+  public Double swapSpace;
+
+  /** Parses and validates {@code args} (without the "serve" word); throws IllegalArgumentException with one line. */
+  public static ServeOptions parse(String... args) {
+    ServeOptions options = new ServeOptions();
+    try {
+      new CommandLine(options).parseArgs(args);
+    } catch (CommandLine.ParameterException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+    return options.validate();
+  }
+
+  /** Checks what picocli cannot; throws IllegalArgumentException with one line naming the flag. */
+  public ServeOptions validate() {
+    if (positionalModel != null && modelOption != null && !positionalModel.equals(modelOption)) {
+      throw new IllegalArgumentException(
+          "model given twice: positional '" + positionalModel + "' and --model '" + modelOption + "'");
+    }
+    check(DTYPES.contains(dtype), "--dtype must be one of " + String.join(", ", DTYPES) + ", got '" + dtype + "'");
+    check(tensorParallelSize == 1, "--tensor-parallel-size " + tensorParallelSize + " is not supported: one device only");
+    check(dataParallelSize == 1, "--data-parallel-size " + dataParallelSize + " is not supported: one engine only");
+    check(port >= 0 && port <= 65535, "--port must be in 0..65535, got " + port);
+    check(maxModelLen == null || maxModelLen > 0, "--max-model-len must be positive, got " + maxModelLen);
+    check(gpuMemoryUtilization > 0 && gpuMemoryUtilization <= 1,
+        "--gpu-memory-utilization must be in (0, 1], got " + gpuMemoryUtilization);
+    check(kvCacheSpaceGiB > 0, "--kv-cache-space must be positive, got " + kvCacheSpaceGiB);
+    check(blockSize > 0, "--block-size must be positive, got " + blockSize);
+    check(maxNumSeqs > 0, "--max-num-seqs must be positive, got " + maxNumSeqs);
+    check(maxNumBatchedTokens > 0, "--max-num-batched-tokens must be positive, got " + maxNumBatchedTokens);
+    check(maxLogprobs >= 0, "--max-logprobs must be at least 0, got " + maxLogprobs);
+    check(maxWaitingRequests > 0, "--max-waiting-requests must be positive, got " + maxWaitingRequests);
+    check(requestTimeoutSeconds >= 0, "--request-timeout must be at least 0, got " + requestTimeoutSeconds);
+    check(shutdownTimeoutSeconds >= 0, "--shutdown-timeout must be at least 0, got " + shutdownTimeoutSeconds);
+    check(maxRequestBodySize > 0, "--max-request-body-size must be positive, got " + maxRequestBodySize);
+    allowedOrigins();
+    return this;
+  }
+
+  private static void check(boolean ok, String message) {
+    if (!ok) throw new IllegalArgumentException(message);
+  }
+
+  /** The model argument, positional or --model; null means the built-in demo model. */
+  public String model() {
+    return positionalModel != null ? positionalModel : modelOption;
+  }
+
+  /** --served-model-name, else the model argument; empty when neither is given (the loader names the model). */
+  public List<String> servedModelNames() {
+    if (!servedModelNames.isEmpty()) return List.copyOf(servedModelNames);
+    return model() == null ? List.of() : List.of(model());
+  }
+
+  /** --api-key, else VLLM_API_KEY, else BARISTA_API_KEY from {@code env}; null when none is set. */
+  public String apiKey(Map<String, String> env) {
+    for (String key : new String[] {apiKeyOption, env.get("VLLM_API_KEY"), env.get("BARISTA_API_KEY")}) {
+      if (key != null && !key.isEmpty()) return key;
+    }
+    return null;
+  }
+
+  /** The CORS origins, empty when CORS is off. Accepts vLLM's JSON list form and a plain comma-separated list. */
+  public List<String> allowedOrigins() {
+    if (allowedOrigins == null || allowedOrigins.isBlank()) return List.of();
+    String list = allowedOrigins.strip();
+    if (list.startsWith("[")) {
+      if (!list.endsWith("]")) throw new IllegalArgumentException("--allowed-origins: unterminated JSON list " + list);
+      list = list.substring(1, list.length() - 1);
+    }
+    List<String> origins = new ArrayList<>();
+    for (String origin : list.split(",")) {
+      String o = origin.strip();
+      if (o.length() >= 2 && o.startsWith("\"") && o.endsWith("\"")) o = o.substring(1, o.length() - 1);
+      if (!o.isEmpty()) origins.add(o);
+    }
+    return origins;
+  }
+
+  /** The chat template text: --chat-template read as a file when one exists there, else taken as the template. */
+  public String chatTemplateText() throws IOException {
+    if (chatTemplate == null) return null;
+    Path path = Path.of(chatTemplate);
+    return Files.isRegularFile(path) ? Files.readString(path) : chatTemplate;
+  }
+
+  /** Flags that were given but change nothing here, for one log line at startup. */
+  public List<String> ignoredFlags() {
+    List<String> ignored = new ArrayList<>();
+    if (enforceEager) ignored.add("--enforce-eager");
+    if (trustRemoteCode) ignored.add("--trust-remote-code");
+    if (swapSpace != null) ignored.add("--swap-space");
+    return ignored;
+  }
+}

@@ -1,0 +1,137 @@
+package barista.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ServeOptionsTest {
+
+  @Test
+  void parsesTheDeploymentGuideCommand() {
+    ServeOptions o = ServeOptions.parse(("--host 0.0.0.0 --port 8000 --model MODEL_DIR --tensor-parallel-size 1"
+        + " --dtype auto --gpu-memory-utilization 0.9 --max-model-len 4096 --quantization awq --enforce-eager"
+        + " --max-num-seqs 256 --max-num-batched-tokens 4096 --scheduling-policy fcfs").split(" "));
+    assertEquals("MODEL_DIR", o.model());
+    assertEquals(List.of("MODEL_DIR"), o.servedModelNames());
+    assertEquals(8000, o.port);
+    assertEquals(4096, o.maxModelLen);
+    assertEquals(ServeOptions.Quantization.awq, o.quantization);
+    assertEquals(4096, o.maxNumBatchedTokens);
+    assertEquals(ServeOptions.SchedulingPolicy.fcfs, o.schedulingPolicy);
+    assertEquals(List.of("--enforce-eager"), o.ignoredFlags());
+  }
+
+  @Test
+  void defaultsFollowVllm() {
+    ServeOptions o = ServeOptions.parse();
+    assertNull(o.model(), "no model means the demo model");
+    assertEquals(List.of(), o.servedModelNames());
+    assertEquals("0.0.0.0", o.host);
+    assertEquals(8000, o.port);
+    assertEquals("auto", o.dtype);
+    assertEquals(ServeOptions.Device.auto, o.device);
+    assertNull(o.maxModelLen);
+    assertEquals(0.9, o.gpuMemoryUtilization);
+    assertEquals(4.0, o.kvCacheSpaceGiB);
+    assertEquals(16, o.blockSize);
+    assertEquals(256, o.maxNumSeqs);
+    assertEquals(2048, o.maxNumBatchedTokens);
+    assertTrue(o.enableChunkedPrefill);
+    assertTrue(o.enablePrefixCaching);
+    assertEquals(0, o.seed);
+    assertEquals(20, o.maxLogprobs);
+    assertEquals("auto", o.generationConfig);
+    assertNull(o.reasoningParser);
+    assertEquals(ServeOptions.LogLevel.info, o.logLevel);
+    assertEquals(List.of(), o.allowedOrigins());
+    assertEquals(ServeOptions.Quantization.none, o.quantization);
+    assertEquals(30.0, o.shutdownTimeoutSeconds);
+    assertEquals(0.0, o.requestTimeoutSeconds);
+    assertEquals(32 * 1024 * 1024, o.maxRequestBodySize);
+    assertFalse(o.protectMetrics);
+    assertEquals(List.of(), o.ignoredFlags());
+  }
+
+  @Test
+  void positionalModelAndSeveralServedNames() {
+    ServeOptions o = ServeOptions.parse("deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B", "--served-model-name", "r1", "r1-small",
+        "--reasoning-parser", "deepseek_r1", "-tp", "1", "--uvicorn-log-level", "debug", "--dtype", "float");
+    assertEquals("deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B", o.model());
+    assertEquals(List.of("r1", "r1-small"), o.servedModelNames());
+    assertEquals(ServeOptions.ReasoningParser.deepseek_r1, o.reasoningParser);
+    assertEquals(ServeOptions.LogLevel.debug, o.logLevel);
+    assertEquals("float", o.dtype);
+  }
+
+  @Test
+  void negatableBooleanFlags() {
+    ServeOptions o = ServeOptions.parse("--no-enable-prefix-caching", "--no-enable-chunked-prefill");
+    assertFalse(o.enablePrefixCaching);
+    assertFalse(o.enableChunkedPrefill);
+    assertTrue(ServeOptions.parse("--enable-prefix-caching").enablePrefixCaching);
+  }
+
+  @Test
+  void noOpFlagsAreReported() {
+    ServeOptions o = ServeOptions.parse("--trust-remote-code", "--swap-space", "4", "--enforce-eager");
+    assertEquals(List.of("--enforce-eager", "--trust-remote-code", "--swap-space"), o.ignoredFlags());
+  }
+
+  @Test
+  void apiKeyFromFlagThenVllmEnvThenBaristaEnv() {
+    Map<String, String> env = Map.of("VLLM_API_KEY", "from-vllm", "BARISTA_API_KEY", "from-barista");
+    assertEquals("from-flag", ServeOptions.parse("--api-key", "from-flag").apiKey(env));
+    assertEquals("from-vllm", ServeOptions.parse().apiKey(env));
+    assertEquals("from-barista", ServeOptions.parse().apiKey(Map.of("BARISTA_API_KEY", "from-barista")));
+    assertNull(ServeOptions.parse().apiKey(Map.of("VLLM_API_KEY", "")));
+  }
+
+  @Test
+  void allowedOriginsAsJsonListOrCommaList() {
+    assertEquals(List.of("*"), ServeOptions.parse("--allowed-origins", "[\"*\"]").allowedOrigins());
+    assertEquals(List.of("http://a.example", "https://b.example"),
+        ServeOptions.parse("--allowed-origins", "http://a.example, https://b.example").allowedOrigins());
+    assertEquals(List.of("http://a.example", "http://b.example"),
+        ServeOptions.parse("--allowed-origins", "[\"http://a.example\", \"http://b.example\"]").allowedOrigins());
+  }
+
+  @Test
+  void chatTemplateIsAFileOrTheTemplateItself(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("template.jinja");
+    Files.writeString(file, "{{ messages }}");
+    assertEquals("{{ messages }}", ServeOptions.parse("--chat-template", file.toString()).chatTemplateText());
+    assertEquals("{% for m in messages %}{% endfor %}",
+        ServeOptions.parse("--chat-template", "{% for m in messages %}{% endfor %}").chatTemplateText());
+    assertNull(ServeOptions.parse().chatTemplateText());
+  }
+
+  @Test
+  void errorsAreOneLineNamingTheFlag() {
+    assertError("--tensor-parallel-size 2 is not supported", "--tensor-parallel-size", "2");
+    assertError("--data-parallel-size 4 is not supported", "-dp", "4");
+    assertError("Unknown option: '--no-such-flag'", "--no-such-flag");
+    assertError("--dtype must be one of", "--dtype", "float64");
+    assertError("--scheduling-policy", "--scheduling-policy", "lifo");
+    assertError("--port", "--port", "eighty");
+    assertError("--port must be in 0..65535", "--port", "70000");
+    assertError("--max-model-len must be positive", "--max-model-len", "0");
+    assertError("--gpu-memory-utilization must be in (0, 1]", "--gpu-memory-utilization", "1.5");
+    assertError("model given twice", "a", "--model", "b");
+    assertError("--allowed-origins", "--allowed-origins", "[\"http://a\"");
+  }
+
+  private static void assertError(String expectedPart, String... args) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ServeOptions.parse(args));
+    assertTrue(e.getMessage().contains(expectedPart), "message: " + e.getMessage());
+    assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+  }
+}

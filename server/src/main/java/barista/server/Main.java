@@ -1,0 +1,58 @@
+package barista.server;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code barista} command. A new subcommand is one more class in {@code subcommands}. Errors are one line on
+ * stderr and exit code 2 for bad input (1 for other failures); the stack trace only with --log-level debug.
+ */
+@Command(name = "barista", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
+    description = "OpenAI-compatible LLM inference server for the JVM.",
+    subcommands = {ServeCommand.class})
+public final class Main {
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line with barista's error handling, for main and for tests. */
+  public static CommandLine commandLine() {
+    return configure(new CommandLine(new Main()));
+  }
+
+  static CommandLine configure(CommandLine commandLine) {
+    return commandLine
+        .setParameterExceptionHandler((e, args) -> {
+          e.getCommandLine().getErr().println("barista: " + firstLine(e.getMessage()));
+          return CommandLine.ExitCode.USAGE;
+        })
+        .setExecutionExceptionHandler((e, command, parseResult) -> {
+          PrintWriter err = command.getErr();
+          err.println("barista: " + firstLine(e.getMessage() != null ? e.getMessage() : e.toString()));
+          if (debug(parseResult)) e.printStackTrace(err);
+          return e instanceof IllegalArgumentException ? CommandLine.ExitCode.USAGE : CommandLine.ExitCode.SOFTWARE;
+        });
+  }
+
+  private static String firstLine(String message) {
+    int newline = message.indexOf('\n');
+    return newline < 0 ? message : message.substring(0, newline);
+  }
+
+  private static boolean debug(CommandLine.ParseResult result) {
+    for (CommandLine.ParseResult r = result; r != null; r = r.subcommand()) {
+      Object level = r.matchedOptionValue("--log-level", null);
+      if (level != null && (level.toString().equals("debug") || level.toString().equals("trace"))) return true;
+    }
+    return false;
+  }
+
+  static final class VersionProvider implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"barista " + Version.VERSION};
+    }
+  }
+}

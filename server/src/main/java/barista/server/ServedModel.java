@@ -1,0 +1,37 @@
+package barista.server;
+
+import barista.engine.sampling.SamplingParams;
+import java.util.List;
+import java.util.Map;
+
+/** What the HTTP layer needs of the served model: its names and limits, its tokenizer and its chat template. */
+public interface ServedModel {
+
+  /** Names a request may give as "model"; the first is the one reported. Never empty. */
+  List<String> servedNames();
+
+  /** Context length: prompt plus completion tokens. */
+  int maxModelLen();
+
+  /** Token ids must be in [0, vocabSize). */
+  int vocabSize();
+
+  int[] encode(String text, boolean addSpecialTokens);
+
+  String decode(int[] tokenIds, boolean skipSpecialTokens);
+
+  /** One token as text, for logprobs (a byte-level piece that is not whole UTF-8 may read as replacement chars). */
+  String tokenText(int tokenId);
+
+  /** One token's raw UTF-8 bytes, for the "bytes" field of chat logprobs. */
+  byte[] tokenBytes(int tokenId);
+
+  /**
+   * Applies the chat template. Throws IllegalArgumentException with a one-line reason when the template rejects
+   * the conversation (e.g. roles that do not alternate).
+   */
+  String renderChat(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, Object> templateKwargs);
+
+  /** Defaults for the sampling fields a request omits (the model's generation_config under --generation-config auto). */
+  SamplingParams defaultSamplingParams();
+}

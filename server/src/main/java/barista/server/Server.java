@@ -1,0 +1,140 @@
+package barista.server;
+
+import barista.config.ServeOptions;
+import barista.scheduler.EngineClient;
+import barista.server.endpoints.ChatCompletionHandler;
+import barista.server.endpoints.CompletionHandler;
+import barista.server.endpoints.DetokenizeHandler;
+import barista.server.endpoints.HealthHandler;
+import barista.server.endpoints.MetricsHandler;
+import barista.server.endpoints.ModelsHandler;
+import barista.server.endpoints.TokenizeHandler;
+import barista.server.endpoints.VersionHandler;
+import barista.server.generation.ActiveSessions;
+import barista.server.http.CorsPolicy;
+import barista.server.http.HttpServerInitializer;
+import barista.server.http.Router;
+import barista.server.metrics.ServerMetrics;
+import barista.server.metrics.StatsLogger;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpMethod;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The OpenAI-compatible HTTP server over an engine and a model: start it, then close it gracefully. */
+public final class Server implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Server.class);
+
+  private final ServeOptions options;
+  private final ServerContext context;
+  private final EventLoopGroup acceptors = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+  private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+  private final CountDownLatch closed = new CountDownLatch(1);
+  private Channel listener;
+
+  private Server(ServeOptions options, EngineClient engine, ServedModel model) {
+    this.options = options;
+    ServerMetrics metrics = new ServerMetrics(engine, model.servedNames().get(0));
+    this.context = new ServerContext(engine, model, options, metrics, new ActiveSessions());
+  }
+
+  /** Binds --host:--port (0 picks a free port) and serves until {@link #close}. */
+  public static Server start(ServeOptions options, EngineClient engine, ServedModel model) throws InterruptedException {
+    Server server = new Server(options, engine, model);
+    server.bind();
+    return server;
+  }
+
+  private void bind() throws InterruptedException {
+    log.info("Started server process [{}]", ProcessHandle.current().pid());
+    String apiKey = options.apiKey(System.getenv());
+    ServerBootstrap bootstrap = new ServerBootstrap()
+        .group(acceptors, workers)
+        .channel(NioServerSocketChannel.class)
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(new HttpServerInitializer(routes(), apiKey, new CorsPolicy(options.allowedOrigins()),
+            options.maxRequestBodySize));
+    try {
+      listener = bootstrap.bind(options.host, options.port).sync().channel();
+    } catch (RuntimeException | InterruptedException e) {
+      shutDownLoops();
+      throw e;
+    }
+    if (!options.disableLogStats) {
+      workers.next().scheduleAtFixedRate(new StatsLogger(context.engine(), context.metrics()), 10, 10, TimeUnit.SECONDS);
+    }
+    log.info("Serving {} on http://{}:{}{}", context.model().servedNames(), options.host, port(),
+        apiKey == null ? "" : " (API key required)");
+    log.info("Application startup complete.");
+  }
+
+  private Router routes() {
+    boolean metricsOpen = !options.protectMetrics;
+    HealthHandler health = new HealthHandler(context.engine());
+    return new Router()
+        .add(HttpMethod.POST, "/v1/chat/completions", new ChatCompletionHandler(context), false)
+        .add(HttpMethod.POST, "/v1/completions", new CompletionHandler(context), false)
+        .add(HttpMethod.GET, "/v1/models", new ModelsHandler(context), false)
+        .add(HttpMethod.POST, "/tokenize", new TokenizeHandler(context), false)
+        .add(HttpMethod.POST, "/detokenize", new DetokenizeHandler(context), false)
+        .add(HttpMethod.GET, "/health", health, true)
+        .add(HttpMethod.GET, "/ping", health, true)
+        .add(HttpMethod.POST, "/ping", health, true)
+        .add(HttpMethod.GET, "/version", new VersionHandler(), true)
+        .add(HttpMethod.GET, "/metrics", new MetricsHandler(context.metrics()), metricsOpen);
+  }
+
+  public int port() {
+    return ((InetSocketAddress) listener.localAddress()).getPort();
+  }
+
+  /** Requests in flight (for tests and shutdown). */
+  public int activeRequests() {
+    return context.sessions().size();
+  }
+
+  /** Blocks until the server is closed. */
+  public void awaitClosed() throws InterruptedException {
+    closed.await();
+  }
+
+  /**
+   * Stops accepting connections, lets running requests finish for up to --shutdown-timeout seconds, ends the rest
+   * with finish_reason "abort", then stops the event loops. Safe to call twice.
+   */
+  @Override
+  public void close() {
+    if (closed.getCount() == 0) return;
+    try {
+      listener.close().syncUninterruptibly();
+      long timeoutMillis = (long) (options.shutdownTimeoutSeconds * 1000);
+      if (!context.sessions().awaitEmpty(timeoutMillis)) {
+        log.info("Aborting {} requests still running after {} s", context.sessions().size(),
+            options.shutdownTimeoutSeconds);
+        context.sessions().abortAll();
+        context.sessions().awaitEmpty(1000);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      shutDownLoops();
+      context.metrics().close();
+      closed.countDown();
+    }
+  }
+
+  private void shutDownLoops() {
+    acceptors.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+  }
+}

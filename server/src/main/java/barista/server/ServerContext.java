@@ -1,0 +1,16 @@
+package barista.server;
+
+import barista.config.ServeOptions;
+import barista.scheduler.EngineClient;
+import barista.server.generation.ActiveSessions;
+import barista.server.metrics.ServerMetrics;
+
+/** What the endpoints share: the engine, the model, the launch options, metrics and the requests in flight. */
+public record ServerContext(
+    EngineClient engine, ServedModel model, ServeOptions options, ServerMetrics metrics, ActiveSessions sessions) {
+
+  /** The name reported as "model" when a request names none. */
+  public String defaultModelName() {
+    return model.servedNames().get(0);
+  }
+}

@@ -1,0 +1,43 @@
+package barista.server.endpoints;
+
+import barista.server.ServedModel;
+import barista.server.ServerContext;
+import barista.server.generation.GenerationSession;
+import barista.server.http.Endpoint;
+import barista.server.http.Exchange;
+import barista.server.openai.CommonFields;
+import barista.server.openai.CompletionRequest;
+import barista.server.openai.ContextLimit;
+import java.util.ArrayList;
+import java.util.List;
+
+/** POST /v1/completions: every prompt (text or token ids) gets n choices, numbered prompt by prompt. */
+public final class CompletionHandler implements Endpoint {
+  private final ServerContext server;
+
+  public CompletionHandler(ServerContext server) {
+    this.server = server;
+  }
+
+  @Override
+  public void handle(Exchange exchange) {
+    CompletionRequest request = CompletionRequest.parse(Requests.body(exchange, server),
+        server.model().defaultSamplingParams(), server.options());
+    Requests.logUnknown(exchange, request.unknownFields());
+    CommonFields common = request.common();
+    String model = Requests.modelName(server, common.model());
+    ServedModel served = server.model();
+    List<GenerationSession.Prompt> prompts = new ArrayList<>();
+    for (CompletionRequest.PromptInput input : request.prompts()) {
+      int[] tokenIds = input.text() != null ? served.encode(input.text(), request.addSpecialTokens())
+          : Requests.checkTokenIds(input.tokenIds(), server, "prompt");
+      int maxTokens = ContextLimit.maxTokens(tokenIds.length, request.maxTokens(), served.maxModelLen(), "prompt");
+      String echo = !request.echo() ? null : input.text() != null ? input.text() : served.decode(tokenIds, false);
+      prompts.add(new GenerationSession.Prompt(tokenIds, Requests.validated(common.params().maxTokens(maxTokens)), echo));
+    }
+    GenerationSession.Shape shape = new GenerationSession.Shape(common.stream(), common.includeUsage(),
+        common.continuousUsage(), common.n(), request.logprobs(), false);
+    new GenerationSession(exchange, server, GenerationSession.Api.COMPLETION,
+        GenerationSession.newId(GenerationSession.Api.COMPLETION), model, prompts, shape, common.priority()).start();
+  }
+}

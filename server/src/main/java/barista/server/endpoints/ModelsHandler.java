@@ -1,0 +1,38 @@
+package barista.server.endpoints;
+
+import barista.server.ServerContext;
+import barista.server.http.Endpoint;
+import barista.server.http.Exchange;
+import barista.server.http.Json;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.handler.codec.http.HttpResponseStatus;
+
+/** GET /v1/models: one entry per served name, in vLLM's shape (with max_model_len). */
+public final class ModelsHandler implements Endpoint {
+  private final ServerContext server;
+  private final long created = System.currentTimeMillis() / 1000;
+
+  public ModelsHandler(ServerContext server) {
+    this.server = server;
+  }
+
+  @Override
+  public void handle(Exchange exchange) {
+    ObjectNode list = Json.object();
+    list.put("object", "list");
+    ArrayNode data = list.putArray("data");
+    String root = server.options().model() != null ? server.options().model() : server.defaultModelName();
+    for (String name : server.model().servedNames()) {
+      ObjectNode model = data.addObject();
+      model.put("id", name);
+      model.put("object", "model");
+      model.put("created", created);
+      model.put("owned_by", "barista");
+      model.put("root", root);
+      model.putNull("parent");
+      model.put("max_model_len", server.model().maxModelLen());
+    }
+    exchange.sendJson(HttpResponseStatus.OK, list);
+  }
+}

@@ -1,0 +1,92 @@
+package barista.server.generation;
+
+import barista.scheduler.RequestOutput;
+import barista.server.ServedModel;
+import barista.server.http.Json;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/** A chat.completion choice: message (or stream delta) with content and, under a reasoning parser, reasoning_content. */
+final class ChatChoice extends Choice {
+  private final ServedModel model;
+  private final boolean logprobs;
+  private final ReasoningParser reasoningParser; // null: all text is content
+  private final StringBuilder content = new StringBuilder();
+  private final StringBuilder reasoning = new StringBuilder();
+  private final ArrayNode logprobContent = Json.MAPPER.createArrayNode();
+
+  ChatChoice(int index, String engineRequestId, int promptTokens, ServedModel model, boolean logprobs,
+      boolean parseReasoning) {
+    super(index, 0, engineRequestId, promptTokens);
+    this.model = model;
+    this.logprobs = logprobs;
+    this.reasoningParser = parseReasoning ? new ReasoningParser() : null;
+  }
+
+  @Override
+  ObjectNode openingDelta() {
+    ObjectNode choice = node();
+    ObjectNode delta = choice.putObject("delta");
+    delta.put("role", "assistant");
+    delta.put("content", "");
+    choice.putNull("logprobs");
+    choice.putNull("finish_reason");
+    return choice;
+  }
+
+  @Override
+  ObjectNode streamDelta(RequestOutput out) {
+    ReasoningParser.Split split = split(out);
+    ObjectNode choice = node();
+    ObjectNode delta = choice.putObject("delta");
+    if (split.reasoning() != null) delta.put("reasoning_content", split.reasoning());
+    if (split.content() != null) delta.put("content", split.content());
+    boolean hasLogprobs = logprobs && !out.logprobs().isEmpty();
+    if (delta.isEmpty() && !hasLogprobs && !out.finished()) return null;
+    if (hasLogprobs) {
+      Logprobs.appendChat(choice.putObject("logprobs").putArray("content"), out.logprobs(), model);
+    } else {
+      choice.putNull("logprobs");
+    }
+    putFinish(choice);
+    return choice;
+  }
+
+  @Override
+  void accumulate(RequestOutput out) {
+    ReasoningParser.Split split = split(out);
+    if (split.reasoning() != null) reasoning.append(split.reasoning());
+    if (split.content() != null) content.append(split.content());
+    if (logprobs) Logprobs.appendChat(logprobContent, out.logprobs(), model);
+  }
+
+  @Override
+  ObjectNode complete() {
+    ObjectNode choice = node();
+    ObjectNode message = choice.putObject("message");
+    message.put("role", "assistant");
+    // Under a reasoning parser an answer cut short inside the reasoning has no content at all, as in vLLM.
+    message.put("content", reasoningParser != null && content.isEmpty() ? null : content.toString());
+    message.put("reasoning_content", reasoning.isEmpty() ? null : reasoning.toString());
+    if (logprobs) {
+      choice.putObject("logprobs").set("content", logprobContent);
+    } else {
+      choice.putNull("logprobs");
+    }
+    putFinish(choice);
+    return choice;
+  }
+
+  private ReasoningParser.Split split(RequestOutput out) {
+    if (reasoningParser == null) return new ReasoningParser.Split(null, out.newText().isEmpty() ? null : out.newText());
+    ReasoningParser.Split split = reasoningParser.feed(out.newText());
+    if (!out.finished()) return split;
+    ReasoningParser.Split rest = reasoningParser.finish();
+    return new ReasoningParser.Split(join(split.reasoning(), rest.reasoning()), split.content());
+  }
+
+  private static String join(String a, String b) {
+    if (a == null) return b;
+    return b == null ? a : a + b;
+  }
+}

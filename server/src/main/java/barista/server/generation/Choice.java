@@ -1,0 +1,67 @@
+package barista.server.generation;
+
+import barista.scheduler.FinishReason;
+import barista.scheduler.RequestOutput;
+import barista.server.http.Json;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * One choice of a response, fed by the outputs of its own engine request. Subclasses shape it as chat or
+ * completion; this class keeps what both need (counts, finish and timing).
+ */
+abstract class Choice {
+  final int index;
+  final int promptIndex;
+  final String engineRequestId;
+  final int promptTokens;
+  int cachedPromptTokens;
+  int completionTokens;
+  FinishReason finishReason;
+  Object stopReason;
+  long firstTokenNanos;
+  long lastTokenNanos;
+
+  Choice(int index, int promptIndex, String engineRequestId, int promptTokens) {
+    this.index = index;
+    this.promptIndex = promptIndex;
+    this.engineRequestId = engineRequestId;
+    this.promptTokens = promptTokens;
+  }
+
+  boolean finished() {
+    return finishReason != null;
+  }
+
+  /** Records an output's counts and finish; the text goes to {@link #streamDelta} or {@link #accumulate}. */
+  void record(RequestOutput out) {
+    completionTokens = out.completionTokens();
+    cachedPromptTokens = out.cachedPromptTokens();
+    if (out.finished()) {
+      finishReason = out.finishReason();
+      stopReason = out.stopReason();
+    }
+  }
+
+  /** The first stream chunk's choice before any output (the role, an echoed prompt), or null. */
+  abstract ObjectNode openingDelta();
+
+  /** The stream chunk's choice for one output, or null when it has nothing to send yet. */
+  abstract ObjectNode streamDelta(RequestOutput out);
+
+  /** Keeps one output for the full (non-streaming) response. */
+  abstract void accumulate(RequestOutput out);
+
+  /** The choice of the full response. */
+  abstract ObjectNode complete();
+
+  ObjectNode node() {
+    ObjectNode node = Json.object();
+    node.put("index", index);
+    return node;
+  }
+
+  void putFinish(ObjectNode node) {
+    node.put("finish_reason", finishReason == null ? null : finishReason.apiName());
+    node.set("stop_reason", Json.MAPPER.valueToTree(stopReason));
+  }
+}

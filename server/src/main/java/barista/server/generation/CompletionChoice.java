@@ -1,0 +1,74 @@
+package barista.server.generation;
+
+import barista.scheduler.RequestOutput;
+import barista.server.ServedModel;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/** A text_completion choice; with echo the prompt text comes first, and text offsets of logprobs count it. */
+final class CompletionChoice extends Choice {
+  private final ServedModel model;
+  private final boolean logprobs;
+  private final String echo; // null: no echo
+  private final StringBuilder text = new StringBuilder();
+  private final Logprobs.Completion accumulated;
+  private int textOffset;
+
+  CompletionChoice(int index, int promptIndex, String engineRequestId, int promptTokens, ServedModel model,
+      boolean logprobs, String echo) {
+    super(index, promptIndex, engineRequestId, promptTokens);
+    this.model = model;
+    this.logprobs = logprobs;
+    this.echo = echo;
+    this.accumulated = logprobs ? new Logprobs.Completion(model) : null;
+    if (echo != null) {
+      text.append(echo);
+      textOffset = echo.length();
+    }
+  }
+
+  @Override
+  ObjectNode openingDelta() {
+    if (echo == null || echo.isEmpty()) return null;
+    ObjectNode choice = node();
+    choice.put("text", echo);
+    choice.putNull("logprobs");
+    choice.putNull("finish_reason");
+    return choice;
+  }
+
+  @Override
+  ObjectNode streamDelta(RequestOutput out) {
+    boolean hasLogprobs = logprobs && !out.logprobs().isEmpty();
+    if (out.newText().isEmpty() && !hasLogprobs && !out.finished()) return null;
+    ObjectNode choice = node();
+    choice.put("text", out.newText());
+    if (hasLogprobs) {
+      Logprobs.Completion delta = new Logprobs.Completion(model);
+      textOffset = delta.append(out.logprobs(), textOffset);
+      choice.set("logprobs", delta.node());
+    } else {
+      choice.putNull("logprobs");
+    }
+    putFinish(choice);
+    return choice;
+  }
+
+  @Override
+  void accumulate(RequestOutput out) {
+    text.append(out.newText());
+    if (logprobs) textOffset = accumulated.append(out.logprobs(), textOffset);
+  }
+
+  @Override
+  ObjectNode complete() {
+    ObjectNode choice = node();
+    choice.put("text", text.toString());
+    if (logprobs) {
+      choice.set("logprobs", accumulated.node());
+    } else {
+      choice.putNull("logprobs");
+    }
+    putFinish(choice);
+    return choice;
+  }
+}

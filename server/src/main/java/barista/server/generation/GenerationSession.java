@@ -1,0 +1,306 @@
+package barista.server.generation;
+
+import barista.engine.sampling.InvalidSamplingParamException;
+import barista.engine.sampling.SamplingParams;
+import barista.scheduler.EngineOverloadedException;
+import barista.scheduler.FinishReason;
+import barista.scheduler.GenerationRequest;
+import barista.scheduler.OutputListener;
+import barista.scheduler.RequestOutput;
+import barista.server.ServerContext;
+import barista.server.http.ApiException;
+import barista.server.http.Exchange;
+import barista.server.http.Json;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One chat or completions request in flight: its choices (prompts x n, each its own engine request), their
+ * outputs handed from the engine thread to the connection's event loop, and the response, streamed as
+ * server-sent events or sent whole when every choice has finished. Everything but the listener runs on the
+ * event loop, so no state here is shared between threads.
+ */
+public final class GenerationSession {
+  private static final Logger log = LoggerFactory.getLogger(GenerationSession.class);
+  private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
+
+  /** The two OpenAI APIs served here: id prefix and object names. */
+  public enum Api {
+    CHAT("chatcmpl-", "chat.completion", "chat.completion.chunk"),
+    COMPLETION("cmpl-", "text_completion", "text_completion");
+
+    final String idPrefix;
+    final String object;
+    final String chunkObject;
+
+    Api(String idPrefix, String object, String chunkObject) {
+      this.idPrefix = idPrefix;
+      this.object = object;
+      this.chunkObject = chunkObject;
+    }
+  }
+
+  /** One prompt: its token ids, its sampling params (max_tokens resolved), and the text echoed before the output. */
+  public record Prompt(int[] tokenIds, SamplingParams params, String echo) {}
+
+  /** How the response is shaped. */
+  public record Shape(boolean stream, boolean includeUsage, boolean continuousUsage, int n, boolean logprobs,
+      boolean parseReasoning) {}
+
+  private final Exchange exchange;
+  private final ServerContext server;
+  private final EventLoop eventLoop;
+  private final Api api;
+  private final String id;
+  private final String model;
+  private final long created = System.currentTimeMillis() / 1000;
+  private final Shape shape;
+  private final int priority;
+  private final List<Prompt> prompts;
+  private final List<Choice> choices = new ArrayList<>();
+  private ScheduledFuture<?> timeout;
+  private int unfinished;
+  private boolean done;
+
+  public GenerationSession(Exchange exchange, ServerContext server, Api api, String id, String model,
+      List<Prompt> prompts, Shape shape, int priority) {
+    this.exchange = exchange;
+    this.server = server;
+    this.eventLoop = exchange.context().channel().eventLoop();
+    this.api = api;
+    this.id = id;
+    this.model = model;
+    this.prompts = List.copyOf(prompts);
+    this.shape = shape;
+    this.priority = priority;
+    for (int p = 0; p < prompts.size(); p++) {
+      for (int j = 0; j < shape.n(); j++) {
+        int index = p * shape.n() + j;
+        String engineId = id + "-" + index;
+        int promptTokens = prompts.get(p).tokenIds().length;
+        choices.add(api == Api.CHAT
+            ? new ChatChoice(index, engineId, promptTokens, server.model(), shape.logprobs(), shape.parseReasoning())
+            : new CompletionChoice(index, p, engineId, promptTokens, server.model(), shape.logprobs(),
+                prompts.get(p).echo()));
+      }
+    }
+    unfinished = choices.size();
+  }
+
+  public static String newId(Api api) {
+    return api.idPrefix + java.util.UUID.randomUUID().toString().replace("-", "");
+  }
+
+  /**
+   * Submits every choice to the engine; throws ApiException (400, 503) with nothing sent when the engine refuses
+   * one, after aborting those already submitted. Then the response begins.
+   */
+  public void start() {
+    for (int i = 0; i < choices.size(); i++) {
+      Choice choice = choices.get(i);
+      Prompt prompt = prompts.get(choice.promptIndex);
+      GenerationRequest request = new GenerationRequest(
+          choice.engineRequestId, prompt.tokenIds(), prompt.params(), priority, exchange.arrivalNanos());
+      try {
+        server.engine().submit(request, listener(choice));
+      } catch (EngineOverloadedException e) {
+        abortSubmitted(i);
+        throw ApiException.overloaded("The server is overloaded, retry later: " + e.getMessage());
+      } catch (InvalidSamplingParamException e) {
+        abortSubmitted(i);
+        throw ApiException.badRequest(e.getMessage(), e.field());
+      } catch (IllegalArgumentException e) {
+        abortSubmitted(i);
+        throw ApiException.badRequest(e.getMessage(), null);
+      }
+    }
+    server.sessions().add(this);
+    exchange.onCancel(this::clientGone);
+    double timeoutSeconds = server.options().requestTimeoutSeconds;
+    if (timeoutSeconds > 0) {
+      timeout = eventLoop.schedule(this::abortUnfinished, (long) (timeoutSeconds * 1000), TimeUnit.MILLISECONDS);
+    }
+    if (shape.stream()) {
+      exchange.startEventStream();
+      for (Choice choice : choices) {
+        ObjectNode opening = choice.openingDelta();
+        if (opening != null) sendChunk(opening);
+      }
+    }
+  }
+
+  private void abortSubmitted(int count) {
+    for (int i = 0; i < count; i++) server.engine().abort(choices.get(i).engineRequestId);
+  }
+
+  /** Runs on the engine thread: only hands the output to the event loop. */
+  private OutputListener listener(Choice choice) {
+    return out -> {
+      try {
+        eventLoop.execute(() -> onOutput(choice, out));
+      } catch (RejectedExecutionException e) {
+        server.engine().abort(out.requestId()); // the server is shutting down
+      }
+    };
+  }
+
+  private void onOutput(Choice choice, RequestOutput out) {
+    if (done || choice.finished()) return;
+    try {
+      long now = System.nanoTime();
+      recordTiming(choice, out, now);
+      choice.record(out);
+      if (shape.stream()) {
+        ObjectNode delta = choice.streamDelta(out);
+        if (delta != null) sendChunk(delta);
+      } else {
+        choice.accumulate(out);
+      }
+      if (out.finished()) {
+        server.metrics().finished(out.finishReason(), choice.promptTokens, choice.completionTokens,
+            exchange.arrivalNanos(), choice.firstTokenNanos, choice.lastTokenNanos, now);
+        if (--unfinished == 0) complete();
+      }
+    } catch (RuntimeException e) {
+      if (!done) fail(e);
+    }
+  }
+
+  private void recordTiming(Choice choice, RequestOutput out, long now) {
+    int tokens = out.newTokenIds().length;
+    if (tokens == 0) return;
+    server.metrics().generatedTokens(tokens);
+    if (choice.firstTokenNanos == 0) {
+      choice.firstTokenNanos = now;
+      server.metrics().firstToken(now - exchange.arrivalNanos());
+    } else {
+      server.metrics().interToken(now - choice.lastTokenNanos);
+    }
+    choice.lastTokenNanos = now;
+  }
+
+  private void complete() {
+    end(null); // before the last write, so a client that has the response sees the request gone
+    if (shape.stream()) {
+      if (shape.includeUsage()) {
+        ObjectNode chunk = chunk();
+        chunk.putArray("choices");
+        chunk.set("usage", usage());
+        exchange.sendEvent(Json.bytes(chunk));
+      }
+      exchange.sendEvent(DONE);
+      exchange.endEventStream();
+    } else {
+      ObjectNode response = header(api.object);
+      ArrayNode array = response.putArray("choices");
+      for (Choice choice : choices) array.add(choice.complete());
+      response.set("usage", usage());
+      exchange.sendJson(HttpResponseStatus.OK, response);
+    }
+  }
+
+  private void sendChunk(ObjectNode choice) {
+    ObjectNode chunk = chunk();
+    chunk.putArray("choices").add(choice);
+    if (shape.continuousUsage()) chunk.set("usage", usage());
+    exchange.sendEvent(Json.bytes(chunk));
+  }
+
+  private ObjectNode chunk() {
+    return header(api.chunkObject);
+  }
+
+  private ObjectNode header(String object) {
+    ObjectNode node = Json.object();
+    node.put("id", id);
+    node.put("object", object);
+    node.put("created", created);
+    node.put("model", model);
+    node.put("system_fingerprint", barista.server.Version.FINGERPRINT);
+    return node;
+  }
+
+  /** Prompt tokens count once per prompt however many choices share it, as in OpenAI's usage. */
+  private ObjectNode usage() {
+    int prompt = 0;
+    int cached = 0;
+    int completion = 0;
+    for (Choice choice : choices) {
+      completion += choice.completionTokens;
+      if (choice.index % shape.n() == 0) {
+        prompt += choice.promptTokens;
+        cached += choice.cachedPromptTokens;
+      }
+    }
+    ObjectNode usage = Json.object();
+    usage.put("prompt_tokens", prompt);
+    usage.put("total_tokens", prompt + completion);
+    usage.put("completion_tokens", completion);
+    usage.putObject("prompt_tokens_details").put("cached_tokens", cached);
+    return usage;
+  }
+
+  /** A bug after the request was accepted: the client gets an error (as an event once streaming), the rest is aborted. */
+  private void fail(RuntimeException e) {
+    log.error("Bug while serving {}", id, e);
+    for (Choice choice : choices) {
+      if (!choice.finished()) server.engine().abort(choice.engineRequestId);
+    }
+    end("error");
+    ApiException error = ApiException.internal("Internal error: " + e);
+    if (exchange.isStreaming()) {
+      exchange.sendEvent(Json.bytes(Json.errorBody(error)));
+      exchange.sendEvent(DONE);
+      exchange.endEventStream();
+    } else {
+      exchange.sendError(error);
+    }
+  }
+
+  /** Aborts every unfinished choice; each ends with finish_reason "abort" and the response completes. */
+  private void abortUnfinished() {
+    for (Choice choice : choices) {
+      if (done) return;
+      if (choice.finished()) continue;
+      server.engine().abort(choice.engineRequestId);
+      onOutput(choice, new RequestOutput(choice.engineRequestId, new int[0], "", List.of(), FinishReason.ABORT, null,
+          choice.promptTokens, choice.cachedPromptTokens, choice.completionTokens));
+    }
+  }
+
+  /** For shutdown, from any thread. */
+  void abortSoon() {
+    eventLoop.execute(this::abortUnfinished);
+  }
+
+  private void clientGone() {
+    if (done) return;
+    for (Choice choice : choices) {
+      if (!choice.finished()) server.engine().abort(choice.engineRequestId);
+    }
+    end("client disconnected");
+  }
+
+  private void end(String problem) {
+    done = true;
+    if (timeout != null) timeout.cancel(false);
+    server.sessions().remove(this);
+    if (server.options().disableLogRequests) return;
+    int completion = choices.stream().mapToInt(c -> c.completionTokens).sum();
+    String finish = problem != null ? problem : choices.stream().map(c -> c.finishReason.apiName()).distinct()
+        .reduce((a, b) -> a + "," + b).orElse("");
+    log.info("Finished request {}: prompt_tokens={} completion_tokens={} finish_reason={} latency={}s", id,
+        prompts.stream().mapToInt(p -> p.tokenIds().length).sum(), completion, finish,
+        String.format("%.3f", (System.nanoTime() - exchange.arrivalNanos()) / 1e9));
+  }
+}

@@ -1,0 +1,38 @@
+package barista.server.http;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+
+/** The pipeline of one connection: codec, keep-alive, body limit and aggregation, then the API router. */
+public final class HttpServerInitializer extends ChannelInitializer<SocketChannel> {
+  public static final int MAX_HEADER_BYTES = 64 * 1024;
+  public static final int MAX_INITIAL_LINE_BYTES = 16 * 1024;
+
+  private final Router router;
+  private final ApiKeyCheck apiKey;
+  private final CorsPolicy cors;
+  private final int maxBodyBytes;
+
+  /** @param apiKey null when no key is required */
+  public HttpServerInitializer(Router router, String apiKey, CorsPolicy cors, int maxBodyBytes) {
+    this.router = router;
+    this.apiKey = apiKey == null ? null : new ApiKeyCheck(apiKey);
+    this.cors = cors;
+    this.maxBodyBytes = maxBodyBytes;
+  }
+
+  @Override
+  protected void initChannel(SocketChannel channel) {
+    ChannelPipeline pipeline = channel.pipeline();
+    pipeline.addLast(new HttpServerCodec(new HttpDecoderConfig()
+        .setMaxInitialLineLength(MAX_INITIAL_LINE_BYTES)
+        .setMaxHeaderSize(MAX_HEADER_BYTES)));
+    pipeline.addLast(new HttpServerKeepAliveHandler());
+    pipeline.addLast(new BodyLimitAggregator(maxBodyBytes));
+    pipeline.addLast(new ApiHandler(router, apiKey, cors));
+  }
+}

@@ -1,0 +1,132 @@
+package barista.server.metrics;
+
+import barista.scheduler.EngineClient;
+import barista.scheduler.FinishReason;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * vLLM's metrics under vLLM's names (Prometheus renders "vllm:prompt_tokens_total", "vllm:..._seconds_bucket"), each
+ * tagged with model_name, plus JVM metrics. Engine gauges read {@link EngineClient#status()} at scrape time.
+ * Counters are registered without "_total" and timers without "_seconds": the Prometheus registry appends both.
+ */
+public final class ServerMetrics implements AutoCloseable {
+  private static final double[] TTFT_BUCKETS = {0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75,
+      1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0};
+  private static final double[] TOKEN_LATENCY_BUCKETS = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5,
+      0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0};
+  private static final double[] E2E_BUCKETS = {0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0,
+      40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0};
+
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+  private final Counter promptTokens;
+  private final Counter generationTokens;
+  private final Timer timeToFirstToken;
+  private final Timer interTokenLatency;
+  private final Timer timePerOutputToken;
+  private final Timer e2eLatency;
+  private final Map<FinishReason, Counter> successes = new EnumMap<>(FinishReason.class);
+
+  public ServerMetrics(EngineClient engine, String modelName) {
+    registry.config().namingConvention(new VllmNamingConvention());
+    Tags model = Tags.of("model_name", modelName);
+    Gauge.builder("vllm:num_requests_running", engine, e -> e.status().running()).tags(model)
+        .description("Requests in the running batch").register(registry);
+    Gauge.builder("vllm:num_requests_waiting", engine, e -> e.status().waiting()).tags(model)
+        .description("Requests waiting to be scheduled").register(registry);
+    Gauge.builder("vllm:kv_cache_usage_perc", engine, e -> e.status().kvCacheUsage()).tags(model)
+        .description("KV cache usage, 1 = full").register(registry);
+    Gauge.builder("vllm:gpu_cache_usage_perc", engine, e -> e.status().kvCacheUsage()).tags(model)
+        .description("KV cache usage, 1 = full (legacy name)").register(registry);
+    FunctionCounter.builder("vllm:num_preemptions", engine, e -> e.status().preemptions()).tags(model)
+        .description("Preemptions since start").register(registry);
+    FunctionCounter.builder("vllm:prefix_cache_queries", engine, e -> e.status().prefixCacheQueries()).tags(model)
+        .description("Prompt tokens looked up in the prefix cache").register(registry);
+    FunctionCounter.builder("vllm:prefix_cache_hits", engine, e -> e.status().prefixCacheHits()).tags(model)
+        .description("Prompt tokens found in the prefix cache").register(registry);
+    promptTokens = Counter.builder("vllm:prompt_tokens").tags(model)
+        .description("Prefill tokens processed").register(registry);
+    generationTokens = Counter.builder("vllm:generation_tokens").tags(model)
+        .description("Generation tokens processed").register(registry);
+    timeToFirstToken = timer("vllm:time_to_first_token", model, TTFT_BUCKETS, "Time to first token");
+    interTokenLatency = timer("vllm:inter_token_latency", model, TOKEN_LATENCY_BUCKETS, "Time between tokens");
+    timePerOutputToken = timer("vllm:time_per_output_token", model, TOKEN_LATENCY_BUCKETS,
+        "Mean time per output token of a request after its first");
+    e2eLatency = timer("vllm:e2e_request_latency", model, E2E_BUCKETS, "End-to-end request latency");
+    for (FinishReason reason : FinishReason.values()) {
+      successes.put(reason, Counter.builder("vllm:request_success").tags(model.and("finished_reason", reason.apiName()))
+          .description("Finished requests by finish reason").register(registry));
+    }
+    new JvmMemoryMetrics().bindTo(registry);
+    gcMetrics.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+  }
+
+  private Timer timer(String name, Tags tags, double[] bucketSeconds, String description) {
+    Duration[] buckets = Arrays.stream(bucketSeconds).mapToObj(s -> Duration.ofNanos((long) (s * 1e9)))
+        .toArray(Duration[]::new);
+    return Timer.builder(name).tags(tags).description(description).serviceLevelObjectives(buckets).register(registry);
+  }
+
+  /** Prometheus text exposition of every meter. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  public void firstToken(long sinceArrivalNanos) {
+    timeToFirstToken.record(sinceArrivalNanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void interToken(long nanos) {
+    interTokenLatency.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void generatedTokens(int count) {
+    generationTokens.increment(count);
+  }
+
+  /** One engine request ended; {@code firstTokenNanos} is 0 when it produced no token. */
+  public void finished(FinishReason reason, int prompt, int completion, long arrivalNanos, long firstTokenNanos,
+      long lastTokenNanos, long nowNanos) {
+    promptTokens.increment(prompt);
+    successes.get(reason).increment();
+    e2eLatency.record(nowNanos - arrivalNanos, TimeUnit.NANOSECONDS);
+    if (completion > 1 && firstTokenNanos != 0) {
+      timePerOutputToken.record((lastTokenNanos - firstTokenNanos) / (completion - 1), TimeUnit.NANOSECONDS);
+    }
+  }
+
+  public double promptTokensTotal() {
+    return promptTokens.count();
+  }
+
+  public double generationTokensTotal() {
+    return generationTokens.count();
+  }
+
+  @Override
+  public void close() {
+    gcMetrics.close();
+    registry.close();
+  }
+}

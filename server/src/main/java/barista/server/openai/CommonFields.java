@@ -1,0 +1,78 @@
+package barista.server.openai;
+
+import barista.config.ServeOptions;
+import barista.engine.sampling.SamplingParams;
+import barista.server.http.ApiException;
+import java.util.List;
+
+/**
+ * The fields chat and completions share: model, stream and stream_options, n, priority, user, and the sampling
+ * fields (omitted ones take the model's defaults, as vLLM's --generation-config auto).
+ *
+ * @param params max_tokens and logprobs are set by each API; max_tokens null means up to the context limit
+ */
+public record CommonFields(String model, boolean stream, boolean includeUsage, boolean continuousUsage, int n,
+    int priority, SamplingParams.Builder params) {
+
+  public static final int MAX_N = 128;
+
+  public static CommonFields read(JsonFields f, SamplingParams defaults, ServeOptions options) {
+    String model = f.string("model");
+    f.string("user"); // accepted, not used
+    boolean stream = f.bool("stream", false);
+    JsonFields streamOptions = f.object("stream_options");
+    boolean includeUsage = false;
+    boolean continuousUsage = false;
+    if (streamOptions != null) {
+      if (!stream) {
+        throw ApiException.badRequest("stream_options can only be given when stream is true", "stream_options");
+      }
+      includeUsage = streamOptions.bool("include_usage", false);
+      continuousUsage = streamOptions.bool("continuous_usage_stats", false);
+    }
+    Integer n = f.integer("n");
+    if (n != null && (n < 1 || n > MAX_N)) {
+      throw ApiException.badRequest("n must be between 1 and " + MAX_N + ", got " + n, "n");
+    }
+    Integer priority = f.integer("priority");
+    if (priority != null && priority != 0 && options.schedulingPolicy != ServeOptions.SchedulingPolicy.priority) {
+      throw ApiException.badRequest("priority needs the server started with --scheduling-policy priority", "priority");
+    }
+    return new CommonFields(model, stream, includeUsage, continuousUsage, n == null ? 1 : n,
+        priority == null ? 0 : priority, sampling(f, defaults));
+  }
+
+  private static SamplingParams.Builder sampling(JsonFields f, SamplingParams defaults) {
+    SamplingParams.Builder b = defaults.toBuilder().logprobs(null).maxTokens(null);
+    Double d;
+    Integer i;
+    Boolean flag;
+    if ((d = f.number("temperature")) != null) b.temperature(d);
+    if ((d = f.number("top_p")) != null) b.topP(d);
+    if ((i = f.integer("top_k")) != null) b.topK(i);
+    if ((d = f.number("min_p")) != null) b.minP(d);
+    if ((d = f.number("repetition_penalty")) != null) b.repetitionPenalty(d);
+    if ((d = f.number("presence_penalty")) != null) b.presencePenalty(d);
+    if ((d = f.number("frequency_penalty")) != null) b.frequencyPenalty(d);
+    Long seed = f.longInteger("seed");
+    if (seed != null) b.seed(seed);
+    if ((i = f.integer("min_tokens")) != null) b.minTokens(i);
+    if ((flag = f.bool("ignore_eos")) != null) b.ignoreEos(flag);
+    List<String> stop = f.stringOrStrings("stop");
+    if (stop != null) b.stop(stop);
+    List<Integer> stopTokenIds = f.integers("stop_token_ids");
+    if (stopTokenIds != null) b.stopTokenIds(stopTokenIds);
+    if ((flag = f.bool("include_stop_str_in_output")) != null) b.includeStopStrInOutput(flag);
+    if ((flag = f.bool("skip_special_tokens")) != null) b.skipSpecialTokens(flag);
+    return b;
+  }
+
+  /** Checks a logprobs count against --max-logprobs. */
+  public static int checkLogprobs(int count, int maxLogprobs, String field) {
+    if (count < 0 || count > maxLogprobs) {
+      throw ApiException.badRequest(field + " must be between 0 and " + maxLogprobs + " (--max-logprobs), got "
+          + count, field);
+    }
+    return count;
+  }
+}

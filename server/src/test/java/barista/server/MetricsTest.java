@@ -1,0 +1,50 @@
+package barista.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.http.HttpResponse;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** /metrics renders vLLM's metric names exactly, so existing dashboards work. */
+class MetricsTest {
+
+  @Test
+  void scrapeHasVllmNamesAndCounts() throws Exception {
+    try (TestServer server = new TestServer()) {
+      assertEquals(200, server.post("/v1/completions", "{\"prompt\":\"abcd\",\"max_tokens\":3}").statusCode());
+      assertEquals(200, server.post("/v1/completions", "{\"prompt\":\"ab\"}").statusCode());
+      HttpResponse<String> response = server.get("/metrics");
+      assertEquals(200, response.statusCode());
+      assertTrue(response.headers().firstValue("content-type").orElseThrow().startsWith("text/plain"));
+      String text = response.body();
+      String model = "model_name=\"fake-model\"";
+      assertEquals(3.0, value(text, "vllm:num_requests_running{" + model + "}"));
+      assertEquals(1.0, value(text, "vllm:num_requests_waiting{" + model + "}"));
+      assertEquals(0.25, value(text, "vllm:kv_cache_usage_perc{" + model + "}"));
+      assertEquals(0.25, value(text, "vllm:gpu_cache_usage_perc{" + model + "}"));
+      assertEquals(7.0, value(text, "vllm:num_preemptions_total{" + model + "}"));
+      assertEquals(40.0, value(text, "vllm:prefix_cache_queries_total{" + model + "}"));
+      assertEquals(30.0, value(text, "vllm:prefix_cache_hits_total{" + model + "}"));
+      assertEquals(6.0, value(text, "vllm:prompt_tokens_total{" + model + "}"));
+      assertEquals(14.0, value(text, "vllm:generation_tokens_total{" + model + "}"));
+      assertEquals(1.0, value(text, "vllm:request_success_total{finished_reason=\"length\"," + model + "}"));
+      assertEquals(1.0, value(text, "vllm:request_success_total{finished_reason=\"stop\"," + model + "}"));
+      assertEquals(2.0, value(text, "vllm:time_to_first_token_seconds_count{" + model + "}"));
+      assertEquals(12.0, value(text, "vllm:inter_token_latency_seconds_count{" + model + "}"));
+      assertEquals(2.0, value(text, "vllm:time_per_output_token_seconds_count{" + model + "}"));
+      assertEquals(2.0, value(text, "vllm:e2e_request_latency_seconds_count{" + model + "}"));
+      assertEquals(2.0, value(text, "vllm:e2e_request_latency_seconds_bucket{" + model + ",le=\"+Inf\"}"));
+      assertTrue(text.contains("vllm:time_to_first_token_seconds_bucket{" + model + ",le=\"0.001\"}"), text);
+      assertTrue(text.contains("jvm_memory_used_bytes{"), "JVM metrics too");
+    }
+  }
+
+  private static double value(String scrape, String series) {
+    Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\S+)$").matcher(scrape);
+    if (!m.find()) throw new AssertionError("no series " + series + " in:\n" + scrape);
+    return Double.parseDouble(m.group(1));
+  }
+}
