@@ -8,7 +8,6 @@ import barista.engine.tokenizer.ChatTemplate;
 import barista.engine.tokenizer.IncrementalDetokenizer;
 import barista.engine.tokenizer.Tokenizer;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Set;
@@ -39,15 +38,15 @@ public final class ServingEngine implements AutoCloseable {
    * @param chatTemplateOverride a template to use instead of the tokenizer's, or null
    */
   public static ServingEngine start(EngineConfig engine, SchedulerConfigBuilder scheduling, String chatTemplateOverride) {
+    ModelRunner runner = ModelRunner.start(engine); // checks the folder and its config first
     Tokenizer tokenizer;
     try {
       tokenizer = Tokenizer.load(engine.model());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the tokenizer of " + engine.model() + ": " + e.getMessage(), e);
+    } catch (IOException | RuntimeException e) {
+      runner.close();
+      throw new IllegalArgumentException("cannot read the tokenizer of " + engine.model() + ": " + e.getMessage(), e);
     }
-    ModelRunner runner = null;
     try {
-      runner = ModelRunner.start(engine);
       ChatTemplate template = chatTemplateOverride != null
           ? new ChatTemplate(chatTemplateOverride, tokenizer.bosToken(), tokenizer.eosToken())
           : tokenizer.chatTemplate().isPresent() ? ChatTemplate.of(tokenizer) : null;
@@ -63,7 +62,7 @@ public final class ServingEngine implements AutoCloseable {
           .topK(gen.topK()).repetitionPenalty(gen.repetitionPenalty()).maxTokens(null).build();
       return new ServingEngine(runner, tokenizer, template, core, defaults);
     } catch (RuntimeException e) {
-      if (runner != null) runner.close();
+      runner.close();
       tokenizer.close();
       throw e;
     }

@@ -1,5 +1,8 @@
 package barista.server;
 
+import barista.server.cli.GenerateCommand;
+import barista.server.cli.MakeModelCommand;
+
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -10,7 +13,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "barista", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
     description = "OpenAI-compatible LLM inference server for the JVM.",
-    subcommands = {ServeCommand.class})
+    subcommands = {ServeCommand.class, GenerateCommand.class, MakeModelCommand.class})
 public final class Main {
 
   public static void main(String[] args) {

@@ -20,9 +20,7 @@ public final class ServeCommand implements Callable<Integer> {
 
   /** Picocli's constructor: serves the real engine. */
   public ServeCommand() {
-    this(options -> {
-      throw new IllegalStateException("barista serve has no engine wired in yet (ServeCommand's default loader)");
-    });
+    this(new EngineModelLoader());
   }
 
   public ServeCommand(ModelLoader loader) {

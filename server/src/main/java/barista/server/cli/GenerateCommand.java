@@ -57,12 +57,13 @@ public final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--gpu-memory-utilization", defaultValue = "0.9") double gpuMemoryUtilization;
   @Option(names = "--max-num-batched-tokens", defaultValue = "8192") int maxNumBatchedTokens;
 
-  public static void main(String[] args) {
-    System.exit(new picocli.CommandLine(new GenerateCommand()).execute(args));
-  }
+  @Option(names = "--log-level", defaultValue = "info", description = "error, warning, info, debug.") String logLevel;
 
   @Override
   public Integer call() throws Exception {
+    ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+        org.slf4j.Logger.ROOT_LOGGER_NAME);
+    root.setLevel(ch.qos.logback.classic.Level.toLevel(logLevel.equals("warning") ? "warn" : logLevel));
     EngineConfig config = new EngineConfig(model, device, dtype, maxModelLen, blockSize, gpuMemoryUtilization,
         kvCacheSpace, maxNumBatchedTokens, Math.max(prompts.size(), 1), true, 0, null, 0);
     try (ServingEngine engine = ServingEngine.start(config, len -> new SchedulerConfig(Math.max(prompts.size(), 1),

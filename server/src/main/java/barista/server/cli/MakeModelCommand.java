@@ -26,10 +26,6 @@ public final class MakeModelCommand implements Callable<Integer> {
   @Option(names = "--vocab") Integer vocab;
   @Option(names = "--tie-embeddings", negatable = true) Boolean tieEmbeddings;
 
-  public static void main(String[] args) {
-    System.exit(new picocli.CommandLine(new MakeModelCommand()).execute(args));
-  }
-
   @Override
   public Integer call() throws Exception {
     long start = System.nanoTime();
