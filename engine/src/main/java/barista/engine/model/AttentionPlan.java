@@ -15,11 +15,12 @@ import java.util.List;
  * <p>Sequences with a single new token (decodes) are attended together: their contexts are gathered by slot into
  * one padded {@code [S, maxLen]} batch with a padding mask. Sequences with several new tokens (prefill chunks) are
  * attended one by one with a causal mask, so one long prompt never pads a batch of short decodes. Attention is
- * matmul + softmax (float32 softmax, as Hugging Face computes it), grouped-query heads sharing their KV head.
+ * matmul + softmax, grouped-query heads sharing their KV head.
  */
 final class AttentionPlan {
   private static final float MASKED = -1e30f;
 
+  /** rows: the flattened rows of these queries, null when they are all rows in order. */
   private record Single(NDArray rows, NDArray slots, NDArray mask, int count, int width) {}
 
   private record Multi(int rowStart, int len, NDArray slots, NDArray mask, int contextLen) {}
@@ -42,7 +43,7 @@ final class AttentionPlan {
     this.scale = (float) (1.0 / Math.sqrt(g.headDim()));
   }
 
-  static AttentionPlan build(ForwardBatch b, PagedKvCache cache, NDManager m, ModelGeometry g) {
+  static AttentionPlan build(ForwardBatch b, PagedKvCache cache, NDManager m, ModelGeometry g, DataType dtype) {
     int numSeqs = b.numSequences();
     List<Integer> singles = new ArrayList<>();
     List<Multi> multis = new ArrayList<>();
@@ -67,9 +68,11 @@ final class AttentionPlan {
         width = Math.max(width, b.contextLen()[s]);
       }
       NDArray keyPos = m.arange(0f, width, 1f, DataType.FLOAT32).reshape(1, width);
-      NDArray mask = keyPos.gte(m.create(lens).reshape(n, 1)).toType(DataType.FLOAT32, false).mul(MASKED);
-      single = new Single(m.create(rows), cache.contextSlots(m, tables, width), mask.reshape(n, 1, 1, width), n,
-          width);
+      NDArray mask = keyPos.gte(m.create(lens).reshape(n, 1)).toType(DataType.FLOAT32, false).mul(MASKED)
+          .toType(dtype, false);
+      boolean allRows = n == b.numTokens(); // a pure decode step: the query rows are all rows, in order
+      single = new Single(allRows ? null : m.create(rows), cache.contextSlots(m, tables, width),
+          mask.reshape(n, 1, 1, width), n, width);
     }
     for (int s = 0; s < numSeqs; s++) {
       int q = b.queryLen()[s];
@@ -78,7 +81,8 @@ final class AttentionPlan {
       for (int r = 0; r < q; r++) order[o++] = b.queryStart()[s] + r;
       NDArray keyPos = m.arange(0f, len, 1f, DataType.FLOAT32).reshape(1, len);
       NDArray queryPos = m.arange((float) (len - q), len, 1f, DataType.FLOAT32).reshape(q, 1);
-      NDArray mask = keyPos.gt(queryPos).toType(DataType.FLOAT32, false).mul(MASKED).reshape(q, 1, len);
+      NDArray mask = keyPos.gt(queryPos).toType(DataType.FLOAT32, false).mul(MASKED).toType(dtype, false)
+          .reshape(q, 1, len);
       NDArray slots = cache.contextSlots(m, new int[][] {b.blockTables()[s]}, len).reshape(len);
       multis.add(new Multi(b.queryStart()[s], q, slots, mask, len));
     }
@@ -102,10 +106,11 @@ final class AttentionPlan {
     NDList outs = new NDList();
     if (single != null) {
       int n = single.count;
-      NDArray qs = q.get(new NDIndex("{}", single.rows)).reshape(n, numKvHeads, groups, headDim).mul(scale);
+      NDArray rows = single.rows == null ? q : q.get(new NDIndex("{}", single.rows));
+      NDArray qs = rows.reshape(n, numKvHeads, groups, headDim).mul(scale);
       NDArray k = cache.keys(layer, single.slots, m).transpose(0, 2, 3, 1); // [n, kvH, D, W]
       NDArray v = cache.values(layer, single.slots, m).transpose(0, 2, 1, 3); // [n, kvH, W, D]
-      NDArray probs = softmax(qs.matMul(k), single.mask, q.getDataType()); // [n, kvH, g, W]
+      NDArray probs = softmax(qs.matMul(k), single.mask); // [n, kvH, g, W]
       outs.add(probs.matMul(v).reshape(n, numHeads * headDim));
     }
     for (Multi p : multis) {
@@ -116,7 +121,7 @@ final class AttentionPlan {
       NDArray k = cache.keys(layer, p.slots, m).transpose(1, 2, 0); // [kvH, D, L]
       NDArray v = cache.values(layer, p.slots, m).transpose(1, 0, 2); // [kvH, L, D]
       NDArray scores = qs.matMul(k).reshape(numKvHeads, len, groups, p.contextLen);
-      NDArray probs = softmax(scores, p.mask, q.getDataType()).reshape(numKvHeads, (long) len * groups, p.contextLen);
+      NDArray probs = softmax(scores, p.mask).reshape(numKvHeads, (long) len * groups, p.contextLen);
       outs.add(probs.matMul(v).reshape(numKvHeads, len, groups, headDim).transpose(1, 0, 2, 3)
           .reshape(len, numHeads * headDim));
     }
@@ -124,7 +129,8 @@ final class AttentionPlan {
     return restore == null ? out : out.get(new NDIndex("{}", restore));
   }
 
-  private static NDArray softmax(NDArray scores, NDArray mask, DataType dtype) {
-    return scores.toType(DataType.FLOAT32, false).add(mask).softmax(3).toType(dtype, false);
+  /** Masked softmax in the compute dtype: PyTorch's half softmax accumulates in float32 internally. */
+  private static NDArray softmax(NDArray scores, NDArray mask) {
+    return scores.add(mask).softmax(3);
   }
 }

@@ -80,7 +80,7 @@ public final class Qwen2Model implements AutoCloseable {
    */
   public NDArray forward(ForwardBatch batch, PagedKvCache cache, NDManager m) {
     int t = batch.numTokens();
-    AttentionPlan plan = AttentionPlan.build(batch, cache, m, geo);
+    AttentionPlan plan = AttentionPlan.build(batch, cache, m, geo, dtype);
     NDArray positions = m.create(toLongs(batch.positions()));
     NDIndex atPositions = new NDIndex("{}", positions);
     NDArray cos = ropeCos.get(m, atPositions).expandDims(1); // [T, 1, D/2]
@@ -96,10 +96,13 @@ public final class Qwen2Model implements AutoCloseable {
         h.attach(scope);
         DecoderLayer layer = layers[i];
         NDArray x = rmsNorm(h, layer.inputNorm);
-        NDList qkv = layer.qkvProj.apply(x).split(new long[] {qSize, qSize + kvSize}, 1);
-        NDArray q = rope(qkv.get(0).reshape(t, geo.numHeads(), geo.headDim()), cos, sin);
-        NDArray k = rope(qkv.get(1).reshape(t, geo.numKvHeads(), geo.headDim()), cos, sin);
-        NDArray v = qkv.get(2).reshape(t, geo.numKvHeads(), geo.headDim());
+        NDList qkv = layer.qkvProj.apply(x).split(new long[] {qSize + kvSize}, 1);
+        // q and k heads rotate together: one RoPE over [T, heads + kvHeads, headDim].
+        NDList qk = rope(qkv.get(0).reshape(t, geo.numHeads() + geo.numKvHeads(), geo.headDim()), cos, sin)
+            .split(new long[] {geo.numHeads()}, 1);
+        NDArray q = qk.get(0);
+        NDArray k = qk.get(1);
+        NDArray v = qkv.get(1).reshape(t, geo.numKvHeads(), geo.headDim());
         cache.write(i, slots, k, v);
         h = h.add(layer.oProj.apply(plan.attend(i, q, cache)));
 
