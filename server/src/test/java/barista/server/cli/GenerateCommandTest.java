@@ -1,0 +1,116 @@
+package barista.server.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import barista.engine.TestModels;
+import barista.server.Main;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The offline commands as a user runs them: output format, and one-line errors with exit code 2 for bad models. */
+class GenerateCommandTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private record Run(int exit, String out, String err) {}
+
+  private static Run run(String... args) {
+    PrintStream stdout = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    StringWriter err = new StringWriter();
+    CommandLine cli = Main.commandLine();
+    cli.setErr(new PrintWriter(err, true));
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      int exit = cli.execute(args);
+      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString());
+    } finally {
+      System.setOut(stdout);
+    }
+  }
+
+  @Test
+  void generatesTheRequestedTokensForEachPrompt() throws IOException {
+    Run r = run("generate", "--model", TestModels.tiny().toString(), "--device", "cpu", "--prompt", "hi",
+        "--prompt", "你好, world 🌍", "--max-tokens", "16", "--temperature", "0", "--ignore-eos",
+        "--max-model-len", "256");
+    assertEquals(0, r.exit, r.err);
+    String[] lines = r.out.strip().split("\n");
+    assertEquals(2, lines.length, r.out);
+    JsonNode first = JSON.readTree(lines[0]);
+    assertEquals("hi", first.get("prompt").asText());
+    assertEquals(16, first.get("token_ids").size());
+    assertEquals("length", first.get("finish_reason").asText());
+    assertTrue(first.get("prompt_tokens").asInt() > 0);
+    assertEquals("你好, world 🌍", JSON.readTree(lines[1]).get("prompt").asText());
+    // Greedy: a second run gives the same tokens.
+    Run again = run("generate", "--model", TestModels.tiny().toString(), "--device", "cpu", "--prompt", "hi",
+        "--max-tokens", "16", "--temperature", "0", "--ignore-eos", "--max-model-len", "256");
+    assertEquals(first.get("token_ids"), JSON.readTree(again.out.strip()).get("token_ids"));
+  }
+
+  @Test
+  void truncatedWeightsAreOneLineNamingFileAndTensor(@TempDir Path dir) throws IOException {
+    Path model = copy(TestModels.tiny(), dir.resolve("m"));
+    Path weights = model.resolve("model.safetensors");
+    try (var ch = Files.newByteChannel(weights, StandardOpenOption.WRITE)) {
+      ch.truncate(Files.size(weights) / 2);
+    }
+    assertOneLineError(run("generate", "--model", model.toString(), "--device", "cpu", "--prompt", "hi"),
+        "model.safetensors", "truncated");
+  }
+
+  @Test
+  void wrongShapeNamesBothShapes(@TempDir Path dir) throws IOException {
+    Path model = copy(TestModels.tiny(), dir.resolve("m"));
+    Path config = model.resolve("config.json");
+    Files.writeString(config, Files.readString(config).replaceAll("\"intermediate_size\"\\s*:\\s*176", "\"intermediate_size\": 180"));
+    assertOneLineError(run("generate", "--model", model.toString(), "--device", "cpu", "--prompt", "hi"),
+        "mlp.gate_proj.weight", "[176, 64]", "[180, 64]");
+  }
+
+  @Test
+  void unknownArchitectureIsRefused(@TempDir Path dir) throws IOException {
+    Path model = copy(TestModels.tiny(), dir.resolve("m"));
+    Path config = model.resolve("config.json");
+    Files.writeString(config, Files.readString(config).replace("Qwen2ForCausalLM", "MambaForCausalLM"));
+    assertOneLineError(run("generate", "--model", model.toString(), "--device", "cpu", "--prompt", "hi"),
+        "MambaForCausalLM");
+  }
+
+  @Test
+  void bfloat16IsRefusedWithAReason() {
+    assertOneLineError(run("generate", "--model", TestModels.tiny().toString(), "--device", "cpu", "--dtype",
+        "bfloat16", "--prompt", "hi"), "bfloat16");
+  }
+
+  private static void assertOneLineError(Run r, String... mentions) {
+    assertEquals(2, r.exit, r.err);
+    String err = r.err.strip();
+    assertFalse(err.contains("\n"), "one line expected, got:\n" + err);
+    assertFalse(err.contains("Exception"), err);
+    for (String m : mentions) assertTrue(err.contains(m), "'" + m + "' missing in: " + err);
+  }
+
+  private static Path copy(Path from, Path to) throws IOException {
+    Files.createDirectories(to);
+    try (Stream<Path> files = Files.list(from)) {
+      for (Path f : (Iterable<Path>) files::iterator) Files.copy(f, to.resolve(f.getFileName()));
+    }
+    return to;
+  }
+}
