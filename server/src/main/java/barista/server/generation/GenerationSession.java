@@ -109,8 +109,12 @@ public final class GenerationSession {
     for (int i = 0; i < choices.size(); i++) {
       Choice choice = choices.get(i);
       Prompt prompt = prompts.get(choice.promptIndex);
+      SamplingParams params = prompt.params();
+      if (params.seed() != null && shape.n() > 1) { // n seeded choices must differ, as vLLM's seed + index
+        params = params.toBuilder().seed(params.seed() + i % shape.n()).build();
+      }
       GenerationRequest request = new GenerationRequest(
-          choice.engineRequestId, prompt.tokenIds(), prompt.params(), priority, exchange.arrivalNanos());
+          choice.engineRequestId, prompt.tokenIds(), params, priority, exchange.arrivalNanos());
       try {
         server.engine().submit(request, listener(choice));
       } catch (EngineOverloadedException e) {
