@@ -91,8 +91,13 @@ final class Scheduler {
       budget -= n;
       i++;
     }
+    List<Request> deferred = new ArrayList<>();
     while (!preempted && !waiting.isEmpty() && budget > 0 && running.size() < config.maxNumSeqs()) {
       Request r = waiting.peek();
+      if (sharesPromptWithPrefill(r)) { // n > 1: let the sibling fill the prefix cache, then hit it next step
+        deferred.add(waiting.poll());
+        continue;
+      }
       int cached = config.enablePrefixCaching() ? kv.getComputedTokens(r.seqId, r.tokens, r.numTokens) : 0;
       int n = r.numTokens - cached;
       if (n > budget) {
@@ -111,8 +116,25 @@ final class Scheduler {
       batch.add(r, n);
       budget -= n;
     }
+    waiting.addAll(deferred);
     batch.seal(kv);
     return batch;
+  }
+
+  /**
+   * True when a request with the same prompt is still computing it (or was admitted for it this step): waiting one
+   * step turns this request's prompt into prefix-cache hits instead of a second prefill. Only full blocks are
+   * shared, so prompts shorter than a block are not worth the wait.
+   */
+  private boolean sharesPromptWithPrefill(Request r) {
+    if (!config.enablePrefixCaching() || r.numOutput() > 0 || r.numPrompt < kv.blockSize()) return false;
+    for (Request other : running) {
+      if (other.numComputed < other.numPrompt && other.numPrompt == r.numPrompt
+          && java.util.Arrays.equals(other.tokens, 0, r.numPrompt, r.tokens, 0, r.numPrompt)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private Request victim() {

@@ -105,6 +105,27 @@ class EngineCoreTest {
   }
 
   @Test
+  void siblingsWithTheSamePromptShareOnePrefill() throws Exception {
+    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(4, 64, true, "fcfs"), 0);
+    engine.executor.holdSteps();
+    Collector blocker = engine.submit("blocker", FakeExecutor.randomPrompt(9, 6), maxTokens(1));
+    engine.executor.awaitStepStarted(); // the three siblings below arrive together, in one inbox drain
+    int[] prompt = FakeExecutor.randomPrompt(3, 40);
+    List<Collector> siblings = new ArrayList<>();
+    for (int i = 0; i < 3; i++) siblings.add(engine.submit("choice-" + i, prompt, maxTokens(4)));
+    engine.executor.allowSteps(1000);
+    blocker.await();
+    int[] cached = new int[3];
+    for (int i = 0; i < 3; i++) {
+      Collector.Result r = siblings.get(i).await();
+      assertSolo(prompt, 4, r);
+      cached[i] = r.last().cachedPromptTokens();
+    }
+    Arrays.sort(cached);
+    assertArrayEquals(new int[] {0, 36, 36}, cached, "one prefill; the others hit all but the last block");
+  }
+
+  @Test
   void withoutPrefixCachingNothingIsReused() throws Exception {
     engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(4, 32, false, "fcfs"), 0);
     int[] prompt = FakeExecutor.randomPrompt(3, 40);
