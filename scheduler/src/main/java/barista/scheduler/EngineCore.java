@@ -203,7 +203,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
 
   private boolean isDrained() {
     EngineStatus s = status;
-    return s.running() == 0 && s.waiting() == 0 && inbox.isEmpty();
+    return s.running() == 0 && s.waiting() == 0 && inbox.isEmpty() && queued.get() == 0;
   }
 
   @Override
