@@ -44,6 +44,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   private volatile boolean stopping;
   private volatile long lastProgressNanos = System.nanoTime();
   private volatile EngineStatus status;
+  private volatile boolean idle; // set by the engine thread only when it has no work at all
   private final Object statusChanged = new Object();
 
   public EngineCore(StepExecutor executor, SchedulerConfig config, Limits limits, Detokenizer.Factory detokenizers,
@@ -156,11 +157,14 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   }
 
   private void drainInbox(boolean block) throws InterruptedException {
-    Runnable cmd = block ? inbox.poll(100, TimeUnit.MILLISECONDS) : inbox.poll();
-    if (block) {
+    Runnable cmd = inbox.poll();
+    if (cmd == null && block) {
+      idle = true; // nothing scheduled and nothing queued: shutdown may stop here
       lastProgressNanos = System.nanoTime(); // idle is not wedged
       publishStatus();
+      cmd = inbox.poll(100, TimeUnit.MILLISECONDS);
     }
+    if (cmd != null) idle = false;
     while (cmd != null) {
       cmd.run();
       cmd = inbox.poll();
@@ -202,8 +206,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   }
 
   private boolean isDrained() {
-    EngineStatus s = status;
-    return s.running() == 0 && s.waiting() == 0 && inbox.isEmpty() && queued.get() == 0;
+    return idle && inbox.isEmpty() && queued.get() == 0;
   }
 
   @Override
