@@ -38,13 +38,19 @@ public final class ServingEngine implements AutoCloseable {
    * @param chatTemplateOverride a template to use instead of the tokenizer's, or null
    */
   public static ServingEngine start(EngineConfig engine, SchedulerConfigBuilder scheduling, String chatTemplateOverride) {
+    return start(engine, scheduling, chatTemplateOverride, engine.model());
+  }
+
+  /** @param tokenizerDir where tokenizer.json and tokenizer_config.json are (usually the model folder) */
+  public static ServingEngine start(EngineConfig engine, SchedulerConfigBuilder scheduling, String chatTemplateOverride,
+      java.nio.file.Path tokenizerDir) {
     ModelRunner runner = ModelRunner.start(engine); // checks the folder and its config first
     Tokenizer tokenizer;
     try {
-      tokenizer = Tokenizer.load(engine.model());
+      tokenizer = Tokenizer.load(tokenizerDir);
     } catch (IOException | RuntimeException e) {
       runner.close();
-      throw new IllegalArgumentException("cannot read the tokenizer of " + engine.model() + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException("cannot read the tokenizer in " + tokenizerDir + ": " + e.getMessage(), e);
     }
     try {
       ChatTemplate template = chatTemplateOverride != null

@@ -28,12 +28,27 @@ public final class EngineModelLoader implements ModelLoader {
     ServingEngine engine = ServingEngine.start(config, len -> new SchedulerConfig(o.maxNumSeqs,
         o.enableChunkedPrefill ? o.maxNumBatchedTokens : Math.max(o.maxNumBatchedTokens, len),
         o.enableChunkedPrefill, o.enablePrefixCaching, o.schedulingPolicy.name(), len, o.maxWaitingRequests),
-        o.chatTemplate == null ? null : o.chatTemplateText());
+        o.chatTemplate == null ? null : o.chatTemplateText(),
+        o.tokenizer == null ? dir : ModelPaths.resolve(o.tokenizer, o.revision));
     List<String> names = new ArrayList<>(o.servedModelNames());
     if (names.isEmpty()) names.add(o.model() == null ? "barista-demo" : o.model());
-    SamplingParams defaults = o.generationConfig != null && o.generationConfig.equals("vllm")
-        ? SamplingParams.builder().maxTokens(null).build() : engine.defaults();
+    SamplingParams defaults = samplingDefaults(o.generationConfig, engine);
     return new Loaded(engine.core(), new Model(engine, List.copyOf(names), defaults), engine);
+  }
+
+  /** vLLM's --generation-config: auto (the model's file), vllm (no defaults), or a folder holding the file. */
+  private static SamplingParams samplingDefaults(String option, ServingEngine engine) {
+    if (option == null || option.equals("auto")) return engine.defaults();
+    if (option.equals("vllm")) return SamplingParams.builder().maxTokens(null).build();
+    Path file = Path.of(option).resolve("generation_config.json");
+    if (!java.nio.file.Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("--generation-config " + option + ": expected auto, vllm or a folder with "
+          + "generation_config.json");
+    }
+    barista.engine.checkpoint.GenerationConfig g =
+        barista.engine.checkpoint.GenerationConfig.read(file, engine.runner().modelConfig());
+    return SamplingParams.builder().temperature(g.temperature()).topP(g.topP()).topK(g.topK())
+        .repetitionPenalty(g.repetitionPenalty()).maxTokens(null).build();
   }
 
   /** The served model seen through the engine's tokenizer and chat template. */
