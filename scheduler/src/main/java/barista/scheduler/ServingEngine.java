@@ -64,14 +64,18 @@ public final class ServingEngine implements AutoCloseable {
           new EngineCore.Limits(runner.maxModelLen(), runner.modelConfig().vocabSize(),
               eos.stream().mapToInt(Integer::intValue).toArray()),
           skip -> detokenizer(tokenizer, skip), engine.seed());
-      SamplingParams defaults = SamplingParams.builder().temperature(gen.temperature()).topP(gen.topP())
-          .topK(gen.topK()).repetitionPenalty(gen.repetitionPenalty()).maxTokens(null).build();
-      return new ServingEngine(runner, tokenizer, template, core, defaults);
+      return new ServingEngine(runner, tokenizer, template, core, samplingDefaults(gen));
     } catch (RuntimeException e) {
       runner.close();
       tokenizer.close();
       throw e;
     }
+  }
+
+  /** The sampling fields a generation_config.json sets, as request defaults (vLLM's --generation-config). */
+  public static SamplingParams samplingDefaults(GenerationConfig g) {
+    return SamplingParams.builder().temperature(g.temperature()).topP(g.topP()).topK(g.topK())
+        .repetitionPenalty(g.repetitionPenalty()).maxTokens(null).build();
   }
 
   private static Detokenizer detokenizer(Tokenizer tokenizer, boolean skipSpecialTokens) {

@@ -45,10 +45,8 @@ public final class EngineModelLoader implements ModelLoader {
       throw new IllegalArgumentException("--generation-config " + option + ": expected auto, vllm or a folder with "
           + "generation_config.json");
     }
-    barista.engine.checkpoint.GenerationConfig g =
-        barista.engine.checkpoint.GenerationConfig.read(file, engine.runner().modelConfig());
-    return SamplingParams.builder().temperature(g.temperature()).topP(g.topP()).topK(g.topK())
-        .repetitionPenalty(g.repetitionPenalty()).maxTokens(null).build();
+    return ServingEngine.samplingDefaults(
+        barista.engine.checkpoint.GenerationConfig.read(file, engine.runner().modelConfig()));
   }
 
   /** The served model seen through the engine's tokenizer and chat template. */
