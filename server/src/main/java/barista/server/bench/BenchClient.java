@@ -44,7 +44,7 @@ final class BenchClient implements AutoCloseable {
 
   /** The id of the first model GET /v1/models lists. */
   static String firstModel(URI baseUrl, Duration timeout) throws IOException, InterruptedException {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(timeout).build();
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build();
     HttpRequest request = HttpRequest.newBuilder(baseUrl.resolve("/v1/models")).timeout(timeout).GET().build();
     HttpResponse<String> response;
     try {

@@ -86,6 +86,7 @@ public final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     validate();
+    PoissonArrivals arrivals = new PoissonArrivals(requestRate, seed);
     boolean presetRun = preset != null;
     Endpoint api = endpoint != null ? endpoint : presetRun ? Endpoint.chat : Endpoint.completions;
     Duration timeout = Duration.ofMillis((long) (timeoutSeconds * 1000));
@@ -93,8 +94,9 @@ public final class BenchCommand implements Callable<Integer> {
     String served = model != null ? model : BenchClient.firstModel(baseUrl, timeout);
     int limit = concurrency != null ? concurrency : presetRun ? 32 : prompts.size();
     PrintWriter out = spec.commandLine().getOut();
+    String rate = Double.isInfinite(requestRate) ? "inf" : Double.toString(requestRate);
     out.printf("bench: %d %s requests to %s (model %s), concurrency %d, request rate %s/s%n", prompts.size(), api,
-        baseUrl, served, limit, requestRate);
+        baseUrl, served, limit, rate);
     out.flush();
 
     GpuSampler sampler = GpuSampler.start();
@@ -102,7 +104,7 @@ public final class BenchCommand implements Callable<Integer> {
     GpuSampler.Usage gpu;
     try (BenchClient client = new BenchClient(new BenchClient.Settings(baseUrl, served, api == Endpoint.chat, stream,
         ignoreEos, temperature, timeout))) {
-      run = LoadDriver.run(prompts, client::send, limit, new PoissonArrivals(requestRate, seed));
+      run = LoadDriver.run(prompts, client::send, limit, arrivals);
     } finally {
       gpu = sampler == null ? null : sampler.stop();
     }
@@ -120,7 +122,7 @@ public final class BenchCommand implements Callable<Integer> {
       results.put("endpoint", api.name());
       results.put("num_prompts", prompts.size());
       results.put("max_concurrency", limit);
-      results.put("request_rate", Double.isInfinite(requestRate) ? "inf" : Double.toString(requestRate));
+      results.put("request_rate", rate);
       if (preset != null) results.put("preset", preset);
       JSON.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), results);
     }
