@@ -1,5 +1,6 @@
 package barista.server;
 
+import barista.server.bench.BenchCommand;
 import barista.server.cli.GenerateCommand;
 import barista.server.cli.MakeModelCommand;
 
@@ -13,7 +14,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "barista", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
     description = "OpenAI-compatible LLM inference server for the JVM.",
-    subcommands = {ServeCommand.class, GenerateCommand.class, MakeModelCommand.class})
+    subcommands = {ServeCommand.class, GenerateCommand.class, MakeModelCommand.class, BenchCommand.class})
 public final class Main {
 
   public static void main(String[] args) {
