@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Side-by-side on one GPU box: barista (our server on CUDA, driven by `barista bench`) against Hugging Face
+# transformers (eager generate, and static cache + torch.compile) on the same synthetic r1-distill-1.5b checkpoint:
+# 128 random prompt tokens, 128 output tokens (EOS ignored), greedy, at each concurrency / batch size.
+# Usage: scripts/gpu-bench.sh OUT_DIR [ours] [eager] [compiled] [quant]      (default: ours eager compiled)
+# Needs: nvidia-smi, python3 with torch + transformers, $JAVA (or java) and the runtime classpath in
+# $BARISTA_GPU_CLASSPATH (or server/target/barista.jar), the Qwen2 BPE in $BARISTA_QWEN_TOKENIZER_JSON.
+set -euo pipefail
+out=$1; shift
+parts=${*:-ours eager compiled}
+mkdir -p "$out"
+java=${JAVA:-java}
+cp=${BARISTA_GPU_CLASSPATH:-server/target/barista.jar}
+barista() { "$java" -cp "$cp" barista.server.Main "$@"; }
+model=${MODEL_DIR:-/tmp/barista-r1-distill}
+device=${DEVICE:-cuda}
+levels=${LEVELS:-1 8 32 64 128 256}
+[ -f "$model/config.json" ] || barista make-model --preset ${PRESET:-r1-distill-1.5b} --out "$model" 2>&1 | tail -1
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt" || true
+git rev-parse --short HEAD 2>/dev/null | tee "$out/commit.txt" || true
+
+serve_and_bench() { # name model-dir extra-serve-args...
+  local name=$1 dir=$2; shift 2
+  local port=8765
+  barista serve --model "$dir" --device "$device" --port $port --max-model-len 4096 --max-num-seqs 256 \
+    --max-num-batched-tokens 8192 --disable-log-requests "$@" > "$out/serve-$name.log" 2>&1 &
+  local pid=$!
+  for i in $(seq 120); do curl -sf localhost:$port/health >/dev/null && break; sleep 1; done
+  grep -E "startup complete|weights take|KV cache" "$out/serve-$name.log" || true
+  for c in $levels; do
+    local n=$(( c < 8 ? 8 : c * 2 ))
+    [ "$c" -ge 128 ] && n=$c
+    barista bench --base-url http://127.0.0.1:$port --num-prompts $n --concurrency $c --input-len 128 \
+      --output-len 128 --ignore-eos --json "$out/bench-$name-c$c.json" > "$out/bench-$name-c$c.txt" 2>&1 \
+      || echo "bench $name c=$c failed"
+    grep -iE "output token throughput|successful|median ttft|gpu util" "$out/bench-$name-c$c.txt" | sed "s/^/$name c=$c: /"
+  done
+  kill -TERM $pid; wait $pid || true
+}
+
+for part in $parts; do
+  case $part in
+    ours) serve_and_bench fp16 "$model" ;;
+    eager) python3 scripts/hf-baseline.py "$model" eager "$(echo $levels | tr ' ' ,)" --json "$out/hf-eager.json" ;;
+    compiled) python3 scripts/hf-baseline.py "$model" compiled "${COMPILED_LEVELS:-1,32,256}" --json "$out/hf-compiled.json" ;;
+    quant)
+      for m in awq int8; do
+        [ -f "$model-$m/config.json" ] || barista quantize --model "$model" --out "$model-$m" --method $m 2>&1 | tail -1
+        levels="1 64" serve_and_bench "$m" "$model-$m"
+      done ;;
+  esac
+done
