@@ -2,7 +2,8 @@
 # Side-by-side on one GPU box: barista (our server on CUDA, driven by `barista bench`) against Hugging Face
 # transformers (eager generate, and static cache + torch.compile) on the same synthetic r1-distill-1.5b checkpoint:
 # 128 random prompt tokens, 128 output tokens (EOS ignored), greedy, at each concurrency / batch size.
-# Usage: scripts/gpu-bench.sh OUT_DIR [ours] [eager] [compiled] [quant]      (default: ours eager compiled)
+# Usage: scripts/gpu-bench.sh OUT_DIR [ours] [eager] [compiled] [quant] [preset]  (default: ours eager compiled)
+#   preset: the deployment guide's 32-user test (barista bench --preset seed-32-users) against our server
 # Needs: nvidia-smi, python3 with torch + transformers, $JAVA (or java) and the runtime classpath in
 # $BARISTA_GPU_CLASSPATH (or server/target/barista.jar), the Qwen2 BPE in $BARISTA_QWEN_TOKENIZER_JSON.
 set -euo pipefail
@@ -24,9 +25,17 @@ serve_and_bench() { # name model-dir extra-serve-args...
   local port=8765
   barista serve --model "$dir" --device "$device" --port $port --max-model-len 4096 --max-num-seqs 256 \
     --max-num-batched-tokens 8192 --disable-log-requests "$@" > "$out/serve-$name.log" 2>&1 &
-  local pid=$!
-  for i in $(seq 120); do curl -sf localhost:$port/health >/dev/null && break; sleep 1; done
+  local pid=$! t0=$(date +%s%N)
+  until curl -sf localhost:$port/health >/dev/null; do
+    kill -0 $pid 2>/dev/null || { echo "server $name died"; tail -5 "$out/serve-$name.log"; return 1; }
+    sleep 0.2
+  done
+  echo "$name: process start to healthy: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
   grep -E "startup complete|weights take|KV cache" "$out/serve-$name.log" || true
+  if [ -n "${PRESET_RUN:-}" ]; then
+    barista bench --base-url http://127.0.0.1:$port --preset seed-32-users > "$out/preset-$name.txt" 2>&1 || true
+    grep -iE "answers|median ttft|successful" "$out/preset-$name.txt" | sed "s/^/$name preset: /"
+  fi
   for c in $levels; do
     local n=$(( c < 8 ? 8 : c * 2 ))
     [ "$c" -ge 128 ] && n=$c
@@ -41,6 +50,7 @@ serve_and_bench() { # name model-dir extra-serve-args...
 for part in $parts; do
   case $part in
     ours) serve_and_bench fp16 "$model" ;;
+    preset) PRESET_RUN=1 levels="" serve_and_bench fp16 "$model" ;;
     eager) python3 scripts/hf-baseline.py "$model" eager "$(echo $levels | tr ' ' ,)" --json "$out/hf-eager.json" ;;
     compiled) python3 scripts/hf-baseline.py "$model" compiled "${COMPILED_LEVELS:-1,32,256}" --json "$out/hf-compiled.json" ;;
     quant)
