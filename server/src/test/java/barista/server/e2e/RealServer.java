@@ -8,12 +8,15 @@ import barista.server.Server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -39,7 +42,7 @@ public final class RealServer implements AutoCloseable {
     try {
       this.server = Server.start(options, loaded.engine(), loaded.model());
     } catch (Exception | Error e) {
-      loaded.resources().close();
+      closeEngine(loaded);
       throw e;
     }
   }
@@ -92,6 +95,22 @@ public final class RealServer implements AutoCloseable {
     return events(response.body());
   }
 
+  /** A JSON object from alternating keys and values (maps, lists, strings, numbers, booleans). */
+  public static String body(Object... keysAndValues) {
+    Map<String, Object> map = new LinkedHashMap<>();
+    for (int i = 0; i < keysAndValues.length; i += 2) map.put((String) keysAndValues[i], keysAndValues[i + 1]);
+    try {
+      return JSON.writeValueAsString(map);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** One user message, as chat requests carry it. */
+  public static List<Map<String, String>> userSays(String content) {
+    return List.of(Map.of("role", "user", "content", content));
+  }
+
   /** The JSON of each "data:" event of an event stream, [DONE] excluded (it must be last). */
   public static List<JsonNode> events(String body) throws IOException {
     List<String> data = Stream.of(body.split("\n\n")).filter(e -> !e.isBlank()).map(e -> {
@@ -108,11 +127,19 @@ public final class RealServer implements AutoCloseable {
 
   /** Stops the server (running requests get --shutdown-timeout), then the engine thread and its native memory. */
   @Override
-  public void close() throws Exception {
+  public void close() {
     try {
       server.close();
     } finally {
+      closeEngine(loaded);
+    }
+  }
+
+  private static void closeEngine(ModelLoader.Loaded loaded) {
+    try {
       loaded.resources().close();
+    } catch (Exception e) {
+      throw new IllegalStateException("closing the engine failed", e);
     }
   }
 }
