@@ -35,7 +35,8 @@ for await (const chunk of stream) {
   if (chunk.usage) usage = chunk.usage;
 }
 assert.equal(streamed, content);
-assert.deepEqual(usage, chat.usage);
+// cached_tokens may differ: the repeated prompt hits the prefix cache.
+for (const count of ['prompt_tokens', 'completion_tokens', 'total_tokens']) assert.equal(usage[count], chat.usage[count]);
 console.log(`chat stream: chunks=${chunks} same_text=true same_usage=true`);
 
 const completion = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 12, temperature: 0 });

@@ -88,6 +88,12 @@ class EndToEndTest {
     return reason;
   }
 
+  /** Prompt, completion and total tokens; cached_tokens is left out (a repeated prompt hits the prefix cache). */
+  private static List<Integer> counts(JsonNode usage) {
+    return List.of(usage.get("prompt_tokens").asInt(), usage.get("completion_tokens").asInt(),
+        usage.get("total_tokens").asInt());
+  }
+
   @Test
   void modelsHealthPingVersion() throws Exception {
     JsonNode models = JSON.readTree(server.get("/v1/models").body());
@@ -150,7 +156,7 @@ class EndToEndTest {
     assertEquals(whole.get("choices").get(0).get("finish_reason").asText(), finishReason(events, 0));
     JsonNode last = events.get(events.size() - 1);
     assertEquals(0, last.get("choices").size(), "the usage chunk has no choices");
-    assertEquals(whole.get("usage"), last.get("usage"));
+    assertEquals(counts(whole.get("usage")), counts(last.get("usage")));
     assertTrue(events.subList(0, events.size() - 1).stream().allMatch(e -> e.path("usage").isNull()
         || e.path("usage").isMissingNode()), "usage only in the last chunk");
 
@@ -215,7 +221,7 @@ class EndToEndTest {
     List<JsonNode> streamed = chatStream("Pick a number", "temperature", 1.0, "seed", 7, "n", 3, "max_tokens", 16,
         "stream_options", Map.of("include_usage", true));
     for (int j = 0; j < 3; j++) assertEquals(texts.get(j), streamedText(streamed, j), "streamed choice " + j);
-    assertEquals(three.get("usage"), streamed.get(streamed.size() - 1).get("usage"));
+    assertEquals(counts(three.get("usage")), counts(streamed.get(streamed.size() - 1).get("usage")));
   }
 
   @Test
@@ -287,7 +293,7 @@ class EndToEndTest {
     for (JsonNode event : streamed) {
       event.get("choices").get(0).path("logprobs").path("content").forEach(streamedTokens::add);
     }
-    assertEquals(List.copyOf(toList(content)), streamedTokens);
+    assertEquals(toList(content), streamedTokens);
   }
 
   private static List<JsonNode> toList(JsonNode array) {
