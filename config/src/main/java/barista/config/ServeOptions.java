@@ -74,6 +74,10 @@ public class ServeOptions {
       description = "GiB of KV cache on CPU, like VLLM_CPU_KVCACHE_SPACE (default: ${DEFAULT-VALUE}).")
   public double kvCacheSpaceGiB;
 
+  @Option(names = "--num-gpu-blocks-override",
+      description = "Use exactly this many KV cache blocks, whatever the memory allows (testing/debugging).")
+  public Integer numGpuBlocksOverride;
+
   @Option(names = "--block-size", defaultValue = "16", description = "Tokens per KV block (default: ${DEFAULT-VALUE}).")
   public int blockSize;
 
@@ -200,6 +204,8 @@ public class ServeOptions {
         "--gpu-memory-utilization must be in (0, 1], got " + gpuMemoryUtilization);
     check(kvCacheSpaceGiB > 0, "--kv-cache-space must be positive, got " + kvCacheSpaceGiB);
     check(blockSize > 0, "--block-size must be positive, got " + blockSize);
+    check(numGpuBlocksOverride == null || numGpuBlocksOverride > 1,
+        "--num-gpu-blocks-override must be at least 2, got " + numGpuBlocksOverride);
     check(maxNumSeqs > 0, "--max-num-seqs must be positive, got " + maxNumSeqs);
     check(maxNumBatchedTokens > 0, "--max-num-batched-tokens must be positive, got " + maxNumBatchedTokens);
     check(maxLogprobs >= 0, "--max-logprobs must be at least 0, got " + maxLogprobs);

@@ -24,7 +24,8 @@ public final class EngineModelLoader implements ModelLoader {
     Path dir = ModelPaths.resolve(o.model(), o.revision);
     EngineConfig config = new EngineConfig(dir, o.device.name(), o.dtype, o.maxModelLen == null ? 0 : o.maxModelLen,
         o.blockSize, o.gpuMemoryUtilization, o.kvCacheSpaceGiB, o.maxNumBatchedTokens, o.maxNumSeqs,
-        o.enablePrefixCaching, o.seed, null, 0);
+        o.enablePrefixCaching, o.seed, null,
+        o.numGpuBlocksOverride == null ? 0 : o.numGpuBlocksOverride);
     ServingEngine engine = ServingEngine.start(config, len -> new SchedulerConfig(o.maxNumSeqs,
         o.enableChunkedPrefill ? o.maxNumBatchedTokens : Math.max(o.maxNumBatchedTokens, len),
         o.enableChunkedPrefill, o.enablePrefixCaching, o.schedulingPolicy.name(), len, o.maxWaitingRequests),

@@ -101,6 +101,11 @@ public final class GenerationSession {
     return api.idPrefix + java.util.UUID.randomUUID().toString().replace("-", "");
   }
 
+  /** As vLLM, the j-th of n choices of a seeded request samples with seed + j: reproducible, yet not n copies. */
+  private static SamplingParams choiceParams(SamplingParams params, int j) {
+    return params.seed() == null || j == 0 ? params : params.toBuilder().seed(params.seed() + j).build();
+  }
+
   /**
    * Submits every choice to the engine; throws ApiException (400, 503) with nothing sent when the engine refuses
    * one, after aborting those already submitted. Then the response begins.
@@ -109,12 +114,9 @@ public final class GenerationSession {
     for (int i = 0; i < choices.size(); i++) {
       Choice choice = choices.get(i);
       Prompt prompt = prompts.get(choice.promptIndex);
-      SamplingParams params = prompt.params();
-      if (params.seed() != null && shape.n() > 1) { // n seeded choices must differ, as vLLM's seed + index
-        params = params.toBuilder().seed(params.seed() + i % shape.n()).build();
-      }
       GenerationRequest request = new GenerationRequest(
-          choice.engineRequestId, prompt.tokenIds(), params, priority, exchange.arrivalNanos());
+          choice.engineRequestId, prompt.tokenIds(), choiceParams(prompt.params(), i % shape.n()), priority,
+          exchange.arrivalNanos());
       try {
         server.engine().submit(request, listener(choice));
       } catch (EngineOverloadedException e) {

@@ -1,0 +1,67 @@
+// The official OpenAI Node SDK, unchanged, against a running barista server:
+//   node openai-node.mjs http://127.0.0.1:8000/v1     (or OPENAI_BASE_URL)
+// Runs models, chat and completions, streamed and whole, and a bad request; prints one line per check and exits
+// non-zero on the first failure.
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+
+const baseURL = process.argv[2] ?? process.env.OPENAI_BASE_URL;
+if (!baseURL) {
+  console.error('usage: node openai-node.mjs BASE_URL (e.g. http://127.0.0.1:8000/v1)');
+  process.exit(2);
+}
+const client = new OpenAI({ baseURL, apiKey: process.env.OPENAI_API_KEY ?? 'unused', maxRetries: 0 });
+
+const models = await client.models.list();
+const model = models.data[0].id;
+console.log(`models: ${models.data.map((m) => m.id).join(',')}`);
+
+const messages = [{ role: 'user', content: 'Hello there' }];
+const chat = await client.chat.completions.create({ model, messages, max_tokens: 16, temperature: 0 });
+assert.match(chat.id, /^chatcmpl-/);
+assert.ok(chat.usage.completion_tokens >= 1 && chat.usage.completion_tokens <= 16, JSON.stringify(chat.usage));
+const content = chat.choices[0].message.content ?? '';
+console.log(`chat: finish_reason=${chat.choices[0].finish_reason} completion_tokens=${chat.usage.completion_tokens}`);
+
+let chunks = 0;
+let streamed = '';
+let usage = null;
+const stream = await client.chat.completions.create({
+  model, messages, max_tokens: 16, temperature: 0, stream: true, stream_options: { include_usage: true },
+});
+for await (const chunk of stream) {
+  chunks++;
+  streamed += chunk.choices[0]?.delta?.content ?? '';
+  if (chunk.usage) usage = chunk.usage;
+}
+assert.equal(streamed, content);
+// cached_tokens may differ: the repeated prompt hits the prefix cache.
+for (const count of ['prompt_tokens', 'completion_tokens', 'total_tokens']) assert.equal(usage[count], chat.usage[count]);
+console.log(`chat stream: chunks=${chunks} same_text=true same_usage=true`);
+
+const completion = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 12, temperature: 0 });
+assert.match(completion.id, /^cmpl-/);
+let streamedText = '';
+for await (const chunk of await client.completions.create({
+  model, prompt: 'Once upon a time', max_tokens: 12, temperature: 0, stream: true,
+})) {
+  streamedText += chunk.choices[0]?.text ?? '';
+}
+assert.equal(streamedText, completion.choices[0].text);
+console.log(`completions: completion_tokens=${completion.usage.completion_tokens} stream_same_text=true`);
+
+try {
+  await client.chat.completions.create({ model, messages, max_tokens: 100000 });
+  assert.fail('a request over the context limit must fail');
+} catch (e) {
+  assert.ok(e instanceof OpenAI.BadRequestError, `expected BadRequestError, got ${e?.constructor?.name}: ${e}`);
+  console.log(`bad request: ${e.constructor.name} status=${e.status}`);
+}
+try {
+  await client.chat.completions.create({ model: 'no-such-model', messages, max_tokens: 4 });
+  assert.fail('an unknown model must fail');
+} catch (e) {
+  assert.ok(e instanceof OpenAI.NotFoundError, `expected NotFoundError, got ${e?.constructor?.name}: ${e}`);
+  console.log(`unknown model: ${e.constructor.name} status=${e.status}`);
+}
+console.log('openai-node: all checks passed');
