@@ -138,13 +138,14 @@ public final class EngineCore implements EngineClient, AutoCloseable {
               + " waiting and " + scheduler.numRunning() + " running requests");
         }
         SampleResult result = executor.execute(batch.sequences);
-        for (RequestOutput out : scheduler.update(batch, result)) {
+        List<RequestOutput> outputs = scheduler.update(batch, result);
+        lastProgressNanos = System.nanoTime();
+        publishStatus(); // before delivering: a client holding its answer never sees itself still running
+        for (RequestOutput out : outputs) {
           Request r = byId.get(out.requestId());
           if (out.finished()) byId.remove(out.requestId());
           deliver(r, out);
         }
-        lastProgressNanos = System.nanoTime();
-        publishStatus();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
