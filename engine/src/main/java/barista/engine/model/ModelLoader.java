@@ -58,6 +58,9 @@ public final class ModelLoader {
   }
 
   private Qwen2Model load(ModelGeometry g) {
+    if (!ckpt.has("lm_head.weight") && ckpt.names().stream().anyMatch(n -> n.startsWith("lm_head."))) {
+      throw new CheckpointException(ckpt.folder() + ": lm_head is quantized; only a 16-bit lm_head.weight is supported");
+    }
     long start = System.nanoTime();
     long hidden = g.hiddenSize();
     long qOut = (long) g.numHeads() * g.headDim();
@@ -82,9 +85,6 @@ public final class ModelLoader {
     }
     NDArray norm = tensor("model.norm.weight", hidden);
     boolean tied = g.tieWordEmbeddings() || !ckpt.has("lm_head.weight");
-    if (tied && !g.tieWordEmbeddings() && ckpt.names().stream().anyMatch(n -> n.startsWith("lm_head."))) {
-      throw new CheckpointException(ckpt.folder() + ": lm_head is quantized; only 16-bit lm_head.weight is supported");
-    }
     LinearLayer lmHead = new DenseLinear(tied ? embed : tensor("lm_head.weight", g.vocabSize(), hidden), null);
     Qwen2Model model = new Qwen2Model(g, dtype, embed, layers, norm, lmHead, tied, manager);
     if (quantized != null) {
