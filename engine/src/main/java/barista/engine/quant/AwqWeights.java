@@ -1,6 +1,7 @@
 package barista.engine.quant;
 
 import barista.engine.checkpoint.DTypes;
+import java.util.stream.IntStream;
 
 /**
  * One linear layer in AWQ's terms, unpacked: 4-bit values {@code q [in, out]}, zero points and fp16-representable
@@ -20,7 +21,7 @@ public record AwqWeights(int in, int out, int group, int[] q, int[] zeros, float
     int[] q = new int[in * out];
     int[] zeros = new int[groups * out];
     float[] scales = new float[groups * out];
-    for (int o = 0; o < out; o++) {
+    IntStream.range(0, out).parallel().forEach(o -> {
       for (int g = 0; g < groups; g++) {
         float min = Float.POSITIVE_INFINITY;
         float max = Float.NEGATIVE_INFINITY;
@@ -37,7 +38,7 @@ public record AwqWeights(int in, int out, int group, int[] q, int[] zeros, float
           q[i * out + o] = clamp((int) Math.rint(weight[o * in + i] / scale) + zero);
         }
       }
-    }
+    });
     return new AwqWeights(in, out, group, q, zeros, scales);
   }
 

@@ -2,6 +2,7 @@ package barista.engine.quant;
 
 import barista.engine.checkpoint.DType;
 import barista.engine.checkpoint.DTypes;
+import java.util.stream.IntStream;
 
 /**
  * One linear layer as symmetric int8: values {@code q [out, in]} and scales {@code [out, groups]} (one group per
@@ -16,7 +17,7 @@ public record Int8Weights(int out, int in, int groups, byte[] q, float[] scales)
   public static Int8Weights quantize(float[] weight, int out, int in, DType scaleType) {
     byte[] q = new byte[out * in];
     float[] scales = new float[out];
-    for (int o = 0; o < out; o++) {
+    IntStream.range(0, out).parallel().forEach(o -> {
       float maxAbs = 0;
       for (int i = 0; i < in; i++) maxAbs = Math.max(maxAbs, Math.abs(weight[o * in + i]));
       float scale = representable(maxAbs > 0 ? maxAbs / 127 : 1, scaleType);
@@ -24,7 +25,7 @@ public record Int8Weights(int out, int in, int groups, byte[] q, float[] scales)
       for (int i = 0; i < in; i++) {
         q[o * in + i] = (byte) Math.max(-128, Math.min(127, (int) Math.rint(weight[o * in + i] / scale)));
       }
-    }
+    });
     return new Int8Weights(out, in, 1, q, scales);
   }
 
