@@ -57,6 +57,8 @@ with open(os.path.join(model_dir, "config.json")) as f:
     cfg = json.load(f)
 qc = cfg.pop("quantization_config")
 assert qc["quant_method"] == "awq" and qc["bits"] == 4 and qc["version"] == "gemm", qc
+cfg.pop("torch_dtype", None)  # AWQ checkpoints say float16; the golden model runs in float32
+cfg.pop("dtype", None)
 config = AutoConfig.for_model(**cfg)
 device = "cuda" if torch.cuda.is_available() else "cpu"
 torch.backends.cuda.matmul.allow_tf32 = False  # plain float32 matmuls, as the reference needs
