@@ -58,7 +58,7 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
     NDManager manager = NDManager.newBaseManager(device, "PyTorch");
     try {
       log.info("Loading {} ({}, {} layers) on {} as {}", cfg.model(), mc.architecture(), mc.numLayers(), device, dtype);
-      Qwen2Model model = ModelLoader.load(ckpt, manager, dtype, maxModelLen);
+      Qwen2Model model = ModelLoader.load(ckpt, manager, dtype, maxModelLen, cfg.quantization());
       ModelGeometry g = model.geometry();
       long blockBytes = PagedKvCache.bytesPerBlock(g.numLayers(), cfg.blockSize(), g.numKvHeads(), g.headDim(), dtype);
       int numBlocks;

@@ -17,14 +17,10 @@ public final class EngineModelLoader implements ModelLoader {
 
   @Override
   public Loaded load(ServeOptions o) throws Exception {
-    if (o.quantization != ServeOptions.Quantization.none) {
-      throw new IllegalArgumentException("--quantization " + o.quantization + " is not supported yet; serve a 16-bit "
-          + "checkpoint without --quantization");
-    }
     Path dir = ModelPaths.resolve(o.model(), o.revision);
     EngineConfig config = new EngineConfig(dir, o.device.name(), o.dtype, o.maxModelLen == null ? 0 : o.maxModelLen,
         o.blockSize, o.gpuMemoryUtilization, o.kvCacheSpaceGiB, o.maxNumBatchedTokens, o.maxNumSeqs,
-        o.enablePrefixCaching, o.seed, null,
+        o.enablePrefixCaching, o.seed, o.quantization == ServeOptions.Quantization.none ? null : o.quantization.name(),
         o.numGpuBlocksOverride == null ? 0 : o.numGpuBlocksOverride);
     ServingEngine engine = ServingEngine.start(config, len -> new SchedulerConfig(o.maxNumSeqs,
         o.enableChunkedPrefill ? o.maxNumBatchedTokens : Math.max(o.maxNumBatchedTokens, len),

@@ -3,6 +3,7 @@ package barista.server;
 import barista.server.bench.BenchCommand;
 import barista.server.cli.GenerateCommand;
 import barista.server.cli.MakeModelCommand;
+import barista.server.cli.QuantizeCommand;
 
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -14,7 +15,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "barista", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
     description = "OpenAI-compatible LLM inference server for the JVM.",
-    subcommands = {ServeCommand.class, GenerateCommand.class, MakeModelCommand.class, BenchCommand.class})
+    subcommands = {ServeCommand.class, GenerateCommand.class, MakeModelCommand.class, QuantizeCommand.class, BenchCommand.class})
 public final class Main {
 
   public static void main(String[] args) {

@@ -7,14 +7,18 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import barista.engine.checkpoint.Checkpoint;
+import barista.engine.checkpoint.CheckpointException;
 import barista.engine.checkpoint.ModelConfig;
+import barista.engine.quant.QuantizedLinears;
+import barista.engine.quant.WeightBytes;
 import java.nio.ByteBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Builds a {@link Qwen2Model} from a checkpoint: checks every tensor's shape, converts to the compute dtype on the
- * host (bf16 cannot live in DJL), moves it to the device and fuses q/k/v and gate/up into one weight each.
+ * host (bf16 cannot live in DJL), moves it to the device and fuses q/k/v and gate/up into one weight each. Linear
+ * layers of an AWQ or INT8 checkpoint (or of a 16-bit one quantized on load) come from {@link QuantizedLinears}.
  */
 public final class ModelLoader {
   private static final Logger log = LoggerFactory.getLogger(ModelLoader.class);
@@ -22,19 +26,29 @@ public final class ModelLoader {
   private final Checkpoint ckpt;
   private final NDManager manager;
   private final DataType dtype;
+  private final QuantizedLinears quantized; // null: every linear layer is 16/32-bit
 
-  private ModelLoader(Checkpoint ckpt, NDManager manager, DataType dtype) {
+  private ModelLoader(Checkpoint ckpt, NDManager manager, DataType dtype, QuantizedLinears quantized) {
     this.ckpt = ckpt;
     this.manager = manager;
     this.dtype = dtype;
+    this.quantized = quantized;
+  }
+
+  /** Loads the checkpoint as it is stored (a quantized checkpoint is detected from its config). */
+  public static Qwen2Model load(Checkpoint ckpt, NDManager manager, DataType dtype, int maxModelLen) {
+    return load(ckpt, manager, dtype, maxModelLen, null);
   }
 
   /**
    * @param dtype FLOAT16 or FLOAT32
    * @param maxModelLen the longest sequence served (sizes the rotary table)
+   * @param quantization {@code --quantization}: "awq", "int8", or null/"none" to follow the checkpoint
    */
-  public static Qwen2Model load(Checkpoint ckpt, NDManager manager, DataType dtype, int maxModelLen) {
-    return new ModelLoader(ckpt, manager, dtype).load(geometry(ckpt.config(), maxModelLen));
+  public static Qwen2Model load(Checkpoint ckpt, NDManager manager, DataType dtype, int maxModelLen,
+      String quantization) {
+    QuantizedLinears quantized = QuantizedLinears.open(ckpt, manager, dtype, quantization);
+    return new ModelLoader(ckpt, manager, dtype, quantized).load(geometry(ckpt.config(), maxModelLen));
   }
 
   public static ModelGeometry geometry(ModelConfig c, int maxModelLen) {
@@ -44,30 +58,27 @@ public final class ModelLoader {
   }
 
   private Qwen2Model load(ModelGeometry g) {
+    if (!ckpt.has("lm_head.weight") && ckpt.names().stream().anyMatch(n -> n.startsWith("lm_head."))) {
+      throw new CheckpointException(ckpt.folder() + ": lm_head is quantized; only a 16-bit lm_head.weight is supported");
+    }
     long start = System.nanoTime();
-    int hidden = g.hiddenSize();
-    int qOut = g.numHeads() * g.headDim();
-    int kvOut = g.numKvHeads() * g.headDim();
+    long hidden = g.hiddenSize();
+    long qOut = (long) g.numHeads() * g.headDim();
+    long kvOut = (long) g.numKvHeads() * g.headDim();
+    long inter = g.intermediateSize();
     NDArray embed = tensor("model.embed_tokens.weight", g.vocabSize(), hidden);
     Qwen2Model.DecoderLayer[] layers = new Qwen2Model.DecoderLayer[g.numLayers()];
     for (int i = 0; i < layers.length; i++) {
-      String p = "model.layers." + i + ".";
-      NDArray qkvBias = null;
-      if (g.attentionBias()) {
-        qkvBias = concat(tensor(p + "self_attn.q_proj.bias", qOut), tensor(p + "self_attn.k_proj.bias", kvOut),
-            tensor(p + "self_attn.v_proj.bias", kvOut));
-      }
-      NDArray qkv = concat(tensor(p + "self_attn.q_proj.weight", qOut, hidden),
-          tensor(p + "self_attn.k_proj.weight", kvOut, hidden), tensor(p + "self_attn.v_proj.weight", kvOut, hidden));
-      NDArray gateUp = concat(tensor(p + "mlp.gate_proj.weight", g.intermediateSize(), hidden),
-          tensor(p + "mlp.up_proj.weight", g.intermediateSize(), hidden));
+      String attn = "model.layers." + i + ".self_attn.";
+      String mlp = "model.layers." + i + ".mlp.";
       layers[i] = new Qwen2Model.DecoderLayer(
-          tensor(p + "input_layernorm.weight", hidden),
-          new DenseLinear(qkv, qkvBias),
-          new DenseLinear(tensor(p + "self_attn.o_proj.weight", hidden, qOut), null),
-          tensor(p + "post_attention_layernorm.weight", hidden),
-          new DenseLinear(gateUp, null),
-          new DenseLinear(tensor(p + "mlp.down_proj.weight", hidden, g.intermediateSize()), null));
+          tensor("model.layers." + i + ".input_layernorm.weight", hidden),
+          linear(hidden, g.attentionBias(), new String[] {attn + "q_proj", attn + "k_proj", attn + "v_proj"},
+              qOut, kvOut, kvOut),
+          linear(qOut, false, new String[] {attn + "o_proj"}, hidden),
+          tensor("model.layers." + i + ".post_attention_layernorm.weight", hidden),
+          linear(hidden, false, new String[] {mlp + "gate_proj", mlp + "up_proj"}, inter, inter),
+          linear(inter, false, new String[] {mlp + "down_proj"}, hidden));
       if ((i + 1) % 7 == 0 || i + 1 == layers.length) {
         log.info("Loaded layer {}/{} ({} s)", i + 1, layers.length, String.format("%.1f", (System.nanoTime() - start) / 1e9));
       }
@@ -75,7 +86,29 @@ public final class ModelLoader {
     NDArray norm = tensor("model.norm.weight", hidden);
     boolean tied = g.tieWordEmbeddings() || !ckpt.has("lm_head.weight");
     LinearLayer lmHead = new DenseLinear(tied ? embed : tensor("lm_head.weight", g.vocabSize(), hidden), null);
-    return new Qwen2Model(g, dtype, embed, layers, norm, lmHead, tied, manager);
+    Qwen2Model model = new Qwen2Model(g, dtype, embed, layers, norm, lmHead, tied, manager);
+    if (quantized != null) {
+      long dense = WeightBytes.of(g, dtype, null, 0);
+      log.info("{}: {} MiB of weights on the device, {}% of the {} MiB they take in {}",
+          quantized.quantization().describe(), String.format("%.1f", model.weightBytes() / 1048576.0),
+          String.format("%.1f", 100.0 * model.weightBytes() / dense), String.format("%.1f", dense / 1048576.0), dtype);
+    }
+    return model;
+  }
+
+  /** Modules fused along the output dimension (q/k/v, gate/up) or a single one, quantized or dense. */
+  private LinearLayer linear(long in, boolean hasBias, String[] modules, long... outs) {
+    NDArray bias = null;
+    if (hasBias) {
+      NDArray[] biases = new NDArray[modules.length];
+      for (int k = 0; k < modules.length; k++) biases[k] = tensor(modules[k] + ".bias", outs[k]);
+      bias = concat(biases);
+    }
+    LinearLayer layer = quantized == null ? null : quantized.load(modules, outs, in, bias);
+    if (layer != null) return layer;
+    NDArray[] weights = new NDArray[modules.length];
+    for (int k = 0; k < modules.length; k++) weights[k] = tensor(modules[k] + ".weight", outs[k], in);
+    return new DenseLinear(concat(weights), bias);
   }
 
   /** One tensor on the device in the compute dtype, after checking its shape. */
@@ -86,6 +119,7 @@ public final class ModelLoader {
   }
 
   private NDArray concat(NDArray... parts) {
+    if (parts.length == 1) return parts[0];
     NDArray fused = NDArrays.concat(new NDList(parts), 0);
     for (NDArray p : parts) p.close();
     return fused;

@@ -1,0 +1,102 @@
+package barista.engine.quant;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.nio.ByteBuffer;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class AwqPackingTest {
+
+  /** Row r's word holds nibbles r, r+1, ..., r+7 at nibble positions 0..7 (no carries: all below 16). */
+  private static final int[] WORDS = new int[8];
+
+  static {
+    for (int r = 0; r < 8; r++) WORDS[r] = 0x76543210 + r * 0x11111111;
+  }
+
+  /** Nibble i lands in column ORDER[i] = [0,2,4,6,1,3,5,7][i], so column c reads nibble [0,4,1,5,2,6,3,7][c]. */
+  private static final int[][] EXPECTED = {
+    {0, 4, 1, 5, 2, 6, 3, 7},
+    {1, 5, 2, 6, 3, 7, 4, 8},
+    {2, 6, 3, 7, 4, 8, 5, 9},
+    {3, 7, 4, 8, 5, 9, 6, 10},
+    {4, 8, 5, 9, 6, 10, 7, 11},
+    {5, 9, 6, 10, 7, 11, 8, 12},
+    {6, 10, 7, 11, 8, 12, 9, 13},
+    {7, 11, 8, 12, 9, 13, 10, 14},
+  };
+
+  @Test
+  void unpacksTheInterleavedNibbleOrder() {
+    int[] values = AwqPacking.unpack(WORDS, 8, 8);
+    for (int r = 0; r < 8; r++) {
+      for (int c = 0; c < 8; c++) assertEquals(EXPECTED[r][c], values[r * 8 + c], "row " + r + " column " + c);
+    }
+    // A lone 9 in column 1 sits in nibble 4 (bits 16..19).
+    assertEquals(0x0009_0000, AwqPacking.pack(new int[] {0, 9, 0, 0, 0, 0, 0, 0}, 1, 8)[0]);
+    assertArrayEquals(WORDS, AwqPacking.pack(values, 8, 8));
+  }
+
+  /** Our device layout: byte (r, o) holds row r low and row r + in/2 high. */
+  @Test
+  void nibblePairsHoldRowsFromBothHalves() {
+    byte[] pairs = AwqPacking.toNibblePairs(WORDS, 8, 8);
+    assertEquals(32, pairs.length);
+    for (int r = 0; r < 4; r++) {
+      for (int o = 0; o < 8; o++) {
+        assertEquals(EXPECTED[r][o] | EXPECTED[r + 4][o] << 4, pairs[r * 8 + o] & 0xff, "byte " + r + ", " + o);
+      }
+    }
+    assertEquals(0x84, pairs[1] & 0xff); // rows 0 and 4 of column 1: 4 and 8
+  }
+
+  /**
+   * quantize -> pack (AWQ words) -> repack and unpack on the device -> dequantize, against (q - z) * s computed in
+   * float64 from the packed words; the dequantized weight is within one scale step of the original.
+   */
+  @Test
+  void roundTripThroughTheDeviceLayerMatchesFloat64() {
+    int out = 24;
+    int in = 64;
+    int group = 16;
+    Random random = new Random(7);
+    float[] w = new float[out * in];
+    for (int i = 0; i < w.length; i++) w[i] = (float) random.nextGaussian() * 0.1f;
+    AwqWeights a = AwqWeights.quantize(w, out, in, group);
+    int[] qweight = AwqPacking.pack(a.q(), in, out);
+    int[] qzeros = AwqPacking.pack(a.zeros(), in / group, out);
+
+    try (NDManager m = QuantTestModels.cpu()) {
+      float[] zeros = new float[in / group * out];
+      int[] z = AwqPacking.unpack(qzeros, in / group, out);
+      for (int i = 0; i < z.length; i++) zeros[i] = z[i];
+      float[] bias = new float[out];
+      for (int o = 0; o < out; o++) bias[o] = o;
+      AwqLinear layer = new AwqLinear(m.create(ByteBuffer.wrap(AwqPacking.toNibblePairs(qweight, in, out)),
+          new Shape(in / 2, out), DataType.UINT8), m.create(zeros, new Shape(in / group, out)),
+          m.create(a.scales(), new Shape(in / group, out)), m.create(bias), group);
+      NDArray identity = m.eye(in);
+      float[] dequantized = layer.apply(identity).toFloatArray(); // x = I: row i of the output is W[i] + bias
+      for (int i = 0; i < in; i++) {
+        for (int o = 0; o < out; o++) {
+          int g = i / group;
+          double q = (qweight[i * (out / 8) + o / 8] >>> (4 * AwqPacking.REVERSE[o % 8])) & 0xf;
+          double zero = (qzeros[g * (out / 8) + o / 8] >>> (4 * AwqPacking.REVERSE[o % 8])) & 0xf;
+          double s = a.scales()[g * out + o];
+          double expected = (q - zero) * s;
+          assertEquals(expected + o, dequantized[i * out + o], 1e-5, "W[" + i + "][" + o + "]");
+          assertTrue(Math.abs(expected - w[o * in + i]) <= s, "quantization error at " + i + ", " + o);
+        }
+      }
+      assertEquals(in * out / 2 + 2L * (in / group) * out * 4 + out * 4, layer.deviceBytes());
+      layer.close();
+    }
+  }
+}
