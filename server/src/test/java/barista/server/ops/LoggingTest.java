@@ -9,6 +9,9 @@ import barista.config.ServeOptions.LogFormat;
 import barista.config.ServeOptions.LogLevel;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.util.ContextInitializer;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.status.Status;
+import ch.qos.logback.core.status.StatusUtil;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
@@ -35,6 +38,18 @@ class LoggingTest {
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
     context.reset();
     new ContextInitializer(context).autoConfig();
+  }
+
+  @Test
+  void logbackXmlLoadsWithoutErrorsAndLogsToStderr() throws Exception {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    context.reset();
+    context.getStatusManager().clear();
+    new ContextInitializer(context).autoConfig();
+    assertEquals(Status.INFO, new StatusUtil(context).getHighestLevel(0), context.getStatusManager().getCopyOfStatusList()
+        .toString());
+    var console = (ConsoleAppender<?>) context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("CONSOLE");
+    assertEquals("System.err", console.getTarget());
   }
 
   @Test
