@@ -36,8 +36,14 @@ start() {
   run serve --port 0 "$@" > "$log" 2>&1 &
   pid=$!
   pids+=("$pid")
-  port=$(server_port "$log" 120 "$pid") && wait_healthy "$port" 60 "$pid"
+  port=$(server_port "$log" "$pid" 120) && wait_healthy "$port" 60 "$pid"
 }
+
+flags=$(run serve --help | sed -n '/^Serve a model/,$p' | grep -o -- '--\(\[no-\]\)\?[a-z][a-z-]*' \
+  | grep -vx -- '--help\|--version' | sort -u)
+undocumented=$(for f in $flags; do grep -qF "\`$f\`" "$bundle/docs/configuration.md" || echo "$f"; done)
+check "docs/configuration.md describes every serve flag ($(wc -w <<< "$flags") flags)${undocumented:+, not: $undocumented}" \
+  test -n "$flags" -a -z "$undocumented"
 
 if ! start text; then
   fail "bin/barista serve starts (log below)"; cat "$work/text.log"; finish
