@@ -22,11 +22,12 @@ need() {
   command -v "$1" >/dev/null
 }
 
-# server_port LOG PID SECONDS: the port a server started with --port 0 reports in LOG ("Serving [...] on http://H:P").
+# server_port LOG PID SECONDS: the port a server started with --port 0 reports in LOG ("Serving [...] on http://H:P",
+# in JSON lines "http:\/\/H:P").
 server_port() {
   local i port
   for ((i = 0; i < $3 * 4; i++)); do
-    port=$(sed -n 's#.*Serving .* on http://[^ :]*:\([0-9]*\).*#\1#p' "$1" | head -1)
+    port=$(sed -n 's#.*Serving .* on http:[\\/]*[^ :]*:\([0-9]*\).*#\1#p' "$1" | head -1)
     [ -n "$port" ] && { echo "$port"; return 0; }
     kill -0 "$2" 2>/dev/null || return 1
     sleep 0.25
