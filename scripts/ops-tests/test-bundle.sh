@@ -14,7 +14,7 @@ if [ -z "$tarball" ]; then
 fi
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$work"; }
 trap cleanup EXIT
 
 tar -xzf "$tarball" -C "$work"
@@ -27,7 +27,9 @@ pass "bundle layout ($(basename "$tarball"), $(du -sh "$tarball" | cut -f1))"
 
 mkdir -p "$work/path" "$work/home"
 for tool in sh dirname readlink; do ln -s "$(command -v $tool)" "$work/path/$tool"; done
-run() { exec env -i PATH="$work/path" HOME="$work/home" "$bundle/bin/barista" "$@"; }   # call in a subshell
+# run ARGS...: bin/barista in the stripped environment, from $work (where a JVM crash file would land); call it
+# in a subshell: it execs, so a background run's $! is the JVM itself.
+run() { cd "$work" && exec env -i PATH="$work/path" HOME="$work/home" "$bundle/bin/barista" "$@"; }
 check "no java on the test PATH" test -z "$(env -i PATH="$work/path" sh -c 'command -v java')"
 
 # start NAME ARGS...: starts the server with --port 0 and sets $pid and $port.
