@@ -7,6 +7,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/ops-tests/lib.sh
+need curl curl || { fail "curl unavailable"; finish; }
 need promtool prometheus || { fail "promtool unavailable"; finish; }
 
 work=$(mktemp -d)

@@ -7,6 +7,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/ops-tests/lib.sh
+need curl curl || { fail "curl unavailable"; finish; }
 
 tarball=${1:-$(ls -t dist/barista-*-linux-x86_64.tar.gz 2>/dev/null | head -1)}
 if [ -z "$tarball" ]; then
