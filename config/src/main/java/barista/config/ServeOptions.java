@@ -33,6 +33,8 @@ public class ServeOptions {
 
   public enum LogLevel { critical, error, warning, info, debug, trace }
 
+  public enum LogFormat { text, json }
+
   @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL",
       description = "Model folder or Hugging Face repo id (same as --model).")
   public String positionalModel;
@@ -132,6 +134,14 @@ public class ServeOptions {
   @Option(names = {"--log-level", "--uvicorn-log-level"}, defaultValue = "info",
       description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
   public LogLevel logLevel;
+
+  @Option(names = "--log-format", defaultValue = "text",
+      description = "Log lines as ${COMPLETION-CANDIDATES}; json is one object per line (default: ${DEFAULT-VALUE}).")
+  public LogFormat logFormat;
+
+  @Option(names = "--log-file",
+      description = "Also log to this file, rolled daily and at 100 MB, 7 days kept. Default: stderr only.")
+  public Path logFile;
 
   @Option(names = "--allowed-origins",
       description = "Enable CORS for these origins: a JSON list like '[\"*\"]' or a comma-separated list. Default: off.")

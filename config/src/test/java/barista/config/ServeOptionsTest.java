@@ -52,6 +52,8 @@ class ServeOptionsTest {
     assertEquals("auto", o.generationConfig);
     assertNull(o.reasoningParser);
     assertEquals(ServeOptions.LogLevel.info, o.logLevel);
+    assertEquals(ServeOptions.LogFormat.text, o.logFormat);
+    assertNull(o.logFile);
     assertEquals(List.of(), o.allowedOrigins());
     assertEquals(ServeOptions.Quantization.none, o.quantization);
     assertEquals(30.0, o.shutdownTimeoutSeconds);
@@ -70,6 +72,14 @@ class ServeOptionsTest {
     assertEquals(ServeOptions.ReasoningParser.deepseek_r1, o.reasoningParser);
     assertEquals(ServeOptions.LogLevel.debug, o.logLevel);
     assertEquals("float", o.dtype);
+  }
+
+  @Test
+  void logFormatAndFile() {
+    ServeOptions o = ServeOptions.parse("--log-format", "json", "--log-file", "/var/log/barista/barista.log");
+    assertEquals(ServeOptions.LogFormat.json, o.logFormat);
+    assertEquals(Path.of("/var/log/barista/barista.log"), o.logFile);
+    assertThrows(IllegalArgumentException.class, () -> ServeOptions.parse("--log-format", "xml"));
   }
 
   @Test

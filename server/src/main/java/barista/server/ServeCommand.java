@@ -1,7 +1,7 @@
 package barista.server;
 
 import barista.config.ServeOptions;
-import ch.qos.logback.classic.Level;
+import barista.server.ops.Logging;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +30,7 @@ public final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     options.validate();
-    setLogLevel(options.logLevel);
+    Logging.configure(options.logLevel, options.logFormat, options.logFile);
     if (!options.ignoredFlags().isEmpty()) {
       log.info("Accepted for vLLM compatibility, no effect here: {}", String.join(" ", options.ignoredFlags()));
     }
@@ -48,16 +48,5 @@ public final class ServeCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(shutdown);
     server.awaitClosed();
     return 0;
-  }
-
-  private static void setLogLevel(ServeOptions.LogLevel level) {
-    Level logback = switch (level) {
-      case critical, error -> Level.ERROR;
-      case warning -> Level.WARN;
-      case info -> Level.INFO;
-      case debug -> Level.DEBUG;
-      case trace -> Level.TRACE;
-    };
-    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).setLevel(logback);
   }
 }

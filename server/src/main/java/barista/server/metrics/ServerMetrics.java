@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
@@ -46,6 +47,10 @@ public final class ServerMetrics implements AutoCloseable {
 
   public ServerMetrics(EngineClient engine, String modelName) {
     registry.config().namingConvention(new VllmNamingConvention());
+    // Two JVM meters break Prometheus naming rules (promtool: "abbreviated units", "_count" on a gauge);
+    // process_cpu_usage and the JVM metrics cover them.
+    registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")
+        || id.getName().equals("system.cpu.count")));
     Tags model = Tags.of("model_name", modelName);
     Gauge.builder("vllm:num_requests_running", engine, e -> e.status().running()).tags(model)
         .description("Requests in the running batch").register(registry);
