@@ -23,7 +23,8 @@ git rev-parse --short HEAD 2>/dev/null | tee "$out/commit.txt" || true
 serve_and_bench() { # name model-dir extra-serve-args...
   local name=$1 dir=$2; shift 2
   local port=8765
-  barista serve --model "$dir" --device "$device" --port $port --max-model-len 4096 --max-num-seqs 256 \
+  # java itself in the background (not a shell function's subshell), so the TERM below reaches the server
+  "$java" -cp "$cp" barista.server.Main serve --model "$dir" --device "$device" --port $port --max-model-len 4096 --max-num-seqs 256 \
     --max-num-batched-tokens 8192 --disable-log-requests "$@" > "$out/serve-$name.log" 2>&1 &
   local pid=$! t0=$(date +%s%N)
   until curl -sf localhost:$port/health >/dev/null; do
@@ -44,7 +45,7 @@ serve_and_bench() { # name model-dir extra-serve-args...
       || echo "bench $name c=$c failed"
     grep -iE "output token throughput|successful|median ttft|gpu util" "$out/bench-$name-c$c.txt" | sed "s/^/$name c=$c: /"
   done
-  kill -TERM $pid; wait $pid || true
+  kill -TERM $pid; wait $pid || true # the server drains and exits; the port is free for the next one
 }
 
 for part in $parts; do
@@ -53,10 +54,9 @@ for part in $parts; do
     preset) PRESET_RUN=1 levels="" serve_and_bench fp16 "$model" ;;
     eager) python3 scripts/hf-baseline.py "$model" eager "$(echo $levels | tr ' ' ,)" --json "$out/hf-eager.json" ;;
     compiled) python3 scripts/hf-baseline.py "$model" compiled "${COMPILED_LEVELS:-1,32,256}" --json "$out/hf-compiled.json" ;;
-    quant)
-      for m in awq int8; do
-        [ -f "$model-$m/config.json" ] || barista quantize --model "$model" --out "$model-$m" --method $m 2>&1 | tail -1
-        levels="1 64" serve_and_bench "$m" "$model-$m"
-      done ;;
+    quant) # AWQ from our quantizer's checkpoint; INT8 quantized while loading the 16-bit checkpoint
+      [ -f "$model-awq/config.json" ] || barista quantize --model "$model" --out "$model-awq" --method awq 2>&1 | tail -1
+      levels="1 64" serve_and_bench awq "$model-awq"
+      levels="1 64" serve_and_bench int8 "$model" --quantization int8 ;;
   esac
 done

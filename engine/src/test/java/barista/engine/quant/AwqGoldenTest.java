@@ -2,7 +2,7 @@ package barista.engine.quant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -26,7 +26,7 @@ class AwqGoldenTest {
   void logitsMatchTransformersOnIndependentlyDequantizedWeights() throws IOException {
     JsonNode golden;
     try (InputStream in = getClass().getResourceAsStream("/fixtures/golden-logits-tiny-awq.json")) {
-      assumeTrue(in != null, "no fixtures/golden-logits-tiny-awq.json yet (scripts/make-awq-golden.py makes it)");
+      assertNotNull(in, "fixtures/golden-logits-tiny-awq.json is missing (scripts/make-awq-golden.py makes it)");
       golden = new ObjectMapper().readTree(in);
     }
     try (Checkpoint ckpt = Checkpoint.open(QuantTestModels.tiny(Quantization.Method.AWQ));
