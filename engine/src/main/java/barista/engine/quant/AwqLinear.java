@@ -23,10 +23,8 @@ public final class AwqLinear implements LinearLayer {
   /** @param bias {@code [out]} or null */
   public AwqLinear(NDArray packed, NDArray zeros, NDArray scales, NDArray bias, int group) {
     this.packed = packed;
-    this.zeros = zeros.expandDims(1); // [groups, 1, out]: broadcasts over the rows of a group
-    this.scales = scales.expandDims(1);
-    zeros.close();
-    scales.close();
+    this.zeros = QuantizedLinears.ownedView(zeros, 1); // [groups, 1, out]: broadcasts over the rows of a group
+    this.scales = QuantizedLinears.ownedView(scales, 1);
     this.bias = bias;
     this.in = Math.toIntExact(packed.getShape().get(0) * 2);
     this.out = Math.toIntExact(packed.getShape().get(1));

@@ -25,8 +25,7 @@ public final class Int8Linear implements LinearLayer {
     this.in = Math.toIntExact(weight.getShape().get(1));
     this.groups = Math.toIntExact(scales.getShape().get(1));
     this.weight = weight;
-    this.scales = scales.expandDims(2); // [out, groups, 1]: broadcasts over the inputs of a group
-    scales.close();
+    this.scales = QuantizedLinears.ownedView(scales, 2); // [out, groups, 1]: broadcasts over the inputs of a group
     this.bias = bias;
   }
 

@@ -108,6 +108,19 @@ public abstract class QuantizedLinears {
     return converted;
   }
 
+  /**
+   * {@code a} with a new axis, as an array that owns its memory. A plain expandDims is a view, and on CPU DJL's
+   * arrays made from host buffers keep that buffer alive only through the original: closing the original would
+   * leave the view reading freed memory once the GC collects the buffer.
+   */
+  static NDArray ownedView(NDArray a, int axis) {
+    NDArray view = a.expandDims(axis);
+    NDArray owned = view.duplicate();
+    view.close();
+    a.close();
+    return owned;
+  }
+
   static NDArray concat(List<NDArray> parts, int axis) {
     if (parts.size() == 1) return parts.get(0);
     NDArray fused = NDArrays.concat(new NDList(parts), axis);
