@@ -1,0 +1,33 @@
+package barista.server;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * SIGTERM and SIGINT start a graceful stop instead of the JVM's shutdown: the JVM would run its hooks and exit
+ * with 143, which systemd counts as a failure; handled here, {@code serve} drains and returns 0. Later signals
+ * are ignored while the first one drains (systemd's SIGKILL after TimeoutStopSec still ends it).
+ */
+final class StopSignals {
+  private static final Logger log = LoggerFactory.getLogger(StopSignals.class);
+
+  private StopSignals() {}
+
+  /** Runs {@code stop} on its own thread on the first SIGTERM or SIGINT. */
+  @SuppressWarnings("removal") // sun.misc.Signal has no replacement in Java 17
+  static void onFirst(Runnable stop) {
+    AtomicBoolean stopping = new AtomicBoolean();
+    for (String name : new String[] {"TERM", "INT"}) {
+      Signal.handle(new Signal(name), signal -> {
+        if (!stopping.compareAndSet(false, true)) {
+          log.info("SIG{} ignored: already shutting down", signal.getName());
+          return;
+        }
+        log.info("SIG{} received: shutting down gracefully", signal.getName());
+        new Thread(stop, "barista-stop").start();
+      });
+    }
+  }
+}
