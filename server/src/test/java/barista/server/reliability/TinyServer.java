@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  * (a few hundred blocks) so leaks show, and an HTTP client.
  */
 final class TinyServer implements AutoCloseable {
-  static final int MAX_MODEL_LEN = 1024;
+  static final int MAX_MODEL_LEN = 4096;
 
   final Server server;
   final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
