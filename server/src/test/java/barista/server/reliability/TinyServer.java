@@ -108,8 +108,12 @@ final class TinyServer implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() {
     server.close();
-    loaded.resources().close();
+    try {
+      loaded.resources().close();
+    } catch (Exception e) {
+      throw new IllegalStateException("closing the engine failed", e);
+    }
   }
 }
