@@ -32,10 +32,16 @@ final class TinyServer implements AutoCloseable {
       .connectTimeout(Duration.ofSeconds(10)).build();
   private final ModelLoader.Loaded loaded;
 
+  /** Without the one log line per request. */
   TinyServer(String... args) throws Exception {
+    this(false, args);
+  }
+
+  TinyServer(boolean logRequests, String... args) throws Exception {
     List<String> all = new ArrayList<>(List.of("--model", TestModels.tiny().toString(), "--device", "cpu",
         "--host", "127.0.0.1", "--port", "0", "--max-model-len", String.valueOf(MAX_MODEL_LEN),
-        "--kv-cache-space", "0.005", "--disable-log-stats", "--disable-log-requests", "--shutdown-timeout", "2"));
+        "--kv-cache-space", "0.005", "--disable-log-stats", "--shutdown-timeout", "2"));
+    if (!logRequests) all.add("--disable-log-requests");
     all.addAll(List.of(args));
     ServeOptions options = ServeOptions.parse(all.toArray(String[]::new));
     loaded = new EngineModelLoader().load(options);
