@@ -81,7 +81,8 @@ class GracefulShutdownTest {
   }
 
   private static boolean refuses(int port) {
-    try (Socket ignored = new Socket("127.0.0.1", port)) {
+    try {
+      new Socket("127.0.0.1", port).close();
       return false;
     } catch (ConnectException e) {
       return true;
