@@ -22,8 +22,8 @@ import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 
 /**
- * Fuzzed JSON bodies (and arbitrary bytes) for every POST endpoint of the real server (tiny model, real tokenizer and chat
- * template): each answer is a 200 or a 4xx with an OpenAI error body, never a 5xx, never a hang.
+ * Fuzzed JSON bodies (and arbitrary bytes) for every POST endpoint of the real server (tiny model, real tokenizer
+ * and chat template): each answer is a 200 or a 4xx with an OpenAI error body, never a 5xx, never a hang.
  * {@code JAZZER_FUZZ=1} fuzzes (see docs/reliability.md); without it the test replays its seeds.
  */
 class RequestBodyFuzzTest {

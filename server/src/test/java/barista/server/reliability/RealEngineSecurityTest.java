@@ -67,7 +67,8 @@ class RealEngineSecurityTest {
       assertEquals(200, send(s, s.request("/v1/chat/completions", chat).header("Authorization", auth)));
       assertEquals(200, send(s, s.request("/v1/completions", "{\"prompt\":\"" + MARKER + "\",\"max_tokens\":2,"
           + "\"stream\":true}").header("Authorization", auth)));
-      assertEquals(200, send(s, s.request("/tokenize", "{\"prompt\":\"" + MARKER + "\"}").header("Authorization", auth)));
+      assertEquals(200, send(s, s.request("/tokenize", "{\"prompt\":\"" + MARKER + "\"}")
+          .header("Authorization", auth)));
       assertEquals(400, send(s, s.request("/v1/completions", "{\"prompt\":\"" + MARKER + "\",\"temperature\":-1}")
           .header("Authorization", auth)));
       assertEquals(401, send(s, s.request("/v1/completions", "{\"prompt\":\"" + MARKER + "\"}")
@@ -77,7 +78,8 @@ class RealEngineSecurityTest {
       root.detachAppender(appender);
     }
     return appender.list.stream()
-        .map(e -> e.getFormattedMessage() + (e.getThrowableProxy() == null ? "" : ThrowableProxyUtil.asString(e.getThrowableProxy())))
+        .map(e -> e.getFormattedMessage()
+            + (e.getThrowableProxy() == null ? "" : ThrowableProxyUtil.asString(e.getThrowableProxy())))
         .collect(Collectors.joining("\n"));
   }
 

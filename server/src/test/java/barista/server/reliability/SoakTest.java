@@ -95,7 +95,8 @@ class SoakTest {
       } else {
         HttpResponse<String> response = s.client.send(s.request(path, body.toString()).timeout(HUNG).build(),
             HttpResponse.BodyHandlers.ofString());
-        boolean complete = stream ? response.body().endsWith("data: [DONE]\n\n") : response.body().contains("\"finish_reason\"");
+        boolean complete = stream
+            ? response.body().endsWith("data: [DONE]\n\n") : response.body().contains("\"finish_reason\"");
         record(response.statusCode() >= 500 ? "5xx" : response.statusCode() == 200 && complete ? "ok" : "failed");
       }
     } catch (HttpTimeoutException | java.net.SocketTimeoutException e) {
