@@ -36,17 +36,28 @@ public final class ServeCommand implements Callable<Integer> {
     }
     ModelLoader.Loaded loaded = loader.load(options);
     Server server = Server.start(options, loaded.engine(), loaded.model());
-    Thread shutdown = new Thread(() -> {
-      log.info("Shutting down");
-      server.close();
+    Runnable closeEngine = () -> {
       try {
         loaded.resources().close();
       } catch (Exception e) {
         log.warn("Closing the engine failed: {}", e.toString());
       }
+    };
+    // The fallback for an exit that is not a signal handled below (System.exit elsewhere, SIGHUP).
+    Thread hook = new Thread(() -> {
+      log.info("Shutting down");
+      server.close();
+      closeEngine.run();
     }, "barista-shutdown");
-    Runtime.getRuntime().addShutdownHook(shutdown);
+    Runtime.getRuntime().addShutdownHook(hook);
+    StopSignals.onFirst(server::close);
     server.awaitClosed();
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException shuttingDown) {
+      return 0; // the hook closed the server and closes the engine
+    }
+    closeEngine.run();
     return 0;
   }
 }

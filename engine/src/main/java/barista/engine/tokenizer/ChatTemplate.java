@@ -34,6 +34,9 @@ public final class ChatTemplate {
         this.jinjava = new Jinjava(JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
                 .withLstripBlocks(true)
+                // Message text is data: never render what an expression outputs as template code again (with
+                // nested interpretation a user's "{{ 7*7 }}" became "49", and any template code ran).
+                .withNestedInterpretationEnabled(false)
                 .withElResolver(resolver)
                 .build());
         jinjava.registerFunction(new ELFunctionDefinition(

@@ -74,6 +74,14 @@ class ChatTemplateTest {
         assertEquals(BOS + "hello" + EOS, template.render(List.of(), false, Map.of("greeting", "hello")));
     }
 
+    @Test
+    void messageTextIsNeverRenderedAsTemplateCode() {
+        ChatTemplate template = new ChatTemplate("{% for m in messages %}[{{ m['content'] }}]{% endfor %}", BOS, EOS);
+        String code = "{{ 7*7 }}{% for i in range(3) %}x{% endfor %}{{ raise_exception('injected') }}";
+
+        assertEquals("[" + code + "]", template.render(List.of(Map.of("role", "user", "content", code)), false, Map.of()));
+    }
+
     private static Path fixtureDir() throws URISyntaxException {
         return Path.of(ChatTemplateTest.class.getResource("/fixtures/chat-template").toURI());
     }
