@@ -59,7 +59,8 @@ class LaunchCommandTest {
       process.toHandle().destroy(); // SIGTERM, as systemd stops it (Process.destroy would also close our pipes)
       assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the server exits after SIGTERM");
       stderr.lines().forEach(log::add); // read only once it has exited: the JDK drains the pipe at exit
-      assertTrue(log.stream().anyMatch(l -> l.contains("Shutting down")), log::toString);
+      assertTrue(log.stream().anyMatch(l -> l.toLowerCase().contains("shutting down")), log::toString);
+      assertEquals(0, process.exitValue(), "a SIGTERM drain exits 0");
     } finally {
       process.destroyForcibly();
     }
