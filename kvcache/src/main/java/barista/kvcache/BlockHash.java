@@ -12,43 +12,43 @@ import java.util.Arrays;
  * last blocks hold identical tokens.
  */
 final class BlockHash {
-    private final long high;
-    private final long low;
-    private final int[] tokenIds;
+  private final long high;
+  private final long low;
+  private final int[] tokenIds;
 
-    private BlockHash(long high, long low, int[] tokenIds) {
-        this.high = high;
-        this.low = low;
-        this.tokenIds = tokenIds;
-    }
+  private BlockHash(long high, long low, int[] tokenIds) {
+    this.high = high;
+    this.low = low;
+    this.tokenIds = tokenIds;
+  }
 
-    /** Hash of the block holding {@code tokens[from, to)}; {@code parent} is null for a request's first block. */
-    static BlockHash of(BlockHash parent, int[] tokens, int from, int to) {
-        int[] tokenIds = Arrays.copyOfRange(tokens, from, to);
-        // A first block chains from an all-zero digest.
-        ByteBuffer bytes = ByteBuffer.allocate(16 + 4 * tokenIds.length);
-        bytes.putLong(parent == null ? 0 : parent.high).putLong(parent == null ? 0 : parent.low);
-        bytes.asIntBuffer().put(tokenIds);
-        ByteBuffer digest = ByteBuffer.wrap(sha256().digest(bytes.array()));
-        return new BlockHash(digest.getLong(), digest.getLong(), tokenIds);
-    }
+  /** Hash of the block holding {@code tokens[from, to)}; {@code parent} is null for a request's first block. */
+  static BlockHash of(BlockHash parent, int[] tokens, int from, int to) {
+    int[] tokenIds = Arrays.copyOfRange(tokens, from, to);
+    // A first block chains from an all-zero digest.
+    ByteBuffer bytes = ByteBuffer.allocate(16 + 4 * tokenIds.length);
+    bytes.putLong(parent == null ? 0 : parent.high).putLong(parent == null ? 0 : parent.low);
+    bytes.asIntBuffer().put(tokenIds);
+    ByteBuffer digest = ByteBuffer.wrap(sha256().digest(bytes.array()));
+    return new BlockHash(digest.getLong(), digest.getLong(), tokenIds);
+  }
 
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required on every Java platform", e);
-        }
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required on every Java platform", e);
     }
+  }
 
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof BlockHash other
-                && high == other.high && low == other.low && Arrays.equals(tokenIds, other.tokenIds);
-    }
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof BlockHash other
+        && high == other.high && low == other.low && Arrays.equals(tokenIds, other.tokenIds);
+  }
 
-    @Override
-    public int hashCode() {
-        return Long.hashCode(low);
-    }
+  @Override
+  public int hashCode() {
+    return Long.hashCode(low);
+  }
 }

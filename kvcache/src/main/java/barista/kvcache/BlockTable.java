@@ -8,25 +8,25 @@ import java.util.Objects;
  * Only grows while the request holds blocks. Live view owned by the engine thread.
  */
 public final class BlockTable {
-    private int[] ids = new int[8];
-    private int size;
+  private int[] ids = new int[8];
+  private int size;
 
-    public int size() {
-        return size;
-    }
+  public int size() {
+    return size;
+  }
 
-    public int get(int index) {
-        return ids[Objects.checkIndex(index, size)];
-    }
+  public int get(int index) {
+    return ids[Objects.checkIndex(index, size)];
+  }
 
-    public int[] toArray() {
-        return Arrays.copyOf(ids, size);
-    }
+  public int[] toArray() {
+    return Arrays.copyOf(ids, size);
+  }
 
-    void add(int id) {
-        if (size == ids.length) {
-            ids = Arrays.copyOf(ids, size * 2);
-        }
-        ids[size++] = id;
+  void add(int id) {
+    if (size == ids.length) {
+      ids = Arrays.copyOf(ids, size * 2);
     }
+    ids[size++] = id;
+  }
 }

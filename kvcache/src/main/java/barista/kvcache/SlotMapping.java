@@ -6,22 +6,22 @@ package barista.kvcache;
  * Slots are longs because they become int64 index tensors.
  */
 public final class SlotMapping {
-    private SlotMapping() {
-    }
+  private SlotMapping() {
+  }
 
-    public static long slot(BlockTable table, int blockSize, int position) {
-        int index = position / blockSize;
-        if (position < 0 || index >= table.size()) {
-            throw new IllegalArgumentException(
-                    "position " + position + " is outside the block table (" + table.size() + " blocks of " + blockSize + ")");
-        }
-        return (long) table.get(index) * blockSize + position % blockSize;
+  public static long slot(BlockTable table, int blockSize, int position) {
+    int index = position / blockSize;
+    if (position < 0 || index >= table.size()) {
+      throw new IllegalArgumentException(
+          "position " + position + " is outside the block table (" + table.size() + " blocks of " + blockSize + ")");
     }
+    return (long) table.get(index) * blockSize + position % blockSize;
+  }
 
-    /** Writes the slots of positions {@code [from, to)} into {@code out} starting at {@code offset}. */
-    public static void fill(BlockTable table, int blockSize, int from, int to, long[] out, int offset) {
-        for (int position = from; position < to; position++) {
-            out[offset + position - from] = slot(table, blockSize, position);
-        }
+  /** Writes the slots of positions {@code [from, to)} into {@code out} starting at {@code offset}. */
+  public static void fill(BlockTable table, int blockSize, int from, int to, long[] out, int offset) {
+    for (int position = from; position < to; position++) {
+      out[offset + position - from] = slot(table, blockSize, position);
     }
+  }
 }

@@ -8,154 +8,154 @@ import java.nio.ShortBuffer;
 /** Conversions between the 16- and 32-bit float formats, per element and for whole tensors. */
 public final class DTypes {
 
-    /** Elements converted per bulk get/put; small enough to stay in cache. */
-    private static final int CHUNK = 1 << 14;
+  /** Elements converted per bulk get/put; small enough to stay in cache. */
+  private static final int CHUNK = 1 << 14;
 
-    /** All 65536 f16 values decoded once: a lookup beats branching on every element. */
-    private static final float[] F16_TO_F32 = new float[1 << 16];
+  /** All 65536 f16 values decoded once: a lookup beats branching on every element. */
+  private static final float[] F16_TO_F32 = new float[1 << 16];
 
-    static {
-        for (int h = 0; h < F16_TO_F32.length; h++) F16_TO_F32[h] = decodeF16(h);
+  static {
+    for (int h = 0; h < F16_TO_F32.length; h++) F16_TO_F32[h] = decodeF16(h);
+  }
+
+  private DTypes() {}
+
+  public static float bf16ToF32(short bits) {
+    return Float.intBitsToFloat((bits & 0xffff) << 16);
+  }
+
+  /** Rounds to nearest, ties to even; NaN stays a (quiet) NaN. */
+  public static short f32ToBf16(float f) {
+    int bits = Float.floatToRawIntBits(f);
+    if (Float.isNaN(f)) return (short) ((bits >>> 16) | 0x40);
+    return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
+  }
+
+  public static float f16ToF32(short bits) {
+    return F16_TO_F32[bits & 0xffff];
+  }
+
+  /** Rounds to nearest, ties to even, producing subnormals, infinities on overflow, and quiet NaNs. */
+  public static short f32ToF16(float f) {
+    int bits = Float.floatToRawIntBits(f);
+    int sign = (bits >>> 16) & 0x8000;
+    int exp = (bits >>> 23) & 0xff;
+    int mant = bits & 0x7fffff;
+    if (exp == 0xff) return (short) (sign | 0x7c00 | (mant != 0 ? 0x200 | (mant >>> 13) : 0));
+    int e = exp - 127 + 15; // biased f16 exponent
+    if (e >= 0x1f) return (short) (sign | 0x7c00);
+    if (e <= 0) {
+      // Subnormal result: value = full * 2^(exp-150) = m * 2^-24, so m = full >> (14 - e).
+      if (e < -10) return (short) sign; // below half the smallest subnormal
+      int full = mant | 0x800000;
+      int shift = 14 - e;
+      return (short) (sign | roundShift(full, shift));
     }
+    // A carry out of the mantissa correctly bumps the exponent (and reaches infinity at the top).
+    return (short) (sign | roundShift((e << 23) | mant, 13));
+  }
 
-    private DTypes() {}
+  public static short bf16ToF16(short bits) {
+    return f32ToF16(bf16ToF32(bits));
+  }
 
-    public static float bf16ToF32(short bits) {
-        return Float.intBitsToFloat((bits & 0xffff) << 16);
+  /** The tensor as f32: a direct little-endian buffer, the raw bytes themselves when already F32. */
+  public static ByteBuffer toF32(TensorInfo info, ByteBuffer raw) {
+    ByteBuffer in = checked(info, raw);
+    if (info.dtype() == DType.F32 && in.isDirect()) return in;
+    ByteBuffer out = allocate(info.numel() * 4, info);
+    FloatBuffer dst = out.asFloatBuffer();
+    if (info.dtype() == DType.F32) {
+      dst.put(in.asFloatBuffer());
+      return out;
     }
-
-    /** Rounds to nearest, ties to even; NaN stays a (quiet) NaN. */
-    public static short f32ToBf16(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        if (Float.isNaN(f)) return (short) ((bits >>> 16) | 0x40);
-        return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
+    boolean bf16 = info.dtype() == DType.BF16;
+    ShortBuffer src = in.asShortBuffer();
+    short[] s = new short[CHUNK];
+    float[] f = new float[CHUNK];
+    while (src.hasRemaining()) {
+      int n = Math.min(CHUNK, src.remaining());
+      src.get(s, 0, n);
+      if (bf16) {
+        for (int i = 0; i < n; i++) f[i] = Float.intBitsToFloat((s[i] & 0xffff) << 16);
+      } else {
+        for (int i = 0; i < n; i++) f[i] = F16_TO_F32[s[i] & 0xffff];
+      }
+      dst.put(f, 0, n);
     }
+    return out;
+  }
 
-    public static float f16ToF32(short bits) {
-        return F16_TO_F32[bits & 0xffff];
-    }
-
-    /** Rounds to nearest, ties to even, producing subnormals, infinities on overflow, and quiet NaNs. */
-    public static short f32ToF16(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        int sign = (bits >>> 16) & 0x8000;
-        int exp = (bits >>> 23) & 0xff;
-        int mant = bits & 0x7fffff;
-        if (exp == 0xff) return (short) (sign | 0x7c00 | (mant != 0 ? 0x200 | (mant >>> 13) : 0));
-        int e = exp - 127 + 15; // biased f16 exponent
-        if (e >= 0x1f) return (short) (sign | 0x7c00);
-        if (e <= 0) {
-            // Subnormal result: value = full * 2^(exp-150) = m * 2^-24, so m = full >> (14 - e).
-            if (e < -10) return (short) sign; // below half the smallest subnormal
-            int full = mant | 0x800000;
-            int shift = 14 - e;
-            return (short) (sign | roundShift(full, shift));
-        }
-        // A carry out of the mantissa correctly bumps the exponent (and reaches infinity at the top).
-        return (short) (sign | roundShift((e << 23) | mant, 13));
-    }
-
-    public static short bf16ToF16(short bits) {
-        return f32ToF16(bf16ToF32(bits));
-    }
-
-    /** The tensor as f32: a direct little-endian buffer, the raw bytes themselves when already F32. */
-    public static ByteBuffer toF32(TensorInfo info, ByteBuffer raw) {
-        ByteBuffer in = checked(info, raw);
-        if (info.dtype() == DType.F32 && in.isDirect()) return in;
-        ByteBuffer out = allocate(info.numel() * 4, info);
-        FloatBuffer dst = out.asFloatBuffer();
-        if (info.dtype() == DType.F32) {
-            dst.put(in.asFloatBuffer());
-            return out;
-        }
-        boolean bf16 = info.dtype() == DType.BF16;
+  /** The tensor as f16: a direct little-endian buffer, the raw bytes themselves when already F16. */
+  public static ByteBuffer toF16(TensorInfo info, ByteBuffer raw) {
+    ByteBuffer in = checked(info, raw);
+    if (info.dtype() == DType.F16 && in.isDirect()) return in;
+    ByteBuffer out = allocate(info.numel() * 2, info);
+    ShortBuffer dst = out.asShortBuffer();
+    short[] s = new short[CHUNK];
+    switch (info.dtype()) {
+      case F16 -> dst.put(in.asShortBuffer());
+      case BF16 -> {
         ShortBuffer src = in.asShortBuffer();
-        short[] s = new short[CHUNK];
+        while (src.hasRemaining()) {
+          int n = Math.min(CHUNK, src.remaining());
+          src.get(s, 0, n);
+          for (int i = 0; i < n; i++) s[i] = bf16ToF16(s[i]);
+          dst.put(s, 0, n);
+        }
+      }
+      default -> {
+        FloatBuffer src = in.asFloatBuffer();
         float[] f = new float[CHUNK];
         while (src.hasRemaining()) {
-            int n = Math.min(CHUNK, src.remaining());
-            src.get(s, 0, n);
-            if (bf16) {
-                for (int i = 0; i < n; i++) f[i] = Float.intBitsToFloat((s[i] & 0xffff) << 16);
-            } else {
-                for (int i = 0; i < n; i++) f[i] = F16_TO_F32[s[i] & 0xffff];
-            }
-            dst.put(f, 0, n);
+          int n = Math.min(CHUNK, src.remaining());
+          src.get(f, 0, n);
+          for (int i = 0; i < n; i++) s[i] = f32ToF16(f[i]);
+          dst.put(s, 0, n);
         }
-        return out;
+      }
     }
+    return out;
+  }
 
-    /** The tensor as f16: a direct little-endian buffer, the raw bytes themselves when already F16. */
-    public static ByteBuffer toF16(TensorInfo info, ByteBuffer raw) {
-        ByteBuffer in = checked(info, raw);
-        if (info.dtype() == DType.F16 && in.isDirect()) return in;
-        ByteBuffer out = allocate(info.numel() * 2, info);
-        ShortBuffer dst = out.asShortBuffer();
-        short[] s = new short[CHUNK];
-        switch (info.dtype()) {
-            case F16 -> dst.put(in.asShortBuffer());
-            case BF16 -> {
-                ShortBuffer src = in.asShortBuffer();
-                while (src.hasRemaining()) {
-                    int n = Math.min(CHUNK, src.remaining());
-                    src.get(s, 0, n);
-                    for (int i = 0; i < n; i++) s[i] = bf16ToF16(s[i]);
-                    dst.put(s, 0, n);
-                }
-            }
-            default -> {
-                FloatBuffer src = in.asFloatBuffer();
-                float[] f = new float[CHUNK];
-                while (src.hasRemaining()) {
-                    int n = Math.min(CHUNK, src.remaining());
-                    src.get(f, 0, n);
-                    for (int i = 0; i < n; i++) s[i] = f32ToF16(f[i]);
-                    dst.put(s, 0, n);
-                }
-            }
-        }
-        return out;
-    }
+  /** value >> shift, rounded to nearest with ties to even. */
+  private static int roundShift(int value, int shift) {
+    int kept = value >>> shift;
+    int rest = value & ((1 << shift) - 1);
+    int half = 1 << (shift - 1);
+    if (rest > half || (rest == half && (kept & 1) != 0)) kept++;
+    return kept;
+  }
 
-    /** value >> shift, rounded to nearest with ties to even. */
-    private static int roundShift(int value, int shift) {
-        int kept = value >>> shift;
-        int rest = value & ((1 << shift) - 1);
-        int half = 1 << (shift - 1);
-        if (rest > half || (rest == half && (kept & 1) != 0)) kept++;
-        return kept;
+  private static float decodeF16(int h) {
+    int sign = (h & 0x8000) << 16;
+    int exp = (h >>> 10) & 0x1f;
+    int mant = h & 0x3ff;
+    if (exp == 0) {
+      float magnitude = mant * 0x1p-24f; // exact: subnormal (or zero) = mant * 2^-24
+      return sign != 0 ? -magnitude : magnitude;
     }
+    if (exp == 0x1f) return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+    return Float.intBitsToFloat(sign | ((exp - 15 + 127) << 23) | (mant << 13));
+  }
 
-    private static float decodeF16(int h) {
-        int sign = (h & 0x8000) << 16;
-        int exp = (h >>> 10) & 0x1f;
-        int mant = h & 0x3ff;
-        if (exp == 0) {
-            float magnitude = mant * 0x1p-24f; // exact: subnormal (or zero) = mant * 2^-24
-            return sign != 0 ? -magnitude : magnitude;
-        }
-        if (exp == 0x1f) return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
-        return Float.intBitsToFloat(sign | ((exp - 15 + 127) << 23) | (mant << 13));
+  private static ByteBuffer checked(TensorInfo info, ByteBuffer raw) {
+    if (!info.dtype().isFloat()) {
+      throw new CheckpointException("tensor " + info.name() + " in " + info.file() + " has dtype "
+          + info.dtype() + ", not a float type");
     }
+    if (raw.remaining() != info.byteLength()) {
+      throw new IllegalArgumentException("tensor " + info.name() + ": buffer has " + raw.remaining()
+          + " bytes, expected " + info.byteLength());
+    }
+    return raw.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+  }
 
-    private static ByteBuffer checked(TensorInfo info, ByteBuffer raw) {
-        if (!info.dtype().isFloat()) {
-            throw new CheckpointException("tensor " + info.name() + " in " + info.file() + " has dtype "
-                    + info.dtype() + ", not a float type");
-        }
-        if (raw.remaining() != info.byteLength()) {
-            throw new IllegalArgumentException("tensor " + info.name() + ": buffer has " + raw.remaining()
-                    + " bytes, expected " + info.byteLength());
-        }
-        return raw.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+  private static ByteBuffer allocate(long bytes, TensorInfo info) {
+    if (bytes > Integer.MAX_VALUE) {
+      throw new CheckpointException("tensor " + info.name() + " in " + info.file() + " is too large to convert ("
+          + bytes + " bytes)");
     }
-
-    private static ByteBuffer allocate(long bytes, TensorInfo info) {
-        if (bytes > Integer.MAX_VALUE) {
-            throw new CheckpointException("tensor " + info.name() + " in " + info.file() + " is too large to convert ("
-                    + bytes + " bytes)");
-        }
-        return ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
-    }
+    return ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+  }
 }

@@ -12,27 +12,27 @@ import java.util.List;
  * @param bosTokenId the file's bos id, else the model config's; null when neither names one
  */
 public record GenerationConfig(
-        double temperature, double topP, int topK, double repetitionPenalty, List<Integer> eosTokenIds, Integer bosTokenId) {
+    double temperature, double topP, int topK, double repetitionPenalty, List<Integer> eosTokenIds, Integer bosTokenId) {
 
-    public static GenerationConfig read(Path file, ModelConfig model) {
-        return parse(Json.read(file), file.toString(), model);
-    }
+  public static GenerationConfig read(Path file, ModelConfig model) {
+    return parse(Json.read(file), file.toString(), model);
+  }
 
-    /** The defaults used when a model folder has no generation_config.json. */
-    public static GenerationConfig defaults(ModelConfig model) {
-        return new GenerationConfig(1.0, 1.0, -1, 1.0, model.eosTokenIds(), model.bosTokenId());
-    }
+  /** The defaults used when a model folder has no generation_config.json. */
+  public static GenerationConfig defaults(ModelConfig model) {
+    return new GenerationConfig(1.0, 1.0, -1, 1.0, model.eosTokenIds(), model.bosTokenId());
+  }
 
-    public static GenerationConfig parse(JsonNode root, String source, ModelConfig model) {
-        List<Integer> eos = Json.tokenIds(root, "eos_token_id", source);
-        Integer bos = root.hasNonNull("bos_token_id") ? Integer.valueOf(Json.requiredInt(root, "bos_token_id", source)) : null;
-        int topK = Json.optionalInt(root, "top_k", -1, source);
-        return new GenerationConfig(
-                Json.optionalDouble(root, "temperature", 1.0, source),
-                Json.optionalDouble(root, "top_p", 1.0, source),
-                topK <= 0 ? -1 : topK,
-                Json.optionalDouble(root, "repetition_penalty", 1.0, source),
-                eos.isEmpty() ? model.eosTokenIds() : eos,
-                bos != null ? bos : model.bosTokenId());
-    }
+  public static GenerationConfig parse(JsonNode root, String source, ModelConfig model) {
+    List<Integer> eos = Json.tokenIds(root, "eos_token_id", source);
+    Integer bos = root.hasNonNull("bos_token_id") ? Integer.valueOf(Json.requiredInt(root, "bos_token_id", source)) : null;
+    int topK = Json.optionalInt(root, "top_k", -1, source);
+    return new GenerationConfig(
+        Json.optionalDouble(root, "temperature", 1.0, source),
+        Json.optionalDouble(root, "top_p", 1.0, source),
+        topK <= 0 ? -1 : topK,
+        Json.optionalDouble(root, "repetition_penalty", 1.0, source),
+        eos.isEmpty() ? model.eosTokenIds() : eos,
+        bos != null ? bos : model.bosTokenId());
+  }
 }

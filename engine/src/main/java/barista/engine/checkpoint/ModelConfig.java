@@ -14,99 +14,99 @@ import java.util.List;
  * @param quantizationConfig the raw quantization_config object, or null for 16-bit checkpoints
  */
 public record ModelConfig(
-        String architecture,
-        String modelType,
-        int hiddenSize,
-        int intermediateSize,
-        int numLayers,
-        int numHeads,
-        int numKvHeads,
-        int headDim,
-        int vocabSize,
-        double ropeTheta,
-        double rmsNormEps,
-        int maxPositionEmbeddings,
-        boolean tieWordEmbeddings,
-        boolean attentionBias,
-        boolean mlpBias,
-        String torchDtype,
-        Integer bosTokenId,
-        List<Integer> eosTokenIds,
-        JsonNode quantizationConfig) {
+    String architecture,
+    String modelType,
+    int hiddenSize,
+    int intermediateSize,
+    int numLayers,
+    int numHeads,
+    int numKvHeads,
+    int headDim,
+    int vocabSize,
+    double ropeTheta,
+    double rmsNormEps,
+    int maxPositionEmbeddings,
+    boolean tieWordEmbeddings,
+    boolean attentionBias,
+    boolean mlpBias,
+    String torchDtype,
+    Integer bosTokenId,
+    List<Integer> eosTokenIds,
+    JsonNode quantizationConfig) {
 
-    public static final String QWEN2 = "Qwen2ForCausalLM";
-    public static final String LLAMA = "LlamaForCausalLM";
-    public static final List<String> SUPPORTED_ARCHITECTURES = List.of(QWEN2, LLAMA);
+  public static final String QWEN2 = "Qwen2ForCausalLM";
+  public static final String LLAMA = "LlamaForCausalLM";
+  public static final List<String> SUPPORTED_ARCHITECTURES = List.of(QWEN2, LLAMA);
 
-    /** rope_theta's default in transformers, used only when no config field names one. */
-    private static final double DEFAULT_ROPE_THETA = 10000;
+  /** rope_theta's default in transformers, used only when no config field names one. */
+  private static final double DEFAULT_ROPE_THETA = 10000;
 
-    public static ModelConfig read(Path configJson) {
-        return parse(Json.read(configJson), configJson.toString());
+  public static ModelConfig read(Path configJson) {
+    return parse(Json.read(configJson), configJson.toString());
+  }
+
+  /** Parses a config.json tree; source names the file in error messages. */
+  public static ModelConfig parse(JsonNode root, String source) {
+    JsonNode architectures = root.path("architectures");
+    String architecture = architectures.isArray() && !architectures.isEmpty() ? architectures.get(0).asText() : null;
+    if (!SUPPORTED_ARCHITECTURES.contains(architecture)) {
+      throw new CheckpointException(source + ": unsupported architecture " + architecture + " (supported: "
+          + String.join(", ", SUPPORTED_ARCHITECTURES) + ")");
     }
+    boolean qwen2 = architecture.equals(QWEN2);
+    JsonNode ropeParameters = root.path("rope_parameters");
+    JsonNode ropeScaling = root.path("rope_scaling");
+    rejectRopeScaling(ropeParameters, source);
+    rejectRopeScaling(ropeScaling, source);
 
-    /** Parses a config.json tree; source names the file in error messages. */
-    public static ModelConfig parse(JsonNode root, String source) {
-        JsonNode architectures = root.path("architectures");
-        String architecture = architectures.isArray() && !architectures.isEmpty() ? architectures.get(0).asText() : null;
-        if (!SUPPORTED_ARCHITECTURES.contains(architecture)) {
-            throw new CheckpointException(source + ": unsupported architecture " + architecture + " (supported: "
-                    + String.join(", ", SUPPORTED_ARCHITECTURES) + ")");
-        }
-        boolean qwen2 = architecture.equals(QWEN2);
-        JsonNode ropeParameters = root.path("rope_parameters");
-        JsonNode ropeScaling = root.path("rope_scaling");
-        rejectRopeScaling(ropeParameters, source);
-        rejectRopeScaling(ropeScaling, source);
-
-        int hidden = Json.requiredInt(root, "hidden_size", source);
-        int heads = Json.requiredInt(root, "num_attention_heads", source);
-        int kvHeads = Json.optionalInt(root, "num_key_value_heads", heads, source);
-        if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
-            throw new CheckpointException(source + ": num_attention_heads " + heads
-                    + " is not a multiple of num_key_value_heads " + kvHeads);
-        }
-        if (!root.hasNonNull("head_dim") && hidden % heads != 0) {
-            throw new CheckpointException(source + ": hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads);
-        }
-        int headDim = Json.optionalInt(root, "head_dim", hidden / heads, source);
-
-        double ropeTheta = Json.optionalDouble(root, "rope_theta",
-                Json.optionalDouble(ropeParameters, "rope_theta",
-                        Json.optionalDouble(ropeScaling, "rope_theta", DEFAULT_ROPE_THETA, source), source), source);
-        String dtype = root.hasNonNull("torch_dtype") ? root.get("torch_dtype").asText()
-                : root.hasNonNull("dtype") ? root.get("dtype").asText() : null;
-        JsonNode quantization = root.get("quantization_config");
-
-        return new ModelConfig(
-                architecture,
-                root.path("model_type").asText(qwen2 ? "qwen2" : "llama"),
-                hidden,
-                Json.requiredInt(root, "intermediate_size", source),
-                Json.requiredInt(root, "num_hidden_layers", source),
-                heads,
-                kvHeads,
-                headDim,
-                Json.requiredInt(root, "vocab_size", source),
-                ropeTheta,
-                Json.optionalDouble(root, "rms_norm_eps", 1e-6, source),
-                // The defaults of Qwen2Config and LlamaConfig in transformers.
-                Json.optionalInt(root, "max_position_embeddings", qwen2 ? 32768 : 2048, source),
-                root.path("tie_word_embeddings").asBoolean(false),
-                qwen2 || root.path("attention_bias").asBoolean(false), // Qwen2 always has q/k/v biases
-                root.path("mlp_bias").asBoolean(false),
-                dtype,
-                root.hasNonNull("bos_token_id") ? Json.requiredInt(root, "bos_token_id", source) : null,
-                Json.tokenIds(root, "eos_token_id", source),
-                quantization == null || quantization.isNull() ? null : quantization);
+    int hidden = Json.requiredInt(root, "hidden_size", source);
+    int heads = Json.requiredInt(root, "num_attention_heads", source);
+    int kvHeads = Json.optionalInt(root, "num_key_value_heads", heads, source);
+    if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
+      throw new CheckpointException(source + ": num_attention_heads " + heads
+          + " is not a multiple of num_key_value_heads " + kvHeads);
     }
-
-    /** Only plain RoPE is implemented; scaled variants (linear, dynamic, yarn, llama3, ...) must not load silently. */
-    private static void rejectRopeScaling(JsonNode rope, String source) {
-        if (!rope.isObject()) return;
-        String type = rope.path("rope_type").asText(rope.path("type").asText("default"));
-        if (!type.equals("default")) {
-            throw new CheckpointException(source + ": unsupported rope scaling type " + type + " (only default RoPE is supported)");
-        }
+    if (!root.hasNonNull("head_dim") && hidden % heads != 0) {
+      throw new CheckpointException(source + ": hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads);
     }
+    int headDim = Json.optionalInt(root, "head_dim", hidden / heads, source);
+
+    double ropeTheta = Json.optionalDouble(root, "rope_theta",
+        Json.optionalDouble(ropeParameters, "rope_theta",
+            Json.optionalDouble(ropeScaling, "rope_theta", DEFAULT_ROPE_THETA, source), source), source);
+    String dtype = root.hasNonNull("torch_dtype") ? root.get("torch_dtype").asText()
+        : root.hasNonNull("dtype") ? root.get("dtype").asText() : null;
+    JsonNode quantization = root.get("quantization_config");
+
+    return new ModelConfig(
+        architecture,
+        root.path("model_type").asText(qwen2 ? "qwen2" : "llama"),
+        hidden,
+        Json.requiredInt(root, "intermediate_size", source),
+        Json.requiredInt(root, "num_hidden_layers", source),
+        heads,
+        kvHeads,
+        headDim,
+        Json.requiredInt(root, "vocab_size", source),
+        ropeTheta,
+        Json.optionalDouble(root, "rms_norm_eps", 1e-6, source),
+        // The defaults of Qwen2Config and LlamaConfig in transformers.
+        Json.optionalInt(root, "max_position_embeddings", qwen2 ? 32768 : 2048, source),
+        root.path("tie_word_embeddings").asBoolean(false),
+        qwen2 || root.path("attention_bias").asBoolean(false), // Qwen2 always has q/k/v biases
+        root.path("mlp_bias").asBoolean(false),
+        dtype,
+        root.hasNonNull("bos_token_id") ? Json.requiredInt(root, "bos_token_id", source) : null,
+        Json.tokenIds(root, "eos_token_id", source),
+        quantization == null || quantization.isNull() ? null : quantization);
+  }
+
+  /** Only plain RoPE is implemented; scaled variants (linear, dynamic, yarn, llama3, ...) must not load silently. */
+  private static void rejectRopeScaling(JsonNode rope, String source) {
+    if (!rope.isObject()) return;
+    String type = rope.path("rope_type").asText(rope.path("type").asText("default"));
+    if (!type.equals("default")) {
+      throw new CheckpointException(source + ": unsupported rope scaling type " + type + " (only default RoPE is supported)");
+    }
+  }
 }

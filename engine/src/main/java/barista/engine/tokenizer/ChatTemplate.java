@@ -19,70 +19,70 @@ import java.util.Map;
  */
 public final class ChatTemplate {
 
-    private final String source;
-    private final String bosToken;
-    private final String eosToken;
-    private final Jinjava jinjava;
+  private final String source;
+  private final String bosToken;
+  private final String eosToken;
+  private final Jinjava jinjava;
 
-    public ChatTemplate(String source, String bosToken, String eosToken) {
-        this.source = source;
-        this.bosToken = bosToken;
-        this.eosToken = eosToken;
-        CompositeELResolver resolver = new CompositeELResolver();
-        resolver.add(new PythonStringMethods());
-        resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_WRITE);
-        this.jinjava = new Jinjava(JinjavaConfig.newBuilder()
-                .withTrimBlocks(true)
-                .withLstripBlocks(true)
-                // Message text is data: never render what an expression outputs as template code again (with
-                // nested interpretation a user's "{{ 7*7 }}" became "49", and any template code ran).
-                .withNestedInterpretationEnabled(false)
-                .withElResolver(resolver)
-                .build());
-        jinjava.registerFunction(new ELFunctionDefinition(
-                "", "raise_exception", ChatTemplate.class, "raiseException", String.class));
-    }
+  public ChatTemplate(String source, String bosToken, String eosToken) {
+    this.source = source;
+    this.bosToken = bosToken;
+    this.eosToken = eosToken;
+    CompositeELResolver resolver = new CompositeELResolver();
+    resolver.add(new PythonStringMethods());
+    resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_WRITE);
+    this.jinjava = new Jinjava(JinjavaConfig.newBuilder()
+        .withTrimBlocks(true)
+        .withLstripBlocks(true)
+        // Message text is data: never render what an expression outputs as template code again (with
+        // nested interpretation a user's "{{ 7*7 }}" became "49", and any template code ran).
+        .withNestedInterpretationEnabled(false)
+        .withElResolver(resolver)
+        .build());
+    jinjava.registerFunction(new ELFunctionDefinition(
+        "", "raise_exception", ChatTemplate.class, "raiseException", String.class));
+  }
 
-    /** The template of a tokenizer's model, with its bos/eos tokens. */
-    public static ChatTemplate of(Tokenizer tokenizer) {
-        String source = tokenizer.chatTemplate()
-                .orElseThrow(() -> new IllegalArgumentException("the model's tokenizer_config.json has no chat_template"));
-        return new ChatTemplate(source, tokenizer.bosToken(), tokenizer.eosToken());
-    }
+  /** The template of a tokenizer's model, with its bos/eos tokens. */
+  public static ChatTemplate of(Tokenizer tokenizer) {
+    String source = tokenizer.chatTemplate()
+        .orElseThrow(() -> new IllegalArgumentException("the model's tokenizer_config.json has no chat_template"));
+    return new ChatTemplate(source, tokenizer.bosToken(), tokenizer.eosToken());
+  }
 
-    /**
-     * Renders a conversation: messages are maps with "role" and "content" (content may be null, e.g. for an
-     * assistant turn that only has "tool_calls"); extra holds further template variables (tools, ...).
-     */
-    public String render(List<Map<String, Object>> messages, boolean addGenerationPrompt, Map<String, Object> extra) {
-        Map<String, Object> variables = new HashMap<>(extra);
-        variables.put("messages", messages);
-        variables.put("add_generation_prompt", addGenerationPrompt);
-        variables.put("bos_token", bosToken);
-        variables.put("eos_token", eosToken);
-        RenderResult result = jinjava.renderForResult(source, variables);
-        for (TemplateError error : result.getErrors()) {
-            if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
-                throw new IllegalArgumentException("chat template: " + rootMessage(error));
-            }
-        }
-        return result.getOutput();
+  /**
+   * Renders a conversation: messages are maps with "role" and "content" (content may be null, e.g. for an
+   * assistant turn that only has "tool_calls"); extra holds further template variables (tools, ...).
+   */
+  public String render(List<Map<String, Object>> messages, boolean addGenerationPrompt, Map<String, Object> extra) {
+    Map<String, Object> variables = new HashMap<>(extra);
+    variables.put("messages", messages);
+    variables.put("add_generation_prompt", addGenerationPrompt);
+    variables.put("bos_token", bosToken);
+    variables.put("eos_token", eosToken);
+    RenderResult result = jinjava.renderForResult(source, variables);
+    for (TemplateError error : result.getErrors()) {
+      if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
+        throw new IllegalArgumentException("chat template: " + rootMessage(error));
+      }
     }
+    return result.getOutput();
+  }
 
-    /** raise_exception's message, not Jinjava's "Error invoking function" wrapper around it. */
-    private static String rootMessage(TemplateError error) {
-        Throwable cause = error.getException();
-        if (cause == null) {
-            return error.getMessage();
-        }
-        while (cause.getCause() != null) {
-            cause = cause.getCause();
-        }
-        return cause.getMessage();
+  /** raise_exception's message, not Jinjava's "Error invoking function" wrapper around it. */
+  private static String rootMessage(TemplateError error) {
+    Throwable cause = error.getException();
+    if (cause == null) {
+      return error.getMessage();
     }
+    while (cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause.getMessage();
+  }
 
-    /** Jinja global of transformers' chat templates; Jinjava reports the exception as a fatal template error. */
-    public static String raiseException(String message) {
-        throw new IllegalArgumentException(message);
-    }
+  /** Jinja global of transformers' chat templates; Jinjava reports the exception as a fatal template error. */
+  public static String raiseException(String message) {
+    throw new IllegalArgumentException(message);
+  }
 }

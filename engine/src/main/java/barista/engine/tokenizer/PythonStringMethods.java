@@ -15,118 +15,118 @@ import java.util.List;
  */
 final class PythonStringMethods extends ELResolver {
 
-    @Override
-    public Object invoke(ELContext context, Object base, Object method, Class<?>[] paramTypes, Object[] params) {
-        if (!(base instanceof String s) || !(method instanceof String name)) {
-            return null;
+  @Override
+  public Object invoke(ELContext context, Object base, Object method, Class<?>[] paramTypes, Object[] params) {
+    if (!(base instanceof String s) || !(method instanceof String name)) {
+      return null;
+    }
+    Object[] args = params == null ? new Object[0] : params;
+    Object result = switch (name) {
+      case "split" -> split(s, arg(args, 0), args.length > 1 ? ((Number) args[1]).intValue() : -1);
+      case "strip" -> rstrip(lstrip(s, arg(args, 0)), arg(args, 0));
+      case "lstrip" -> lstrip(s, arg(args, 0));
+      case "rstrip" -> rstrip(s, arg(args, 0));
+      case "startswith" -> s.startsWith((String) args[0]);
+      case "endswith" -> s.endsWith((String) args[0]);
+      default -> null;
+    };
+    if (result != null) {
+      context.setPropertyResolved(true);
+    }
+    return result;
+  }
+
+  /** str.split: with a separator, every part (empty ones too); without, runs of whitespace, no empty parts. */
+  static List<String> split(String s, String separator, int maxSplit) {
+    List<String> parts = new ArrayList<>();
+    if (separator == null) {
+      int i = 0;
+      while (true) {
+        while (i < s.length() && isSpace(s.charAt(i))) {
+          i++;
         }
-        Object[] args = params == null ? new Object[0] : params;
-        Object result = switch (name) {
-            case "split" -> split(s, arg(args, 0), args.length > 1 ? ((Number) args[1]).intValue() : -1);
-            case "strip" -> rstrip(lstrip(s, arg(args, 0)), arg(args, 0));
-            case "lstrip" -> lstrip(s, arg(args, 0));
-            case "rstrip" -> rstrip(s, arg(args, 0));
-            case "startswith" -> s.startsWith((String) args[0]);
-            case "endswith" -> s.endsWith((String) args[0]);
-            default -> null;
-        };
-        if (result != null) {
-            context.setPropertyResolved(true);
+        if (i == s.length()) {
+          return parts;
         }
-        return result;
-    }
-
-    /** str.split: with a separator, every part (empty ones too); without, runs of whitespace, no empty parts. */
-    static List<String> split(String s, String separator, int maxSplit) {
-        List<String> parts = new ArrayList<>();
-        if (separator == null) {
-            int i = 0;
-            while (true) {
-                while (i < s.length() && isSpace(s.charAt(i))) {
-                    i++;
-                }
-                if (i == s.length()) {
-                    return parts;
-                }
-                if (parts.size() == maxSplit) {
-                    parts.add(s.substring(i));
-                    return parts;
-                }
-                int start = i;
-                while (i < s.length() && !isSpace(s.charAt(i))) {
-                    i++;
-                }
-                parts.add(s.substring(start, i));
-            }
+        if (parts.size() == maxSplit) {
+          parts.add(s.substring(i));
+          return parts;
         }
-        if (separator.isEmpty()) {
-            throw new IllegalArgumentException("split: empty separator");
+        int start = i;
+        while (i < s.length() && !isSpace(s.charAt(i))) {
+          i++;
         }
-        int start = 0;
-        for (int at = s.indexOf(separator); at >= 0 && parts.size() != maxSplit; at = s.indexOf(separator, start)) {
-            parts.add(s.substring(start, at));
-            start = at + separator.length();
-        }
-        parts.add(s.substring(start));
-        return parts;
+        parts.add(s.substring(start, i));
+      }
     }
-
-    static String lstrip(String s, String chars) {
-        int start = 0;
-        while (start < s.length() && strips(s.charAt(start), chars)) {
-            start++;
-        }
-        return s.substring(start);
+    if (separator.isEmpty()) {
+      throw new IllegalArgumentException("split: empty separator");
     }
-
-    static String rstrip(String s, String chars) {
-        int end = s.length();
-        while (end > 0 && strips(s.charAt(end - 1), chars)) {
-            end--;
-        }
-        return s.substring(0, end);
+    int start = 0;
+    for (int at = s.indexOf(separator); at >= 0 && parts.size() != maxSplit; at = s.indexOf(separator, start)) {
+      parts.add(s.substring(start, at));
+      start = at + separator.length();
     }
+    parts.add(s.substring(start));
+    return parts;
+  }
 
-    private static boolean strips(char c, String chars) {
-        return chars == null ? isSpace(c) : chars.indexOf(c) >= 0;
+  static String lstrip(String s, String chars) {
+    int start = 0;
+    while (start < s.length() && strips(s.charAt(start), chars)) {
+      start++;
     }
+    return s.substring(start);
+  }
 
-    /** Python's str.isspace for one character. */
-    private static boolean isSpace(char c) {
-        return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\u0085';
+  static String rstrip(String s, String chars) {
+    int end = s.length();
+    while (end > 0 && strips(s.charAt(end - 1), chars)) {
+      end--;
     }
+    return s.substring(0, end);
+  }
 
-    private static String arg(Object[] args, int index) {
-        return args.length > index ? (String) args[index] : null;
-    }
+  private static boolean strips(char c, String chars) {
+    return chars == null ? isSpace(c) : chars.indexOf(c) >= 0;
+  }
 
-    // Only method calls are handled here; property access falls through to Jinjava's resolvers.
+  /** Python's str.isspace for one character. */
+  private static boolean isSpace(char c) {
+    return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\u0085';
+  }
 
-    @Override
-    public Object getValue(ELContext context, Object base, Object property) {
-        return null;
-    }
+  private static String arg(Object[] args, int index) {
+    return args.length > index ? (String) args[index] : null;
+  }
 
-    @Override
-    public Class<?> getType(ELContext context, Object base, Object property) {
-        return null;
-    }
+  // Only method calls are handled here; property access falls through to Jinjava's resolvers.
 
-    @Override
-    public void setValue(ELContext context, Object base, Object property, Object value) {}
+  @Override
+  public Object getValue(ELContext context, Object base, Object property) {
+    return null;
+  }
 
-    @Override
-    public boolean isReadOnly(ELContext context, Object base, Object property) {
-        return true;
-    }
+  @Override
+  public Class<?> getType(ELContext context, Object base, Object property) {
+    return null;
+  }
 
-    @Override
-    public Iterator<FeatureDescriptor> getFeatureDescriptors(ELContext context, Object base) {
-        return null;
-    }
+  @Override
+  public void setValue(ELContext context, Object base, Object property, Object value) {}
 
-    @Override
-    public Class<?> getCommonPropertyType(ELContext context, Object base) {
-        return null;
-    }
+  @Override
+  public boolean isReadOnly(ELContext context, Object base, Object property) {
+    return true;
+  }
+
+  @Override
+  public Iterator<FeatureDescriptor> getFeatureDescriptors(ELContext context, Object base) {
+    return null;
+  }
+
+  @Override
+  public Class<?> getCommonPropertyType(ELContext context, Object base) {
+    return null;
+  }
 }

@@ -13,65 +13,65 @@ import java.util.Map;
 /** The id <-> token table of a tokenizer.json: the BPE model's vocab plus the added tokens after it. */
 final class Vocabulary {
 
-    private final String[] tokens;
-    private final boolean[] added;
-    private final boolean[] special;
-    private final Map<String, Integer> ids;
+  private final String[] tokens;
+  private final boolean[] added;
+  private final boolean[] special;
+  private final Map<String, Integer> ids;
 
-    private Vocabulary(String[] tokens, boolean[] added, boolean[] special, Map<String, Integer> ids) {
-        this.tokens = tokens;
-        this.added = added;
-        this.special = special;
-        this.ids = ids;
-    }
+  private Vocabulary(String[] tokens, boolean[] added, boolean[] special, Map<String, Integer> ids) {
+    this.tokens = tokens;
+    this.added = added;
+    this.special = special;
+    this.ids = ids;
+  }
 
-    static Vocabulary read(Path tokenizerJson) throws IOException {
-        JsonNode root = new ObjectMapper().readTree(tokenizerJson.toFile());
-        JsonNode vocab = root.path("model").path("vocab");
-        JsonNode addedTokens = root.path("added_tokens");
-        if (!vocab.isObject()) {
-            throw new IllegalArgumentException(tokenizerJson + ": model.vocab is missing or not an object");
-        }
-        Map<String, Integer> ids = new HashMap<>(vocab.size() * 2);
-        for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> entry = it.next();
-            ids.put(entry.getKey(), entry.getValue().asInt());
-        }
-        for (JsonNode token : addedTokens) {
-            ids.put(token.get("content").asText(), token.get("id").asInt());
-        }
-        int size = ids.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
-        String[] tokens = new String[size];
-        ids.forEach((token, id) -> tokens[id] = token);
-        boolean[] added = new boolean[size];
-        boolean[] special = new boolean[size];
-        for (JsonNode token : addedTokens) {
-            int id = token.get("id").asInt();
-            added[id] = true;
-            special[id] = token.path("special").asBoolean(false);
-        }
-        return new Vocabulary(tokens, added, special, ids);
+  static Vocabulary read(Path tokenizerJson) throws IOException {
+    JsonNode root = new ObjectMapper().readTree(tokenizerJson.toFile());
+    JsonNode vocab = root.path("model").path("vocab");
+    JsonNode addedTokens = root.path("added_tokens");
+    if (!vocab.isObject()) {
+      throw new IllegalArgumentException(tokenizerJson + ": model.vocab is missing or not an object");
     }
+    Map<String, Integer> ids = new HashMap<>(vocab.size() * 2);
+    for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> entry = it.next();
+      ids.put(entry.getKey(), entry.getValue().asInt());
+    }
+    for (JsonNode token : addedTokens) {
+      ids.put(token.get("content").asText(), token.get("id").asInt());
+    }
+    int size = ids.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
+    String[] tokens = new String[size];
+    ids.forEach((token, id) -> tokens[id] = token);
+    boolean[] added = new boolean[size];
+    boolean[] special = new boolean[size];
+    for (JsonNode token : addedTokens) {
+      int id = token.get("id").asInt();
+      added[id] = true;
+      special[id] = token.path("special").asBoolean(false);
+    }
+    return new Vocabulary(tokens, added, special, ids);
+  }
 
-    /** Number of distinct ids, added tokens included (Hugging Face's len(tokenizer)). */
-    int size() {
-        return ids.size();
-    }
+  /** Number of distinct ids, added tokens included (Hugging Face's len(tokenizer)). */
+  int size() {
+    return ids.size();
+  }
 
-    Integer id(String token) {
-        return ids.get(token);
-    }
+  Integer id(String token) {
+    return ids.get(token);
+  }
 
-    boolean isSpecial(int id) {
-        return id >= 0 && id < special.length && special[id];
-    }
+  boolean isSpecial(int id) {
+    return id >= 0 && id < special.length && special[id];
+  }
 
-    /** The raw bytes a token stands for: byte-level tokens through GPT-2's table, added tokens as UTF-8. */
-    byte[] bytes(int id) {
-        if (id < 0 || id >= tokens.length || tokens[id] == null) {
-            throw new IllegalArgumentException("token id " + id + " is not in the vocabulary");
-        }
-        byte[] bytes = added[id] ? null : ByteLevel.decode(tokens[id]);
-        return bytes != null ? bytes : tokens[id].getBytes(StandardCharsets.UTF_8);
+  /** The raw bytes a token stands for: byte-level tokens through GPT-2's table, added tokens as UTF-8. */
+  byte[] bytes(int id) {
+    if (id < 0 || id >= tokens.length || tokens[id] == null) {
+      throw new IllegalArgumentException("token id " + id + " is not in the vocabulary");
     }
+    byte[] bytes = added[id] ? null : ByteLevel.decode(tokens[id]);
+    return bytes != null ? bytes : tokens[id].getBytes(StandardCharsets.UTF_8);
+  }
 }

@@ -25,70 +25,70 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Renders each conversation of fixtures/chat-template (made by scripts/make-template-fixtures.py with Jinja2). */
 class ChatTemplateTest {
 
-    private static final String BOS = "<｜begin▁of▁sentence｜>";
-    private static final String EOS = "<｜end▁of▁sentence｜>";
+  private static final String BOS = "<｜begin▁of▁sentence｜>";
+  private static final String EOS = "<｜end▁of▁sentence｜>";
 
-    static Stream<String> fixtures() throws IOException, URISyntaxException {
-        Path dir = fixtureDir();
-        try (Stream<Path> files = Files.list(dir)) {
-            List<String> names = files.map(p -> p.getFileName().toString())
-                    .filter(n -> n.endsWith(".json")).map(n -> n.substring(0, n.length() - 5)).sorted().toList();
-            assertTrue(names.size() >= 10, "expected the chat template fixtures in " + dir);
-            return names.stream();
-        }
+  static Stream<String> fixtures() throws IOException, URISyntaxException {
+    Path dir = fixtureDir();
+    try (Stream<Path> files = Files.list(dir)) {
+      List<String> names = files.map(p -> p.getFileName().toString())
+          .filter(n -> n.endsWith(".json")).map(n -> n.substring(0, n.length() - 5)).sorted().toList();
+      assertTrue(names.size() >= 10, "expected the chat template fixtures in " + dir);
+      return names.stream();
     }
+  }
 
-    @ParameterizedTest
-    @MethodSource("fixtures")
-    void rendersLikeJinja2(String name) throws Exception {
-        Path dir = fixtureDir();
-        JsonNode inputs = new ObjectMapper().readTree(dir.resolve(name + ".json").toFile());
-        List<Map<String, Object>> messages =
-                new ObjectMapper().convertValue(inputs.get("messages"), new TypeReference<>() {});
-        String source = inputs.has("source") ? inputs.get("source").asText() : revision(inputs.get("template").asText());
-        ChatTemplate template = new ChatTemplate(source, BOS, EOS);
+  @ParameterizedTest
+  @MethodSource("fixtures")
+  void rendersLikeJinja2(String name) throws Exception {
+    Path dir = fixtureDir();
+    JsonNode inputs = new ObjectMapper().readTree(dir.resolve(name + ".json").toFile());
+    List<Map<String, Object>> messages =
+        new ObjectMapper().convertValue(inputs.get("messages"), new TypeReference<>() {});
+    String source = inputs.has("source") ? inputs.get("source").asText() : revision(inputs.get("template").asText());
+    ChatTemplate template = new ChatTemplate(source, BOS, EOS);
 
-        String rendered = template.render(messages, inputs.get("add_generation_prompt").asBoolean(), Map.of());
+    String rendered = template.render(messages, inputs.get("add_generation_prompt").asBoolean(), Map.of());
 
-        byte[] expected = Files.readAllBytes(dir.resolve(name + ".txt"));
-        assertEquals(new String(expected, StandardCharsets.UTF_8), rendered);
-        assertArrayEquals(expected, rendered.getBytes(StandardCharsets.UTF_8));
+    byte[] expected = Files.readAllBytes(dir.resolve(name + ".txt"));
+    assertEquals(new String(expected, StandardCharsets.UTF_8), rendered);
+    assertArrayEquals(expected, rendered.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void raiseExceptionFailsTheRender() {
+    ChatTemplate template = new ChatTemplate(
+        "{% if messages[0]['role'] != 'user' %}{{ raise_exception('first turn must be the user') }}{% endif %}ok",
+        BOS, EOS);
+
+    IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
+        () -> template.render(List.of(Map.of("role", "assistant", "content", "hi")), false, Map.of()));
+    assertTrue(error.getMessage().contains("first turn must be the user"), error.getMessage());
+    assertEquals("ok", template.render(List.of(Map.of("role", "user", "content", "hi")), false, Map.of()));
+  }
+
+  @Test
+  void extraVariablesReachTheTemplate() {
+    ChatTemplate template = new ChatTemplate("{{ bos_token }}{{ greeting }}{{ eos_token }}", BOS, EOS);
+
+    assertEquals(BOS + "hello" + EOS, template.render(List.of(), false, Map.of("greeting", "hello")));
+  }
+
+  @Test
+  void messageTextIsNeverRenderedAsTemplateCode() {
+    ChatTemplate template = new ChatTemplate("{% for m in messages %}[{{ m['content'] }}]{% endfor %}", BOS, EOS);
+    String code = "{{ 7*7 }}{% for i in range(3) %}x{% endfor %}{{ raise_exception('injected') }}";
+
+    assertEquals("[" + code + "]", template.render(List.of(Map.of("role", "user", "content", code)), false, Map.of()));
+  }
+
+  private static Path fixtureDir() throws URISyntaxException {
+    return Path.of(ChatTemplateTest.class.getResource("/fixtures/chat-template").toURI());
+  }
+
+  private static String revision(String revision) throws IOException {
+    try (InputStream in = ChatTemplate.class.getResourceAsStream("/barista/r1-distill/chat-template." + revision + ".jinja")) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
-
-    @Test
-    void raiseExceptionFailsTheRender() {
-        ChatTemplate template = new ChatTemplate(
-                "{% if messages[0]['role'] != 'user' %}{{ raise_exception('first turn must be the user') }}{% endif %}ok",
-                BOS, EOS);
-
-        IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
-                () -> template.render(List.of(Map.of("role", "assistant", "content", "hi")), false, Map.of()));
-        assertTrue(error.getMessage().contains("first turn must be the user"), error.getMessage());
-        assertEquals("ok", template.render(List.of(Map.of("role", "user", "content", "hi")), false, Map.of()));
-    }
-
-    @Test
-    void extraVariablesReachTheTemplate() {
-        ChatTemplate template = new ChatTemplate("{{ bos_token }}{{ greeting }}{{ eos_token }}", BOS, EOS);
-
-        assertEquals(BOS + "hello" + EOS, template.render(List.of(), false, Map.of("greeting", "hello")));
-    }
-
-    @Test
-    void messageTextIsNeverRenderedAsTemplateCode() {
-        ChatTemplate template = new ChatTemplate("{% for m in messages %}[{{ m['content'] }}]{% endfor %}", BOS, EOS);
-        String code = "{{ 7*7 }}{% for i in range(3) %}x{% endfor %}{{ raise_exception('injected') }}";
-
-        assertEquals("[" + code + "]", template.render(List.of(Map.of("role", "user", "content", code)), false, Map.of()));
-    }
-
-    private static Path fixtureDir() throws URISyntaxException {
-        return Path.of(ChatTemplateTest.class.getResource("/fixtures/chat-template").toURI());
-    }
-
-    private static String revision(String revision) throws IOException {
-        try (InputStream in = ChatTemplate.class.getResourceAsStream("/barista/r1-distill/chat-template." + revision + ".jinja")) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-    }
+  }
 }
