@@ -64,7 +64,7 @@ check "/metrics counts the requests" \
 check "DJL extracted its CPU libtorch into \$HOME offline" \
   test -f "$(echo "$work"/home/.djl.ai/pytorch/*-cpu-linux-x86_64/libtorch_cpu.so)"
 check "SIGTERM stops it within 15 s" stop_server "$pid" 15
-check "the log says it shut down" grep -q "Shutting down" "$work/text.log"
+check "the log says it shut down" grep -qi "shutting down" "$work/text.log"
 
 if start json --log-format json --log-file "$work/logs/barista.log"; then
   pass "bin/barista serve --log-format json --log-file is healthy"
