@@ -150,7 +150,8 @@ public class ServeOptions {
   @Option(names = {"--tensor-parallel-size", "-tp"}, defaultValue = "1", description = "Only 1 is supported.")
   public int tensorParallelSize;
 
-  @Option(names = {"--data-parallel-size", "-dp"}, defaultValue = "1", description = "Only 1 is supported.")
+  @Option(names = {"--data-parallel-size", "-dp"}, defaultValue = "1",
+      description = "Engines in this process: one per GPU (cuda:0..N-1), or N on --device cpu (default: ${DEFAULT-VALUE}).")
   public int dataParallelSize;
 
   @Option(names = {"--quantization", "-q"}, defaultValue = "none",
@@ -207,7 +208,7 @@ public class ServeOptions {
     }
     check(DTYPES.contains(dtype), "--dtype must be one of " + String.join(", ", DTYPES) + ", got '" + dtype + "'");
     check(tensorParallelSize == 1, "--tensor-parallel-size " + tensorParallelSize + " is not supported: one device only");
-    check(dataParallelSize == 1, "--data-parallel-size " + dataParallelSize + " is not supported: one engine only");
+    check(dataParallelSize >= 1, "--data-parallel-size must be at least 1, got " + dataParallelSize);
     check(port >= 0 && port <= 65535, "--port must be in 0..65535, got " + port);
     check(maxModelLen == null || maxModelLen > 0, "--max-model-len must be positive, got " + maxModelLen);
     check(gpuMemoryUtilization > 0 && gpuMemoryUtilization <= 1,

@@ -127,7 +127,7 @@ class ServeOptionsTest {
   @Test
   void errorsAreOneLineNamingTheFlag() {
     assertError("--tensor-parallel-size 2 is not supported", "--tensor-parallel-size", "2");
-    assertError("--data-parallel-size 4 is not supported", "-dp", "4");
+    assertError("--data-parallel-size must be at least 1, got 0", "-dp", "0");
     assertError("Unknown option: '--no-such-flag'", "--no-such-flag");
     assertError("--dtype must be one of", "--dtype", "float64");
     assertError("--scheduling-policy", "--scheduling-policy", "lifo");

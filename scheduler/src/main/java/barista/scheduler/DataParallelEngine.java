@@ -1,0 +1,131 @@
+package barista.scheduler;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Several engines behind one front end (vLLM's --data-parallel-size): each with its own scheduler, KV cache and
+ * thread. A new request goes to the live engine with the fewest requests in flight (ties: fewest KV blocks in use)
+ * and stays there for its whole life, so an abort reaches the engine that holds it.
+ */
+public final class DataParallelEngine implements EngineClient, AutoCloseable {
+  private final List<EngineCore> engines;
+  private final int[] inFlight; // per engine: submitted here, final output not yet delivered; guarded by this
+  private final AtomicLong[] submitted; // per engine, since start
+  private final Map<String, EngineCore> owners = new ConcurrentHashMap<>();
+  private volatile boolean accepting = true;
+
+  public DataParallelEngine(List<EngineCore> engines) {
+    if (engines.isEmpty()) throw new IllegalArgumentException("data parallelism needs at least one engine");
+    this.engines = List.copyOf(engines);
+    this.inFlight = new int[engines.size()];
+    this.submitted = new AtomicLong[engines.size()];
+    for (int i = 0; i < submitted.length; i++) submitted[i] = new AtomicLong();
+  }
+
+  @Override
+  public void submit(GenerationRequest request, OutputListener listener) {
+    if (!accepting) throw new EngineOverloadedException("the server is shutting down");
+    int i = route();
+    EngineCore engine = engines.get(i);
+    owners.put(request.requestId(), engine);
+    try {
+      engine.submit(request, output -> {
+        if (output.finished()) finish(request.requestId(), i);
+        listener.onOutput(output);
+      });
+    } catch (RuntimeException e) {
+      finish(request.requestId(), i);
+      throw e;
+    }
+    submitted[i].incrementAndGet();
+  }
+
+  /** Picks an engine and counts the request on it, in one step so concurrent submits spread out. */
+  private synchronized int route() {
+    int best = -1;
+    int bestBlocks = 0;
+    for (int i = 0; i < engines.size(); i++) {
+      EngineStatus s = engines.get(i).status();
+      if (!s.alive()) continue;
+      int blocks = s.totalBlocks() - s.freeBlocks();
+      if (best < 0 || inFlight[i] < inFlight[best] || (inFlight[i] == inFlight[best] && blocks < bestBlocks)) {
+        best = i;
+        bestBlocks = blocks;
+      }
+    }
+    if (best < 0) throw new EngineOverloadedException("no engine is alive");
+    inFlight[best]++;
+    return best;
+  }
+
+  private synchronized void finish(String requestId, int engine) {
+    owners.remove(requestId);
+    inFlight[engine]--;
+  }
+
+  @Override
+  public void abort(String requestId) {
+    EngineCore engine = owners.get(requestId);
+    if (engine != null) engine.abort(requestId);
+  }
+
+  /** Ready and alive only when every engine is; counts summed, KV usage over all blocks. */
+  @Override
+  public EngineStatus status() {
+    boolean ready = true;
+    boolean alive = true;
+    int running = 0;
+    int waiting = 0;
+    int total = 0;
+    int free = 0;
+    long preemptions = 0;
+    long queries = 0;
+    long hits = 0;
+    for (EngineCore engine : engines) {
+      EngineStatus s = engine.status();
+      ready &= s.ready();
+      alive &= s.alive();
+      running += s.running();
+      waiting += s.waiting();
+      total += s.totalBlocks();
+      free += s.freeBlocks();
+      preemptions += s.preemptions();
+      queries += s.prefixCacheQueries();
+      hits += s.prefixCacheHits();
+    }
+    double usage = total == 0 ? 0 : (double) (total - free) / total;
+    return new EngineStatus(ready, alive, running, waiting, total, free, usage, preemptions, queries, hits);
+  }
+
+  /** The engines, in order (engine i runs on cuda:i). */
+  public List<EngineCore> engines() {
+    return engines;
+  }
+
+  /** How many requests each engine has been given since start. */
+  public long[] submittedCounts() {
+    long[] counts = new long[submitted.length];
+    for (int i = 0; i < counts.length; i++) counts[i] = submitted[i].get();
+    return counts;
+  }
+
+  /** Drains all engines together within {@code grace}; true when every one finished its requests in time. */
+  public boolean shutdown(Duration grace) throws InterruptedException {
+    accepting = false; // the engines drain one after another but run side by side: none may take new work meanwhile
+    long deadline = System.nanoTime() + grace.toNanos();
+    boolean clean = true;
+    for (EngineCore engine : engines) {
+      clean &= engine.shutdown(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    }
+    return clean;
+  }
+
+  @Override
+  public void close() {
+    for (EngineCore engine : engines) engine.close();
+  }
+}

@@ -1,0 +1,117 @@
+package barista.scheduler;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import barista.engine.sampling.SamplingParams;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Routing, abort and status of engines side by side, over fake executors. */
+class DataParallelEngineTest {
+  private final List<FakeEngine> fakes = new ArrayList<>();
+
+  @AfterEach
+  void close() {
+    fakes.forEach(FakeEngine::close);
+  }
+
+  private DataParallelEngine engines(int n) {
+    for (int i = 0; i < n; i++) fakes.add(FakeEngine.roomy());
+    return new DataParallelEngine(fakes.stream().map(f -> f.core).toList());
+  }
+
+  private static Collector submit(EngineClient engine, String id, int[] prompt, int maxTokens) {
+    Collector c = new Collector();
+    engine.submit(new GenerationRequest(id, prompt, SamplingParams.greedy(maxTokens), 0, System.nanoTime()), c);
+    return c;
+  }
+
+  @Test
+  void newRequestsGoToTheEngineWithFewestInFlight() throws Exception {
+    DataParallelEngine dp = engines(2);
+    fakes.forEach(f -> f.executor.holdSteps());
+    submit(dp, "a", FakeExecutor.randomPrompt(1, 8), 4);
+    submit(dp, "b", FakeExecutor.randomPrompt(2, 8), 4);
+    submit(dp, "c", FakeExecutor.randomPrompt(3, 8), 4);
+    assertArrayEquals(new long[] {2, 1}, dp.submittedCounts());
+    submit(dp, "d", FakeExecutor.randomPrompt(4, 8), 4);
+    assertArrayEquals(new long[] {2, 2}, dp.submittedCounts());
+  }
+
+  @Test
+  void tiesGoToTheEngineWithFewestBlocksInUse() throws Exception {
+    DataParallelEngine dp = engines(2);
+    fakes.forEach(f -> f.executor.holdSteps());
+    submit(dp, "long", FakeExecutor.randomPrompt(1, 40), 8); // engine 0: ten blocks
+    submit(dp, "short", FakeExecutor.randomPrompt(2, 4), 8); // engine 1: one block
+    for (FakeEngine f : fakes) {
+      f.executor.awaitStepStarted();
+      f.executor.allowSteps(1);
+      f.executor.awaitStepStarted(); // the first step is done and its blocks are in the published status
+    }
+    submit(dp, "next", FakeExecutor.randomPrompt(3, 4), 1); // one in flight on each: fewer blocks wins
+    assertArrayEquals(new long[] {1, 2}, dp.submittedCounts());
+  }
+
+  @Test
+  void eachRequestMatchesItsSoloRunAndAbortReachesItsEngine() throws Exception {
+    DataParallelEngine dp = engines(2);
+    fakes.forEach(f -> f.executor.holdSteps());
+    Collector doomed = submit(dp, "doomed", FakeExecutor.randomPrompt(9, 8), 50);
+    Collector other = submit(dp, "other", FakeExecutor.randomPrompt(8, 8), 50);
+    dp.abort("doomed");
+    fakes.forEach(f -> f.executor.allowSteps(Integer.MAX_VALUE / 2));
+    assertEquals(FinishReason.ABORT, doomed.await().finishReason());
+    assertArrayEquals(FakeExecutor.generate(FakeExecutor.randomPrompt(8, 8), 50), other.await().tokens());
+
+    List<Collector> results = new ArrayList<>();
+    for (int i = 0; i < 10; i++) results.add(submit(dp, "r" + i, FakeExecutor.randomPrompt(100 + i, 6), 12));
+    for (int i = 0; i < 10; i++) {
+      assertArrayEquals(FakeExecutor.generate(FakeExecutor.randomPrompt(100 + i, 6), 12), results.get(i).await().tokens());
+    }
+    assertTrue(dp.submittedCounts()[0] > 0 && dp.submittedCounts()[1] > 0);
+    assertTrue(dp.shutdown(Duration.ofSeconds(10)));
+    EngineStatus s = dp.status();
+    assertEquals(0, s.running() + s.waiting());
+    assertEquals(s.totalBlocks(), s.freeBlocks());
+  }
+
+  @Test
+  void statusSumsTheEnginesAndIsDeadWhenAnyEngineIs() throws Exception {
+    DataParallelEngine dp = engines(2);
+    fakes.forEach(f -> f.executor.holdSteps());
+    Collector a = submit(dp, "a", FakeExecutor.randomPrompt(1, 8), 4); // engine 0
+    submit(dp, "b", FakeExecutor.randomPrompt(2, 8), 4); // engine 1
+    fakes.forEach(f -> f.executor.allowSteps(1));
+    for (FakeEngine f : fakes) {
+      f.executor.awaitStepStarted();
+      f.executor.awaitStepStarted();
+    }
+    EngineStatus s = dp.status();
+    EngineStatus e0 = dp.engines().get(0).status();
+    EngineStatus e1 = dp.engines().get(1).status();
+    assertTrue(s.ready() && s.alive());
+    assertEquals(2, s.running());
+    assertEquals(e0.totalBlocks() + e1.totalBlocks(), s.totalBlocks());
+    assertEquals(e0.freeBlocks() + e1.freeBlocks(), s.freeBlocks());
+    assertTrue(s.freeBlocks() < s.totalBlocks());
+    assertEquals((double) (s.totalBlocks() - s.freeBlocks()) / s.totalBlocks(), s.kvCacheUsage(), 1e-9);
+
+    dp.engines().get(0).close(); // its thread stops and aborts its request
+    assertEquals(FinishReason.ABORT, a.await().finishReason());
+    assertFalse(dp.status().alive());
+    fakes.get(1).executor.allowSteps(Integer.MAX_VALUE / 2);
+    Collector afterDeath = submit(dp, "c", FakeExecutor.randomPrompt(3, 8), 2); // engine 0 is idle, but dead
+    assertArrayEquals(FakeExecutor.generate(FakeExecutor.randomPrompt(3, 8), 2), afterDeath.await().tokens());
+    assertArrayEquals(new long[] {1, 2}, dp.submittedCounts());
+    dp.engines().get(1).close();
+    assertThrows(EngineOverloadedException.class, () -> submit(dp, "d", FakeExecutor.randomPrompt(4, 8), 2));
+  }
+}
