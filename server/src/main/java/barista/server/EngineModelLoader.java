@@ -1,36 +1,69 @@
 package barista.server;
 
+import ai.djl.engine.Engine;
 import barista.config.ServeOptions;
 import barista.engine.EngineConfig;
 import barista.engine.sampling.SamplingParams;
 import barista.engine.tokenizer.ChatTemplate;
 import barista.engine.tokenizer.Tokenizer;
+import barista.scheduler.DataParallelEngine;
 import barista.scheduler.SchedulerConfig;
 import barista.scheduler.ServingEngine;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
-/** The real {@link ModelLoader}: resolves the model, starts the engine, exposes its tokenizer and template. */
+/**
+ * The real {@link ModelLoader}: resolves the model, starts the engine (or one per device with
+ * --data-parallel-size), exposes its tokenizer and template.
+ */
 public final class EngineModelLoader implements ModelLoader {
 
   @Override
   public Loaded load(ServeOptions o) throws Exception {
     Path dir = ModelPaths.resolve(o.model(), o.revision);
-    EngineConfig config = new EngineConfig(dir, o.device.name(), o.dtype, o.maxModelLen == null ? 0 : o.maxModelLen,
+    Path tokenizerDir = o.tokenizer == null ? dir : ModelPaths.resolve(o.tokenizer, o.revision);
+    String chatTemplate = o.chatTemplate == null ? null : o.chatTemplateText();
+    List<ServingEngine> engines = new ArrayList<>();
+    try {
+      for (String device : devices(o)) engines.add(start(o, dir, tokenizerDir, chatTemplate, device));
+      ServingEngine first = engines.get(0); // every engine serves the same model: one tokenizer speaks for all
+      List<String> names = new ArrayList<>(o.servedModelNames());
+      if (names.isEmpty()) names.add(o.model() == null ? "barista-demo" : o.model());
+      Model model = new Model(first, List.copyOf(names), samplingDefaults(o.generationConfig, first));
+      if (engines.size() == 1) return new Loaded(first.core(), model, first);
+      DataParallelEngine dp = new DataParallelEngine(engines.stream().map(ServingEngine::core).toList());
+      return new Loaded(dp, model, () -> engines.forEach(ServingEngine::close));
+    } catch (RuntimeException e) {
+      engines.forEach(ServingEngine::close);
+      throw e;
+    }
+  }
+
+  /** One device per engine: the --device itself for one engine; cuda:0..N-1, or N times cpu, for data parallelism. */
+  private static List<String> devices(ServeOptions o) {
+    int n = o.dataParallelSize;
+    if (n == 1) return List.of(o.device.name());
+    int gpus = o.device == ServeOptions.Device.cpu ? 0 : Engine.getEngine("PyTorch").getGpuCount();
+    boolean cuda = o.device == ServeOptions.Device.cuda || (o.device == ServeOptions.Device.auto && gpus > 0);
+    if (cuda && n > gpus) {
+      throw new IllegalArgumentException("--data-parallel-size " + n + " needs " + n + " GPUs, but " + gpus
+          + " CUDA device(s) are visible");
+    }
+    return IntStream.range(0, n).mapToObj(i -> cuda ? "cuda:" + i : "cpu").toList();
+  }
+
+  private static ServingEngine start(ServeOptions o, Path dir, Path tokenizerDir, String chatTemplate, String device) {
+    EngineConfig config = new EngineConfig(dir, device, o.dtype, o.maxModelLen == null ? 0 : o.maxModelLen,
         o.blockSize, o.gpuMemoryUtilization, o.kvCacheSpaceGiB, o.maxNumBatchedTokens, o.maxNumSeqs,
         o.enablePrefixCaching, o.seed, o.quantization == ServeOptions.Quantization.none ? null : o.quantization.name(),
         o.numGpuBlocksOverride == null ? 0 : o.numGpuBlocksOverride);
-    ServingEngine engine = ServingEngine.start(config, len -> new SchedulerConfig(o.maxNumSeqs,
+    return ServingEngine.start(config, len -> new SchedulerConfig(o.maxNumSeqs,
         o.enableChunkedPrefill ? o.maxNumBatchedTokens : Math.max(o.maxNumBatchedTokens, len),
         o.enableChunkedPrefill, o.enablePrefixCaching, o.schedulingPolicy.name(), len, o.maxWaitingRequests),
-        o.chatTemplate == null ? null : o.chatTemplateText(),
-        o.tokenizer == null ? dir : ModelPaths.resolve(o.tokenizer, o.revision));
-    List<String> names = new ArrayList<>(o.servedModelNames());
-    if (names.isEmpty()) names.add(o.model() == null ? "barista-demo" : o.model());
-    SamplingParams defaults = samplingDefaults(o.generationConfig, engine);
-    return new Loaded(engine.core(), new Model(engine, List.copyOf(names), defaults), engine);
+        chatTemplate, tokenizerDir);
   }
 
   /** vLLM's --generation-config: auto (the model's file), vllm (no defaults), or a folder holding the file. */

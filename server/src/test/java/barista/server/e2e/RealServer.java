@@ -55,6 +55,11 @@ public final class RealServer implements AutoCloseable {
     return new RealServer(ServeOptions.parse(all.toArray(String[]::new)));
   }
 
+  /** What the server submits to: a {@link barista.scheduler.DataParallelEngine} with --data-parallel-size above 1. */
+  public barista.scheduler.EngineClient engine() {
+    return loaded.engine();
+  }
+
   public int port() {
     return server.port();
   }
