@@ -108,15 +108,22 @@ public final class Server implements AutoCloseable {
     closed.await();
   }
 
+  /** True once close() has begun: new generation requests are refused with 503. */
+  public boolean draining() {
+    return context.sessions().draining();
+  }
+
   /**
-   * Stops accepting connections, lets running requests finish for up to --shutdown-timeout seconds, ends the rest
-   * with finish_reason "abort", then stops the event loops. Safe to call twice.
+   * Stops accepting connections and refuses new requests on open ones, lets running requests finish for up to
+   * --shutdown-timeout seconds, ends the rest with finish_reason "abort", then stops the event loops. Safe to call
+   * twice.
    */
   @Override
   public void close() {
     if (closed.getCount() == 0) return;
     try {
       listener.close().syncUninterruptibly();
+      context.sessions().startDraining();
       long timeoutMillis = (long) (options.shutdownTimeoutSeconds * 1000);
       if (!context.sessions().awaitEmpty(timeoutMillis)) {
         log.info("Aborting {} requests still running after {} s", context.sessions().size(),

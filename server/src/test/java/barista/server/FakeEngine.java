@@ -35,6 +35,8 @@ final class FakeEngine implements EngineClient, AutoCloseable {
   final BlockingQueue<GenerationRequest> arrivals = new LinkedBlockingQueue<>();
   volatile String reply = "Hello world";
   volatile boolean overloaded;
+  /** New requests produce nothing until aborted (they hold a graceful shutdown open). */
+  volatile boolean stall;
   volatile boolean ready = true;
   volatile boolean alive = true;
 
@@ -48,6 +50,10 @@ final class FakeEngine implements EngineClient, AutoCloseable {
   }
 
   private void generate(GenerationRequest request, OutputListener listener, String script) {
+    if (stall) {
+      abortFuture(request.requestId()).join();
+      return;
+    }
     SamplingParams params = request.params();
     int max = params.maxTokens();
     StringBuilder text = new StringBuilder();

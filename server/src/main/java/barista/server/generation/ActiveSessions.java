@@ -3,9 +3,22 @@ package barista.server.generation;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** The generation sessions in flight, so a graceful shutdown can wait for them and then abort the rest. */
+/**
+ * The generation sessions in flight, so a graceful shutdown can wait for them and then abort the rest; once
+ * draining, new sessions are refused (requests on keep-alive connections opened before the shutdown).
+ */
 public final class ActiveSessions {
   private final Set<GenerationSession> sessions = ConcurrentHashMap.newKeySet();
+  private volatile boolean draining;
+
+  /** From now on new generation requests get 503: the server is shutting down. */
+  public void startDraining() {
+    draining = true;
+  }
+
+  public boolean draining() {
+    return draining;
+  }
 
   void add(GenerationSession session) {
     sessions.add(session);

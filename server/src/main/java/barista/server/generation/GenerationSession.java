@@ -111,6 +111,9 @@ public final class GenerationSession {
    * one, after aborting those already submitted. Then the response begins.
    */
   public void start() {
+    if (server.sessions().draining()) {
+      throw ApiException.overloaded("The server is shutting down; retry on another instance");
+    }
     for (int i = 0; i < choices.size(); i++) {
       Choice choice = choices.get(i);
       Prompt prompt = prompts.get(choice.promptIndex);
