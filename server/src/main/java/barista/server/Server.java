@@ -63,7 +63,7 @@ public final class Server implements AutoCloseable {
         .option(ChannelOption.SO_BACKLOG, 1024)
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childHandler(new HttpServerInitializer(routes(), apiKey, new CorsPolicy(options.allowedOrigins()),
-            options.maxRequestBodySize));
+            options.maxRequestBodySize, context.metrics()::httpResponse));
     try {
       listener = bootstrap.bind(options.host, options.port).sync().channel();
     } catch (RuntimeException | InterruptedException e) {

@@ -42,6 +42,24 @@ class MetricsTest {
     }
   }
 
+  @Test
+  void apiResponsesAreCountedByHandlerMethodAndStatusClass() throws Exception {
+    try (TestServer server = new TestServer()) {
+      assertEquals(200, server.post("/v1/completions", "{\"prompt\":\"ab\",\"max_tokens\":2}").statusCode());
+      assertEquals(200, server.post("/v1/completions",
+          "{\"prompt\":\"ab\",\"max_tokens\":2,\"stream\":true}").statusCode());
+      assertEquals(400, server.post("/v1/completions", "{\"prompt\":\"ab\",\"max_tokens\":-1}").statusCode());
+      assertEquals(404, server.get("/no/such/path").statusCode());
+      assertEquals(405, server.get("/v1/completions").statusCode());
+      String text = server.get("/metrics").body();
+      assertEquals(2.0, value(text, "http_requests_total{handler=\"/v1/completions\",method=\"POST\",status=\"2xx\"}"));
+      assertEquals(1.0, value(text, "http_requests_total{handler=\"/v1/completions\",method=\"POST\",status=\"4xx\"}"));
+      assertEquals(1.0, value(text, "http_requests_total{handler=\"/v1/completions\",method=\"GET\",status=\"4xx\"}"));
+      assertEquals(1.0, value(text, "http_requests_total{handler=\"other\",method=\"GET\",status=\"4xx\"}"),
+          "unknown paths share one label value, so clients cannot grow the series without bound");
+    }
+  }
+
   private static double value(String scrape, String series) {
     Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\S+)$").matcher(scrape);
     if (!m.find()) throw new AssertionError("no series " + series + " in:\n" + scrape);

@@ -25,16 +25,18 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final int MAX_QUEUED = 16;
 
   private final Router router;
+  private final ResponseObserver observer;
   private final ApiKeyCheck apiKey; // null: no key required
   private final CorsPolicy cors;
   private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
   private Exchange current;
 
-  ApiHandler(Router router, ApiKeyCheck apiKey, CorsPolicy cors) {
+  ApiHandler(Router router, ApiKeyCheck apiKey, CorsPolicy cors, ResponseObserver observer) {
     super(false);
     this.router = router;
     this.apiKey = apiKey;
     this.cors = cors;
+    this.observer = observer;
   }
 
   @Override
@@ -48,7 +50,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   }
 
   private void dispatch(ChannelHandlerContext ctx, FullHttpRequest request) {
-    Exchange exchange = new Exchange(ctx, request, cors, () -> next(ctx));
+    Exchange exchange = new Exchange(ctx, request, cors, router, observer, () -> next(ctx));
     current = exchange;
     try {
       serve(exchange);

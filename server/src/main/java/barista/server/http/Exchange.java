@@ -40,17 +40,22 @@ public final class Exchange {
   private final long arrivalNanos = System.nanoTime();
   private final Runnable onDone;
   private final CorsPolicy cors;
+  private final ResponseObserver observer;
+  private final String handler;
   private final ArrayDeque<Object> pending = new ArrayDeque<>();
   private Runnable cancelHook;
   private boolean streaming;
   private boolean done; // the response is complete (or the client is gone): nothing more is accepted
   private boolean released; // the connection may go on to the next request
 
-  Exchange(ChannelHandlerContext ctx, FullHttpRequest request, CorsPolicy cors, Runnable onDone) {
+  Exchange(ChannelHandlerContext ctx, FullHttpRequest request, CorsPolicy cors, Router router,
+      ResponseObserver observer, Runnable onDone) {
     this.ctx = ctx;
     this.cors = cors;
     this.request = request;
     this.path = new QueryStringDecoder(request.uri()).path();
+    this.observer = observer;
+    this.handler = router.knows(path) ? path : "other";
     this.onDone = onDone;
   }
 
@@ -119,6 +124,7 @@ public final class Exchange {
     }
     if (streaming) throw new IllegalStateException("a full response after the event stream started");
     done = true;
+    observer.responded(request.method().name(), handler, response.status().code());
     ctx.writeAndFlush(response);
     release();
   }
@@ -132,6 +138,7 @@ public final class Exchange {
     if (request.protocolVersion().equals(HttpVersion.HTTP_1_1)) HttpUtil.setTransferEncodingChunked(head, true);
     cors.addHeaders(request, head.headers());
     streaming = true;
+    observer.responded(request.method().name(), handler, HttpResponseStatus.OK.code());
     ctx.writeAndFlush(head);
   }
 

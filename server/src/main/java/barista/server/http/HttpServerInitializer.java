@@ -16,10 +16,13 @@ public final class HttpServerInitializer extends ChannelInitializer<SocketChanne
   private final ApiKeyCheck apiKey;
   private final CorsPolicy cors;
   private final int maxBodyBytes;
+  private final ResponseObserver observer;
 
   /** @param apiKey null when no key is required */
-  public HttpServerInitializer(Router router, String apiKey, CorsPolicy cors, int maxBodyBytes) {
+  public HttpServerInitializer(Router router, String apiKey, CorsPolicy cors, int maxBodyBytes,
+      ResponseObserver observer) {
     this.router = router;
+    this.observer = observer;
     this.apiKey = apiKey == null ? null : new ApiKeyCheck(apiKey);
     this.cors = cors;
     this.maxBodyBytes = maxBodyBytes;
@@ -33,6 +36,6 @@ public final class HttpServerInitializer extends ChannelInitializer<SocketChanne
         .setMaxHeaderSize(MAX_HEADER_BYTES)));
     pipeline.addLast(new HttpServerKeepAliveHandler());
     pipeline.addLast(new BodyLimitAggregator(maxBodyBytes));
-    pipeline.addLast(new ApiHandler(router, apiKey, cors));
+    pipeline.addLast(new ApiHandler(router, apiKey, cors, observer));
   }
 }

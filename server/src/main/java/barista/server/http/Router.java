@@ -27,6 +27,11 @@ public final class Router {
     return route;
   }
 
+  /** Whether the path is a route (with any method). */
+  public boolean knows(String path) {
+    return routes.containsKey(path);
+  }
+
   /** The value of the Allow header for a path. */
   public String allowedMethods(String path) {
     Map<HttpMethod, Route> byMethod = routes.getOrDefault(path, Map.of());

@@ -94,6 +94,15 @@ public final class ServerMetrics implements AutoCloseable {
   }
 
   /** Prometheus text exposition of every meter. */
+  /**
+   * One API response, as prometheus-fastapi-instrumentator counts them for vLLM: {@code http_requests_total} by
+   * handler (route path), method and status class ("2xx", "4xx", ...).
+   */
+  public void httpResponse(String method, String handler, int status) {
+    Counter.builder("http_requests").description("API responses by handler, method and status class")
+        .tags("handler", handler, "method", method, "status", (status / 100) + "xx").register(registry).increment();
+  }
+
   public String scrape() {
     return registry.scrape();
   }
