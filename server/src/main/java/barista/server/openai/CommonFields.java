@@ -16,7 +16,19 @@ public record CommonFields(String model, boolean stream, boolean includeUsage, b
 
   public static final int MAX_N = 128;
 
+  /**
+   * Fields of OpenAI's or vLLM's API that barista does not honour: a request naming one is refused with a 400 that
+   * names it, never answered as if the field were absent. The fields a later step supports leave this list.
+   */
+  static final List<String> NOT_HONOURED = List.of("response_format", "tools", "tool_choice", "parallel_tool_calls",
+      "functions", "function_call", "structured_outputs", "guided_json", "guided_regex", "guided_choice",
+      "guided_grammar", "guided_decoding_backend", "guided_whitespace_pattern", "prompt_logprobs", "best_of",
+      "use_beam_search");
+
   public static CommonFields read(JsonFields f, SamplingParams defaults, ServeOptions options) {
+    for (String field : NOT_HONOURED) {
+      if (f.has(field)) throw ApiException.badRequest(field + " is not supported by this server", field);
+    }
     String model = f.string("model");
     f.string("user"); // accepted, not used
     boolean stream = f.bool("stream", false);
