@@ -1,0 +1,309 @@
+package barista.engine.constraint;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dk.brics.automaton.Automaton;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * JSON schemas (a subset) as automata over compact JSON text, the way Outlines turns a schema into a regular
+ * expression (our own writing, building brics automata directly instead of a regex string). No whitespace is free
+ * (as xgrammar with any-whitespace off), object members come in the schema's property order, nesting is bounded.
+ *
+ * <p>Supported: {@code type} (one or a list), {@code properties}, {@code required}, {@code additionalProperties:
+ * false}, {@code items}, {@code enum}, {@code const}, {@code anyOf}, {@code minItems}/{@code maxItems},
+ * {@code minLength}/{@code maxLength}, {@code $ref} to {@code $defs} (or {@code definitions}) without recursion, and
+ * the annotations that do not constrain ({@code title}, {@code description}, ...). Any other keyword:
+ * UnsupportedConstraintException naming it. Strings hold characters of the Basic Multilingual Plane; numbers have
+ * at most 16 integer and 16 fraction digits and a two-digit exponent, so every value parses as a double.
+ */
+public final class JsonSchemas {
+  /** How deep values nest where the schema leaves them free (json_object, an object without properties). */
+  public static final int FREE_DEPTH = 4;
+  static final int MAX_SCHEMA_DEPTH = 32;
+  static final int MAX_LENGTH = 4096;
+  static final int MAX_ITEMS = 256;
+
+  private static final Set<String> KEYWORDS = Set.of("type", "properties", "required", "additionalProperties",
+      "items", "enum", "const", "anyOf", "minItems", "maxItems", "minLength", "maxLength", "$ref", "$defs",
+      "definitions");
+  private static final Set<String> ANNOTATIONS = Set.of("title", "description", "$schema", "$id", "$comment",
+      "examples", "default", "deprecated", "readOnly", "writeOnly");
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final JsonNode root;
+  private final Deque<String> refs = new ArrayDeque<>();
+
+  private JsonSchemas(JsonNode root) {
+    this.root = root;
+  }
+
+  /** The compact JSON texts valid under the schema. */
+  public static Automaton compile(JsonNode schema) {
+    if (schema == null || !(schema.isObject() || schema.isBoolean())) {
+      throw new IllegalArgumentException("a JSON schema must be an object");
+    }
+    return new JsonSchemas(schema).value(schema, "", 0);
+  }
+
+  /** Any JSON object (OpenAI's json_object), nested at most {@link #FREE_DEPTH} deep. */
+  public static Automaton anyObject() {
+    return freeObject(FREE_DEPTH);
+  }
+
+  private Automaton value(JsonNode s, String path, int depth) {
+    if (depth > MAX_SCHEMA_DEPTH) {
+      throw new UnsupportedConstraintException("depth", "the schema nests deeper than " + MAX_SCHEMA_DEPTH
+          + " levels at " + where(path));
+    }
+    if (s.isBoolean()) {
+      if (s.asBoolean()) return freeValue(FREE_DEPTH);
+      throw new IllegalArgumentException("the schema at " + where(path) + " is false: nothing is valid");
+    }
+    if (!s.isObject()) throw new IllegalArgumentException("the schema at " + where(path) + " must be an object");
+    for (Iterator<String> it = s.fieldNames(); it.hasNext(); ) {
+      String k = it.next();
+      if (!KEYWORDS.contains(k) && !ANNOTATIONS.contains(k)) {
+        throw new UnsupportedConstraintException(k, "JSON schema keyword '" + k + "' (at " + where(path)
+            + ") is not supported; supported: " + String.join(", ", new java.util.TreeSet<>(KEYWORDS)));
+      }
+    }
+    List<Automaton> facets = new ArrayList<>();
+    if (s.has("$ref")) facets.add(ref(s.get("$ref"), path, depth));
+    if (s.has("const")) facets.add(literal(s.get("const")));
+    if (s.has("enum")) {
+      JsonNode values = s.get("enum");
+      if (!values.isArray() || values.isEmpty()) throw bad(path, "enum must be a non-empty array");
+      List<Automaton> options = new ArrayList<>();
+      for (JsonNode v : values) options.add(literal(v));
+      facets.add(Automaton.union(options));
+    }
+    if (s.has("anyOf")) {
+      JsonNode options = s.get("anyOf");
+      if (!options.isArray() || options.isEmpty()) throw bad(path, "anyOf must be a non-empty array");
+      List<Automaton> list = new ArrayList<>();
+      for (int i = 0; i < options.size(); i++) list.add(value(options.get(i), path + "/anyOf/" + i, depth + 1));
+      facets.add(Automaton.union(list));
+    }
+    if (s.has("type")) {
+      JsonNode type = s.get("type");
+      List<Automaton> types = new ArrayList<>();
+      if (type.isTextual()) {
+        types.add(typed(type.asText(), s, path, depth));
+      } else if (type.isArray() && !type.isEmpty()) {
+        for (JsonNode t : type) {
+          if (!t.isTextual()) throw bad(path, "type must be a string or a list of strings");
+          types.add(typed(t.asText(), s, path, depth));
+        }
+      } else {
+        throw bad(path, "type must be a string or a non-empty list of strings");
+      }
+      facets.add(Automaton.union(types));
+    } else if (facets.isEmpty()) {
+      facets.add(s.has("properties") ? typed("object", s, path, depth) : s.has("items") ? typed("array", s, path,
+          depth) : freeValue(FREE_DEPTH));
+    }
+    Automaton a = facets.get(0);
+    for (int i = 1; i < facets.size(); i++) a = a.intersection(facets.get(i));
+    a.minimize();
+    if (a.isEmpty()) throw bad(path, "no JSON value satisfies the schema");
+    return a;
+  }
+
+  private Automaton ref(JsonNode ref, String path, int depth) {
+    if (!ref.isTextual()) throw bad(path, "$ref must be a string");
+    String r = ref.asText();
+    String name;
+    JsonNode target;
+    if (r.startsWith("#/$defs/")) {
+      name = r.substring(8);
+      target = root.path("$defs").get(name);
+    } else if (r.startsWith("#/definitions/")) {
+      name = r.substring(14);
+      target = root.path("definitions").get(name);
+    } else if (r.equals("#")) {
+      throw new UnsupportedConstraintException("$ref", "recursive $ref '#' is not supported");
+    } else {
+      throw new UnsupportedConstraintException("$ref", "$ref '" + r + "' is not supported: only #/$defs/NAME");
+    }
+    if (target == null) throw bad(path, "$ref '" + r + "' points to nothing");
+    if (refs.contains(r)) {
+      throw new UnsupportedConstraintException("$ref", "recursive $ref '" + r + "' is not supported");
+    }
+    refs.push(r);
+    try {
+      return value(target, r.substring(1), depth + 1);
+    } finally {
+      refs.pop();
+    }
+  }
+
+  private Automaton typed(String type, JsonNode s, String path, int depth) {
+    switch (type) {
+      case "null": return Automaton.makeString("null");
+      case "boolean": return Automaton.makeString("true").union(Automaton.makeString("false"));
+      case "integer": return integer();
+      case "number": return number();
+      case "string": return string(count(s, "minLength", 0, MAX_LENGTH, path), count(s, "maxLength", -1, MAX_LENGTH,
+          path));
+      case "array": return array(s, path, depth);
+      case "object": return object(s, path, depth);
+      default: throw bad(path, "unknown type '" + type + "'");
+    }
+  }
+
+  private Automaton array(JsonNode s, String path, int depth) {
+    int min = count(s, "minItems", 0, MAX_ITEMS, path);
+    int max = count(s, "maxItems", -1, MAX_ITEMS, path);
+    if (max >= 0 && max < min) throw bad(path, "maxItems is below minItems");
+    Automaton item = s.has("items") ? value(s.get("items"), path + "/items", depth + 1) : freeValue(FREE_DEPTH - 1);
+    return list("[", item, "]", min, max);
+  }
+
+  private Automaton object(JsonNode s, String path, int depth) {
+    JsonNode additional = s.get("additionalProperties");
+    JsonNode properties = s.get("properties");
+    if (properties != null && !properties.isObject()) throw bad(path, "properties must be an object");
+    if (additional != null && !(additional.isBoolean() && !additional.asBoolean())
+        && !(additional.isBoolean() && properties == null)) {
+      throw new UnsupportedConstraintException("additionalProperties", "additionalProperties other than false is "
+          + "not supported (at " + where(path) + ")");
+    }
+    Set<String> required = new HashSet<>();
+    JsonNode req = s.get("required");
+    if (req != null) {
+      if (!req.isArray()) throw bad(path, "required must be an array of names");
+      for (JsonNode r : req) {
+        if (!r.isTextual()) throw bad(path, "required must be an array of names");
+        required.add(r.asText());
+      }
+    }
+    if (properties == null) {
+      if (!required.isEmpty()) throw bad(path, "required names properties that are not defined");
+      return additional == null || additional.asBoolean() ? freeObject(FREE_DEPTH - 1) : Automaton.makeString("{}");
+    }
+    List<Automaton> members = new ArrayList<>();
+    List<Boolean> isRequired = new ArrayList<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = properties.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> p = it.next();
+      Automaton v = value(p.getValue(), path + "/properties/" + p.getKey(), depth + 1);
+      members.add(literal(JSON.getNodeFactory().textNode(p.getKey())).concatenate(Automaton.makeChar(':'))
+          .concatenate(v));
+      isRequired.add(required.remove(p.getKey()));
+    }
+    if (!required.isEmpty()) throw bad(path, "required names properties that are not defined: " + required);
+    // after[i][c]: members i.. given whether a comma must come before the next one (c = 1); built from the end,
+    // minimized at each step so optional members do not multiply the size.
+    Automaton withComma = Automaton.makeEmptyString(), withoutComma = Automaton.makeEmptyString();
+    for (int i = members.size() - 1; i >= 0; i--) {
+      Automaton m = members.get(i);
+      Automaton nextWith = Automaton.makeChar(',').concatenate(m).concatenate(withComma);
+      Automaton nextWithout = m.concatenate(withComma);
+      if (!isRequired.get(i)) {
+        nextWith = nextWith.union(withComma);
+        nextWithout = nextWithout.union(withoutComma);
+      }
+      nextWith.minimize();
+      nextWithout.minimize();
+      withComma = nextWith;
+      withoutComma = nextWithout;
+    }
+    return Automaton.makeChar('{').concatenate(withoutComma).concatenate(Automaton.makeChar('}'));
+  }
+
+  /** open item (, item)* close with min..max items (max -1: unbounded). */
+  private static Automaton list(String open, Automaton item, String close, int min, int max) {
+    Automaton more = Automaton.makeChar(',').concatenate(item);
+    Automaton body;
+    if (max == 0) {
+      body = Automaton.makeEmptyString();
+    } else {
+      Automaton tail = max < 0 ? more.repeat(Math.max(0, min - 1)) : more.repeat(Math.max(0, min - 1), max - 1);
+      body = item.concatenate(tail);
+      if (min == 0) body = body.optional();
+    }
+    Automaton a = Automaton.makeString(open).concatenate(body).concatenate(Automaton.makeString(close));
+    a.minimize();
+    return a;
+  }
+
+  private static Automaton freeValue(int depth) {
+    Automaton scalar = Automaton.union(List.of(string(0, -1), number(), Automaton.makeString("true"),
+        Automaton.makeString("false"), Automaton.makeString("null")));
+    if (depth <= 0) return scalar;
+    Automaton a = Automaton.union(List.of(scalar, freeObject(depth), list("[", freeValue(depth - 1), "]", 0, -1)));
+    a.minimize();
+    return a;
+  }
+
+  private static Automaton freeObject(int depth) {
+    Automaton member = string(0, -1).concatenate(Automaton.makeChar(':')).concatenate(freeValue(depth - 1));
+    return list("{", member, "}", 0, -1);
+  }
+
+  /** A JSON string of min..max characters (max -1: unbounded), an escape counting as one. */
+  static Automaton string(int min, int max) {
+    Automaton plain = Automaton.makeCharRange('\u0020', '\uffff').minus(Automaton.makeCharSet("\"\\"));
+    Automaton hex = Automaton.makeCharRange('0', '9').union(Automaton.makeCharRange('a', 'f'))
+        .union(Automaton.makeCharRange('A', 'F'));
+    Automaton escape = Automaton.makeChar('\\').concatenate(Automaton.makeCharSet("\"\\/bfnrt")
+        .union(Automaton.makeChar('u').concatenate(hex.repeat(4, 4))));
+    Automaton ch = plain.union(escape);
+    Automaton body = max < 0 ? ch.repeat(min) : ch.repeat(min, max);
+    Automaton a = Automaton.makeChar('"').concatenate(body).concatenate(Automaton.makeChar('"'));
+    a.minimize();
+    return a;
+  }
+
+  static Automaton integer() {
+    Automaton digits = Automaton.makeCharRange('1', '9').concatenate(Automaton.makeCharRange('0', '9').repeat(0, 15));
+    return Automaton.makeChar('-').optional().concatenate(Automaton.makeChar('0').union(digits));
+  }
+
+  static Automaton number() {
+    Automaton digit = Automaton.makeCharRange('0', '9');
+    Automaton fraction = Automaton.makeChar('.').concatenate(digit.repeat(1, 16)).optional();
+    Automaton exponent = Automaton.makeCharSet("eE").concatenate(Automaton.makeCharSet("+-").optional())
+        .concatenate(digit.repeat(1, 2)).optional();
+    Automaton a = integer().concatenate(fraction).concatenate(exponent);
+    a.minimize();
+    return a;
+  }
+
+  private static Automaton literal(JsonNode value) {
+    try {
+      return Automaton.makeString(JSON.writeValueAsString(value));
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("cannot write " + value, e);
+    }
+  }
+
+  private static int count(JsonNode s, String keyword, int absent, int limit, String path) {
+    JsonNode n = s.get(keyword);
+    if (n == null) return absent;
+    if (!n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() < 0) {
+      throw bad(path, keyword + " must be a non-negative integer");
+    }
+    if (n.asInt() > limit) {
+      throw new UnsupportedConstraintException(keyword, keyword + " above " + limit + " is not supported (at "
+          + where(path) + ")");
+    }
+    return n.asInt();
+  }
+
+  private static String where(String path) {
+    return path.isEmpty() ? "the root" : path;
+  }
+
+  private static IllegalArgumentException bad(String path, String message) {
+    return new IllegalArgumentException("invalid JSON schema at " + where(path) + ": " + message);
+  }
+}

@@ -1,0 +1,158 @@
+package barista.engine.constraint;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+class ConstraintTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Test
+  void utf8RangesEncodeExactlyTheRange() {
+    Random random = new Random(1);
+    for (int trial = 0; trial < 200; trial++) {
+      int lo = random.nextInt(0x11000), hi = Math.min(0x10ffff, lo + random.nextInt(trial % 2 == 0 ? 300 : 70000));
+      List<int[]> seqs = Utf8Ranges.split(lo, hi);
+      for (int probe = 0; probe < 300; probe++) {
+        int cp = Math.max(0, lo - 50 + random.nextInt(hi - lo + 100));
+        if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) continue;
+        byte[] bytes = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8);
+        int matches = 0;
+        for (int[] seq : seqs) {
+          if (seq.length != bytes.length * 2) continue;
+          boolean all = true;
+          for (int i = 0; i < bytes.length; i++) all &= (bytes[i] & 0xff) >= seq[2 * i] && (bytes[i] & 0xff) <= seq[2 * i + 1];
+          if (all) matches++;
+        }
+        assertEquals(cp >= lo && cp <= hi ? 1 : 0, matches, "code point " + Integer.toHexString(cp) + " in ["
+            + Integer.toHexString(lo) + ", " + Integer.toHexString(hi) + "]");
+      }
+    }
+  }
+
+  @Test
+  void regexesMatchWhatJavaRegexMatches() {
+    String[] regexes = {"[a-c]+x?", "(ab|b)*c{2,3}", "\\d{3}-\\w+", "[^ab]b.", "é+ü?", "(?:yes|no)$", "^a|bc",
+        "[\\d\\s]*z", "(?P<x>a)(b?)+", "[a-]x", "\\.\\*"};
+    String alphabet = "abcxz0129-_ éü.*\n";
+    Random random = new Random(2);
+    for (String regex : regexes) {
+      ByteDfa dfa = ByteDfa.of(Regexes.parse(regex));
+      Pattern reference = Pattern.compile(regex.replace("?P<", "?<"));
+      for (int i = 0; i < 2000; i++) {
+        StringBuilder s = new StringBuilder();
+        int len = random.nextInt(7);
+        for (int j = 0; j < len; j++) s.append(alphabet.charAt(random.nextInt(alphabet.length())));
+        String text = s.toString();
+        assertEquals(reference.matcher(text).matches(), dfa.matches(text), regex + " on '" + text + "'");
+      }
+    }
+  }
+
+  @Test
+  void unsupportedRegexConstructsAreNamed() {
+    assertEquals("back-reference", assertThrows(UnsupportedConstraintException.class,
+        () -> Regexes.parse("(a)\\1")).what());
+    assertEquals("\\b", assertThrows(UnsupportedConstraintException.class, () -> Regexes.parse("\\bx")).what());
+    assertThrows(UnsupportedConstraintException.class, () -> Regexes.parse("a(?=b)"));
+    assertThrows(IllegalArgumentException.class, () -> Regexes.parse("(ab"));
+  }
+
+  @Test
+  void schemaAcceptsCompactValidJsonOnly() throws Exception {
+    JsonNode schema = JSON.readTree("{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"maxLength\":3},"
+        + "\"age\":{\"type\":\"integer\"},\"tags\":{\"type\":\"array\",\"items\":{\"enum\":[\"a\",\"b\"]},\"minItems\":1},"
+        + "\"pet\":{\"anyOf\":[{\"type\":\"null\"},{\"$ref\":\"#/$defs/Pet\"}]}},\"required\":[\"name\",\"tags\"],"
+        + "\"$defs\":{\"Pet\":{\"type\":\"object\",\"properties\":{\"kind\":{\"const\":\"cat\"}},\"required\":[\"kind\"]}}}");
+    ByteDfa dfa = ByteDfa.of(JsonSchemas.compile(schema));
+    for (String ok : new String[] {"{\"name\":\"ab\",\"tags\":[\"a\"]}", "{\"name\":\"\",\"age\":-12,\"tags\":[\"a\",\"b\"]}",
+        "{\"name\":\"é\\n\",\"tags\":[\"b\"],\"pet\":null}", "{\"name\":\"x\",\"tags\":[\"a\"],\"pet\":{\"kind\":\"cat\"}}"}) {
+      assertTrue(dfa.matches(ok), ok);
+    }
+    for (String bad : new String[] {"{\"name\":\"abcd\",\"tags\":[\"a\"]}", "{\"tags\":[\"a\"]}",
+        "{\"name\":\"a\",\"tags\":[]}", "{\"name\":\"a\", \"tags\":[\"a\"]}", "{\"name\":\"a\",\"tags\":[\"c\"]}",
+        "{\"name\":\"a\",\"age\":01,\"tags\":[\"a\"]}", "{\"tags\":[\"a\"],\"name\":\"a\"}"}) {
+      assertFalse(dfa.matches(bad), bad);
+    }
+    assertTrue(ByteDfa.of(JsonSchemas.anyObject()).matches("{\"a\":[1,{\"b\":null}],\"c\":-1.5e3}"));
+    assertFalse(ByteDfa.of(JsonSchemas.anyObject()).matches("[1]"));
+  }
+
+  @Test
+  void unsupportedSchemaKeywordsAreNamed() throws Exception {
+    assertEquals("pattern", assertThrows(UnsupportedConstraintException.class,
+        () -> JsonSchemas.compile(JSON.readTree("{\"type\":\"string\",\"pattern\":\"a+\"}"))).what());
+    assertEquals("$ref", assertThrows(UnsupportedConstraintException.class, () -> JsonSchemas.compile(JSON.readTree(
+        "{\"$ref\":\"#/$defs/A\",\"$defs\":{\"A\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/A\"}}}}"))).what());
+    assertThrows(IllegalArgumentException.class, () -> JsonSchemas.compile(JSON.readTree("{\"type\":\"thing\"}")));
+    assertThrows(IllegalArgumentException.class, () -> JsonSchemas.compile(JSON.readTree("[1]")));
+  }
+
+  /** A small byte-level vocabulary: all single bytes, some merges, an EOS id past them. */
+  private static TokenVocabulary vocabulary(int eos) {
+    List<byte[]> tokens = new ArrayList<>();
+    for (int b = 0; b < 256; b++) tokens.add(new byte[] {(byte) b});
+    for (String merge : new String[] {"ab", "\"a", "\":", "{\"", "\"}", "true", "null", "12", "é", "éa"}) {
+      tokens.add(merge.getBytes(StandardCharsets.UTF_8));
+    }
+    byte[][] bytes = new byte[eos + 1][];
+    for (int i = 0; i < tokens.size(); i++) bytes[i] = tokens.get(i);
+    return new TokenVocabulary(bytes, eos + 7, new int[] {eos});
+  }
+
+  @Test
+  void masksAreTheTokensTheAutomatonCanRead() throws Exception {
+    int eos = 300;
+    TokenVocabulary v = vocabulary(eos);
+    Grammar g = Grammar.compile(JsonSchemas.compile(JSON.readTree(
+        "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"boolean\"},\"b\":{\"type\":\"string\"}}}")), v);
+    ByteDfa dfa = g.dfa();
+    for (int state = 0; state < dfa.numStates(); state++) {
+      long[] words = g.full(state).words();
+      for (int id = 0; id < v.maskSize(); id++) {
+        boolean allowed = (words[id >>> 6] >>> id & 1) != 0;
+        byte[] bytes = v.bytes(id);
+        boolean expected = id == eos ? dfa.isAccepting(state) : bytes != null && dfa.walk(state, bytes) >= 0;
+        assertEquals(expected, allowed, "state " + state + " token " + id);
+      }
+    }
+  }
+
+  @Test
+  void randomSamplingUnderTheMaskEndsValidWithinTheBudget() throws Exception {
+    int eos = 300;
+    TokenVocabulary v = vocabulary(eos);
+    assertTrue(v.everyByteIsAToken());
+    Grammar g = Grammar.compile(JsonSchemas.anyObject(), v);
+    Random random = new Random(3);
+    for (int trial = 0; trial < 200; trial++) {
+      int maxTokens = 20 + random.nextInt(60);
+      ConstraintMatcher m = g.matcher();
+      StringBuilder out = new StringBuilder();
+      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      boolean ended = false;
+      for (int step = 0; step < maxTokens && !ended; step++) {
+        long[] words = m.allowed(maxTokens - step);
+        List<Integer> allowed = new ArrayList<>();
+        for (int id = 0; id < v.maskSize(); id++) if ((words[id >>> 6] >>> id & 1) != 0) allowed.add(id);
+        int token = allowed.get(random.nextInt(allowed.size()));
+        assertTrue(m.accept(token));
+        if (token == eos) ended = true;
+        else bytes.writeBytes(v.bytes(token));
+      }
+      String text = bytes.toString(StandardCharsets.UTF_8);
+      assertTrue(ended, "no EOS within " + maxTokens + ": " + text);
+      assertTrue(JSON.readTree(text).isObject(), text);
+    }
+  }
+}
