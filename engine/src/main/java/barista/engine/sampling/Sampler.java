@@ -12,7 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Picks the next token of every row of a batch in one pass on the device: penalties and bans, then greedy (argmax)
+ * Picks the next token of every row of a batch in one pass on the device: penalties, bans and constraint masks, then
+ * greedy (argmax)
  * or temperature / top-k / min-p / top-p sampling, then log-probabilities.
  *
  * <p>Sampling is inverse-CDF over the probabilities sorted in descending order, driven by one uniform number per
@@ -25,7 +26,7 @@ public final class Sampler {
   public SampleResult sample(NDArray logits, List<SamplingRow> rows, NDManager m) {
     int numRows = rows.size();
     int vocab = (int) logits.getShape().get(1);
-    boolean anyLogprobs = false, anyStochastic = false, anyAdjusted = false;
+    boolean anyLogprobs = false, anyStochastic = false, anyAdjusted = false, anyMasked = false;
     int maxTop = 0;
     for (SamplingRow r : rows) {
       SamplingParams p = r.params();
@@ -33,9 +34,11 @@ public final class Sampler {
       if (p.logprobs() != null) maxTop = Math.max(maxTop, p.logprobs());
       anyStochastic |= !p.isGreedy();
       anyAdjusted |= p.hasPenalties() || r.banned().length > 0;
+      anyMasked |= r.allowed() != null;
     }
     NDArray logp = anyLogprobs ? logits.logSoftmax(1) : null;
     NDArray x = anyAdjusted ? adjust(logits.duplicate(), rows, vocab, m) : logits;
+    if (anyMasked) x = applyMasks(x, rows, vocab, m);
 
     NDArray chosen = x.argMax(1).toType(DataType.INT64, false);
     if (anyStochastic) {
@@ -122,6 +125,30 @@ public final class Sampler {
       flat.set(new NDIndex("{}", m.create(banned)), m.full(new Shape(bannedCount), Float.NEGATIVE_INFINITY));
     }
     return flat.reshape(rows.size(), vocab);
+  }
+
+  /**
+   * Keeps only each constrained row's allowed tokens (others -inf). The masks travel as 16-bit chunks in float32
+   * (exact below 2^24), 1/16 of a float per token instead of one, and are unpacked on the device: bit j of a chunk
+   * is floor(chunk / 2^j) mod 2. Rows without a mask allow everything.
+   */
+  private static NDArray applyMasks(NDArray x, List<SamplingRow> rows, int vocab, NDManager m) {
+    int chunks = (vocab + 15) / 16;
+    float[] packed = new float[rows.size() * chunks];
+    for (int row = 0; row < rows.size(); row++) {
+      long[] allowed = rows.get(row).allowed();
+      for (int c = 0; c < chunks; c++) {
+        int word = c >>> 2;
+        long bits = allowed == null ? 0xffff : word < allowed.length ? allowed[word] >>> ((c & 3) * 16) & 0xffff : 0;
+        packed[row * chunks + c] = bits;
+      }
+    }
+    float[] powers = new float[16];
+    for (int j = 0; j < 16; j++) powers[j] = 1 << j;
+    NDArray bits = m.create(packed, new Shape(rows.size(), chunks, 1)).div(m.create(powers, new Shape(1, 1, 16)))
+        .floor().mod(2f).reshape(rows.size(), chunks * 16L);
+    NDArray keep = bits.get(":, 0:" + vocab).gt(0.5f);
+    return NDArrays.where(keep, x, m.full(x.getShape(), Float.NEGATIVE_INFINITY, x.getDataType()));
   }
 
   /** Temperature, then top-k, min-p and top-p on the sorted distribution, then inverse-CDF with the row's draw. */
