@@ -83,6 +83,10 @@ public final class EngineCore implements EngineClient, AutoCloseable {
         throw new IllegalArgumentException("token id " + t + " is outside the vocabulary (0.." + (limits.vocabSize() - 1) + ")");
       }
     }
+    if (r.grammar() != null && r.grammar().maskSize() != limits.vocabSize()) {
+      throw new IllegalArgumentException("the constraint was compiled for a vocabulary of " + r.grammar().maskSize()
+          + " tokens, the model has " + limits.vocabSize());
+    }
     Integer requested = r.params().maxTokens();
     int maxTokens = requested == null ? limits.maxModelLen() - prompt.length : requested;
     if (maxTokens < 1 || prompt.length + maxTokens > limits.maxModelLen()) {

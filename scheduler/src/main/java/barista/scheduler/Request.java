@@ -1,5 +1,6 @@
 package barista.scheduler;
 
+import barista.engine.constraint.ConstraintMatcher;
 import barista.engine.sampling.SamplingParams;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,6 +24,7 @@ final class Request {
   final int maxTokens;
   private final SplittableRandom random;
   final StopChecker stops;
+  final ConstraintMatcher constraint; // null when unconstrained
 
   Status status = Status.WAITING;
   int[] tokens;
@@ -47,6 +49,7 @@ final class Request {
     this.maxTokens = maxTokens;
     this.random = new SplittableRandom(randomSeed);
     this.stops = stops;
+    this.constraint = r.grammar() == null ? null : r.grammar().matcher();
     this.tokens = Arrays.copyOf(r.promptTokenIds(), numPrompt + Math.min(maxTokens, 64));
     this.numTokens = numPrompt;
   }

@@ -1,6 +1,7 @@
 package barista.scheduler;
 
 import barista.engine.ScheduledSequence;
+import barista.engine.constraint.MaskStats;
 import barista.kvcache.KvCacheManager;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,14 +29,24 @@ final class ScheduledBatch {
    * taken back out does not consume one).
    */
   void seal(KvCacheManager kv) {
+    long maskNanos = 0;
+    int masks = 0;
     for (int i = 0; i < requests.size(); i++) {
       Request r = requests.get(i);
       int n = numNew.get(i);
       boolean sample = r.numComputed + n == r.numTokens;
+      long[] allowed = null;
+      if (sample && r.constraint != null) {
+        long start = System.nanoTime();
+        allowed = r.constraint.allowed(r.maxTokens - r.numOutput());
+        maskNanos += System.nanoTime() - start;
+        masks++;
+      }
       sequences.add(new ScheduledSequence(r.seqId, r.tokens, r.numPrompt, r.numOutput(), r.numComputed, n,
           kv.blockTable(r.seqId).toArray(), sample, r.params, sample ? r.nextUniform() : 0,
-          sample ? r.stops.banned(r.numOutput()) : new int[0]));
+          sample ? r.stops.banned(r.numOutput()) : new int[0], allowed));
     }
+    if (masks > 0) MaskStats.recordStep(maskNanos, masks);
   }
 
   int numTokens() {

@@ -177,6 +177,13 @@ final class Scheduler {
       r.numComputed += s.numNew();
       if (config.enablePrefixCaching()) kv.cacheBlocks(r.seqId, r.tokens, r.numComputed);
       r.append(token);
+      if (r.constraint != null && !r.constraint.accept(token)) { // the mask allowed it, so this is a bug
+        log.error("Request {} sampled token {} that its constraint does not allow; aborting it", r.id, token);
+        remove(r);
+        outputs.add(new RequestOutput(r.id, new int[] {token}, "", List.of(), FinishReason.ABORT, null, r.numPrompt,
+            Math.max(0, r.numCachedPrompt), r.numOutput()));
+        continue;
+      }
       boolean capped = r.numOutput() >= r.maxTokens || r.numTokens >= config.maxModelLen();
       StopChecker.Decision d;
       try {

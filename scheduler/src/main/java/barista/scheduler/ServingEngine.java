@@ -7,7 +7,9 @@ import barista.engine.sampling.SamplingParams;
 import barista.engine.tokenizer.ChatTemplate;
 import barista.engine.tokenizer.IncrementalDetokenizer;
 import barista.engine.tokenizer.Tokenizer;
+import barista.engine.constraint.TokenVocabulary;
 import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Set;
@@ -22,14 +24,20 @@ public final class ServingEngine implements AutoCloseable {
   private final ChatTemplate chatTemplate;
   private final EngineCore core;
   private final SamplingParams defaults;
+  private final CompletableFuture<TokenVocabulary> constraintVocabulary;
 
   private ServingEngine(ModelRunner runner, Tokenizer tokenizer, ChatTemplate chatTemplate, EngineCore core,
-      SamplingParams defaults) {
+      SamplingParams defaults, int[] eosIds) {
     this.runner = runner;
     this.tokenizer = tokenizer;
     this.chatTemplate = chatTemplate;
     this.core = core;
     this.defaults = defaults;
+    // The vocabulary trie takes a moment for 151,936 tokens: build it beside startup, not on a request's path.
+    int maskSize = runner.modelConfig().vocabSize();
+    this.constraintVocabulary = CompletableFuture.supplyAsync(
+        () -> new TokenVocabulary(tokenizer.regularTokenBytes(maskSize), maskSize,
+            eosIds));
   }
 
   /**
@@ -64,7 +72,8 @@ public final class ServingEngine implements AutoCloseable {
           new EngineCore.Limits(runner.maxModelLen(), runner.modelConfig().vocabSize(),
               eos.stream().mapToInt(Integer::intValue).toArray()),
           skip -> detokenizer(tokenizer, skip), engine.seed());
-      return new ServingEngine(runner, tokenizer, template, core, samplingDefaults(gen));
+      return new ServingEngine(runner, tokenizer, template, core, samplingDefaults(gen),
+          eos.stream().mapToInt(Integer::intValue).toArray());
     } catch (RuntimeException e) {
       runner.close();
       tokenizer.close();
@@ -114,6 +123,11 @@ public final class ServingEngine implements AutoCloseable {
   /** The model's chat template, or null when it has none. */
   public ChatTemplate chatTemplate() {
     return chatTemplate;
+  }
+
+  /** The tokens structured-output constraints choose from (waits for the build begun at startup). */
+  public TokenVocabulary constraintVocabulary() {
+    return constraintVocabulary.join();
   }
 
   /** Sampling defaults from generation_config.json (vLLM's --generation-config auto). */

@@ -135,6 +135,11 @@ public final class EngineModelLoader implements ModelLoader {
     }
 
     @Override
+    public barista.engine.constraint.TokenVocabulary constraintVocabulary() {
+      return engine.constraintVocabulary();
+    }
+
+    @Override
     public SamplingParams defaultSamplingParams() {
       return defaults;
     }

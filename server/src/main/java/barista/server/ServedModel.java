@@ -32,6 +32,11 @@ public interface ServedModel {
    */
   String renderChat(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, Object> templateKwargs);
 
+  /** The tokens structured-output constraints choose from, or null when this model cannot constrain decoding. */
+  default barista.engine.constraint.TokenVocabulary constraintVocabulary() {
+    return null;
+  }
+
   /** Defaults for the sampling fields a request omits (the model's generation_config under --generation-config auto). */
   SamplingParams defaultSamplingParams();
 }

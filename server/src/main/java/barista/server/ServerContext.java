@@ -7,7 +7,13 @@ import barista.server.metrics.ServerMetrics;
 
 /** What the endpoints share: the engine, the model, the launch options, metrics and the requests in flight. */
 public record ServerContext(
-    EngineClient engine, ServedModel model, ServeOptions options, ServerMetrics metrics, ActiveSessions sessions) {
+    EngineClient engine, ServedModel model, ServeOptions options, ServerMetrics metrics, ActiveSessions sessions,
+    Constraints constraints) {
+
+  public ServerContext(EngineClient engine, ServedModel model, ServeOptions options, ServerMetrics metrics,
+      ActiveSessions sessions) {
+    this(engine, model, options, metrics, sessions, new Constraints());
+  }
 
   /** The name reported as "model" when a request names none. */
   public String defaultModelName() {

@@ -85,6 +85,18 @@ public final class Tokenizer implements AutoCloseable {
     return vocabulary.id(token);
   }
 
+  /**
+   * Per id below {@code maskSize}, the bytes of the regular (BPE) tokens, null for added tokens and unused ids: what
+   * structured-output constraints may choose from.
+   */
+  public byte[][] regularTokenBytes(int maskSize) {
+    byte[][] bytes = new byte[maskSize][];
+    for (int id = 0; id < maskSize; id++) {
+      if (vocabulary.has(id) && !vocabulary.isAdded(id)) bytes[id] = vocabulary.bytes(id);
+    }
+    return bytes;
+  }
+
   /** The raw bytes a token stands for; pieces of one UTF-8 character may be spread over several tokens. */
   public byte[] tokenBytes(int id) {
     return vocabulary.bytes(id);

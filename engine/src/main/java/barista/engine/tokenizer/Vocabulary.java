@@ -62,6 +62,16 @@ final class Vocabulary {
     return ids.get(token);
   }
 
+  /** Whether the id is an added token (special or not): text the BPE never produces from bytes. */
+  boolean isAdded(int id) {
+    return id >= 0 && id < added.length && added[id];
+  }
+
+  /** Whether some token has this id (ids may have gaps). */
+  boolean has(int id) {
+    return id >= 0 && id < tokens.length && tokens[id] != null;
+  }
+
   boolean isSpecial(int id) {
     return id >= 0 && id < special.length && special[id];
   }

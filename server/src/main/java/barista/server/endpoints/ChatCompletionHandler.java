@@ -1,5 +1,6 @@
 package barista.server.endpoints;
 
+import barista.engine.constraint.Grammar;
 import barista.engine.sampling.SamplingParams;
 import barista.server.ServerContext;
 import barista.server.generation.GenerationSession;
@@ -36,10 +37,12 @@ public final class ChatCompletionHandler implements Endpoint {
     int maxTokens = ContextLimit.maxTokens(tokenIds.length, request.maxTokens(), server.model().maxModelLen(),
         "messages");
     SamplingParams params = Requests.validated(common.params().maxTokens(maxTokens));
+    Grammar grammar = common.structuredOutput() == null ? null
+        : server.constraints().grammar(common.structuredOutput(), server.model());
     GenerationSession.Shape shape = new GenerationSession.Shape(common.stream(), common.includeUsage(),
         common.continuousUsage(), common.n(), request.logprobs(), server.options().reasoningParser != null);
     new GenerationSession(exchange, server, GenerationSession.Api.CHAT,
         GenerationSession.newId(GenerationSession.Api.CHAT), model,
-        List.of(new GenerationSession.Prompt(tokenIds, params, null)), shape, common.priority()).start();
+        List.of(new GenerationSession.Prompt(tokenIds, params, null, grammar)), shape, common.priority()).start();
   }
 }

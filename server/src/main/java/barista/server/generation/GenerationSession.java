@@ -1,5 +1,6 @@
 package barista.server.generation;
 
+import barista.engine.constraint.Grammar;
 import barista.engine.sampling.InvalidSamplingParamException;
 import barista.engine.sampling.SamplingParams;
 import barista.scheduler.EngineOverloadedException;
@@ -50,8 +51,15 @@ public final class GenerationSession {
     }
   }
 
-  /** One prompt: its token ids, its sampling params (max_tokens resolved), and the text echoed before the output. */
-  public record Prompt(int[] tokenIds, SamplingParams params, String echo) {}
+  /**
+   * One prompt: its token ids, its sampling params (max_tokens resolved), the text echoed before the output, and the
+   * grammar its output must follow (or null).
+   */
+  public record Prompt(int[] tokenIds, SamplingParams params, String echo, Grammar grammar) {
+    public Prompt(int[] tokenIds, SamplingParams params, String echo) {
+      this(tokenIds, params, echo, null);
+    }
+  }
 
   /** How the response is shaped. */
   public record Shape(boolean stream, boolean includeUsage, boolean continuousUsage, int n, boolean logprobs,
@@ -119,7 +127,7 @@ public final class GenerationSession {
       Prompt prompt = prompts.get(choice.promptIndex);
       GenerationRequest request = new GenerationRequest(
           choice.engineRequestId, prompt.tokenIds(), choiceParams(prompt.params(), i % shape.n()), priority,
-          exchange.arrivalNanos());
+          exchange.arrivalNanos(), prompt.grammar());
       try {
         server.engine().submit(request, listener(choice));
       } catch (EngineOverloadedException e) {

@@ -1,5 +1,6 @@
 package barista.server.metrics;
 
+import barista.engine.constraint.MaskStats;
 import barista.scheduler.EngineClient;
 import barista.scheduler.EngineStatus;
 import org.slf4j.Logger;
@@ -16,6 +17,8 @@ public final class StatsLogger implements Runnable {
   private double lastGeneration;
   private long lastQueries;
   private long lastHits;
+  private long lastMaskSteps;
+  private long lastMaskNanos;
 
   public StatsLogger(EngineClient engine, ServerMetrics metrics) {
     this.engine = engine;
@@ -33,12 +36,19 @@ public final class StatsLogger implements Runnable {
     long queries = status.prefixCacheQueries() - lastQueries;
     long hits = status.prefixCacheHits() - lastHits;
     boolean busy = status.running() > 0 || status.waiting() > 0 || prompt > lastPrompt || generation > lastGeneration;
+    long maskSteps = MaskStats.steps() - lastMaskSteps;
+    long maskNanos = MaskStats.nanos() - lastMaskNanos;
     if (busy) {
+      // Structured output adds its mask cost per step (engine-thread time to get the masks of one step's rows).
+      String masks = maskSteps == 0 ? "" : String.format(", Constrained steps: %d, mask time: %.3f ms/step",
+          maskSteps, maskNanos / 1e6 / maskSteps);
       log.info(String.format("Avg prompt throughput: %.1f tokens/s, Avg generation throughput: %.1f tokens/s, "
-              + "Running: %d reqs, Waiting: %d reqs, KV cache usage: %.1f%%, Prefix cache hit rate: %.1f%%",
+              + "Running: %d reqs, Waiting: %d reqs, KV cache usage: %.1f%%, Prefix cache hit rate: %.1f%%%s",
           (prompt - lastPrompt) / seconds, (generation - lastGeneration) / seconds, status.running(),
-          status.waiting(), 100 * status.kvCacheUsage(), queries == 0 ? 0.0 : 100.0 * hits / queries));
+          status.waiting(), 100 * status.kvCacheUsage(), queries == 0 ? 0.0 : 100.0 * hits / queries, masks));
     }
+    lastMaskSteps += maskSteps;
+    lastMaskNanos += maskNanos;
     lastNanos = now;
     lastPrompt = prompt;
     lastGeneration = generation;

@@ -10,9 +10,10 @@ import java.util.List;
  * fields (omitted ones take the model's defaults, as vLLM's --generation-config auto).
  *
  * @param params max_tokens and logprobs are set by each API; max_tokens null means up to the context limit
+ * @param structuredOutput the output constraint asked for, or null
  */
 public record CommonFields(String model, boolean stream, boolean includeUsage, boolean continuousUsage, int n,
-    int priority, SamplingParams.Builder params) {
+    int priority, SamplingParams.Builder params, StructuredOutput structuredOutput) {
 
   public static final int MAX_N = 128;
 
@@ -20,10 +21,9 @@ public record CommonFields(String model, boolean stream, boolean includeUsage, b
    * Fields of OpenAI's or vLLM's API that barista does not honour: a request naming one is refused with a 400 that
    * names it, never answered as if the field were absent. The fields a later step supports leave this list.
    */
-  static final List<String> NOT_HONOURED = List.of("response_format", "tools", "tool_choice", "parallel_tool_calls",
-      "functions", "function_call", "structured_outputs", "guided_json", "guided_regex", "guided_choice",
-      "guided_grammar", "guided_decoding_backend", "guided_whitespace_pattern", "prompt_logprobs", "best_of",
-      "use_beam_search");
+  static final List<String> NOT_HONOURED = List.of("tools", "tool_choice", "parallel_tool_calls",
+      "functions", "function_call", "guided_grammar", "guided_decoding_backend", "guided_whitespace_pattern",
+      "prompt_logprobs", "best_of", "use_beam_search");
 
   public static CommonFields read(JsonFields f, SamplingParams defaults, ServeOptions options) {
     for (String field : NOT_HONOURED) {
@@ -50,8 +50,21 @@ public record CommonFields(String model, boolean stream, boolean includeUsage, b
     if (priority != null && priority != 0 && options.schedulingPolicy != ServeOptions.SchedulingPolicy.priority) {
       throw ApiException.badRequest("priority needs the server started with --scheduling-policy priority", "priority");
     }
+    SamplingParams.Builder params = sampling(f, defaults);
+    StructuredOutput structured = StructuredOutput.read(f);
+    if (structured != null) {
+      SamplingParams p = params.build();
+      if (p.minTokens() > 0) {
+        throw ApiException.badRequest("min_tokens cannot be combined with " + structured.param()
+            + ": the constraint decides where the output ends", "min_tokens");
+      }
+      if (p.ignoreEos()) {
+        throw ApiException.badRequest("ignore_eos cannot be combined with " + structured.param()
+            + ": the constraint decides where the output ends", "ignore_eos");
+      }
+    }
     return new CommonFields(model, stream, includeUsage, continuousUsage, n == null ? 1 : n,
-        priority == null ? 0 : priority, sampling(f, defaults));
+        priority == null ? 0 : priority, params, structured);
   }
 
   private static SamplingParams.Builder sampling(JsonFields f, SamplingParams defaults) {
