@@ -31,6 +31,8 @@ public class ServeOptions {
 
   public enum ReasoningParser { deepseek_r1 }
 
+  public enum ToolCallParser { deepseek_v3 }
+
   public enum LogLevel { critical, error, warning, info, debug, trace }
 
   public enum LogFormat { text, json }
@@ -124,6 +126,14 @@ public class ServeOptions {
 
   @Option(names = "--reasoning-parser", description = "Split reasoning from content: ${COMPLETION-CANDIDATES}.")
   public ReasoningParser reasoningParser;
+
+  @Option(names = "--enable-auto-tool-choice",
+      description = "Let the model decide to call tools (tool_choice auto); needs --tool-call-parser.")
+  public boolean enableAutoToolChoice;
+
+  @Option(names = "--tool-call-parser",
+      description = "Read tool calls out of the model's text (tool_choice auto): ${COMPLETION-CANDIDATES}.")
+  public ToolCallParser toolCallParser;
 
   @Option(names = "--disable-log-requests", description = "Do not log one line per finished request.")
   public boolean disableLogRequests;
@@ -224,6 +234,8 @@ public class ServeOptions {
     check(requestTimeoutSeconds >= 0, "--request-timeout must be at least 0, got " + requestTimeoutSeconds);
     check(shutdownTimeoutSeconds >= 0, "--shutdown-timeout must be at least 0, got " + shutdownTimeoutSeconds);
     check(maxRequestBodySize > 0, "--max-request-body-size must be positive, got " + maxRequestBodySize);
+    check(!enableAutoToolChoice || toolCallParser != null,
+        "--enable-auto-tool-choice needs --tool-call-parser (deepseek_v3)");
     allowedOrigins();
     return this;
   }

@@ -59,6 +59,25 @@ public final class JsonSchemas {
     return freeObject(FREE_DEPTH);
   }
 
+  /**
+   * A list of tool calls, {@code [{"name":NAME,"parameters":ARGS},...]} (the shape vLLM constrains tool_choice
+   * "required" to), each call one of the functions with arguments valid under its parameter schema (null: any
+   * object); one call only unless {@code parallel}.
+   */
+  public static Automaton toolCalls(List<String> names, List<JsonNode> parameterSchemas, boolean parallel) {
+    List<Automaton> calls = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      JsonNode schema = parameterSchemas.get(i);
+      Automaton args = schema == null ? anyObject() : compile(schema);
+      calls.add(Automaton.makeString("{\"name\":").concatenate(literal(JSON.getNodeFactory().textNode(names.get(i))))
+          .concatenate(Automaton.makeString(",\"parameters\":")).concatenate(args)
+          .concatenate(Automaton.makeChar('}')));
+    }
+    Automaton call = Automaton.union(calls);
+    call.minimize();
+    return list("[", call, "]", 1, parallel ? -1 : 1);
+  }
+
   private Automaton value(JsonNode s, String path, int depth) {
     if (depth > MAX_SCHEMA_DEPTH) {
       throw new UnsupportedConstraintException("depth", "the schema nests deeper than " + MAX_SCHEMA_DEPTH

@@ -41,6 +41,12 @@ public final class ChatTemplate {
         .build());
     jinjava.registerFunction(new ELFunctionDefinition(
         "", "raise_exception", ChatTemplate.class, "raiseException", String.class));
+    jinjava.getGlobalContext().registerFilter(new PythonJson());
+  }
+
+  /** Whether the template reads the request's tool definitions (a "tools" variable). */
+  public boolean mentionsTools() {
+    return source.contains("tools");
   }
 
   /** The template of a tokenizer's model, with its bos/eos tokens. */

@@ -48,7 +48,10 @@ class ChatTemplateTest {
     String source = inputs.has("source") ? inputs.get("source").asText() : revision(inputs.get("template").asText());
     ChatTemplate template = new ChatTemplate(source, BOS, EOS);
 
-    String rendered = template.render(messages, inputs.get("add_generation_prompt").asBoolean(), Map.of());
+    Map<String, Object> extra = inputs.has("tools")
+        ? Map.of("tools", new ObjectMapper().convertValue(inputs.get("tools"), new TypeReference<List<Object>>() {}))
+        : Map.of();
+    String rendered = template.render(messages, inputs.get("add_generation_prompt").asBoolean(), extra);
 
     byte[] expected = Files.readAllBytes(dir.resolve(name + ".txt"));
     assertEquals(new String(expected, StandardCharsets.UTF_8), rendered);
