@@ -25,9 +25,11 @@ public final class ServingEngine implements AutoCloseable {
   private final EngineCore core;
   private final SamplingParams defaults;
   private final CompletableFuture<TokenVocabulary> constraintVocabulary;
+  private final boolean chatTemplateOverridden;
 
   private ServingEngine(ModelRunner runner, Tokenizer tokenizer, ChatTemplate chatTemplate, EngineCore core,
-      SamplingParams defaults, int[] eosIds) {
+      SamplingParams defaults, int[] eosIds, boolean chatTemplateOverridden) {
+    this.chatTemplateOverridden = chatTemplateOverridden;
     this.runner = runner;
     this.tokenizer = tokenizer;
     this.chatTemplate = chatTemplate;
@@ -73,7 +75,7 @@ public final class ServingEngine implements AutoCloseable {
               eos.stream().mapToInt(Integer::intValue).toArray()),
           skip -> detokenizer(tokenizer, skip), engine.seed());
       return new ServingEngine(runner, tokenizer, template, core, samplingDefaults(gen),
-          eos.stream().mapToInt(Integer::intValue).toArray());
+          eos.stream().mapToInt(Integer::intValue).toArray(), chatTemplateOverride != null);
     } catch (RuntimeException e) {
       runner.close();
       tokenizer.close();
@@ -123,6 +125,26 @@ public final class ServingEngine implements AutoCloseable {
   /** The model's chat template, or null when it has none. */
   public ChatTemplate chatTemplate() {
     return chatTemplate;
+  }
+
+  /** Whether --chat-template chose the template (then it is used as it is, tools or not). */
+  public boolean chatTemplateOverridden() {
+    return chatTemplateOverridden;
+  }
+
+  /**
+   * barista's tool-aware template for the model's family, for requests with tools when the model's template does
+   * not show them; null when the family has none (only DeepSeek-R1's, recognised by its assistant marker).
+   */
+  public ChatTemplate toolChatTemplate() {
+    if (chatTemplate == null || !tokenizer.chatTemplate().orElse("").contains("<｜Assistant｜>")) return null;
+    try (java.io.InputStream in = ServingEngine.class.getResourceAsStream(
+        "/barista/r1-distill/chat-template.tools.jinja")) {
+      return new ChatTemplate(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8),
+          tokenizer.bosToken(), tokenizer.eosToken());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** The tokens structured-output constraints choose from (waits for the build begun at startup). */

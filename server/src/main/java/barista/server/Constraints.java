@@ -27,13 +27,14 @@ public final class Constraints {
       Grammar g = grammars.get(spec.key());
       if (g != null) return g;
     }
+    dk.brics.automaton.Automaton automaton = spec.automaton(); // a bad schema is the client's error on any model
     TokenVocabulary vocabulary = model.constraintVocabulary();
     if (vocabulary == null) {
       throw ApiException.badRequest("structured output is not available for this model", spec.param());
     }
     Grammar g;
     try {
-      g = Grammar.compile(spec.automaton(), vocabulary);
+      g = Grammar.compile(automaton, vocabulary);
     } catch (ApiException e) {
       throw e;
     } catch (IllegalArgumentException e) {

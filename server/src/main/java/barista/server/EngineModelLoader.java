@@ -120,18 +120,29 @@ public final class EngineModelLoader implements ModelLoader {
 
     @Override
     public String renderChat(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, Object> kwargs) {
+      return renderChat(messages, addGenerationPrompt, kwargs, null);
+    }
+
+    @Override
+    public String renderChat(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, Object> kwargs,
+        List<Map<String, Object>> tools) {
       ChatTemplate template = engine.chatTemplate();
       if (template == null) {
         throw new IllegalArgumentException("the model has no chat template; pass --chat-template or use /v1/completions");
       }
-      List<Map<String, Object>> list = new ArrayList<>();
-      for (ChatMessage m : messages) {
-        Map<String, Object> map = new java.util.HashMap<>();
-        map.put("role", m.role());
-        map.put("content", m.content());
-        list.add(map);
+      Map<String, Object> variables = kwargs;
+      if (tools != null) {
+        if (!template.mentionsTools() && !engine.chatTemplateOverridden()) template = engine.toolChatTemplate();
+        if (template == null || !template.mentionsTools()) {
+          throw new IllegalArgumentException("the chat template does not show tools to the model; pass a "
+              + "tool-aware --chat-template");
+        }
+        variables = new java.util.HashMap<>(kwargs);
+        variables.put("tools", tools);
       }
-      return template.render(list, addGenerationPrompt, kwargs);
+      List<Map<String, Object>> list = new ArrayList<>();
+      for (ChatMessage m : messages) list.add(m.toTemplateMap());
+      return template.render(list, addGenerationPrompt, variables);
     }
 
     @Override

@@ -32,6 +32,17 @@ public interface ServedModel {
    */
   String renderChat(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, Object> templateKwargs);
 
+  /**
+   * Applies the chat template with the request's tool definitions ({@code tools} null: none). A template that does
+   * not read tools gets the model family's tool-aware template instead, unless --chat-template chose it; a model
+   * with neither: IllegalArgumentException.
+   */
+  default String renderChat(List<ChatMessage> messages, boolean addGenerationPrompt,
+      Map<String, Object> templateKwargs, List<Map<String, Object>> tools) {
+    if (tools != null) throw new IllegalArgumentException("this model's chat template cannot show tools");
+    return renderChat(messages, addGenerationPrompt, templateKwargs);
+  }
+
   /** The tokens structured-output constraints choose from, or null when this model cannot constrain decoding. */
   default barista.engine.constraint.TokenVocabulary constraintVocabulary() {
     return null;

@@ -62,11 +62,22 @@ final class FakeModel implements ServedModel {
   public String renderChat(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, Object> kwargs) {
     StringBuilder prompt = new StringBuilder();
     for (ChatMessage m : messages) {
-      if (m.content().equals("reject me")) throw new IllegalArgumentException("conversation roles must alternate");
+      if ("reject me".equals(m.content())) throw new IllegalArgumentException("conversation roles must alternate");
       prompt.append(m.role()).append(": ").append(m.content()).append('\n');
     }
     if (addGenerationPrompt) prompt.append("assistant:");
     return prompt.toString();
+  }
+
+  /** Tools show as one line of their names, so tests can see they reached the template. */
+  @Override
+  public String renderChat(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, Object> kwargs,
+      List<Map<String, Object>> tools) {
+    String prompt = renderChat(messages, addGenerationPrompt, kwargs);
+    if (tools == null) return prompt;
+    StringBuilder names = new StringBuilder("tools:");
+    for (Map<String, Object> tool : tools) names.append(' ').append(((Map<?, ?>) tool.get("function")).get("name"));
+    return names + "\n" + prompt;
   }
 
   @Override

@@ -17,11 +17,16 @@ final class TestServer implements AutoCloseable {
   static final int MAX_MODEL_LEN = 256;
 
   final FakeEngine engine = new FakeEngine();
-  final FakeModel model = new FakeModel(List.of("fake-model", "alias"), MAX_MODEL_LEN);
+  final FakeModel model;
   final Server server;
   final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   TestServer(String... args) throws InterruptedException {
+    this(MAX_MODEL_LEN, args);
+  }
+
+  TestServer(int maxModelLen, String... args) throws InterruptedException {
+    model = new FakeModel(List.of("fake-model", "alias"), maxModelLen);
     List<String> all = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", "0", "--disable-log-stats",
         "--shutdown-timeout", "1"));
     all.addAll(List.of(args));

@@ -10,6 +10,8 @@ import barista.server.http.Exchange;
 import barista.server.openai.ChatRequest;
 import barista.server.openai.CommonFields;
 import barista.server.openai.ContextLimit;
+import barista.server.openai.StructuredOutput;
+import barista.server.openai.Tools;
 import java.util.List;
 
 /** POST /v1/chat/completions: apply the chat template, then generate like a completion with one prompt. */
@@ -18,6 +20,16 @@ public final class ChatCompletionHandler implements Endpoint {
 
   public ChatCompletionHandler(ServerContext server) {
     this.server = server;
+  }
+
+  private static GenerationSession.ToolOutput toolOutput(Tools tools) {
+    if (tools == null) return null;
+    return switch (tools.choice()) {
+      case NONE -> null;
+      case REQUIRED -> GenerationSession.ToolOutput.REQUIRED;
+      case NAMED -> GenerationSession.ToolOutput.named(tools.named());
+      case AUTO -> GenerationSession.ToolOutput.DEEPSEEK_V3; // the one --tool-call-parser there is
+    };
   }
 
   @Override
@@ -29,7 +41,9 @@ public final class ChatCompletionHandler implements Endpoint {
     String model = Requests.modelName(server, common.model());
     String prompt;
     try {
-      prompt = server.model().renderChat(request.messages(), request.addGenerationPrompt(), request.templateKwargs());
+      Tools tools = request.tools();
+      prompt = server.model().renderChat(request.messages(), request.addGenerationPrompt(), request.templateKwargs(),
+          tools == null || tools.choice() == Tools.Choice.NONE ? null : tools.definitions());
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest("The chat template rejected the messages: " + e.getMessage(), "messages");
     }
@@ -37,10 +51,12 @@ public final class ChatCompletionHandler implements Endpoint {
     int maxTokens = ContextLimit.maxTokens(tokenIds.length, request.maxTokens(), server.model().maxModelLen(),
         "messages");
     SamplingParams params = Requests.validated(common.params().maxTokens(maxTokens));
-    Grammar grammar = common.structuredOutput() == null ? null
-        : server.constraints().grammar(common.structuredOutput(), server.model());
+    StructuredOutput constraint = request.constraint();
+    Grammar grammar = constraint == null ? null : server.constraints().grammar(constraint, server.model());
+    // A constrained output is all answer: it never opens a reasoning block, so it is not split.
+    boolean parseReasoning = server.options().reasoningParser != null && constraint == null;
     GenerationSession.Shape shape = new GenerationSession.Shape(common.stream(), common.includeUsage(),
-        common.continuousUsage(), common.n(), request.logprobs(), server.options().reasoningParser != null);
+        common.continuousUsage(), common.n(), request.logprobs(), parseReasoning, toolOutput(request.tools()));
     new GenerationSession(exchange, server, GenerationSession.Api.CHAT,
         GenerationSession.newId(GenerationSession.Api.CHAT), model,
         List.of(new GenerationSession.Prompt(tokenIds, params, null, grammar)), shape, common.priority()).start();

@@ -33,7 +33,9 @@ public final class TokenizeHandler implements Endpoint {
       ChatRequest chat = ChatRequest.parse(body, server.model().defaultSamplingParams(), server.options());
       String prompt;
       try {
-        prompt = server.model().renderChat(chat.messages(), chat.addGenerationPrompt(), chat.templateKwargs());
+        boolean showTools = chat.tools() != null && chat.tools().choice() != barista.server.openai.Tools.Choice.NONE;
+        prompt = server.model().renderChat(chat.messages(), chat.addGenerationPrompt(), chat.templateKwargs(),
+            showTools ? chat.tools().definitions() : null);
       } catch (IllegalArgumentException e) {
         throw ApiException.badRequest("The chat template rejected the messages: " + e.getMessage(), "messages");
       }

@@ -1,6 +1,9 @@
 package barista.server.generation;
 
+import barista.scheduler.FinishReason;
 import barista.scheduler.RequestOutput;
+import java.util.ArrayList;
+import java.util.List;
 import barista.server.ServedModel;
 import barista.server.http.Json;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -14,13 +17,16 @@ final class ChatChoice extends Choice {
   private final StringBuilder content = new StringBuilder();
   private final StringBuilder reasoning = new StringBuilder();
   private final ArrayNode logprobContent = Json.MAPPER.createArrayNode();
+  private final ToolCallParser toolParser; // null: no tools to read out of the content
+  private final List<ObjectNode> toolDeltas = new ArrayList<>();
 
   ChatChoice(int index, String engineRequestId, int promptTokens, ServedModel model, boolean logprobs,
-      boolean parseReasoning) {
+      boolean parseReasoning, ToolCallParser toolParser) {
     super(index, 0, engineRequestId, promptTokens);
     this.model = model;
     this.logprobs = logprobs;
     this.reasoningParser = parseReasoning ? new ReasoningParser() : null;
+    this.toolParser = toolParser;
   }
 
   @Override
@@ -40,7 +46,13 @@ final class ChatChoice extends Choice {
     ObjectNode choice = node();
     ObjectNode delta = choice.putObject("delta");
     if (split.reasoning() != null) delta.put("reasoning_content", split.reasoning());
-    if (split.content() != null) delta.put("content", split.content());
+    String content = split.content();
+    if (toolParser != null) {
+      ToolCallParser.Delta tools = tools(content, out.finished());
+      content = tools.content();
+      if (!tools.calls().isEmpty()) delta.putArray("tool_calls").addAll(tools.calls());
+    }
+    if (content != null) delta.put("content", content);
     boolean hasLogprobs = logprobs && !out.logprobs().isEmpty();
     if (delta.isEmpty() && !hasLogprobs && !out.finished()) return null;
     if (hasLogprobs) {
@@ -66,7 +78,13 @@ final class ChatChoice extends Choice {
     ObjectNode message = choice.putObject("message");
     message.put("role", "assistant");
     // Under a reasoning parser an answer cut short inside the reasoning has no content at all, as in vLLM.
-    message.put("content", reasoningParser != null && content.isEmpty() ? null : content.toString());
+    String text = reasoningParser != null && content.isEmpty() ? null : content.toString();
+    if (toolParser != null) {
+      ToolCallParser.Delta tools = tools(content.toString(), true);
+      text = tools.content();
+      if (toolParser.calledTools()) message.set("tool_calls", ToolCallParser.merge(toolDeltas));
+    }
+    message.put("content", text);
     message.put("reasoning_content", reasoning.isEmpty() ? null : reasoning.toString());
     if (logprobs) {
       choice.putObject("logprobs").set("content", logprobContent);
@@ -75,6 +93,28 @@ final class ChatChoice extends Choice {
     }
     putFinish(choice);
     return choice;
+  }
+
+  /** Content through the tool parser (and its held-back rest at the end); keeps the call deltas for the finish. */
+  private ToolCallParser.Delta tools(String content, boolean finished) {
+    ToolCallParser.Delta d = content == null ? ToolCallParser.Delta.NONE : toolParser.feed(content);
+    if (finished) {
+      ToolCallParser.Delta rest = toolParser.finish();
+      List<ObjectNode> calls = new ArrayList<>(d.calls());
+      calls.addAll(rest.calls());
+      d = new ToolCallParser.Delta(join(d.content(), rest.content()), calls);
+    }
+    toolDeltas.addAll(d.calls());
+    return d;
+  }
+
+  /** As OpenAI: a choice that ended by calling tools finishes with "tool_calls". */
+  @Override
+  void putFinish(ObjectNode node) {
+    super.putFinish(node);
+    if (toolParser != null && toolParser.calledTools() && finishReason == FinishReason.STOP) {
+      node.put("finish_reason", "tool_calls");
+    }
   }
 
   private ReasoningParser.Split split(RequestOutput out) {

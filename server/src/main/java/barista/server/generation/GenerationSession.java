@@ -61,9 +61,36 @@ public final class GenerationSession {
     }
   }
 
-  /** How the response is shaped. */
+  /**
+   * How the response is shaped.
+   *
+   * @param tools how tool calls are read out of chat content, or null when they are not
+   */
   public record Shape(boolean stream, boolean includeUsage, boolean continuousUsage, int n, boolean logprobs,
-      boolean parseReasoning) {}
+      boolean parseReasoning, ToolOutput tools) {
+    public Shape(boolean stream, boolean includeUsage, boolean continuousUsage, int n, boolean logprobs,
+        boolean parseReasoning) {
+      this(stream, includeUsage, continuousUsage, n, logprobs, parseReasoning, null);
+    }
+  }
+
+  /** Where a chat response's tool calls come from. */
+  public record ToolOutput(String kind, String function) {
+    public static final ToolOutput REQUIRED = new ToolOutput("required", null);
+    public static final ToolOutput DEEPSEEK_V3 = new ToolOutput("deepseek_v3", null);
+
+    public static ToolOutput named(String function) {
+      return new ToolOutput("named", function);
+    }
+
+    ToolCallParser parser() {
+      return switch (kind) {
+        case "named" -> new ToolCallParser.Named(function);
+        case "required" -> new ToolCallParser.Required();
+        default -> new ToolCallParser.DeepSeekV3();
+      };
+    }
+  }
 
   private final Exchange exchange;
   private final ServerContext server;
@@ -97,7 +124,8 @@ public final class GenerationSession {
         String engineId = id + "-" + index;
         int promptTokens = prompts.get(p).tokenIds().length;
         choices.add(api == Api.CHAT
-            ? new ChatChoice(index, engineId, promptTokens, server.model(), shape.logprobs(), shape.parseReasoning())
+            ? new ChatChoice(index, engineId, promptTokens, server.model(), shape.logprobs(), shape.parseReasoning(),
+                shape.tools() == null ? null : shape.tools().parser())
             : new CompletionChoice(index, p, engineId, promptTokens, server.model(), shape.logprobs(),
                 prompts.get(p).echo()));
       }

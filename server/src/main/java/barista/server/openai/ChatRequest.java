@@ -19,9 +19,18 @@ import java.util.Set;
  *
  * @param maxTokens max_completion_tokens, else max_tokens; null when neither was given
  * @param logprobs whether logprobs were asked for (top_logprobs is in the sampling params)
+ * @param tools the request's tools and tool choice, or null when it has none
  */
 public record ChatRequest(CommonFields common, List<ChatMessage> messages, boolean addGenerationPrompt,
-    Map<String, Object> templateKwargs, Integer maxTokens, boolean logprobs, List<String> unknownFields) {
+    Map<String, Object> templateKwargs, Integer maxTokens, boolean logprobs, List<String> unknownFields, Tools tools) {
+
+  /**
+   * The output constraint: the request's structured output, or the one its tool choice implies (required, named);
+   * null when neither asks for one.
+   */
+  public StructuredOutput constraint() {
+    return common.structuredOutput() != null ? common.structuredOutput() : tools == null ? null : tools.constraint();
+  }
 
   private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
 
@@ -44,7 +53,13 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
     JsonFields kwargs = f.object("chat_template_kwargs");
     Map<String, Object> templateKwargs = kwargs == null ? Map.of()
         : Json.MAPPER.convertValue(body.get("chat_template_kwargs"), new TypeReference<Map<String, Object>>() {});
-    return new ChatRequest(common, messages, addGenerationPrompt, templateKwargs, maxTokens, logprobs, f.unread());
+    Tools tools = Tools.read(f, options);
+    if (tools != null && tools.constraint() != null && common.structuredOutput() != null) {
+      throw ApiException.badRequest("tool_choice " + tools.choice().name().toLowerCase() + " cannot be combined with "
+          + common.structuredOutput().param(), "tool_choice");
+    }
+    return new ChatRequest(common, messages, addGenerationPrompt, templateKwargs, maxTokens, logprobs, f.unread(),
+        tools);
   }
 
   private static List<ChatMessage> messages(ArrayNode array) {
@@ -62,9 +77,47 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
         throw ApiException.badRequest(name + ".role must be one of " + String.join(", ", ROLES.stream().sorted()
             .toList()) + ", got '" + role + "'", name + ".role");
       }
-      messages.add(new ChatMessage(role, content(item.get("content"), name + ".content")));
+      JsonNode toolCalls = item.get("tool_calls");
+      List<Map<String, Object>> calls = null;
+      if (toolCalls != null && !toolCalls.isNull()) {
+        if (!role.equals("assistant")) {
+          throw ApiException.badRequest(name + ".tool_calls is only allowed on assistant messages", name + ".tool_calls");
+        }
+        calls = toolCalls(toolCalls, name + ".tool_calls");
+      }
+      JsonNode content = item.get("content");
+      boolean noContent = content == null || content.isNull();
+      String toolCallId = field(message, "tool_call_id", name);
+      messages.add(new ChatMessage(role, calls != null && noContent ? null : content(content, name + ".content"),
+          calls, toolCallId));
     }
     return messages;
+  }
+
+  /** An assistant message's tool calls, as the template reads them; arguments given as an object become JSON text. */
+  private static List<Map<String, Object>> toolCalls(JsonNode calls, String name) {
+    if (!calls.isArray() || calls.isEmpty()) throw ApiException.badRequest(name + " must be a non-empty array", name);
+    List<Map<String, Object>> list = new ArrayList<>();
+    for (int i = 0; i < calls.size(); i++) {
+      String at = name + "[" + i + "]";
+      JsonNode call = calls.get(i);
+      JsonNode fn = call.path("function");
+      if (!call.isObject() || !fn.path("name").isTextual()) {
+        throw ApiException.badRequest(at + " must be {\"id\", \"type\": \"function\", \"function\": {\"name\", "
+            + "\"arguments\"}}", at);
+      }
+      JsonNode args = fn.get("arguments");
+      String arguments = args == null || args.isNull() ? "{}" : args.isTextual() ? args.asText() : args.toString();
+      Map<String, Object> function = new java.util.LinkedHashMap<>();
+      function.put("name", fn.get("name").asText());
+      function.put("arguments", arguments);
+      Map<String, Object> map = new java.util.LinkedHashMap<>();
+      map.put("id", call.path("id").isTextual() ? call.get("id").asText() : null);
+      map.put("type", call.path("type").isTextual() ? call.get("type").asText() : "function");
+      map.put("function", function);
+      list.add(map);
+    }
+    return list;
   }
 
   private static String field(JsonFields message, String field, String name) {

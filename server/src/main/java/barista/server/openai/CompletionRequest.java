@@ -22,6 +22,9 @@ public record CompletionRequest(CommonFields common, List<PromptInput> prompts, 
 
   public static CompletionRequest parse(ObjectNode body, SamplingParams defaults, ServeOptions options) {
     JsonFields f = new JsonFields(body);
+    for (String field : List.of("tools", "tool_choice", "parallel_tool_calls")) {
+      if (f.has(field)) throw ApiException.badRequest(field + " is only supported by /v1/chat/completions", field);
+    }
     List<PromptInput> prompts = prompts(f.node("prompt"));
     CommonFields common = CommonFields.read(f, defaults, options);
     Integer maxTokens = f.integer("max_tokens");

@@ -21,7 +21,11 @@ import java.util.List;
  * @param param the request field it came from (the error "param" when it does not compile)
  */
 public record StructuredOutput(String kind, String key, String param, JsonNode schema, String regex,
-    List<String> choices) {
+    List<String> choices, List<JsonNode> schemas, boolean parallel) {
+
+  StructuredOutput(String kind, String key, String param, JsonNode schema, String regex, List<String> choices) {
+    this(kind, key, param, schema, regex, choices, null, false);
+  }
 
   /** The constraint the request asks for, or null. */
   static StructuredOutput read(JsonFields f) {
@@ -132,6 +136,16 @@ public record StructuredOutput(String kind, String key, String param, JsonNode s
     return new StructuredOutput("json", "json:" + schema, param, schema, null, null);
   }
 
+  /** A list of tool calls of these functions (tool_choice required). */
+  public static StructuredOutput ofToolCalls(List<String> names, List<JsonNode> schemas, boolean parallel) {
+    return new StructuredOutput("tool_calls", "tool_calls:" + parallel + ":" + names + ":" + schemas, "tools", null,
+        null, names, schemas, parallel);
+  }
+
+  public static StructuredOutput ofJsonObject(String param) {
+    return jsonObject(param);
+  }
+
   /** The char-level automaton; ApiException 400 naming the keyword or construct when it cannot be built. */
   public Automaton automaton() {
     try {
@@ -139,6 +153,7 @@ public record StructuredOutput(String kind, String key, String param, JsonNode s
         case "json_object": return JsonSchemas.anyObject();
         case "json": return JsonSchemas.compile(schema);
         case "regex": return Regexes.parse(regex);
+        case "tool_calls": return JsonSchemas.toolCalls(choices, schemas, parallel);
         default: return Automaton.union(choices.stream().map(Regexes::literal).toList());
       }
     } catch (UnsupportedConstraintException e) {
