@@ -26,7 +26,7 @@ import java.util.stream.Stream;
 public final class RealServer implements AutoCloseable {
   public static final ObjectMapper JSON = new ObjectMapper();
 
-  /** Small limits keep the CPU KV cache and the batches small; later arguments override these. */
+  /** Small limits keep the CPU KV cache and the batches small; arguments given to start replace these. */
   private static final List<String> DEFAULTS = List.of("--host", "127.0.0.1", "--port", "0", "--device", "cpu",
       "--max-model-len", "512", "--max-num-seqs", "32", "--disable-log-stats",
       "--disable-log-requests", "--shutdown-timeout", "1");
@@ -50,8 +50,16 @@ public final class RealServer implements AutoCloseable {
   /** Serves the tiny model with {@code args} added to the defaults (e.g. "--reasoning-parser", "deepseek_r1"). */
   public static RealServer start(String... args) throws Exception {
     List<String> all = new ArrayList<>(List.of("--model", TestModels.tiny().toString()));
-    all.addAll(DEFAULTS);
-    all.addAll(List.of(args));
+    List<String> given = List.of(args);
+    for (int i = 0; i < DEFAULTS.size(); i++) { // a default the caller gives again is the caller's
+      boolean hasValue = i + 1 < DEFAULTS.size() && !DEFAULTS.get(i + 1).startsWith("--");
+      if (!given.contains(DEFAULTS.get(i))) {
+        all.add(DEFAULTS.get(i));
+        if (hasValue) all.add(DEFAULTS.get(i + 1));
+      }
+      if (hasValue) i++;
+    }
+    all.addAll(given);
     return new RealServer(ServeOptions.parse(all.toArray(String[]::new)));
   }
 
