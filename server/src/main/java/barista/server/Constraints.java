@@ -6,43 +6,103 @@ import barista.server.http.ApiException;
 import barista.server.openai.StructuredOutput;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * Compiled grammars by constraint, least recently used dropped beyond {@link #MAX_GRAMMARS}: agents send the same
- * schema again and again, and a grammar's masks are worth keeping. Thread-safe.
+ * Compiles constraints off the event loop (a schema can take seconds to become a DFA) on two compiler threads, and
+ * keeps the grammars by constraint, least recently used dropped beyond {@link #MAX_GRAMMARS}: agents send the same
+ * schema again and again, and a grammar's masks are worth keeping. A compile that takes longer than
+ * {@link #COMPILE_TIMEOUT_SECONDS} answers 400 (brics cannot be interrupted: its thread finishes in the
+ * background). Thread-safe.
  */
 public final class Constraints {
   static final int MAX_GRAMMARS = 32;
+  static final int COMPILE_TIMEOUT_SECONDS = 10;
 
-  private final Map<String, Grammar> grammars = new LinkedHashMap<>(16, 0.75f, true) {
+  private final ThreadPoolExecutor compiler = new ThreadPoolExecutor(2, 2, 60, TimeUnit.SECONDS,
+      new ArrayBlockingQueue<>(64), r -> {
+        Thread t = new Thread(r, "barista-constraint-compiler");
+        t.setDaemon(true);
+        return t;
+      });
+  private final Map<String, CompletableFuture<Grammar>> grammars = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Grammar> eldest) {
+    protected boolean removeEldestEntry(Map.Entry<String, CompletableFuture<Grammar>> eldest) {
       return size() > MAX_GRAMMARS;
     }
   };
 
-  /** The grammar of a constraint over the model's vocabulary; ApiException 400 when it cannot be compiled. */
-  public Grammar grammar(StructuredOutput spec, ServedModel model) {
+  public Constraints() {
+    compiler.allowCoreThreadTimeOut(true);
+  }
+
+  /**
+   * The grammar of a constraint over the model's vocabulary, done at once when it is cached; fails with an
+   * ApiException (400 when it cannot be compiled, 503 when too many are compiling).
+   */
+  public CompletableFuture<Grammar> grammar(StructuredOutput spec, ServedModel model) {
+    CompletableFuture<Grammar> f;
     synchronized (grammars) {
-      Grammar g = grammars.get(spec.key());
-      if (g != null) return g;
+      f = grammars.get(spec.key());
+      if (f != null && !f.isCompletedExceptionally()) return f;
+      f = new CompletableFuture<>();
+      grammars.put(spec.key(), f);
     }
+    CompletableFuture<Grammar> result = f;
+    try {
+      compiler.execute(() -> {
+        try {
+          result.complete(compile(spec, model));
+        } catch (Throwable t) {
+          result.completeExceptionally(t);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      forget(spec, result);
+      throw ApiException.overloaded("too many output constraints are being compiled; retry later");
+    }
+    result.orTimeout(COMPILE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    return result.handle((g, e) -> {
+      if (e == null) return g;
+      forget(spec, result);
+      throw new CompletionException(error(spec, e));
+    });
+  }
+
+  private void forget(StructuredOutput spec, CompletableFuture<Grammar> f) {
+    synchronized (grammars) {
+      grammars.remove(spec.key(), f);
+    }
+  }
+
+  private static ApiException error(StructuredOutput spec, Throwable e) {
+    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    if (cause instanceof ApiException api) return api;
+    if (cause instanceof TimeoutException) {
+      return ApiException.badRequest(spec.param() + ": the constraint did not compile within "
+          + COMPILE_TIMEOUT_SECONDS + " s; simplify it", spec.param());
+    }
+    if (cause instanceof IllegalArgumentException) {
+      return ApiException.badRequest(spec.param() + ": " + cause.getMessage(), spec.param());
+    }
+    if (cause instanceof StackOverflowError || cause instanceof OutOfMemoryError) {
+      return ApiException.badRequest(spec.param() + ": the constraint is too complex to compile", spec.param());
+    }
+    return ApiException.internal("Internal error compiling " + spec.param() + ": " + cause);
+  }
+
+  private static Grammar compile(StructuredOutput spec, ServedModel model) {
     dk.brics.automaton.Automaton automaton = spec.automaton(); // a bad schema is the client's error on any model
     TokenVocabulary vocabulary = model.constraintVocabulary();
     if (vocabulary == null) {
       throw ApiException.badRequest("structured output is not available for this model", spec.param());
     }
-    Grammar g;
-    try {
-      g = Grammar.compile(automaton, vocabulary);
-    } catch (ApiException e) {
-      throw e;
-    } catch (IllegalArgumentException e) {
-      throw ApiException.badRequest(spec.param() + ": " + e.getMessage(), spec.param());
-    }
-    synchronized (grammars) {
-      grammars.put(spec.key(), g);
-    }
-    return g;
+    return Grammar.compile(automaton, vocabulary);
   }
 }

@@ -87,8 +87,11 @@ class BadRequestTest {
         bad("priority without --scheduling-policy priority", CHAT, "{" + USER + ",\"priority\":5}", "priority"),
         bad("response_format of an unknown type", CHAT, "{" + USER + ",\"response_format\":{\"type\":\"bogus\"}}",
             "response_format.type"),
-        bad("tools not honoured yet", CHAT, "{" + USER + ",\"tools\":[]}", "tools"),
-        bad("tool_choice not honoured yet", CHAT, "{" + USER + ",\"tool_choice\":\"required\"}", "tool_choice"),
+        bad("tool of an unknown type", CHAT, "{" + USER + ",\"tools\":[{\"type\":\"retrieval\"}]}", "tools[0].type"),
+        bad("tool_choice without tools", CHAT, "{" + USER + ",\"tool_choice\":\"required\"}", "tool_choice"),
+        bad("tool_choice auto without --enable-auto-tool-choice", CHAT, "{" + USER + ",\"tools\":[{\"type\":"
+            + "\"function\",\"function\":{\"name\":\"f\"}}]}", "tool_choice"),
+        bad("functions (deprecated) not honoured", CHAT, "{" + USER + ",\"functions\":[]}", "functions"),
         bad("guided_grammar not honoured", COMPLETIONS, "{\"prompt\":\"x\",\"guided_grammar\":\"a\"}",
             "guided_grammar"),
         bad("json_schema without a name", CHAT, "{" + USER + ",\"response_format\":{\"type\":\"json_schema\","

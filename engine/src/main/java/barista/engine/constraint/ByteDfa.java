@@ -21,6 +21,8 @@ import java.util.Map;
 public final class ByteDfa {
   /** Larger automata are refused: their masks would not fit the caches that keep decoding fast. */
   public static final int MAX_STATES = 50_000;
+  /** Intermediate automata are refused beyond this many states, before they are built (repetitions). */
+  static final int MAX_BUILD_STATES = 200_000;
 
   private final int[] next; // state * 256 + byte
   private final boolean[] accepting;

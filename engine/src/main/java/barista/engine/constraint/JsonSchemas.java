@@ -29,7 +29,7 @@ public final class JsonSchemas {
   /** How deep values nest where the schema leaves them free (json_object, an object without properties). */
   public static final int FREE_DEPTH = 4;
   static final int MAX_SCHEMA_DEPTH = 32;
-  static final int MAX_LENGTH = 4096;
+  static final int MAX_LENGTH = 1024;
   static final int MAX_ITEMS = 256;
 
   private static final Set<String> KEYWORDS = Set.of("type", "properties", "required", "additionalProperties",
@@ -131,7 +131,10 @@ public final class JsonSchemas {
           depth) : freeValue(FREE_DEPTH));
     }
     Automaton a = facets.get(0);
-    for (int i = 1; i < facets.size(); i++) a = a.intersection(facets.get(i));
+    for (int i = 1; i < facets.size(); i++) {
+      Regexes.checkRepeat(a, facets.get(i).getNumberOfStates()); // an intersection is at most the product
+      a = a.intersection(facets.get(i));
+    }
     a.minimize();
     if (a.isEmpty()) throw bad(path, "no JSON value satisfies the schema");
     return a;
@@ -240,6 +243,7 @@ public final class JsonSchemas {
 
   /** open item (, item)* close with min..max items (max -1: unbounded). */
   private static Automaton list(String open, Automaton item, String close, int min, int max) {
+    Regexes.checkRepeat(item, Math.max(min, max));
     Automaton more = Automaton.makeChar(',').concatenate(item);
     Automaton body;
     if (max == 0) {
@@ -268,17 +272,42 @@ public final class JsonSchemas {
     return list("{", member, "}", 0, -1);
   }
 
-  /** A JSON string of min..max characters (max -1: unbounded), an escape counting as one. */
+  /**
+   * A JSON string of min..max characters (max -1: unbounded), an escape counting as one. Built state by state as
+   * a DFA (position i, and the escape states after it): brics's repeat(min, max) of a char automaton took a minute
+   * to determinize at maxLength 4096.
+   */
   static Automaton string(int min, int max) {
-    Automaton plain = Automaton.makeCharRange('\u0020', '\uffff').minus(Automaton.makeCharSet("\"\\"));
-    Automaton hex = Automaton.makeCharRange('0', '9').union(Automaton.makeCharRange('a', 'f'))
-        .union(Automaton.makeCharRange('A', 'F'));
-    Automaton escape = Automaton.makeChar('\\').concatenate(Automaton.makeCharSet("\"\\/bfnrt")
-        .union(Automaton.makeChar('u').concatenate(hex.repeat(4, 4))));
-    Automaton ch = plain.union(escape);
-    Automaton body = max < 0 ? ch.repeat(min) : ch.repeat(min, max);
-    Automaton a = Automaton.makeChar('"').concatenate(body).concatenate(Automaton.makeChar('"'));
-    a.minimize();
+    int positions = max < 0 ? Math.max(min, 0) + 1 : max + 1; // with max -1 the last position loops
+    dk.brics.automaton.State accept = new dk.brics.automaton.State();
+    accept.setAccept(true);
+    dk.brics.automaton.State[] at = new dk.brics.automaton.State[positions];
+    for (int i = 0; i < positions; i++) at[i] = new dk.brics.automaton.State();
+    for (int i = 0; i < positions; i++) {
+      dk.brics.automaton.State next = i + 1 < positions ? at[i + 1] : max < 0 ? at[i] : null;
+      if (i >= min) at[i].addTransition(new dk.brics.automaton.Transition('"', accept));
+      if (next == null) continue;
+      for (char[] range : new char[][] {{'\u0020', '\u0021'}, {'\u0023', '\u005b'}, {'\u005d', '\uffff'}}) {
+        at[i].addTransition(new dk.brics.automaton.Transition(range[0], range[1], next));
+      }
+      dk.brics.automaton.State escape = new dk.brics.automaton.State();
+      at[i].addTransition(new dk.brics.automaton.Transition('\\', escape));
+      for (char c : "\"\\/bfnrt".toCharArray()) escape.addTransition(new dk.brics.automaton.Transition(c, next));
+      dk.brics.automaton.State hex = next;
+      for (int d = 0; d < 4; d++) { // \\uXXXX, built from the last digit back
+        dk.brics.automaton.State digit = new dk.brics.automaton.State();
+        digit.addTransition(new dk.brics.automaton.Transition('0', '9', hex));
+        digit.addTransition(new dk.brics.automaton.Transition('a', 'f', hex));
+        digit.addTransition(new dk.brics.automaton.Transition('A', 'F', hex));
+        hex = digit;
+      }
+      escape.addTransition(new dk.brics.automaton.Transition('u', hex));
+    }
+    dk.brics.automaton.State start = new dk.brics.automaton.State();
+    start.addTransition(new dk.brics.automaton.Transition('"', at[0]));
+    Automaton a = new Automaton();
+    a.setInitialState(start);
+    a.setDeterministic(true);
     return a;
   }
 

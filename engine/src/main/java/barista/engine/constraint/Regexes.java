@@ -83,9 +83,18 @@ public final class Regexes {
       if (peek('?')) pos++; // lazy: same language
       else if (peek('+')) throw new UnsupportedConstraintException("possessive quantifier",
           "possessive quantifiers are not supported in regex");
+      checkRepeat(a, Math.max(min, max));
       a = max < 0 ? a.repeat(min) : a.repeat(min, max);
     }
     return a;
+  }
+
+  /** Refuses a repetition whose automaton would be too large to build, before brics builds it. */
+  static void checkRepeat(Automaton a, int copies) {
+    if ((long) a.getNumberOfStates() * Math.max(1, copies) > ByteDfa.MAX_BUILD_STATES) {
+      throw new UnsupportedConstraintException("size", "the constraint is too complex: a repetition needs more than "
+          + ByteDfa.MAX_BUILD_STATES + " automaton states");
+    }
   }
 
   private boolean isCount(int at) {

@@ -66,6 +66,8 @@ class ConstraintTest {
     assertEquals("\\b", assertThrows(UnsupportedConstraintException.class, () -> Regexes.parse("\\bx")).what());
     assertThrows(UnsupportedConstraintException.class, () -> Regexes.parse("a(?=b)"));
     assertThrows(IllegalArgumentException.class, () -> Regexes.parse("(ab"));
+    assertEquals("size", assertThrows(UnsupportedConstraintException.class,
+        () -> Regexes.parse("((a{1000}){1000}){1000}")).what());
   }
 
   @Test
@@ -95,6 +97,9 @@ class ConstraintTest {
     assertEquals("$ref", assertThrows(UnsupportedConstraintException.class, () -> JsonSchemas.compile(JSON.readTree(
         "{\"$ref\":\"#/$defs/A\",\"$defs\":{\"A\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/A\"}}}}"))).what());
     assertThrows(IllegalArgumentException.class, () -> JsonSchemas.compile(JSON.readTree("{\"type\":\"thing\"}")));
+    assertEquals("size", assertThrows(UnsupportedConstraintException.class, () -> JsonSchemas.compile(JSON.readTree(
+        "{\"type\":\"array\",\"maxItems\":256,\"items\":{\"type\":\"array\",\"maxItems\":256,\"items\":"
+        + "{\"type\":\"string\",\"maxLength\":1024}}}"))).what());
     assertThrows(IllegalArgumentException.class, () -> JsonSchemas.compile(JSON.readTree("[1]")));
   }
 

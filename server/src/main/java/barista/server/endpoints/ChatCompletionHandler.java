@@ -1,6 +1,5 @@
 package barista.server.endpoints;
 
-import barista.engine.constraint.Grammar;
 import barista.engine.sampling.SamplingParams;
 import barista.server.ServerContext;
 import barista.server.generation.GenerationSession;
@@ -52,13 +51,12 @@ public final class ChatCompletionHandler implements Endpoint {
         "messages");
     SamplingParams params = Requests.validated(common.params().maxTokens(maxTokens));
     StructuredOutput constraint = request.constraint();
-    Grammar grammar = constraint == null ? null : server.constraints().grammar(constraint, server.model());
     // A constrained output is all answer: it never opens a reasoning block, so it is not split.
     boolean parseReasoning = server.options().reasoningParser != null && constraint == null;
     GenerationSession.Shape shape = new GenerationSession.Shape(common.stream(), common.includeUsage(),
         common.continuousUsage(), common.n(), request.logprobs(), parseReasoning, toolOutput(request.tools()));
-    new GenerationSession(exchange, server, GenerationSession.Api.CHAT,
-        GenerationSession.newId(GenerationSession.Api.CHAT), model,
-        List.of(new GenerationSession.Prompt(tokenIds, params, null, grammar)), shape, common.priority()).start();
+    Requests.withGrammar(exchange, server, constraint, grammar -> new GenerationSession(exchange, server,
+        GenerationSession.Api.CHAT, GenerationSession.newId(GenerationSession.Api.CHAT), model,
+        List.of(new GenerationSession.Prompt(tokenIds, params, null, grammar)), shape, common.priority()).start());
   }
 }

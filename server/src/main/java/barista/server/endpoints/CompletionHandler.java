@@ -1,6 +1,5 @@
 package barista.server.endpoints;
 
-import barista.engine.constraint.Grammar;
 import barista.server.ServedModel;
 import barista.server.ServerContext;
 import barista.server.generation.GenerationSession;
@@ -28,20 +27,22 @@ public final class CompletionHandler implements Endpoint {
     CommonFields common = request.common();
     String model = Requests.modelName(server, common.model());
     ServedModel served = server.model();
-    Grammar grammar = common.structuredOutput() == null ? null
-        : server.constraints().grammar(common.structuredOutput(), served);
     List<GenerationSession.Prompt> prompts = new ArrayList<>();
     for (CompletionRequest.PromptInput input : request.prompts()) {
       int[] tokenIds = input.text() != null ? served.encode(input.text(), request.addSpecialTokens())
           : Requests.checkTokenIds(input.tokenIds(), server, "prompt");
       int maxTokens = ContextLimit.maxTokens(tokenIds.length, request.maxTokens(), served.maxModelLen(), "prompt");
       String echo = !request.echo() ? null : input.text() != null ? input.text() : served.decode(tokenIds, false);
-      prompts.add(new GenerationSession.Prompt(tokenIds, Requests.validated(common.params().maxTokens(maxTokens)), echo,
-          grammar));
+      prompts.add(new GenerationSession.Prompt(tokenIds, Requests.validated(common.params().maxTokens(maxTokens)), echo));
     }
     GenerationSession.Shape shape = new GenerationSession.Shape(common.stream(), common.includeUsage(),
         common.continuousUsage(), common.n(), request.logprobs(), false);
-    new GenerationSession(exchange, server, GenerationSession.Api.COMPLETION,
-        GenerationSession.newId(GenerationSession.Api.COMPLETION), model, prompts, shape, common.priority()).start();
+    Requests.withGrammar(exchange, server, common.structuredOutput(), grammar -> {
+      List<GenerationSession.Prompt> constrained = prompts.stream()
+          .map(p -> new GenerationSession.Prompt(p.tokenIds(), p.params(), p.echo(), grammar)).toList();
+      new GenerationSession(exchange, server, GenerationSession.Api.COMPLETION,
+          GenerationSession.newId(GenerationSession.Api.COMPLETION), model, constrained, shape, common.priority())
+          .start();
+    });
   }
 }

@@ -1,10 +1,12 @@
 package barista.server.endpoints;
 
+import barista.engine.constraint.Grammar;
 import barista.engine.sampling.InvalidSamplingParamException;
 import barista.engine.sampling.SamplingParams;
 import barista.server.ServerContext;
 import barista.server.http.ApiException;
 import barista.server.http.Exchange;
+import barista.server.openai.StructuredOutput;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import org.slf4j.Logger;
@@ -42,6 +44,46 @@ final class Requests {
       }
     }
     return ids;
+  }
+
+  /**
+   * Runs {@code then} with the request's grammar (null when it has no constraint): at once when the grammar is
+   * cached, else on the event loop once the compiler threads have made it. Errors after this returns are sent
+   * as the response.
+   */
+  static void withGrammar(Exchange exchange, ServerContext server, StructuredOutput constraint,
+      java.util.function.Consumer<Grammar> then) {
+    if (constraint == null) {
+      then.accept(null);
+      return;
+    }
+    java.util.concurrent.CompletableFuture<Grammar> grammar = server.constraints().grammar(constraint, server.model());
+    if (grammar.isDone()) {
+      then.accept(join(grammar));
+      return;
+    }
+    io.netty.channel.EventLoop loop = exchange.context().channel().eventLoop();
+    grammar.whenComplete((g, e) -> loop.execute(() -> {
+      try {
+        then.accept(join(grammar));
+      } catch (ApiException error) {
+        if (!exchange.isDone() && !exchange.isStreaming()) exchange.sendError(error);
+      } catch (RuntimeException bug) {
+        log.error("Bug while serving {}", exchange.path(), bug);
+        if (!exchange.isDone() && !exchange.isStreaming()) {
+          exchange.sendError(ApiException.internal("Internal error: " + bug));
+        }
+      }
+    }));
+  }
+
+  private static Grammar join(java.util.concurrent.CompletableFuture<Grammar> grammar) {
+    try {
+      return grammar.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) throw r;
+      throw e;
+    }
   }
 
   static SamplingParams validated(SamplingParams.Builder params) {
