@@ -136,6 +136,10 @@ public record StructuredOutput(String kind, String key, String param, JsonNode s
     return new StructuredOutput("json", "json:" + schema, param, schema, null, null);
   }
 
+  public static StructuredOutput ofRegex(String regex, String param) {
+    return regex(regex, param);
+  }
+
   /** A list of tool calls of these functions (tool_choice required). */
   public static StructuredOutput ofToolCalls(List<String> names, List<JsonNode> schemas, boolean parallel) {
     return new StructuredOutput("tool_calls", "tool_calls:" + parallel + ":" + names + ":" + schemas, "tools", null,

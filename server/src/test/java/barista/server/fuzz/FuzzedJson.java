@@ -17,9 +17,13 @@ final class FuzzedJson {
       "stream", "stream_options", "include_usage", "continuous_usage_stats", "echo", "ignore_eos", "min_tokens",
       "presence_penalty", "frequency_penalty", "repetition_penalty", "logit_bias", "priority", "tokens", "role",
       "content", "type", "text", "image_url", "add_generation_prompt", "chat_template_kwargs", "suffix", "user",
-      "skip_special_tokens", "add_special_tokens", "return_token_strs", "response_format", "tools", "name"};
+      "skip_special_tokens", "add_special_tokens", "return_token_strs", "response_format", "tools", "name",
+      "tool_choice", "parallel_tool_calls", "tool_calls", "tool_call_id", "function", "arguments", "parameters",
+      "json_schema", "schema", "structured_outputs", "guided_json", "guided_regex", "guided_choice", "json", "regex",
+      "choice", "properties", "items", "enum"};
   private static final String[] STRINGS = {"user", "assistant", "system", "tool", "text", "image_url", "", "hi",
-      "{{ 7*7 }}", "<｜User｜>", "\ud83d\ude00", "\u0000", "barista-demo"};
+      "{{ 7*7 }}", "<｜User｜>", "\ud83d\ude00", "\u0000", "barista-demo",
+      "json_object", "json_schema", "function", "required", "auto", "none", "object", "string", "a+", "(a|b)*"};
   private static final double[] NUMBERS = {0, -1, 1, 0.5, 2, 128, 129, 4096, 1e308, -1e308, 1e-320, 3.7,
       Integer.MAX_VALUE, Long.MAX_VALUE, Long.MIN_VALUE};
 
