@@ -43,6 +43,46 @@ class OpenAiJavaSdkTest {
         .maxCompletionTokens(maxTokens).temperature(0.0).build();
   }
 
+  /** A class the SDK turns into a strict JSON schema, as Java users ask for structured output. */
+  public static class Person {
+    public String name;
+    public long age;
+    public List<String> tags;
+  }
+
+  @Test
+  void responseFormatJsonObjectAndAClassSchemaGiveValidJson() throws Exception {
+    ChatCompletion json = client.chat().completions().create(ChatCompletionCreateParams.builder().model(MODEL)
+        .addUserMessage("Reply in JSON").maxCompletionTokens(120).seed(1L)
+        .responseFormat(com.openai.models.ResponseFormatJsonObject.builder().build()).build());
+    assertEquals(ChatCompletion.Choice.FinishReason.STOP, json.choices().get(0).finishReason());
+    assertTrue(RealServer.JSON.readTree(json.choices().get(0).message().content().orElseThrow()).isObject());
+
+    var structured = client.chat().completions().create(ChatCompletionCreateParams.builder().model(MODEL)
+        .addUserMessage("Who?").maxCompletionTokens(150).seed(2L).responseFormat(Person.class).build());
+    Person person = structured.choices().get(0).message().content().orElseThrow();
+    assertTrue(person.name != null && person.tags != null, "the SDK parsed its own schema's answer");
+  }
+
+  @Test
+  void toolChoiceRequiredGivesAToolCall() throws Exception {
+    com.openai.models.FunctionDefinition weather = com.openai.models.FunctionDefinition.builder().name("get_weather")
+        .parameters(com.openai.models.FunctionParameters.builder()
+            .putAdditionalProperty("type", com.openai.core.JsonValue.from("object"))
+            .putAdditionalProperty("properties", com.openai.core.JsonValue.from(
+                java.util.Map.of("city", java.util.Map.of("type", "string", "maxLength", 20))))
+            .putAdditionalProperty("required", com.openai.core.JsonValue.from(List.of("city"))).build())
+        .build();
+    ChatCompletion c = client.chat().completions().create(ChatCompletionCreateParams.builder().model(MODEL)
+        .addUserMessage("Weather?").maxCompletionTokens(60).seed(3L).addFunctionTool(weather)
+        .toolChoice(com.openai.models.chat.completions.ChatCompletionToolChoiceOption.Auto.REQUIRED).build());
+    assertEquals(ChatCompletion.Choice.FinishReason.TOOL_CALLS, c.choices().get(0).finishReason());
+    var call = c.choices().get(0).message().toolCalls().orElseThrow().get(0).asFunction();
+    assertTrue(call.id().startsWith("call_"));
+    assertEquals("get_weather", call.function().name());
+    assertTrue(RealServer.JSON.readTree(call.function().arguments()).get("city").isTextual());
+  }
+
   @Test
   void listsTheServedModel() {
     List<Model> models = client.models().list().data();
