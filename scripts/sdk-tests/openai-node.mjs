@@ -50,6 +50,43 @@ for await (const chunk of await client.completions.create({
 assert.equal(streamedText, completion.choices[0].text);
 console.log(`completions: completion_tokens=${completion.usage.completion_tokens} stream_same_text=true`);
 
+// Structured output: only the constraint makes the random demo model's output valid.
+const json = await client.chat.completions.create({
+  model, messages, max_tokens: 100, seed: 1, response_format: { type: 'json_object' },
+});
+assert.equal(json.choices[0].finish_reason, 'stop');
+assert.equal(typeof JSON.parse(json.choices[0].message.content), 'object');
+const schema = { type: 'object', properties: { name: { type: 'string', maxLength: 10 }, ok: { type: 'boolean' } },
+  required: ['name', 'ok'], additionalProperties: false };
+const typed = await client.chat.completions.create({
+  model, messages, max_tokens: 100, seed: 2,
+  response_format: { type: 'json_schema', json_schema: { name: 'thing', schema, strict: true } },
+});
+const thing = JSON.parse(typed.choices[0].message.content);
+assert.deepEqual(Object.keys(thing), ['name', 'ok']);
+assert.ok(typeof thing.name === 'string' && thing.name.length <= 10 && typeof thing.ok === 'boolean');
+console.log('structured output: json_object and json_schema valid');
+
+// tool_choice required, streamed: accumulate the tool-call deltas as the SDK's users do.
+const tools = [{ type: 'function', function: { name: 'get_weather',
+  parameters: { type: 'object', properties: { city: { type: 'string', maxLength: 12 } }, required: ['city'] } } }];
+const calls = [];
+let toolFinish = null;
+for await (const chunk of await client.chat.completions.create({
+  model, messages: [{ role: 'user', content: 'Weather?' }], max_tokens: 60, seed: 3, tools, tool_choice: 'required',
+  stream: true,
+})) {
+  for (const d of chunk.choices[0]?.delta?.tool_calls ?? []) {
+    if (!calls[d.index]) calls[d.index] = { id: d.id, name: d.function.name, arguments: '' };
+    calls[d.index].arguments += d.function.arguments ?? '';
+  }
+  toolFinish = chunk.choices[0]?.finish_reason ?? toolFinish;
+}
+assert.equal(toolFinish, 'tool_calls');
+assert.ok(calls.length >= 1 && calls[0].id.startsWith('call_') && calls[0].name === 'get_weather');
+assert.equal(typeof JSON.parse(calls[0].arguments).city, 'string');
+console.log(`tool calls: required streamed calls=${calls.length}`);
+
 try {
   await client.chat.completions.create({ model, messages, max_tokens: 100000 });
   assert.fail('a request over the context limit must fail');
