@@ -34,7 +34,9 @@ public final class Constraints {
   private final Map<String, CompletableFuture<Grammar>> grammars = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, CompletableFuture<Grammar>> eldest) {
-      return size() > MAX_GRAMMARS;
+      if (size() <= MAX_GRAMMARS) return false;
+      eldest.getValue().thenAccept(Grammar::release); // its masks leave the shared budget
+      return true;
     }
   };
 

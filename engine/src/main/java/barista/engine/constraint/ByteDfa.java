@@ -24,16 +24,22 @@ public final class ByteDfa {
   /** Intermediate automata are refused beyond this many states, before they are built (repetitions). */
   static final int MAX_BUILD_STATES = 200_000;
 
-  private final int[] next; // state * 256 + byte
+  // Bytes that no transition tells apart share a class (JSON needs a few dozen), so the table is
+  // states x classes instead of states x 256.
+  private final int[] classOf; // byte -> class
+  private final int numClasses;
+  private final int[] next; // state * numClasses + class
   private final boolean[] accepting;
   private final int[] distance;
   private final int start;
 
-  private ByteDfa(int[] next, boolean[] accepting, int start) {
+  private ByteDfa(int[] classOf, int numClasses, int[] next, boolean[] accepting, int start) {
+    this.classOf = classOf;
+    this.numClasses = numClasses;
     this.next = next;
     this.accepting = accepting;
     this.start = start;
-    this.distance = distances(next, accepting);
+    this.distance = distances(next, numClasses, accepting);
   }
 
   /** Compiles a char-level automaton; IllegalArgumentException when it accepts nothing or is too large. */
@@ -52,7 +58,22 @@ public final class ByteDfa {
     index.put(init, 0);
     for (State s : states) if (s != init) index.put(s, index.size());
     int n = index.size();
-    int[] next = new int[n * 256];
+    boolean[] boundary = new boolean[257]; // a class starts at each transition's min and after its max
+    boundary[0] = true;
+    for (State s : states) {
+      for (Transition t : s.getTransitions()) {
+        boundary[Math.min(t.getMin(), 256)] = true;
+        boundary[Math.min(t.getMax() + 1, 256)] = true;
+      }
+    }
+    int[] classOf = new int[256];
+    int classes = 0;
+    for (int b = 0; b < 256; b++) {
+      if (boundary[b] && b > 0) classes++;
+      classOf[b] = classes;
+    }
+    int numClasses = classes + 1;
+    int[] next = new int[n * numClasses];
     Arrays.fill(next, -1);
     boolean[] accepting = new boolean[n];
     for (State s : states) {
@@ -60,10 +81,10 @@ public final class ByteDfa {
       accepting[from] = s.isAccept();
       for (Transition t : s.getTransitions()) {
         int to = index.get(t.getDest());
-        for (int b = t.getMin(); b <= t.getMax() && b < 256; b++) next[from * 256 + b] = to;
+        for (int b = t.getMin(); b <= t.getMax() && b < 256; b++) next[from * numClasses + classOf[b]] = to;
       }
     }
-    return new ByteDfa(next, accepting, 0);
+    return new ByteDfa(classOf, numClasses, next, accepting, 0);
   }
 
   private static IllegalArgumentException tooLarge(int states) {
@@ -120,7 +141,7 @@ public final class ByteDfa {
   }
 
   /** Fewest bytes from each state to an accepting state (breadth-first over the reversed table). */
-  private static int[] distances(int[] next, boolean[] accepting) {
+  private static int[] distances(int[] next, int numClasses, boolean[] accepting) {
     int n = accepting.length;
     int[][] predecessors = new int[n][];
     int[] counts = new int[n];
@@ -129,7 +150,7 @@ public final class ByteDfa {
     Arrays.fill(counts, 0);
     for (int i = 0; i < next.length; i++) {
       int to = next[i];
-      if (to >= 0) predecessors[to][counts[to]++] = i / 256;
+      if (to >= 0) predecessors[to][counts[to]++] = i / numClasses;
     }
     int[] dist = new int[n];
     Arrays.fill(dist, Integer.MAX_VALUE);
@@ -160,14 +181,19 @@ public final class ByteDfa {
     return accepting.length;
   }
 
+  /** Bytes of the transition table (what a cached grammar's automaton costs). */
+  long tableBytes() {
+    return 4L * next.length;
+  }
+
   /** The state after one byte, or -1 when the byte is not allowed there. */
   public int step(int state, int unsignedByte) {
-    return next[state * 256 + unsignedByte];
+    return next[state * numClasses + classOf[unsignedByte]];
   }
 
   /** The state after the bytes, or -1. */
   public int walk(int state, byte[] bytes) {
-    for (int i = 0; i < bytes.length && state >= 0; i++) state = next[state * 256 + (bytes[i] & 0xff)];
+    for (int i = 0; i < bytes.length && state >= 0; i++) state = next[state * numClasses + classOf[bytes[i] & 0xff]];
     return state;
   }
 

@@ -15,6 +15,10 @@ import java.util.concurrent.TimeUnit;
 public final class Grammar {
   /** Cached masks per grammar: about 19 KiB each at 151,936 tokens, so at most ~19 MiB per grammar. */
   static final int MAX_CACHED_MASKS = 1024;
+  /** All grammars' cached masks together stay below this; beyond it masks are computed and not kept. */
+  static final long MASK_BUDGET_BYTES = 256L << 20;
+  private static final java.util.concurrent.atomic.AtomicLong CACHED_MASK_BYTES =
+      new java.util.concurrent.atomic.AtomicLong();
 
   private static final ThreadPoolExecutor AHEAD = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS,
       new ArrayBlockingQueue<>(4096), r -> {
@@ -34,6 +38,7 @@ public final class Grammar {
   private final ByteDfa dfa;
   private final TokenVocabulary vocabulary;
   private final ConcurrentHashMap<Long, Mask> masks = new ConcurrentHashMap<>();
+  private volatile boolean released;
 
   private Grammar(ByteDfa dfa, TokenVocabulary vocabulary) {
     this.dfa = dfa;
@@ -70,8 +75,32 @@ public final class Grammar {
     Mask m = masks.get(key);
     if (m != null) return m;
     m = compute(state, maxDistance);
-    if (masks.size() < MAX_CACHED_MASKS) masks.putIfAbsent(key, m);
+    keep(key, m);
     return m;
+  }
+
+  /** Caches a mask while this grammar and all grammars together are within their bounds. */
+  private void keep(long key, Mask m) {
+    long bytes = 8L * m.words().length;
+    if (released || masks.size() >= MAX_CACHED_MASKS || CACHED_MASK_BYTES.get() + bytes > MASK_BUDGET_BYTES) return;
+    if (masks.putIfAbsent(key, m) == null) CACHED_MASK_BYTES.addAndGet(bytes);
+  }
+
+  /**
+   * Drops the cached masks (the grammar left the compiled-grammar cache); requests still using it compute their
+   * masks again, uncached.
+   */
+  public void release() {
+    released = true;
+    for (Long key : new java.util.ArrayList<>(masks.keySet())) {
+      Mask m = masks.remove(key);
+      if (m != null) CACHED_MASK_BYTES.addAndGet(-8L * m.words().length);
+    }
+  }
+
+  /** Bytes of masks cached by all grammars (tests, and the bound above). */
+  static long cachedMaskBytes() {
+    return CACHED_MASK_BYTES.get();
   }
 
   private static long key(int state, int maxDistance) {
@@ -95,11 +124,11 @@ public final class Grammar {
   private void ahead(java.util.Set<Integer> states) {
     for (int s : states) {
       long key = key(s, Integer.MAX_VALUE);
-      if (masks.containsKey(key) || masks.size() >= MAX_CACHED_MASKS) continue;
+      if (released || masks.containsKey(key) || masks.size() >= MAX_CACHED_MASKS) continue;
       AHEAD.execute(() -> {
-        if (!masks.containsKey(key) && masks.size() < MAX_CACHED_MASKS) {
+        if (!released && !masks.containsKey(key) && masks.size() < MAX_CACHED_MASKS) {
           TokenVocabulary.Walk w = vocabulary.walk(dfa, s, Integer.MAX_VALUE);
-          masks.putIfAbsent(key, new Mask(w.words, w.maxDistance, w.allowed));
+          keep(key, new Mask(w.words, w.maxDistance, w.allowed));
         }
       });
     }
