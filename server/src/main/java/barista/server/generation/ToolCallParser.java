@@ -211,57 +211,107 @@ abstract class ToolCallParser {
 
   /**
    * vLLM's deepseek_v3 parser (our own writing): content until {@code <｜tool▁calls▁begin｜>}, then calls
-   * {@code <｜tool▁call▁begin｜>TYPE<｜tool▁sep｜>NAME\n```json\nARGS\n```<｜tool▁call▁end｜>}, each sent whole once
-   * its end marker arrives, until {@code <｜tool▁calls▁end｜>}; text after that is content again. A marker split
-   * across deltas is held back until it is decided.
+   * {@code <｜tool▁call▁begin｜>TYPE<｜tool▁sep｜>NAME\n```json\nARGS\n```<｜tool▁call▁end｜>} until
+   * {@code <｜tool▁calls▁end｜>}; text after that is content again. A call opens once its name line is complete;
+   * its arguments stream as they come, holding back what could be the start of the closing fence. Markers split
+   * across deltas are held back until decided.
    */
   static final class DeepSeekV3 extends ToolCallParser {
     static final String BEGIN = "<｜tool▁calls▁begin｜>";
     static final String END = "<｜tool▁calls▁end｜>";
+    static final String CALL_BEGIN = "<｜tool▁call▁begin｜>";
     static final String CALL_END = "<｜tool▁call▁end｜>";
-    private static final Pattern CALL = Pattern.compile(
-        "\\s*<｜tool▁call▁begin｜>(.*?)<｜tool▁sep｜>(.*?)\\n```(?:json)?\\n(.*)\\n```\\s*", Pattern.DOTALL);
+    private static final String CLOSE = "\n```" + CALL_END;
+    private static final Pattern HEADER = Pattern.compile(
+        "\\s*<｜tool▁call▁begin｜>([^\\n]*?)<｜tool▁sep｜>([^\\n]*)\\n```(?:json)?\\n", Pattern.DOTALL);
     private final StringBuilder pending = new StringBuilder();
     private boolean inCalls;
+    private boolean inArguments;
 
     @Override
     Delta feed(String text) {
       pending.append(text);
       StringBuilder content = new StringBuilder();
       List<ObjectNode> calls = new ArrayList<>();
-      while (true) {
-        String buffered = pending.toString();
-        if (!inCalls) {
-          int begin = buffered.indexOf(BEGIN);
-          if (begin < 0) {
-            int keep = partialSuffix(buffered, BEGIN);
-            content.append(buffered, 0, buffered.length() - keep);
-            pending.delete(0, buffered.length() - keep);
-            break;
-          }
-          content.append(buffered, 0, begin);
-          pending.delete(0, begin + BEGIN.length());
-          inCalls = true;
-        } else {
-          int end = buffered.indexOf(END);
-          int callEnd = buffered.indexOf(CALL_END);
-          if (callEnd >= 0 && (end < 0 || callEnd < end)) {
-            String segment = buffered.substring(0, callEnd);
-            Matcher m = CALL.matcher(segment);
-            if (m.matches()) calls.add(open(m.group(2).trim(), m.group(3)));
-            else content.append(segment).append(CALL_END); // not a call after all: keep the text
-            pending.delete(0, callEnd + CALL_END.length());
-          } else if (end >= 0) {
-            String before = buffered.substring(0, end).trim();
-            if (!before.isEmpty()) content.append(before);
-            pending.delete(0, end + END.length());
-            inCalls = false;
-          } else {
-            break;
-          }
-        }
+      while (step(content, calls)) {
+        // each step consumes a decided part of the pending text
       }
       return new Delta(content.isEmpty() ? null : content.toString(), calls);
+    }
+
+    /** Decides one part of the pending text; false when the rest must wait for more. */
+    private boolean step(StringBuilder content, List<ObjectNode> calls) {
+      String buffered = pending.toString();
+      if (!inCalls) {
+        int begin = buffered.indexOf(BEGIN);
+        if (begin < 0) {
+          int keep = partialSuffix(buffered, BEGIN);
+          content.append(buffered, 0, buffered.length() - keep);
+          pending.delete(0, buffered.length() - keep);
+          return false;
+        }
+        content.append(buffered, 0, begin);
+        pending.delete(0, begin + BEGIN.length());
+        inCalls = true;
+        return true;
+      }
+      if (inArguments) {
+        int close = buffered.indexOf(CLOSE);
+        int end = close >= 0 ? close : buffered.indexOf(CALL_END);
+        if (end >= 0) {
+          String args = close >= 0 ? buffered.substring(0, end) : stripFence(buffered.substring(0, end));
+          if (!args.isEmpty()) calls.add(more(numCalls() - 1, args));
+          pending.delete(0, end + (close >= 0 ? CLOSE.length() : CALL_END.length()));
+          inArguments = false;
+          return true;
+        }
+        int keep = partialSuffix(buffered, CLOSE);
+        if (buffered.length() > keep) calls.add(more(numCalls() - 1, buffered.substring(0, buffered.length() - keep)));
+        pending.delete(0, buffered.length() - keep);
+        return false;
+      }
+      String trimmed = buffered.stripLeading();
+      if (trimmed.startsWith(END)) {
+        pending.delete(0, buffered.length() - trimmed.length() + END.length());
+        inCalls = false;
+        return true;
+      }
+      Matcher header = HEADER.matcher(buffered);
+      if (header.lookingAt()) {
+        calls.add(open(header.group(2).trim(), ""));
+        pending.delete(0, header.end());
+        inArguments = true;
+        return true;
+      }
+      int endOfCall = buffered.indexOf(CALL_END);
+      int endOfCalls = buffered.indexOf(END);
+      if (endOfCall >= 0 || endOfCalls >= 0 || !couldBeHeader(trimmed)) { // not a call after all: keep the text
+        int upTo = endOfCall >= 0 ? endOfCall + CALL_END.length() : endOfCalls >= 0 ? endOfCalls : buffered.length();
+        content.append(buffered, 0, upTo);
+        pending.delete(0, upTo);
+        if (endOfCall < 0 && endOfCalls < 0) inCalls = false;
+        return !pending.isEmpty();
+      }
+      return false;
+    }
+
+    /** Whether more text could still make this a call header (or the end marker). */
+    private static boolean couldBeHeader(String trimmed) {
+      if (trimmed.isEmpty()) return true;
+      if (CALL_BEGIN.startsWith(trimmed) || END.startsWith(trimmed)) return true;
+      if (!trimmed.startsWith(CALL_BEGIN)) return false;
+      int sep = trimmed.indexOf("<｜tool▁sep｜>");
+      if (sep < 0) return trimmed.indexOf('\n') < 0;
+      int newline = trimmed.indexOf('\n', sep);
+      if (newline < 0) return true;
+      String fence = trimmed.substring(newline);
+      return "\n```json\n".startsWith(fence) || "\n```\n".startsWith(fence)
+          || fence.startsWith("\n```json\n") || fence.startsWith("\n```\n");
+    }
+
+    private static String stripFence(String args) {
+      String s = args.stripTrailing();
+      return s.endsWith("```") ? s.substring(0, s.length() - 3).stripTrailing() : s;
     }
 
     @Override
@@ -269,7 +319,8 @@ abstract class ToolCallParser {
       String rest = pending.toString();
       pending.setLength(0);
       if (rest.isEmpty()) return Delta.NONE;
-      return new Delta(inCalls ? BEGIN + rest : rest, List.of()); // an unfinished call stays text
+      if (inArguments) return new Delta(null, List.of(more(numCalls() - 1, rest))); // cut short: what there is
+      return new Delta(inCalls ? rest.strip().isEmpty() ? null : rest : rest, List.of());
     }
 
     private static int partialSuffix(String text, String marker) {
