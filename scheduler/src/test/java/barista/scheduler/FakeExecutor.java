@@ -35,6 +35,8 @@ final class FakeExecutor implements StepExecutor {
   final List<Step> steps = new CopyOnWriteArrayList<>();
   private final Map<String, List<Double>> uniforms = new ConcurrentHashMap<>(); // by prompt
   private final Semaphore stepPermits = new Semaphore(Integer.MAX_VALUE);
+  /** The constraint masks the sampling rows carried, by sequence id, in step order. */
+  final Map<Long, List<long[]>> masks = new ConcurrentHashMap<>();
   private final Semaphore stepsStarted = new Semaphore(0);
 
   FakeExecutor(int numBlocks, int blockSize) {
@@ -108,6 +110,7 @@ final class FakeExecutor implements StepExecutor {
       }
       numTokens += s.numNew();
       if (s.sample()) {
+        if (s.allowed() != null) masks.computeIfAbsent(s.seqId(), k -> new CopyOnWriteArrayList<>()).add(s.allowed());
         String prompt = Arrays.toString(Arrays.copyOf(s.tokens(), s.numPrompt()));
         uniforms.computeIfAbsent(prompt, k -> new CopyOnWriteArrayList<>()).add(s.uniform());
         sampled.add(sample(s));

@@ -1,0 +1,91 @@
+package barista.scheduler;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import barista.engine.constraint.Grammar;
+import barista.engine.constraint.MaskStats;
+import barista.engine.constraint.Regexes;
+import barista.engine.constraint.TokenVocabulary;
+import barista.engine.sampling.SamplingParams;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A constrained request through the engine loop: its rows carry the grammar's mask, the grammar follows each
+ * sampled token and EOS ends it in an accepting state; a token the grammar does not allow (the fake model ignores
+ * masks) aborts that request only.
+ */
+class ConstrainedRequestTest {
+  private FakeEngine engine;
+
+  @AfterEach
+  void close() {
+    if (engine != null) engine.close();
+  }
+
+  /** The fake model's tokens as text, one letter each (LetterDetokenizer's), EOS excluded. */
+  private static TokenVocabulary vocabulary(int eos) {
+    byte[][] bytes = new byte[FakeExecutor.VOCAB][];
+    for (int id = 0; id < bytes.length; id++) {
+      if (id != eos) bytes[id] = LetterDetokenizer.text(new int[] {id}).getBytes(StandardCharsets.UTF_8);
+    }
+    return new TokenVocabulary(bytes, FakeExecutor.VOCAB, new int[] {eos});
+  }
+
+  private static boolean allows(long[] mask, int id) {
+    return (mask[id >>> 6] >>> id & 1) != 0;
+  }
+
+  @Test
+  void theGrammarFollowsTheTokensAndEndsWithEos() throws Exception {
+    int[] prompt = null;
+    int[] expected = null;
+    for (long seed = 0; ; seed++) { // a prompt whose 4th generated token appears nowhere before it: that is EOS
+      prompt = FakeExecutor.randomPrompt(seed, 6);
+      expected = FakeExecutor.generate(prompt, 4);
+      int eos = expected[3];
+      if (Arrays.stream(expected, 0, 3).noneMatch(t -> t == eos)) break;
+    }
+    int eos = expected[3];
+    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(8, 32, true, "fcfs"), eos);
+    String text = LetterDetokenizer.text(expected, 0, 3);
+    Grammar grammar = Grammar.compile(Regexes.literal(text), vocabulary(eos));
+    long stepsBefore = MaskStats.steps();
+    Collector c = new Collector();
+    engine.core.submit(new GenerationRequest("c", prompt, SamplingParams.greedy(10), 0, System.nanoTime(), grammar), c);
+    Collector.Result r = c.await();
+    assertEquals(FinishReason.STOP, r.finishReason());
+    assertArrayEquals(expected, r.tokens());
+    assertEquals(text, r.text());
+    List<long[]> masks = engine.executor.masks.values().iterator().next();
+    assertEquals(4, masks.size(), "one mask per sampled token");
+    for (int step = 0; step < 4; step++) {
+      for (int id = 0; id < FakeExecutor.VOCAB; id++) {
+        assertEquals(id == expected[step], allows(masks.get(step), id), "step " + step + " token " + id);
+      }
+    }
+    assertTrue(MaskStats.steps() >= stepsBefore + 4);
+  }
+
+  @Test
+  void aTokenTheGrammarRefusesAbortsOnlyThatRequest() throws Exception {
+    engine = FakeEngine.roomy();
+    int[] prompt = FakeExecutor.randomPrompt(3, 5);
+    int first = FakeExecutor.generate(prompt, 1)[0];
+    int other = first == 1 ? 2 : 1;
+    Grammar grammar = Grammar.compile(Regexes.literal(LetterDetokenizer.text(new int[] {other})), vocabulary(0));
+    Collector constrained = new Collector();
+    engine.core.submit(new GenerationRequest("c", prompt, SamplingParams.greedy(5), 0, System.nanoTime(), grammar),
+        constrained);
+    Collector free = engine.submit("f", prompt, SamplingParams.greedy(5));
+    assertEquals(FinishReason.ABORT, constrained.await().finishReason());
+    Collector.Result r = free.await();
+    assertEquals(FinishReason.LENGTH, r.finishReason());
+    assertArrayEquals(FakeExecutor.generate(prompt, 5), r.tokens());
+  }
+}
