@@ -49,32 +49,34 @@ public final class Constraints {
    * ApiException (400 when it cannot be compiled, 503 when too many are compiling).
    */
   public CompletableFuture<Grammar> grammar(StructuredOutput spec, ServedModel model) {
-    CompletableFuture<Grammar> f;
+    CompletableFuture<Grammar> compiled = new CompletableFuture<>();
+    // What callers get, also while it compiles: errors already turned into the client's ApiException.
+    CompletableFuture<Grammar> answer = compiled.handle((g, e) -> {
+      if (e == null) return g;
+      throw new CompletionException(error(spec, e));
+    });
     synchronized (grammars) {
-      f = grammars.get(spec.key());
-      if (f != null && !f.isCompletedExceptionally()) return f;
-      f = new CompletableFuture<>();
-      grammars.put(spec.key(), f);
+      CompletableFuture<Grammar> known = grammars.get(spec.key());
+      if (known != null && !known.isCompletedExceptionally()) return known;
+      grammars.put(spec.key(), answer);
     }
-    CompletableFuture<Grammar> result = f;
+    answer.whenComplete((g, e) -> {
+      if (e != null) forget(spec, answer);
+    });
     try {
       compiler.execute(() -> {
         try {
-          result.complete(compile(spec, model));
+          compiled.complete(compile(spec, model));
         } catch (Throwable t) {
-          result.completeExceptionally(t);
+          compiled.completeExceptionally(t);
         }
       });
     } catch (RejectedExecutionException e) {
-      forget(spec, result);
+      forget(spec, answer);
       throw ApiException.overloaded("too many output constraints are being compiled; retry later");
     }
-    result.orTimeout(COMPILE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    return result.handle((g, e) -> {
-      if (e == null) return g;
-      forget(spec, result);
-      throw new CompletionException(error(spec, e));
-    });
+    compiled.orTimeout(COMPILE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    return answer;
   }
 
   private void forget(StructuredOutput spec, CompletableFuture<Grammar> f) {

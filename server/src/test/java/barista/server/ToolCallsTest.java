@@ -162,6 +162,29 @@ class ToolCallsTest {
     assertEquals(400, completions.statusCode());
   }
 
+  /** Requests that share one compile of a bad schema all get its 400 (never a 500), and nothing is cached. */
+  @Test
+  void concurrentIdenticalBadSchemasAllGet400() throws Exception {
+    String slow = "{\"type\":\"string\",\"maxLength\":1024}"; // a moment to compile: the others wait on it
+    String body = "{" + USER + ",\"guided_json\":{\"type\":\"object\",\"properties\":{\"a\":" + slow + ",\"b\":"
+        + slow + ",\"c\":" + slow + ",\"z\":{\"type\":\"string\",\"format\":\"email\"}}}}";
+    List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      for (int j = 0; j < 8; j++) {
+        responses.add(server.client.sendAsync(java.net.http.HttpRequest.newBuilder(server.uri("/v1/chat/completions"))
+            .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+            .build(), HttpResponse.BodyHandlers.ofString()));
+      }
+    }
+    for (var f : responses) {
+      HttpResponse<String> r = f.get();
+      assertEquals(400, r.statusCode(), r.body());
+      JsonNode error = TestServer.json(r).get("error");
+      assertEquals("guided_json", error.get("param").asText());
+      assertTrue(error.get("message").asText().contains("'format'"), r.body());
+    }
+  }
+
   @Test
   void autoNeedsTheServerFlags() throws Exception {
     try (TestServer plain = new TestServer()) {
