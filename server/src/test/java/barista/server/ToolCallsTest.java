@@ -191,6 +191,8 @@ class ToolCallsTest {
       HttpResponse<String> r = plain.post("/v1/chat/completions", "{" + USER + "," + TOOLS + "}");
       assertEquals(400, r.statusCode(), r.body());
       assertTrue(TestServer.json(r).get("error").get("message").asText().contains("--enable-auto-tool-choice"));
+      HttpResponse<String> tokenize = plain.post("/tokenize", "{" + USER + "," + TOOLS + "}");
+      assertEquals(200, tokenize.statusCode(), "/tokenize generates nothing: " + tokenize.body());
     }
   }
 }

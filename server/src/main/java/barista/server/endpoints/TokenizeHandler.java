@@ -30,7 +30,7 @@ public final class TokenizeHandler implements Endpoint {
     boolean returnTokenStrs = f.bool("return_token_strs", false);
     int[] tokens;
     if (f.has("messages")) {
-      ChatRequest chat = ChatRequest.parse(body, server.model().defaultSamplingParams(), server.options());
+      ChatRequest chat = ChatRequest.parse(body, server.model().defaultSamplingParams(), server.options(), false);
       String prompt;
       try {
         boolean showTools = chat.tools() != null && chat.tools().choice() != barista.server.openai.Tools.Choice.NONE;

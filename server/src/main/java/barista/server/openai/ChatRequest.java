@@ -35,6 +35,11 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
   private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
 
   public static ChatRequest parse(ObjectNode body, SamplingParams defaults, ServeOptions options) {
+    return parse(body, defaults, options, true);
+  }
+
+  /** @param generating false for /tokenize, which renders the messages and generates nothing */
+  public static ChatRequest parse(ObjectNode body, SamplingParams defaults, ServeOptions options, boolean generating) {
     JsonFields f = new JsonFields(body);
     List<ChatMessage> messages = messages(f.array("messages"));
     CommonFields common = CommonFields.read(f, defaults, options);
@@ -53,7 +58,7 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
     JsonFields kwargs = f.object("chat_template_kwargs");
     Map<String, Object> templateKwargs = kwargs == null ? Map.of()
         : Json.MAPPER.convertValue(body.get("chat_template_kwargs"), new TypeReference<Map<String, Object>>() {});
-    Tools tools = Tools.read(f, options);
+    Tools tools = Tools.read(f, options, generating);
     if (tools != null && tools.constraint() != null && common.structuredOutput() != null) {
       throw ApiException.badRequest("tool_choice " + tools.choice().name().toLowerCase() + " cannot be combined with "
           + common.structuredOutput().param(), "tool_choice");

@@ -31,6 +31,11 @@ public record Tools(List<Map<String, Object>> definitions, List<String> names, L
 
   /** The tools of a request; null when it has none (or an empty list) and asks for no tool choice. */
   static Tools read(JsonFields f, ServeOptions options) {
+    return read(f, options, true);
+  }
+
+  /** @param generating false for /tokenize: nothing is generated, so auto needs no server flags there */
+  static Tools read(JsonFields f, ServeOptions options, boolean generating) {
     ArrayNode tools = f.array("tools");
     JsonNode choiceNode = f.node("tool_choice");
     Boolean parallel = f.bool("parallel_tool_calls");
@@ -101,7 +106,7 @@ public record Tools(List<Map<String, Object>> definitions, List<String> names, L
     } else {
       throw ApiException.badRequest("tool_choice must be a string or an object", "tool_choice");
     }
-    if (choice == Choice.AUTO && !(options.enableAutoToolChoice && options.toolCallParser != null)) {
+    if (generating && choice == Choice.AUTO && !(options.enableAutoToolChoice && options.toolCallParser != null)) {
       throw ApiException.badRequest("\"auto\" tool choice requires --enable-auto-tool-choice and --tool-call-parser "
           + "to be set", "tool_choice");
     }
