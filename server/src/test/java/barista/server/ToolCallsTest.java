@@ -125,10 +125,12 @@ class ToolCallsTest {
   @Test
   void toolCallHistoryIsAccepted() throws Exception {
     server.engine.reply = "ok";
-    HttpResponse<String> r = server.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"w?\"},"
+    HttpResponse<String> r = server.post("/v1/chat/completions",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"w?\"},"
         + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"function\","
         + "\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}}]},"
-        + "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"sunny\"}]," + TOOLS + ",\"tool_choice\":\"none\"}");
+        + "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"sunny\"}]," + TOOLS
+        + ",\"tool_choice\":\"none\"}");
     assertEquals(200, r.statusCode(), r.body());
     assertEquals("stop", TestServer.json(r).get("choices").get(0).get("finish_reason").asText());
   }
@@ -144,7 +146,8 @@ class ToolCallsTest {
         {"{" + USER + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"a b\"}}]}", "tools[0].function.name",
             "letters"},
         {"{" + USER + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":{\"type\":"
-            + "\"object\",\"properties\":{\"x\":{\"type\":\"string\",\"format\":\"date\"}}}}}],\"tool_choice\":\"required\"}",
+            + "\"object\",\"properties\":{\"x\":{\"type\":\"string\",\"format\":\"date\"}}}}}],"
+            + "\"tool_choice\":\"required\"}",
             "tools", "format"},
         {"{" + USER + "," + TOOLS + ",\"tool_choice\":\"required\",\"response_format\":{\"type\":\"json_object\"}}",
             "tool_choice", "cannot be combined"},

@@ -31,7 +31,9 @@ class ConstraintTest {
         for (int[] seq : seqs) {
           if (seq.length != bytes.length * 2) continue;
           boolean all = true;
-          for (int i = 0; i < bytes.length; i++) all &= (bytes[i] & 0xff) >= seq[2 * i] && (bytes[i] & 0xff) <= seq[2 * i + 1];
+          for (int i = 0; i < bytes.length; i++) {
+            all &= (bytes[i] & 0xff) >= seq[2 * i] && (bytes[i] & 0xff) <= seq[2 * i + 1];
+          }
           if (all) matches++;
         }
         assertEquals(cp >= lo && cp <= hi ? 1 : 0, matches, "code point " + Integer.toHexString(cp) + " in ["
@@ -72,22 +74,27 @@ class ConstraintTest {
 
   @Test
   void schemaAcceptsCompactValidJsonOnly() throws Exception {
-    JsonNode schema = JSON.readTree("{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"maxLength\":3},"
-        + "\"age\":{\"type\":\"integer\"},\"tags\":{\"type\":\"array\",\"items\":{\"enum\":[\"a\",\"b\"]},\"minItems\":1},"
-        + "\"pet\":{\"anyOf\":[{\"type\":\"null\"},{\"$ref\":\"#/$defs/Pet\"}]}},\"required\":[\"name\",\"tags\"],"
-        + "\"$defs\":{\"Pet\":{\"type\":\"object\",\"properties\":{\"kind\":{\"const\":\"cat\"}},\"required\":[\"kind\"]}}}");
+    JsonNode schema = JSON.readTree(json("{'type':'object','properties':{'name':{'type':'string','maxLength':3},"
+        + "'age':{'type':'integer'},'tags':{'type':'array','items':{'enum':['a','b']},'minItems':1},"
+        + "'pet':{'anyOf':[{'type':'null'},{'$ref':'#/$defs/Pet'}]}},'required':['name','tags'],"
+        + "'$defs':{'Pet':{'type':'object','properties':{'kind':{'const':'cat'}},'required':['kind']}}}"));
     ByteDfa dfa = ByteDfa.of(JsonSchemas.compile(schema));
-    for (String ok : new String[] {"{\"name\":\"ab\",\"tags\":[\"a\"]}", "{\"name\":\"\",\"age\":-12,\"tags\":[\"a\",\"b\"]}",
-        "{\"name\":\"é\\n\",\"tags\":[\"b\"],\"pet\":null}", "{\"name\":\"x\",\"tags\":[\"a\"],\"pet\":{\"kind\":\"cat\"}}"}) {
-      assertTrue(dfa.matches(ok), ok);
+    for (String ok : new String[] {"{'name':'ab','tags':['a']}", "{'name':'','age':-12,'tags':['a','b']}",
+        "{'name':'é\\n','tags':['b'],'pet':null}", "{'name':'x','tags':['a'],'pet':{'kind':'cat'}}"}) {
+      assertTrue(dfa.matches(json(ok)), ok);
     }
-    for (String bad : new String[] {"{\"name\":\"abcd\",\"tags\":[\"a\"]}", "{\"tags\":[\"a\"]}",
-        "{\"name\":\"a\",\"tags\":[]}", "{\"name\":\"a\", \"tags\":[\"a\"]}", "{\"name\":\"a\",\"tags\":[\"c\"]}",
-        "{\"name\":\"a\",\"age\":01,\"tags\":[\"a\"]}", "{\"tags\":[\"a\"],\"name\":\"a\"}"}) {
-      assertFalse(dfa.matches(bad), bad);
+    for (String bad : new String[] {"{'name':'abcd','tags':['a']}", "{'tags':['a']}", "{'name':'a','tags':[]}",
+        "{'name':'a', 'tags':['a']}", "{'name':'a','tags':['c']}", "{'name':'a','age':01,'tags':['a']}",
+        "{'tags':['a'],'name':'a'}"}) {
+      assertFalse(dfa.matches(json(bad)), bad);
     }
     assertTrue(ByteDfa.of(JsonSchemas.anyObject()).matches("{\"a\":[1,{\"b\":null}],\"c\":-1.5e3}"));
     assertFalse(ByteDfa.of(JsonSchemas.anyObject()).matches("[1]"));
+  }
+
+  /** JSON written with single quotes, for readable test literals. */
+  private static String json(String singleQuoted) {
+    return singleQuoted.replace('\'', '"');
   }
 
   @Test

@@ -86,7 +86,8 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
       List<Map<String, Object>> calls = null;
       if (toolCalls != null && !toolCalls.isNull()) {
         if (!role.equals("assistant")) {
-          throw ApiException.badRequest(name + ".tool_calls is only allowed on assistant messages", name + ".tool_calls");
+          throw ApiException.badRequest(name + ".tool_calls is only allowed on assistant messages",
+              name + ".tool_calls");
         }
         calls = toolCalls(toolCalls, name + ".tool_calls");
       }

@@ -21,8 +21,8 @@ public record CommonFields(String model, boolean stream, boolean includeUsage, b
    * Fields of OpenAI's or vLLM's API that barista does not honour: a request naming one is refused with a 400 that
    * names it, never answered as if the field were absent. The fields a later step supports leave this list.
    */
-  static final List<String> NOT_HONOURED = List.of("functions", "function_call", "guided_grammar", "guided_decoding_backend", "guided_whitespace_pattern",
-      "prompt_logprobs", "best_of", "use_beam_search");
+  static final List<String> NOT_HONOURED = List.of("functions", "function_call", "guided_grammar",
+      "guided_decoding_backend", "guided_whitespace_pattern", "prompt_logprobs", "best_of", "use_beam_search");
 
   public static CommonFields read(JsonFields f, SamplingParams defaults, ServeOptions options) {
     for (String field : NOT_HONOURED) {

@@ -82,14 +82,16 @@ public record StructuredOutput(String kind, String key, String param, JsonNode s
         }
         String name = js.string("name");
         if (name == null) {
-          throw ApiException.badRequest("response_format.json_schema.name is required", "response_format.json_schema.name");
+          throw ApiException.badRequest("response_format.json_schema.name is required",
+              "response_format.json_schema.name");
         }
         js.string("description");
         js.bool("strict"); // output always follows the schema
         JsonNode schema = js.node("schema");
         for (String unknown : js.unread()) throw ApiException.badRequest(unknown + " is not supported", unknown);
         // OpenAI allows a missing schema: then any JSON object.
-        return schema == null ? jsonObject("response_format.json_schema") : schema(schema, "response_format.json_schema.schema");
+        return schema == null ? jsonObject("response_format.json_schema")
+            : schema(schema, "response_format.json_schema.schema");
       default:
         throw ApiException.badRequest("response_format.type must be text, json_object or json_schema, got '" + type
             + "'", "response_format.type");
@@ -109,7 +111,9 @@ public record StructuredOutput(String kind, String key, String param, JsonNode s
         throw ApiException.badRequest(param + " is not valid JSON: " + e.getMessage().split("\n")[0], param);
       }
     }
-    if (parsed == null || !parsed.isObject()) throw ApiException.badRequest(param + " must be a JSON schema object", param);
+    if (parsed == null || !parsed.isObject()) {
+      throw ApiException.badRequest(param + " must be a JSON schema object", param);
+    }
     return new StructuredOutput("json", "json:" + parsed, param, parsed, null, null);
   }
 

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** LangChain4j's OpenAI chat model, unchanged, against the real server: ResponseFormat.JSON, a JSON schema, REQUIRED. */
+/** LangChain4j's OpenAI chat model, unchanged, against the real server: JSON, a JSON schema, ToolChoice.REQUIRED. */
 class LangChain4jTest {
   private static RealServer server;
   private static OpenAiChatModel model;
