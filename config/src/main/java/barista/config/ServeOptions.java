@@ -180,8 +180,19 @@ public class ServeOptions {
   @Option(names = "--protect-metrics", description = "Require the API key on /metrics too.")
   public boolean protectMetrics;
 
-  @Option(names = "--enforce-eager", description = "Accepted for vLLM compatibility; no effect here.")
+  @Option(names = "--enforce-eager",
+      description = "Never capture CUDA graphs: decode steps run the kernels one by one (slower; for debugging).")
   public boolean enforceEager;
+
+  @Option(names = "--cuda-graph-sizes", split = ",", paramLabel = "N",
+      description = "Decode batch sizes captured as CUDA graphs: one N means 1, 2, 4, 8, 16, ... up to N; several "
+          + "are the sizes themselves (default: that pattern up to --max-num-seqs).")
+  public List<Integer> cudaGraphSizes = new ArrayList<>();
+
+  @Option(names = "--native-library", paramLabel = "PATH",
+      description = "libbarista_native.so (CUDA graphs and fused kernels; scripts/build-native.sh builds it). "
+          + "Default: $BARISTA_NATIVE_LIBRARY, then lib/ beside the jar's folder, then native/build/.")
+  public Path nativeLibrary;
 
   @Option(names = "--trust-remote-code", description = "Accepted for vLLM compatibility; no effect here.")
   public boolean trustRemoteCode;
@@ -210,6 +221,9 @@ public class ServeOptions {
     check(tensorParallelSize == 1, "--tensor-parallel-size " + tensorParallelSize + " is not supported: one device only");
     check(dataParallelSize >= 1, "--data-parallel-size must be at least 1, got " + dataParallelSize);
     check(port >= 0 && port <= 65535, "--port must be in 0..65535, got " + port);
+    for (int size : cudaGraphSizes) check(size >= 1, "--cuda-graph-sizes must be positive, got " + size);
+    check(nativeLibrary == null || Files.isRegularFile(nativeLibrary),
+        "--native-library " + nativeLibrary + " is not a file");
     check(maxModelLen == null || maxModelLen > 0, "--max-model-len must be positive, got " + maxModelLen);
     check(gpuMemoryUtilization > 0 && gpuMemoryUtilization <= 1,
         "--gpu-memory-utilization must be in (0, 1], got " + gpuMemoryUtilization);
@@ -278,7 +292,6 @@ public class ServeOptions {
   /** Flags that were given but change nothing here, for one log line at startup. */
   public List<String> ignoredFlags() {
     List<String> ignored = new ArrayList<>();
-    if (enforceEager) ignored.add("--enforce-eager");
     if (trustRemoteCode) ignored.add("--trust-remote-code");
     if (swapSpace != null) ignored.add("--swap-space");
     return ignored;

@@ -27,7 +27,8 @@ class ServeOptionsTest {
     assertEquals(ServeOptions.Quantization.awq, o.quantization);
     assertEquals(4096, o.maxNumBatchedTokens);
     assertEquals(ServeOptions.SchedulingPolicy.fcfs, o.schedulingPolicy);
-    assertEquals(List.of("--enforce-eager"), o.ignoredFlags());
+    assertTrue(o.enforceEager);
+    assertEquals(List.of(), o.ignoredFlags());
   }
 
   @Test
@@ -93,7 +94,7 @@ class ServeOptionsTest {
   @Test
   void noOpFlagsAreReported() {
     ServeOptions o = ServeOptions.parse("--trust-remote-code", "--swap-space", "4", "--enforce-eager");
-    assertEquals(List.of("--enforce-eager", "--trust-remote-code", "--swap-space"), o.ignoredFlags());
+    assertEquals(List.of("--trust-remote-code", "--swap-space"), o.ignoredFlags());
   }
 
   @Test

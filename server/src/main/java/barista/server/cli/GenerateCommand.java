@@ -57,6 +57,13 @@ public final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--gpu-memory-utilization", defaultValue = "0.9") double gpuMemoryUtilization;
   @Option(names = "--max-num-batched-tokens", defaultValue = "8192") int maxNumBatchedTokens;
 
+  @Option(names = "--enforce-eager", description = "No CUDA graphs: decode steps run the kernels one by one.")
+  boolean enforceEager;
+  @Option(names = "--cuda-graph-sizes", split = ",", description = "Decode batch sizes captured as CUDA graphs.")
+  List<Integer> cudaGraphSizes = new ArrayList<>();
+  @Option(names = "--native-library", description = "libbarista_native.so (default: see serve --help).")
+  Path nativeLibrary;
+
   @Option(names = "--log-level", defaultValue = "info", description = "error, warning, info, debug.") String logLevel;
 
   @Override
@@ -65,7 +72,8 @@ public final class GenerateCommand implements Callable<Integer> {
         org.slf4j.Logger.ROOT_LOGGER_NAME);
     root.setLevel(ch.qos.logback.classic.Level.toLevel(logLevel.equals("warning") ? "warn" : logLevel));
     EngineConfig config = new EngineConfig(model, device, dtype, maxModelLen, blockSize, gpuMemoryUtilization,
-        kvCacheSpace, maxNumBatchedTokens, Math.max(prompts.size(), 1), true, 0, null, 0);
+        kvCacheSpace, maxNumBatchedTokens, Math.max(prompts.size(), 1), true, 0, null, 0)
+        .withCuda(new EngineConfig.CudaOptions(enforceEager, cudaGraphSizes, nativeLibrary));
     try (ServingEngine engine = ServingEngine.start(config, len -> new SchedulerConfig(Math.max(prompts.size(), 1),
         maxNumBatchedTokens, true, true, "fcfs", len, Integer.MAX_VALUE), null)) {
       SamplingParams params = params(engine.defaults());
