@@ -30,8 +30,8 @@ tail -2 "$out/build-ptx75.log"
 greedy() { # lib model label
   local lib=$1 model=$2 label=$3 args=()
   for i in $(seq 32); do args+=(--prompt "Prompt $i: $(printf 'word%.0s ' $(seq $((i % 7 + 1))))tell me a story"); done
-  for mode in graphs eager; do
-    local extra=(); [ $mode = eager ] && extra=(--enforce-eager)
+  for mode in graphs eager ${REPEAT:+graphs2 eager2}; do
+    local extra=(); [[ $mode = eager* ]] && extra=(--enforce-eager)
     BARISTA_NATIVE_LIBRARY=$lib "$java" -cp "$cp" barista.server.Main generate --model "$model" --device cuda \
       "${args[@]}" --max-tokens 128 --temperature 0 --ignore-eos "${extra[@]}" \
       > "$out/greedy-$label-$mode.jsonl" 2> "$out/greedy-$label-$mode.log"
@@ -42,10 +42,19 @@ import json, sys
 a = [json.loads(l)["token_ids"] for l in open(sys.argv[1]) if l.startswith("{")]
 b = [json.loads(l)["token_ids"] for l in open(sys.argv[2]) if l.startswith("{")]
 same = sum(x == y for x, y in zip(a, b))
-print(f"  {len(a)} vs {len(b)} sequences, {same} identical, tokens each: {sorted(set(map(len, a)))}")
+first = [next((i for i, (p, q) in enumerate(zip(x, y)) if p != q), None) for x, y in zip(a, b)]
+print(f"  {len(a)} vs {len(b)} sequences, {same} identical, tokens each: {sorted(set(map(len, a)))}"
+      + ("" if same == len(a) else f"; first differing token per sequence: {first}"))
 sys.exit(0 if len(a) == 32 and a == b and all(len(x) == 128 for x in a) else 1)
 PY
   result $? "greedy graphs == eager, $label"
+  if [ -n "${REPEAT:-}" ]; then # run-to-run: is either path nondeterministic?
+    for m in graphs eager; do
+      cmp -s <(grep -o '"token_ids":\[[^]]*\]' "$out/greedy-$label-$m.jsonl") \
+        <(grep -o '"token_ids":\[[^]]*\]' "$out/greedy-$label-${m}2.jsonl") && echo "  $label: $m run twice: identical" \
+        || echo "  $label: $m run twice: DIFFERENT"
+    done
+  fi
 }
 
 for variant in default ptx75; do
@@ -61,7 +70,8 @@ for variant in default ptx75; do
   grep -E "paged decode|fused ops|tests (successful|failed|skipped|aborted)|✘|MethodSource" "$out/junit-$variant.log" | grep -v "^\s*$" | head -30
   result $rc "native JUnit tests, $variant"
   greedy "$lib" /tmp/check-tiny "tiny-$variant"
-  greedy "$lib" /tmp/check-r1 "r1-$variant"
+  REPEAT=$([ $variant = default ] && echo 1) greedy "$lib" /tmp/check-r1 "r1-$variant"
 done
+tar -C "$out" -czf "$out/../gpu-check-logs.tgz" . 2>/dev/null
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -311,30 +311,37 @@ BARISTA_JNI(void, writeKv)(JNIEnv* env, jclass, jlong k, jlong v, jlong kCache, 
   });
 }
 
-BARISTA_JNI(jlong, pagedDecodeAttention)(JNIEnv* env, jclass, jlong q, jlong kCache, jlong vCache,
-                                         jlong blockTables, jlong contextLens, jint blockSize, jfloat scale) {
+BARISTA_JNI(jlong, pagedAttention)(JNIEnv* env, jclass, jlong q, jlong kCache, jlong vCache, jlong blockTables,
+                                   jlong rowSeq, jlong contextLens, jint blockSize, jfloat scale) {
   return guarded<jlong>(env, 0, [&] {
     at::Tensor& qs = tensor(q);
     at::Tensor& kc = tensor(kCache);
     at::Tensor& vc = tensor(vCache);
     at::Tensor& bt = tensor(blockTables);
     at::Tensor& cl = tensor(contextLens);
-    auto t = dtype_of(qs, "pagedDecodeAttention q");
-    dtype_of(kc, "pagedDecodeAttention kCache");
-    dtype_of(vc, "pagedDecodeAttention vCache");
-    expect_index(bt, at::kInt, "pagedDecodeAttention blockTables");
-    expect_index(cl, at::kInt, "pagedDecodeAttention contextLens");
+    auto t = dtype_of(qs, "pagedAttention q");
+    dtype_of(kc, "pagedAttention kCache");
+    dtype_of(vc, "pagedAttention vCache");
+    expect_index(bt, at::kInt, "pagedAttention blockTables");
+    expect_index(cl, at::kInt, "pagedAttention contextLens");
     expect(qs.dim() == 3 && kc.dim() == 3 && kc.sizes() == vc.sizes() && kc.size(2) == qs.size(2),
-           "pagedDecodeAttention: q [S, H, D] and caches [slots, KV, D]");
-    const int64_t seqs = qs.size(0);
-    expect(bt.dim() == 2 && bt.size(0) == seqs && cl.numel() == seqs,
-           "pagedDecodeAttention: one block-table row and one context length per sequence");
+           "pagedAttention: q [R, H, D] and caches [slots, KV, D]");
+    const int64_t rows = qs.size(0);
+    const int32_t* row_seq = nullptr;
+    if (rowSeq != 0) {
+      at::Tensor& rs = tensor(rowSeq);
+      expect_index(rs, at::kInt, "pagedAttention rowSeq");
+      expect(rs.numel() == rows, "pagedAttention: one sequence index per row");
+      row_seq = rs.data_ptr<int32_t>();
+    } else {
+      expect(bt.size(0) == rows, "pagedAttention: one block-table row per query row");
+    }
+    expect(bt.dim() == 2 && cl.numel() == rows, "pagedAttention: one context length per row");
     at::Tensor out = at::empty_like(qs);
-    barista::paged_decode_attention(t, out.data_ptr(), qs.data_ptr(), kc.data_ptr(), vc.data_ptr(),
-                                    bt.data_ptr<int32_t>(), cl.data_ptr<int32_t>(), static_cast<int>(seqs),
-                                    static_cast<int>(qs.size(1)), static_cast<int>(kc.size(1)),
-                                    static_cast<int>(qs.size(2)), static_cast<int>(bt.size(1)), blockSize, scale,
-                                    stream());
+    barista::paged_attention(t, out.data_ptr(), qs.data_ptr(), kc.data_ptr(), vc.data_ptr(), bt.data_ptr<int32_t>(),
+                             row_seq, cl.data_ptr<int32_t>(), static_cast<int>(rows), static_cast<int>(qs.size(1)),
+                             static_cast<int>(kc.size(1)), static_cast<int>(qs.size(2)),
+                             static_cast<int>(bt.size(1)), blockSize, scale, stream());
     return wrap(out);
   });
 }

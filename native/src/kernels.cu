@@ -113,7 +113,7 @@ __global__ void write_kv_kernel(T* k_cache, T* v_cache, const T* k, const T* v, 
   }
 }
 
-// Paged decode attention, after vLLM's paged_attention_v1 in spirit (one block per (head, sequence), the context
+// Paged attention, after vLLM's paged_attention_v1 in spirit (one block per (head, sequence), the context
 // read in place through the block table) but written as an online softmax (flash-decoding's recurrence) so no
 // shared memory grows with the context. Each warp takes tokens warp*U, warp*U + WARPS*U, ...; each lane holds
 // head_dim/32 elements of q and of the running output; U tokens are loaded together so their latencies overlap.
@@ -121,17 +121,21 @@ constexpr int kAttnWarps = 8;
 constexpr int kAttnUnroll = 4;
 
 template <typename T, int D>
-__global__ void paged_decode_attention_kernel(T* out, const T* q, const T* k_cache, const T* v_cache,
-                                              const int32_t* block_tables, const int32_t* context_lens, int heads,
-                                              int kv_heads, int max_blocks, int block_size, float scale) {
+__global__ void paged_attention_kernel(T* out, const T* q, const T* k_cache, const T* v_cache,
+                                       const int32_t* block_tables, const int32_t* row_seq,
+                                       const int32_t* context_lens, int heads, int kv_heads, int max_blocks,
+                                       int block_size, float scale) {
   constexpr int E = D >= 32 ? D / 32 : 1; // head_dim < 32 (test models): the upper lanes idle
-  const int h = blockIdx.x, seq = blockIdx.y;
+  // One block per (query row, head), heads fastest so the heads sharing a KV head run side by side (L2 reuse);
+  // a 1-D grid has room for any number of rows.
+  const int h = blockIdx.x % heads, seq = blockIdx.x / heads; // seq: the query row
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const bool active = lane * E < D;
   const int kvh = h / (heads / kv_heads);
   const int ctx = context_lens[seq];
   const long slot_stride = (long) kv_heads * D;
-  const int32_t* table = block_tables + (long) seq * max_blocks;
+  // A prompt chunk's rows share their sequence's table; each row's context ends at its own position (causal).
+  const int32_t* table = block_tables + (long) (row_seq != nullptr ? row_seq[seq] : seq) * max_blocks;
 
   float qv[E], acc[E];
   const T* qp = q + ((long) seq * heads + h) * D + lane * E;
@@ -210,22 +214,21 @@ __global__ void paged_decode_attention_kernel(T* out, const T* q, const T* k_cac
 }
 
 template <typename T>
-void launch_attention(void* out, const void* q, const void* kc, const void* vc, const int32_t* bt, const int32_t* cl,
-                      int seqs, int heads, int kv_heads, int head_dim, int max_blocks, int block_size, float scale,
+void launch_attention(void* out, const void* q, const void* kc, const void* vc, const int32_t* bt, const int32_t* rs,
+                      const int32_t* cl, int seqs, int heads, int kv_heads, int head_dim, int max_blocks, int block_size, float scale,
                       cudaStream_t s) {
-  dim3 grid(heads, seqs);
+  dim3 grid(static_cast<unsigned>(seqs) * heads);
   const int threads = kAttnWarps * 32;
 #define BARISTA_ATTN(D)                                                                                            \
-  paged_decode_attention_kernel<T, D><<<grid, threads, 0, s>>>((T*) out, (const T*) q, (const T*) kc,           \
-                                                               (const T*) vc, bt, cl, heads, kv_heads, max_blocks, \
-                                                               block_size, scale)
+  paged_attention_kernel<T, D><<<grid, threads, 0, s>>>((T*) out, (const T*) q, (const T*) kc, (const T*) vc, bt, \
+                                                        rs, cl, heads, kv_heads, max_blocks, block_size, scale)
   switch (head_dim) {
     case 16: BARISTA_ATTN(16); break;
     case 32: BARISTA_ATTN(32); break;
     case 64: BARISTA_ATTN(64); break;
     case 128: BARISTA_ATTN(128); break;
     case 256: BARISTA_ATTN(256); break;
-    default: throw std::invalid_argument("paged_decode_attention: head_dim " + std::to_string(head_dim)
+    default: throw std::invalid_argument("paged_attention: head_dim " + std::to_string(head_dim)
                                          + " (supported: 16, 32, 64, 128, 256)");
   }
 #undef BARISTA_ATTN
@@ -285,14 +288,15 @@ void write_kv(DType t, void* k_cache, void* v_cache, const void* k, const void* 
   check_launch("write_kv");
 }
 
-void paged_decode_attention(DType t, void* out, const void* q, const void* k_cache, const void* v_cache,
-                            const int32_t* block_tables, const int32_t* context_lens, int seqs, int heads,
-                            int kv_heads, int head_dim, int max_blocks, int block_size, float scale, cudaStream_t s) {
-  if (seqs == 0) return;
-  if (heads % kv_heads != 0) throw std::invalid_argument("paged_decode_attention: heads % kv_heads != 0");
-  BARISTA_DISPATCH(t, launch_attention<T>(out, q, k_cache, v_cache, block_tables, context_lens, seqs, heads,
+void paged_attention(DType t, void* out, const void* q, const void* k_cache, const void* v_cache,
+                     const int32_t* block_tables, const int32_t* row_seq, const int32_t* context_lens, int rows,
+                     int heads, int kv_heads, int head_dim, int max_blocks, int block_size, float scale,
+                     cudaStream_t s) {
+  if (rows == 0) return;
+  if (heads % kv_heads != 0) throw std::invalid_argument("paged_attention: heads % kv_heads != 0");
+  BARISTA_DISPATCH(t, launch_attention<T>(out, q, k_cache, v_cache, block_tables, row_seq, context_lens, rows, heads,
                                           kv_heads, head_dim, max_blocks, block_size, scale, s));
-  check_launch("paged_decode_attention");
+  check_launch("paged_attention");
 }
 
 }  // namespace barista

@@ -27,11 +27,13 @@ void silu_and_mul(DType t, void* out, const void* x, int tokens, int inter, cuda
 void write_kv(DType t, void* k_cache, void* v_cache, const void* k, const void* v, const int64_t* slots, int tokens,
               int kv_width, cudaStream_t s);
 
-// One query token per sequence against its paged context: q [S, H, D], caches [blocks * block_size, KV, D],
-// block_tables [S, max_blocks] int32, context_lens [S] int32 (0: the row is padding, its output is zeros).
-// out [S, H, D]. Online softmax in float32 over the context, read in place from the blocks.
-void paged_decode_attention(DType t, void* out, const void* q, const void* k_cache, const void* v_cache,
-                            const int32_t* block_tables, const int32_t* context_lens, int seqs, int heads,
-                            int kv_heads, int head_dim, int max_blocks, int block_size, float scale, cudaStream_t s);
+// Each query row against its paged context: q [R, H, D], caches [blocks * block_size, KV, D], block_tables
+// [S, max_blocks] int32, row_seq [R] int32 (the row's sequence; nullptr: row r is sequence r, a decode step),
+// context_lens [R] int32: keys 0 .. len-1 of the row's sequence (a prompt row's own position + 1, so the mask is
+// causal; 0: a padding row, output zeros). out [R, H, D]. Online softmax in float32, blocks read in place.
+void paged_attention(DType t, void* out, const void* q, const void* k_cache, const void* v_cache,
+                     const int32_t* block_tables, const int32_t* row_seq, const int32_t* context_lens, int rows,
+                     int heads, int kv_heads, int head_dim, int max_blocks, int block_size, float scale,
+                     cudaStream_t s);
 
 }  // namespace barista

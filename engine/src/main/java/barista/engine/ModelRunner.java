@@ -230,11 +230,7 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
 
   private NDArray logits(List<ScheduledSequence> seqs, NDManager step) {
     ForwardBatch batch = batch(seqs);
-    if (cudaPath != null) {
-      List<Long> ids = new ArrayList<>(seqs.size());
-      for (ScheduledSequence s : seqs) ids.add(s.seqId());
-      return cudaPath.logits(batch, ids, step);
-    }
+    if (cudaPath != null) return cudaPath.logits(batch, step);
     return model.forward(StepInputs.upload(batch, djlAttention, step), djlAttention, step);
   }
 

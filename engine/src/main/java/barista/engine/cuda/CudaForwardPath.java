@@ -2,19 +2,17 @@ package barista.engine.cuda;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import barista.engine.model.DjlAttention;
 import barista.engine.model.ForwardBatch;
 import barista.engine.model.PagedKvCache;
 import barista.engine.model.Qwen2Model;
 import barista.engine.model.StepInputs;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The CUDA forward path with libbarista_native: fused layer ops, the paged attention kernel, the persistent input
- * batch, and pure decode steps replayed as CUDA graphs (other steps, and decode batches above the largest graph,
- * run the same kernels eagerly). All device work of the engine runs on one stream of ours, made current on each
+ * The CUDA forward path with libbarista_native: fused layer ops, the paged attention kernel (prompt chunks and
+ * decodes alike), the persistent input batch, and pure decode steps replayed as CUDA graphs (other steps, and
+ * decode batches above the largest graph, run the same kernels eagerly). All device work of the engine runs on one stream of ours, made current on each
  * thread that calls in.
  */
 public final class CudaForwardPath implements AutoCloseable {
@@ -22,7 +20,6 @@ public final class CudaForwardPath implements AutoCloseable {
 
   private final Qwen2Model model;
   private final PagedAttention attention;
-  private final DjlAttention djl;
   private final InputBatch inputs;
   private final CudaGraphs graphs; // null: eager only
   private final long stream;
@@ -40,11 +37,10 @@ public final class CudaForwardPath implements AutoCloseable {
     model.useOps(CudaLayerOps.INSTANCE);
   }
 
-  private CudaForwardPath(Qwen2Model model, PagedAttention attention, DjlAttention djl, InputBatch inputs,
-      CudaGraphs graphs, long stream) {
+  private CudaForwardPath(Qwen2Model model, PagedAttention attention, InputBatch inputs, CudaGraphs graphs,
+      long stream) {
     this.model = model;
     this.attention = attention;
-    this.djl = djl;
     this.inputs = inputs;
     this.graphs = graphs;
     this.stream = stream;
@@ -58,8 +54,7 @@ public final class CudaForwardPath implements AutoCloseable {
    */
   public static CudaForwardPath start(Qwen2Model model, PagedKvCache cache, NDManager manager, long stream,
       int deviceId, int maxTokens, int maxSeqs, int maxModelLen, int[] graphSizes) {
-    DjlAttention djl = new DjlAttention(cache, model.geometry(), model.dtype());
-    PagedAttention attention = new PagedAttention(djl, model.geometry().numHeads(), model.geometry().headDim());
+    PagedAttention attention = new PagedAttention(cache, model.geometry().numHeads(), model.geometry().headDim());
     InputBatch inputs = new InputBatch(manager, maxTokens, Math.max(maxSeqs, graphSizes == null ? 0
         : graphSizes[graphSizes.length - 1]), maxModelLen, cache.blockSize());
     CudaGraphs graphs = null;
@@ -69,7 +64,7 @@ public final class CudaForwardPath implements AutoCloseable {
         log.info("Captured {} CUDA graphs for decode batches of 1..{} in {} ms; graph memory pool {} MiB",
             graphs.count(), graphs.largest(), graphs.captureMillis(), graphs.poolBytes() >> 20);
       }
-      return new CudaForwardPath(model, attention, djl, inputs, graphs, stream);
+      return new CudaForwardPath(model, attention, inputs, graphs, stream);
     } catch (RuntimeException e) {
       inputs.close();
       throw e;
@@ -86,18 +81,19 @@ public final class CudaForwardPath implements AutoCloseable {
   }
 
   /** The step's float32 logits {@code [numSampled, vocab]}; arrays live in {@code step}. */
-  public NDArray logits(ForwardBatch b, List<Long> seqIds, NDManager step) {
+  public NDArray logits(ForwardBatch b, NDManager step) {
     ensureStream();
-    long[] ids = seqIds.stream().mapToLong(Long::longValue).toArray();
     int n = b.numSequences();
     boolean pureDecode = b.numTokens() == n && b.logitRows().length == n;
     if (graphs != null && pureDecode && n <= graphs.largest()) {
       int bucket = graphs.bucketFor(n);
-      inputs.uploadDecode(b, ids, bucket);
+      inputs.uploadDecode(b, bucket);
       NDArray hidden = graphs.replay(bucket);
-      return model.logits(bucket == n ? hidden : CudaNative.narrow(hidden, 0, n, step));
+      // A view in the step's manager, even when n == bucket: what is computed from it must be freed with the step,
+      // not with the graph's output, which lives as long as the graph.
+      return model.logits(CudaNative.narrow(hidden, 0, n, step));
     }
-    StepInputs in = inputs.upload(b, ids, djl, step);
+    StepInputs in = inputs.upload(b, step);
     return model.forward(in, attention, step);
   }
 

@@ -139,6 +139,7 @@ public final class CudaNative {
 
   static native void writeKv(long k, long v, long kCache, long vCache, long slots);
 
-  static native long pagedDecodeAttention(long q, long kCache, long vCache, long blockTables, long contextLens,
-      int blockSize, float scale);
+  /** @param rowSeq 0: row r is sequence r (a decode step) */
+  static native long pagedAttention(long q, long kCache, long vCache, long blockTables, long rowSeq,
+      long contextLens, int blockSize, float scale);
 }

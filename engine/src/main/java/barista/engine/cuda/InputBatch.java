@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import barista.engine.model.DjlAttention;
 import barista.engine.model.ForwardBatch;
 import barista.engine.model.StepInputs;
 import java.nio.ByteBuffer;
@@ -30,13 +29,15 @@ final class InputBatch implements AutoCloseable {
   private final long offSlots;
   private final long offRows;
   private final long offContext;
+  private final long offRowSeq;
   private final long offTables;
   private final int[] mirror; // what the device block table holds, row-major [maxSeqs, maxBlocksPerSeq]
   private final NDArray tokenIds; // [maxTokens] int64
   private final NDArray positions; // [maxTokens] int64
   private final NDArray slots; // [maxTokens] int64
   private final NDArray logitRows; // [maxSeqs] int64
-  private final NDArray contextLens; // [maxSeqs] int32
+  private final NDArray contextLens; // [maxRows] int32, per query row
+  private final NDArray rowSeq; // [maxTokens] int32, each row's sequence (prompt chunks)
   private final NDArray blockTables; // [maxSeqs, maxBlocksPerSeq] int32
   private boolean closed;
 
@@ -48,8 +49,10 @@ final class InputBatch implements AutoCloseable {
     offPositions = 8L * maxTokens;
     offSlots = offPositions + 8L * maxTokens;
     offRows = offSlots + 8L * maxTokens;
+    int maxRows = Math.max(maxTokens, maxSeqs);
     offContext = offRows + 8L * maxSeqs;
-    offTables = offContext + 4L * maxSeqs;
+    offRowSeq = offContext + 4L * maxRows;
+    offTables = offRowSeq + 4L * maxTokens;
     long bytes = offTables + 4L * maxSeqs * maxBlocksPerSeq;
     staging = CudaNative.allocPinned(bytes).order(ByteOrder.nativeOrder());
     mirror = new int[maxSeqs * maxBlocksPerSeq];
@@ -57,7 +60,8 @@ final class InputBatch implements AutoCloseable {
     positions = manager.zeros(new Shape(maxTokens), DataType.INT64);
     slots = manager.zeros(new Shape(maxTokens), DataType.INT64);
     logitRows = manager.zeros(new Shape(maxSeqs), DataType.INT64);
-    contextLens = manager.zeros(new Shape(maxSeqs), DataType.INT32);
+    contextLens = manager.zeros(new Shape(maxRows), DataType.INT32);
+    rowSeq = manager.zeros(new Shape(maxTokens), DataType.INT32);
     blockTables = manager.zeros(new Shape(maxSeqs, maxBlocksPerSeq), DataType.INT32);
   }
 
@@ -71,19 +75,19 @@ final class InputBatch implements AutoCloseable {
    */
   StepInputs decodeViews(int rows, NDManager m) {
     return new StepInputs(CudaNative.narrow(tokenIds, 0, rows, m), CudaNative.narrow(positions, 0, rows, m), null,
-        new PagedAttention.Decode(CudaNative.narrow(slots, 0, rows, m), CudaNative.narrow(blockTables, 0, rows, m),
-            CudaNative.narrow(contextLens, 0, rows, m)));
+        new PagedAttention.Paged(CudaNative.narrow(slots, 0, rows, m), CudaNative.narrow(blockTables, 0, rows, m),
+            null, CudaNative.narrow(contextLens, 0, rows, m)));
   }
 
   /** Fills rows as padding: what a graph is warmed up and captured with (no real block is read or written). */
   void uploadPadding(int rows) {
     ForwardBatch empty = new ForwardBatch(new int[0], new int[0], new long[0], new int[0], new int[0], new int[0],
         new int[0][], new boolean[0]);
-    uploadDecode(empty, new long[0], rows);
+    uploadDecode(empty, rows);
   }
 
   /** Writes a pure decode step (one new token per sequence) padded to {@code rows} and copies it to the device. */
-  void uploadDecode(ForwardBatch b, long[] seqIds, int rows) {
+  void uploadDecode(ForwardBatch b, int rows) {
     int n = b.numSequences();
     if (rows < n || rows > maxSeqs) throw new IllegalArgumentException(n + " sequences in " + rows + " rows");
     for (int i = 0; i < rows; i++) {
@@ -101,32 +105,41 @@ final class InputBatch implements AutoCloseable {
   }
 
   /**
-   * Writes any step for the eager path: tokens, positions and slots on the device; prompt chunks attend through
-   * the DJL plan, a pure decode step through the paged kernel.
+   * Writes any step for the eager path: a pure decode step as the graphs read it, a step with prompt chunks with
+   * one context length and sequence index per row (each prompt row attends up to its own position).
    */
-  StepInputs upload(ForwardBatch b, long[] seqIds, DjlAttention djl, NDManager m) {
+  StepInputs upload(ForwardBatch b, NDManager m) {
     int t = b.numTokens();
-    if (t > maxTokens || b.numSequences() > maxSeqs) {
-      throw new IllegalArgumentException(t + " tokens / " + b.numSequences() + " sequences exceed the input batch");
-    }
-    boolean pureDecode = t == b.numSequences();
-    if (pureDecode) {
-      uploadDecode(b, seqIds, t);
-      return decodeViews(t, m);
-    }
-    for (int i = 0; i < t; i++) {
-      staging.putLong(8 * i, b.tokenIds()[i]);
-      staging.putLong((int) (offPositions + 8L * i), b.positions()[i]);
-      staging.putLong((int) (offSlots + 8L * i), b.slotMapping()[i]);
+    int n = b.numSequences();
+    if (t > maxTokens || n > maxSeqs) {
+      throw new IllegalArgumentException(t + " tokens / " + n + " sequences exceed the input batch");
     }
     long[] rows = b.logitRows();
+    if (t == n && rows.length == n) {
+      uploadDecode(b, n);
+      return decodeViews(n, m);
+    }
+    for (int s = 0; s < n; s++) {
+      for (int r = b.queryStart()[s]; r < b.queryStart()[s] + b.queryLen()[s]; r++) {
+        staging.putLong((int) (8L * r), b.tokenIds()[r]);
+        staging.putLong((int) (offPositions + 8L * r), b.positions()[r]);
+        staging.putLong((int) (offSlots + 8L * r), b.slotMapping()[r]);
+        staging.putInt((int) (offContext + 4L * r), b.positions()[r] + 1);
+        staging.putInt((int) (offRowSeq + 4L * r), s);
+      }
+    }
     for (int i = 0; i < rows.length; i++) staging.putLong((int) (offRows + 8L * i), rows[i]);
     copy(tokenIds, 0, 8L * t);
     copy(positions, offPositions, 8L * t);
     copy(slots, offSlots, 8L * t);
+    copy(contextLens, offContext, 4L * t);
+    copy(rowSeq, offRowSeq, 4L * t);
     copy(logitRows, offRows, 8L * rows.length);
+    uploadTables(b.blockTables(), n);
     return new StepInputs(CudaNative.narrow(tokenIds, 0, t, m), CudaNative.narrow(positions, 0, t, m),
-        rows.length == t ? null : CudaNative.narrow(logitRows, 0, rows.length, m), djl.plan(b, m));
+        rows.length == t ? null : CudaNative.narrow(logitRows, 0, rows.length, m),
+        new PagedAttention.Paged(CudaNative.narrow(slots, 0, t, m), CudaNative.narrow(blockTables, 0, n, m),
+            CudaNative.narrow(rowSeq, 0, t, m), CudaNative.narrow(contextLens, 0, t, m)));
   }
 
   /** Copies the rows whose block ids changed (one contiguous range) to the device table. */
@@ -175,7 +188,7 @@ final class InputBatch implements AutoCloseable {
   public void close() {
     if (closed) return;
     closed = true;
-    Arrays.asList(tokenIds, positions, slots, logitRows, contextLens, blockTables).forEach(NDArray::close);
+    Arrays.asList(tokenIds, positions, slots, logitRows, contextLens, rowSeq, blockTables).forEach(NDArray::close);
     CudaNative.freePinned(staging);
   }
 }

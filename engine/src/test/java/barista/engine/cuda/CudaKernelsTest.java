@@ -117,7 +117,7 @@ class CudaKernelsTest {
       NDArray qReal = q.get("0:" + s);
       NDArray expected = djl.attend(0, qReal, kNew, vNew, djl.plan(batch, m));
 
-      PagedAttention paged = new PagedAttention(djl, HEADS, HEAD_DIM);
+      PagedAttention paged = new PagedAttention(cache, HEADS, HEAD_DIM);
       long[] slotsWithPad = java.util.Arrays.copyOf(lastSlot, s + 1);
       slotsWithPad[s] = -1;
       NDArray kPad = randn(m, random, s + 1, KV_HEADS, HEAD_DIM); // the padding row's k/v must land nowhere
@@ -125,8 +125,8 @@ class CudaKernelsTest {
       kPad.set(new ai.djl.ndarray.index.NDIndex("0:" + s), kNew);
       vPad.set(new ai.djl.ndarray.index.NDIndex("0:" + s), vNew);
       float[] before = cache.keyTensor(0).toType(DataType.FLOAT32, false).toFloatArray();
-      AttentionBackend.Metadata decode = new PagedAttention.Decode(m.create(slotsWithPad),
-          m.create(flatTables, new Shape(s + 1, maxBlocks)), m.create(ctx));
+      AttentionBackend.Metadata decode = new PagedAttention.Paged(m.create(slotsWithPad),
+          m.create(flatTables, new Shape(s + 1, maxBlocks)), null, m.create(ctx));
       NDArray got = paged.attend(0, q, kPad, vPad, decode);
 
       double diff = maxDiff(got.get("0:" + s), expected);
@@ -137,6 +137,51 @@ class CudaKernelsTest {
       assertArrayEquals(new float[pad.length], pad, "a padding row attends to nothing");
       assertArrayEquals(before, cache.keyTensor(0).toType(DataType.FLOAT32, false).toFloatArray(),
           "a padding row (slot -1) must not write the cache");
+    }
+  }
+
+  /**
+   * A prompt chunk (20 new tokens after 17 cached, crossing blocks) beside a decode, in one launch: each prompt row
+   * attends causally up to its own position, as the DJL plan's masked softmax does.
+   */
+  @Test
+  void pagedAttentionOverPromptChunksMatchesDjlPlan() {
+    Random random = new Random(3);
+    int blocks = 8;
+    int[][] tables = {{5, 2, 7}, {3}};
+    int cached = 17, chunk = 20, decodeCtx = 5;
+    ModelGeometry g = new ModelGeometry(1, HEADS * HEAD_DIM, HEADS, KV_HEADS, HEAD_DIM, 64, 64, 10000, 1e-6, 256,
+        true, false);
+    try (NDManager m = NDManager.newBaseManager(Device.gpu(), "PyTorch")) {
+      PagedKvCache cache = new PagedKvCache(m, 1, blocks, BLOCK, KV_HEADS, HEAD_DIM, DataType.FLOAT16);
+      long slotsTotal = (long) blocks * BLOCK;
+      cache.write(0, m.arange(0, slotsTotal, 1, DataType.INT64), randn(m, random, slotsTotal, KV_HEADS, HEAD_DIM),
+          randn(m, random, slotsTotal, KV_HEADS, HEAD_DIM));
+      int rows = chunk + 1;
+      int[] ids = new int[rows], pos = new int[rows], rowSeq = new int[rows], ctxRows = new int[rows];
+      long[] slots = new long[rows];
+      for (int r = 0; r < rows; r++) {
+        boolean prompt = r < chunk;
+        int s = prompt ? 0 : 1;
+        pos[r] = prompt ? cached + r : decodeCtx - 1;
+        slots[r] = (long) tables[s][pos[r] / BLOCK] * BLOCK + pos[r] % BLOCK;
+        rowSeq[r] = s;
+        ctxRows[r] = pos[r] + 1;
+      }
+      ForwardBatch batch = new ForwardBatch(ids, pos, slots, new int[] {0, chunk}, new int[] {chunk, 1},
+          new int[] {cached + chunk, decodeCtx}, tables, new boolean[] {true, true});
+      NDArray q = randn(m, random, rows, HEADS, HEAD_DIM);
+      NDArray k = randn(m, random, rows, KV_HEADS, HEAD_DIM);
+      NDArray v = randn(m, random, rows, KV_HEADS, HEAD_DIM);
+      DjlAttention djl = new DjlAttention(cache, g, DataType.FLOAT16);
+      NDArray expected = djl.attend(0, q, k, v, djl.plan(batch, m));
+      int[] flat = new int[2 * 4];
+      for (int s = 0; s < 2; s++) System.arraycopy(tables[s], 0, flat, s * 4, tables[s].length);
+      NDArray got = new PagedAttention(cache, HEADS, HEAD_DIM).attend(0, q, k, v, new PagedAttention.Paged(
+          m.create(slots), m.create(flat, new Shape(2, 4)), m.create(rowSeq), m.create(ctxRows)));
+      double diff = maxDiff(got, expected);
+      System.out.printf("paged attention over a prompt chunk + a decode vs DJL plan: max diff %.2e%n", diff);
+      assertTrue(diff <= 2e-3, "max diff " + diff);
     }
   }
 
