@@ -166,7 +166,8 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
       List<SamplingRow> rows = new ArrayList<>();
       for (ScheduledSequence s : seqs) {
         if (s.sample()) {
-          rows.add(new SamplingRow(s.params(), s.uniform(), s.tokens(), s.numPrompt(), s.numOutput(), s.banned()));
+          rows.add(new SamplingRow(s.params(), s.uniform(), s.tokens(), s.numPrompt(), s.numOutput(), s.banned(),
+              s.forcedToken()));
         }
       }
       return rows.isEmpty() ? null : sampler.sample(logits, rows, step);
