@@ -1,6 +1,7 @@
 package barista.scheduler;
 
 import barista.engine.StepExecutor;
+import barista.engine.sampling.InvalidSamplingParamException;
 import barista.engine.sampling.SampleResult;
 import barista.kvcache.KvCacheManager;
 import barista.kvcache.PrefixCacheStats;
@@ -81,6 +82,12 @@ public final class EngineCore implements EngineClient, AutoCloseable {
     for (int t : prompt) {
       if (t < 0 || t >= limits.vocabSize()) {
         throw new IllegalArgumentException("token id " + t + " is outside the vocabulary (0.." + (limits.vocabSize() - 1) + ")");
+      }
+    }
+    for (int t : r.params().logitBias().keySet()) {
+      if (t >= limits.vocabSize()) {
+        throw new InvalidSamplingParamException("logit_bias", "logit_bias has token id " + t
+            + " outside the vocabulary (0.." + (limits.vocabSize() - 1) + ")");
       }
     }
     Integer requested = r.params().maxTokens();
