@@ -23,7 +23,7 @@ public final class CompletionHandler implements Endpoint {
   public void handle(Exchange exchange) {
     CompletionRequest request = CompletionRequest.parse(Requests.body(exchange, server),
         server.model().defaultSamplingParams(), server.options());
-    Requests.logUnknown(exchange, request.unknownFields());
+    Requests.refuseUnknown(request.unknownFields());
     CommonFields common = request.common();
     String model = Requests.modelName(server, common.model());
     ServedModel served = server.model();

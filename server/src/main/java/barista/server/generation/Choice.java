@@ -16,6 +16,7 @@ abstract class Choice {
   final int promptTokens;
   int cachedPromptTokens;
   int completionTokens;
+  int reasoningTokens; // chat under a reasoning parser: completion tokens before </think>
   FinishReason finishReason;
   Object stopReason;
   long firstTokenNanos;

@@ -244,8 +244,10 @@ public final class GenerationSession {
     int prompt = 0;
     int cached = 0;
     int completion = 0;
+    int reasoning = 0;
     for (Choice choice : choices) {
       completion += choice.completionTokens;
+      reasoning += choice.reasoningTokens;
       if (choice.index % shape.n() == 0) {
         prompt += choice.promptTokens;
         cached += choice.cachedPromptTokens;
@@ -256,6 +258,7 @@ public final class GenerationSession {
     usage.put("total_tokens", prompt + completion);
     usage.put("completion_tokens", completion);
     usage.putObject("prompt_tokens_details").put("cached_tokens", cached);
+    if (shape.parseReasoning()) usage.putObject("completion_tokens_details").put("reasoning_tokens", reasoning);
     return usage;
   }
 

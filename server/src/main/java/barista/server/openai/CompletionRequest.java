@@ -32,7 +32,21 @@ public record CompletionRequest(CommonFields common, List<PromptInput> prompts, 
       throw ApiException.badRequest("echo with logprobs is not supported: prompt logprobs are not computed", "echo");
     }
     boolean addSpecialTokens = f.bool("add_special_tokens", true);
+    refuseUnsupported(f, common.n());
     return new CompletionRequest(common, prompts, echo, addSpecialTokens, maxTokens, logprobs != null, f.unread());
+  }
+
+  /**
+   * Fields barista knows but does not implement, refused as vLLM refuses them. best_of equal to n asks for nothing
+   * beyond n, so it is honoured; more candidates than choices would need the V0 ranking vLLM V1 dropped too.
+   */
+  private static void refuseUnsupported(JsonFields f, int n) {
+    if (f.string("suffix") != null) throw ApiException.badRequest("suffix is not currently supported", "suffix");
+    Integer bestOf = f.integer("best_of");
+    if (bestOf != null && bestOf != n) {
+      throw ApiException.badRequest("best_of is not supported (only best_of equal to n, here " + n + "), got "
+          + bestOf, "best_of");
+    }
   }
 
   /** A string, a list of strings, a list of token ids, or a list of lists of token ids. */
