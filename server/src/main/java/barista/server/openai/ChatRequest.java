@@ -31,8 +31,9 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
     JsonFields f = new JsonFields(body);
     List<ChatMessage> messages = messages(f.array("messages"));
     CommonFields common = CommonFields.read(f, defaults, options);
-    Integer maxTokens = f.integer("max_completion_tokens");
-    if (maxTokens == null) maxTokens = f.integer("max_tokens");
+    Integer maxCompletionTokens = f.integer("max_completion_tokens");
+    Integer maxTokens = f.integer("max_tokens"); // read either way: both were given and both are understood
+    if (maxCompletionTokens != null) maxTokens = maxCompletionTokens;
     boolean logprobs = f.bool("logprobs", false);
     Integer topLogprobs = f.integer("top_logprobs");
     if (topLogprobs != null && !logprobs) {
