@@ -64,6 +64,42 @@ class ApiFidelityTest {
     assertTrue(error.get("message").asText().contains("999999"), response.body());
   }
 
+  /**
+   * best_of 5, n 2: the two of five candidates with the highest cumulative logprob. The j-th candidate samples with
+   * seed + j, as the j-th choice of n 5 does, so n 5 with logprobs shows every candidate and its cumulative logprob.
+   */
+  @Test
+  void bestOfReturnsTheNCandidatesOfHighestCumulativeLogprob() throws Exception {
+    Object[] sampling = {"prompt", "Once upon a time", "max_tokens", 8, "temperature", 1.0, "seed", 11,
+        "ignore_eos", true};
+    JsonNode all = server.postOk("/v1/completions", body(with(sampling, "n", 5, "logprobs", 0)));
+    List<double[]> ranked = new ArrayList<>(); // {cumulative logprob, candidate}
+    for (int j = 0; j < 5; j++) {
+      double sum = 0;
+      for (JsonNode lp : all.get("choices").get(j).get("logprobs").get("token_logprobs")) sum += lp.asDouble();
+      ranked.add(new double[] {sum, j});
+    }
+    ranked.sort((a, b) -> a[0] != b[0] ? Double.compare(b[0], a[0]) : Double.compare(a[1], b[1]));
+    assertNotEquals(ranked.get(0)[1], 0.0, "with seed 11 the best candidate is not the first, so ranking shows");
+
+    JsonNode best = server.postOk("/v1/completions", body(with(sampling, "n", 2, "best_of", 5)));
+    JsonNode choices = best.get("choices");
+    assertEquals(2, choices.size());
+    for (int i = 0; i < 2; i++) {
+      JsonNode expected = all.get("choices").get((int) ranked.get(i)[1]);
+      assertEquals(i, choices.get(i).get("index").asInt());
+      assertEquals(expected.get("text").asText(), choices.get(i).get("text").asText(), "rank " + i);
+      assertTrue(choices.get(i).get("logprobs").isNull(), "logprobs were not asked for");
+    }
+    assertEquals(16, best.get("usage").get("completion_tokens").asInt(), "the returned choices' tokens");
+  }
+
+  private static Object[] with(Object[] fields, Object... more) {
+    List<Object> all = new ArrayList<>(List.of(fields));
+    all.addAll(List.of(more));
+    return all.toArray();
+  }
+
   @Test
   void aDeveloperMessageRendersExactlyAsASystemMessage() throws Exception {
     List<Map<String, String>> asDeveloper = List.of(Map.of("role", "developer", "content", "Answer in French."),
