@@ -53,6 +53,10 @@ class ReasoningBudgetServerTest {
     assertTrue(unbounded.indexOf("</think>") < 0 || unbounded.indexOf("</think>") > 16,
         "the greedy model must think past 16 tokens for this test: " + unbounded);
 
+    int unboundedThinking = unbounded.indexOf("</think>") < 0 ? unbounded.size() : unbounded.indexOf("</think>");
+    assertEquals(unboundedThinking, free.get("usage").get("completion_tokens_details").get("reasoning_tokens").asInt(),
+        "without a budget, usage still counts the tokens before </think>");
+
     JsonNode bounded = server.postOk("/v1/chat/completions", body(request("max_reasoning_tokens", 16)));
     List<String> got = tokens(bounded.get("choices").get(0));
     assertEquals(unbounded.subList(0, 15), got.subList(0, 15), "the model's own thinking comes first");
