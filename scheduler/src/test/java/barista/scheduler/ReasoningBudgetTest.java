@@ -67,6 +67,17 @@ class ReasoningBudgetTest {
     assertEquals(30, run(40, END).length);
   }
 
+  @Test
+  void aClosingTagOfSeveralTokensIsForcedWhole() throws Exception {
+    int end2 = IntStream.range(END + 1, FakeExecutor.VOCAB)
+        .filter(t -> Arrays.stream(UNSTOPPED).noneMatch(u -> u == t)).findFirst().orElseThrow();
+    engine = FakeEngine.roomy();
+    ReasoningBudget b = new ReasoningBudget(10, new int[] {END, end2}, new int[] {NEWLINE, END, end2, TWO_NEWLINES});
+    int[] got = engine.submit("r", PROMPT, SamplingParams.builder().temperature(0).maxTokens(30).reasoningBudget(b)
+        .build()).await().tokens();
+    assertArrayEquals(expected(9, NEWLINE, END, end2, TWO_NEWLINES), got);
+  }
+
   private static int[] concat(int[] a, int[] b) {
     int[] c = Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, c, a.length, b.length);
