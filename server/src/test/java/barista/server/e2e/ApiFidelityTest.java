@@ -56,11 +56,18 @@ class ApiFidelityTest {
 
   @Test
   void idsOutsideTheVocabularyAre400() throws Exception {
-    HttpResponse<String> response = server.post("/v1/chat/completions", body("messages", userSays("hi"),
-        "logit_bias", Map.of("999999", 5)));
+    assertRefused("logit_bias", body("messages", userSays("hi"), "logit_bias", Map.of("999999", 5)));
+    // Banned until min_tokens, a stop id outside the vocabulary used to fail the engine step (and /health).
+    assertRefused("stop_token_ids", body("messages", userSays("hi"), "min_tokens", 2, "max_tokens", 4,
+        "stop_token_ids", List.of(999999)));
+    assertEquals(200, server.get("/health").statusCode());
+  }
+
+  private static void assertRefused(String field, String request) throws Exception {
+    HttpResponse<String> response = server.post("/v1/chat/completions", request);
     assertEquals(400, response.statusCode(), response.body());
     JsonNode error = RealServer.JSON.readTree(response.body()).get("error");
-    assertEquals("logit_bias", error.get("param").asText());
+    assertEquals(field, error.get("param").asText());
     assertTrue(error.get("message").asText().contains("999999"), response.body());
   }
 
