@@ -125,6 +125,11 @@ public class ServeOptions {
   @Option(names = "--reasoning-parser", description = "Split reasoning from content: ${COMPLETION-CANDIDATES}.")
   public ReasoningParser reasoningParser;
 
+  @Option(names = "--reasoning-budgets", defaultValue = "512,2048,unlimited",
+      description = "Thinking tokens a chat request's reasoning_effort low,medium,high allows, each a count or "
+          + "'unlimited' (default: ${DEFAULT-VALUE}); max_reasoning_tokens overrides per request.")
+  public String reasoningBudgets;
+
   @Option(names = "--disable-log-requests", description = "Do not log one line per finished request.")
   public boolean disableLogRequests;
 
@@ -234,6 +239,7 @@ public class ServeOptions {
     check(maxNumSeqs > 0, "--max-num-seqs must be positive, got " + maxNumSeqs);
     check(maxNumBatchedTokens > 0, "--max-num-batched-tokens must be positive, got " + maxNumBatchedTokens);
     check(maxLogprobs >= 0, "--max-logprobs must be at least 0, got " + maxLogprobs);
+    reasoningBudget("low");
     check(maxWaitingRequests > 0, "--max-waiting-requests must be positive, got " + maxWaitingRequests);
     check(requestTimeoutSeconds >= 0, "--request-timeout must be at least 0, got " + requestTimeoutSeconds);
     check(shutdownTimeoutSeconds >= 0, "--shutdown-timeout must be at least 0, got " + shutdownTimeoutSeconds);
@@ -288,6 +294,39 @@ public class ServeOptions {
     Path path = Path.of(chatTemplate);
     return Files.isRegularFile(path) ? Files.readString(path) : chatTemplate;
   }
+
+  /**
+   * The thinking-token budget --reasoning-budgets gives a reasoning_effort (low, medium or high); null means
+   * unlimited. Throws IllegalArgumentException naming the flag when it is malformed.
+   */
+  public Integer reasoningBudget(String effort) {
+    String[] budgets = reasoningBudgets.split(",", -1);
+    String expected = "--reasoning-budgets must be three comma-separated budgets for low,medium,high, each a "
+        + "token count or 'unlimited', got '" + reasoningBudgets + "'";
+    check(budgets.length == REASONING_EFFORTS.size(), expected);
+    int index = REASONING_EFFORTS.indexOf(effort);
+    if (index < 0) throw new IllegalArgumentException("reasoning effort must be one of low, medium, high");
+    Integer chosen = null;
+    for (int i = 0; i < budgets.length; i++) {
+      String b = budgets[i].strip();
+      Integer value;
+      if (b.equals("unlimited")) {
+        value = null;
+      } else {
+        try {
+          value = Integer.parseInt(b);
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException(expected);
+        }
+        check(value >= 0, expected);
+      }
+      if (i == index) chosen = value;
+    }
+    return chosen;
+  }
+
+  /** OpenAI's reasoning_effort values, in --reasoning-budgets order. */
+  public static final List<String> REASONING_EFFORTS = List.of("low", "medium", "high");
 
   /** Flags that were given but change nothing here, for one log line at startup. */
   public List<String> ignoredFlags() {

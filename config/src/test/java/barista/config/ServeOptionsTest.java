@@ -52,6 +52,9 @@ class ServeOptionsTest {
     assertEquals(20, o.maxLogprobs);
     assertEquals("auto", o.generationConfig);
     assertNull(o.reasoningParser);
+    assertEquals(512, o.reasoningBudget("low"));
+    assertEquals(2048, o.reasoningBudget("medium"));
+    assertNull(o.reasoningBudget("high"), "high thinks without a bound");
     assertEquals(ServeOptions.LogLevel.info, o.logLevel);
     assertEquals(ServeOptions.LogFormat.text, o.logFormat);
     assertNull(o.logFile);
@@ -144,5 +147,18 @@ class ServeOptionsTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ServeOptions.parse(args));
     assertTrue(e.getMessage().contains(expectedPart), "message: " + e.getMessage());
     assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+  }
+
+  @Test
+  void reasoningBudgetsAreThreeCountsOrUnlimited() {
+    ServeOptions o = ServeOptions.parse("--reasoning-budgets", "16, unlimited,0");
+    assertEquals(16, o.reasoningBudget("low"));
+    assertNull(o.reasoningBudget("medium"));
+    assertEquals(0, o.reasoningBudget("high"));
+    for (String bad : new String[] {"1,2", "1,2,3,4", "1,-2,3", "a,b,c", "1,,3"}) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> ServeOptions.parse("--reasoning-budgets", bad));
+      assertTrue(e.getMessage().startsWith("--reasoning-budgets must be three"), e.getMessage());
+    }
   }
 }

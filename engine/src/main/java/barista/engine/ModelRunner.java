@@ -99,6 +99,12 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
       PagedKvCache cache = new PagedKvCache(manager, g.numLayers(), numBlocks, cfg.blockSize(), g.numKvHeads(),
           g.headDim(), dtype);
       long tokens = (long) (numBlocks - 1) * cfg.blockSize();
+      if (cfg.maxModelLen() == 0 && tokens < maxModelLen) {
+        // As vLLM fits its default: one request must fit the cache, so the model's length is capped, not refused.
+        log.info("--max-model-len defaults to the model's max_position_embeddings {}, but the KV cache holds {} "
+            + "tokens: using --max-model-len {}", maxModelLen, tokens, tokens);
+        maxModelLen = (int) tokens;
+      }
       log.info("Model weights take {} MiB on {}; KV cache: {} blocks of {} tokens ({} MiB), {} tokens in all, "
               + "maximum concurrency for {} tokens per request: {}x",
           model.weightBytes() >> 20, device, numBlocks, cfg.blockSize(), (blockBytes * numBlocks) >> 20, tokens,
@@ -217,7 +223,8 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
       List<SamplingRow> rows = new ArrayList<>();
       for (ScheduledSequence s : seqs) {
         if (s.sample()) {
-          rows.add(new SamplingRow(s.params(), s.uniform(), s.tokens(), s.numPrompt(), s.numOutput(), s.banned()));
+          rows.add(new SamplingRow(s.params(), s.uniform(), s.tokens(), s.numPrompt(), s.numOutput(), s.banned(),
+              s.forcedToken()));
         }
       }
       if (rows.isEmpty()) {

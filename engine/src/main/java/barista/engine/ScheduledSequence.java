@@ -10,6 +10,8 @@ import barista.engine.sampling.SamplingParams;
  * @param tokens prompt then output (only the first {@code numPrompt + numOutput} entries are valid)
  * @param uniform the sequence's random draw for this step (see {@link barista.engine.sampling.Sampler})
  * @param banned token ids that must not be sampled this step
+ * @param forcedToken the token to pick this step regardless of the logits, or -1 (see {@link
+ *     barista.engine.sampling.ReasoningBudget})
  */
 public record ScheduledSequence(
     long seqId,
@@ -22,4 +24,11 @@ public record ScheduledSequence(
     boolean sample,
     SamplingParams params,
     double uniform,
-    int[] banned) {}
+    int[] banned,
+    int forcedToken) {
+
+  public ScheduledSequence(long seqId, int[] tokens, int numPrompt, int numOutput, int numComputed, int numNew,
+      int[] blockTable, boolean sample, SamplingParams params, double uniform, int[] banned) {
+    this(seqId, tokens, numPrompt, numOutput, numComputed, numNew, blockTable, sample, params, uniform, banned, -1);
+  }
+}

@@ -34,7 +34,7 @@ final class ScheduledBatch {
       boolean sample = r.numComputed + n == r.numTokens;
       sequences.add(new ScheduledSequence(r.seqId, r.tokens, r.numPrompt, r.numOutput(), r.numComputed, n,
           kv.blockTable(r.seqId).toArray(), sample, r.params, sample ? r.nextUniform() : 0,
-          sample ? r.stops.banned(r.numOutput()) : new int[0]));
+          sample ? r.stops.banned(r.numOutput()) : new int[0], sample ? r.forcedToken() : -1));
     }
   }
 

@@ -6,6 +6,12 @@ package barista.engine.sampling;
  * @param uniform a draw from the sequence's own generator in [0, 1), used by inverse-CDF sampling (ignored when greedy)
  * @param tokens the prompt followed by the output so far (only the first {@code numPrompt + numOutput} are valid)
  * @param banned token ids that must not be sampled now (EOS and stop ids until min_tokens is reached)
+ * @param forcedToken the token this row must pick (a spent reasoning budget closing the thinking), or -1
  */
 public record SamplingRow(
-    SamplingParams params, double uniform, int[] tokens, int numPrompt, int numOutput, int[] banned) {}
+    SamplingParams params, double uniform, int[] tokens, int numPrompt, int numOutput, int[] banned, int forcedToken) {
+
+  public SamplingRow(SamplingParams params, double uniform, int[] tokens, int numPrompt, int numOutput, int[] banned) {
+    this(params, uniform, tokens, numPrompt, numOutput, banned, -1);
+  }
+}

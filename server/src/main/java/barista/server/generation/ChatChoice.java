@@ -14,6 +14,10 @@ final class ChatChoice extends Choice {
   private final StringBuilder content = new StringBuilder();
   private final StringBuilder reasoning = new StringBuilder();
   private final ArrayNode logprobContent = Json.MAPPER.createArrayNode();
+  private final int[] thinkEnd; // the tokens of </think>, under a reasoning parser
+  private int tokensSeen;
+  private int thinkEndMatched; // how many of thinkEnd the latest tokens match
+  private boolean thinking = true;
 
   ChatChoice(int index, String engineRequestId, int promptTokens, ServedModel model, boolean logprobs,
       boolean parseReasoning) {
@@ -21,6 +25,27 @@ final class ChatChoice extends Choice {
     this.model = model;
     this.logprobs = logprobs;
     this.reasoningParser = parseReasoning ? new ReasoningParser() : null;
+    this.thinkEnd = parseReasoning ? model.encode("</think>", false) : new int[0];
+  }
+
+  /**
+   * Counts the thinking tokens for usage: every output token before {@code </think>}, as the engine's reasoning
+   * budget counts them (and as the parser splits the text).
+   */
+  @Override
+  void record(RequestOutput out) {
+    super.record(out);
+    if (reasoningParser == null || thinkEnd.length == 0) return;
+    for (int token : out.newTokenIds()) {
+      if (!thinking) break;
+      tokensSeen++;
+      thinkEndMatched = token == thinkEnd[thinkEndMatched] ? thinkEndMatched + 1 : token == thinkEnd[0] ? 1 : 0;
+      if (thinkEndMatched == thinkEnd.length) {
+        thinking = false;
+        reasoningTokens = tokensSeen - thinkEnd.length;
+      }
+    }
+    if (thinking) reasoningTokens = tokensSeen;
   }
 
   @Override

@@ -19,9 +19,11 @@ import java.util.Set;
  *
  * @param maxTokens max_completion_tokens, else max_tokens; null when neither was given
  * @param logprobs whether logprobs were asked for (top_logprobs is in the sampling params)
+ * @param reasoningBudget thinking tokens allowed (reasoning_effort, max_reasoning_tokens); null: no bound
  */
 public record ChatRequest(CommonFields common, List<ChatMessage> messages, boolean addGenerationPrompt,
-    Map<String, Object> templateKwargs, Integer maxTokens, boolean logprobs, List<String> unknownFields) {
+    Map<String, Object> templateKwargs, Integer maxTokens, boolean logprobs, List<String> unknownFields,
+    Integer reasoningBudget) {
 
   private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
 
@@ -29,8 +31,9 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
     JsonFields f = new JsonFields(body);
     List<ChatMessage> messages = messages(f.array("messages"));
     CommonFields common = CommonFields.read(f, defaults, options);
-    Integer maxTokens = f.integer("max_completion_tokens");
-    if (maxTokens == null) maxTokens = f.integer("max_tokens");
+    Integer maxCompletionTokens = f.integer("max_completion_tokens");
+    Integer maxTokens = f.integer("max_tokens"); // read either way: both were given and both are understood
+    if (maxCompletionTokens != null) maxTokens = maxCompletionTokens;
     boolean logprobs = f.bool("logprobs", false);
     Integer topLogprobs = f.integer("top_logprobs");
     if (topLogprobs != null && !logprobs) {
@@ -44,7 +47,9 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
     JsonFields kwargs = f.object("chat_template_kwargs");
     Map<String, Object> templateKwargs = kwargs == null ? Map.of()
         : Json.MAPPER.convertValue(body.get("chat_template_kwargs"), new TypeReference<Map<String, Object>>() {});
-    return new ChatRequest(common, messages, addGenerationPrompt, templateKwargs, maxTokens, logprobs, f.unread());
+    Integer reasoningBudget = ReasoningFields.budget(f, options);
+    return new ChatRequest(common, messages, addGenerationPrompt, templateKwargs, maxTokens, logprobs, f.unread(),
+        reasoningBudget);
   }
 
   private static List<ChatMessage> messages(ArrayNode array) {
