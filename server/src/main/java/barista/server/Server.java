@@ -62,6 +62,7 @@ public final class Server implements AutoCloseable {
 
   private void bind() throws InterruptedException {
     log.info("Started server process [{}]", ProcessHandle.current().pid());
+    HeapReturn.enable();
     String apiKey = options.apiKey(System.getenv());
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(acceptors, workers)

@@ -142,7 +142,7 @@ class ConnectionLimitsTest {
   @Test
   void theBodyBudgetAnswers503AndTheServerServesOn() throws Exception {
     ListAppender<ILoggingEvent> log = capture();
-    try (TinyServer s = new TinyServer("--max-request-body-size", "4096", "--max-pending-body-bytes", "8192");
+    try (TinyServer s = new TinyServer("--max-request-body-size", "4096", "--max-pending-body-bytes", "10000");
         RawConnection first = new RawConnection(s.port());
         RawConnection second = new RawConnection(s.port());
         RawConnection declared = new RawConnection(s.port());
@@ -152,20 +152,21 @@ class ConnectionLimitsTest {
           + "Content-Length: 4000\r\n\r\n";
       first.send(head + body.substring(0, 3000));
       second.send(head + body.substring(0, 3000));
-      TinyServer.await("6000 body bytes are pending", Duration.ofSeconds(5),
-          () -> s.server.connections().pendingBodyBytes() == 6000);
-      // Its declared 4000 bytes cannot fit beside the 6000: refused before any of it is sent.
+      // The budget counts the buffers' capacity, which grows with the bytes up to the declared 4000 each.
+      TinyServer.await("two bodies of 4000 are pending", Duration.ofSeconds(5),
+          () -> s.server.connections().pendingBodyBytes() == 8000);
+      // Its declared 4000 bytes cannot fit beside the 8000: refused before any of it is sent.
       Answer refused = Answer.parse(declared.send(head).readToEnd());
       assertEquals(503, refused.status, refused.raw);
       assertEquals("1", refused.header("retry-after"));
       assertEquals("ServiceUnavailableError", refused.json.get("error").get("type").asText());
-      assertTrue(refused.json.get("error").get("message").asText().contains("--max-pending-body-bytes 8192"));
-      // Without a length it is refused at the chunk that goes over.
+      assertTrue(refused.json.get("error").get("message").asText().contains("--max-pending-body-bytes 10000"));
+      // Without a length it is refused at the chunk that goes over (the buffer grows 512, 1024, 2048).
       chunked.send("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-          + "Transfer-Encoding: chunked\r\n\r\n" + "5dc\r\n" + " ".repeat(1500) + "\r\n");
-      chunked.send("5dc\r\n" + " ".repeat(1500) + "\r\n");
+          + "Transfer-Encoding: chunked\r\n\r\n");
+      for (int i = 0; i < 3; i++) chunked.send("1f4\r\n" + " ".repeat(500) + "\r\n");
       assertEquals(503, Answer.parse(chunked.readToEnd()).status);
-      assertEquals(6000, s.server.connections().pendingBodyBytes(), "the refused bytes were given back");
+      assertEquals(8000, s.server.connections().pendingBodyBytes(), "the refused bytes were given back");
       // The held requests complete normally.
       first.send(body.substring(3000));
       String completed = first.readUntil("\r\n\r\n", 1);
@@ -179,6 +180,28 @@ class ConnectionLimitsTest {
       assertEquals(1, warnings, "the refusals are logged, rate-limited to one line: " + log.list);
     } finally {
       release(log);
+    }
+  }
+
+  @Test
+  void chunkedBodiesAreAggregatedAndAnOversizedOneGets413() throws Exception {
+    try (TinyServer s = new TinyServer("--max-request-body-size", "4096");
+        RawConnection fine = new RawConnection(s.port());
+        RawConnection large = new RawConnection(s.port())) {
+      String head = "POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+          + "Transfer-Encoding: chunked\r\n\r\n";
+      String half = COMPLETION.substring(0, 10);
+      String rest = COMPLETION.substring(10);
+      fine.send(head + Integer.toHexString(half.length()) + "\r\n" + half + "\r\n"
+          + Integer.toHexString(rest.length()) + "\r\n" + rest + "\r\n0\r\n\r\n");
+      assertTrue(fine.readUntil("\r\n\r\n", 1).startsWith("HTTP/1.1 200"));
+      large.send(head);
+      for (int i = 0; i < 3; i++) large.send("7d0\r\n" + " ".repeat(2000) + "\r\n");
+      Answer tooLarge = Answer.parse(large.readToEnd());
+      assertEquals(413, tooLarge.status, tooLarge.raw);
+      assertEquals("RequestEntityTooLargeError", tooLarge.json.get("error").get("type").asText());
+      TinyServer.await("no body is pending", Duration.ofSeconds(5),
+          () -> s.server.connections().pendingBodyBytes() == 0);
     }
   }
 
