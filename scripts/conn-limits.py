@@ -128,15 +128,16 @@ def summary(latencies):
     return (f"{len(s)} requests, median {s[len(s) // 2] * 1000:.1f} ms, max {s[-1] * 1000:.1f} ms")
 
 
-def flood(args):
-    probe = Probe(args.port)
-    probe.start()
-    time.sleep(0.5)  # a few probe requests before the flood, for comparison
-    socks, failed, peak_fds = [], {}, 0
+PER_PROCESS = 8000  # flood connections per client process, under a client's own descriptor limit
+
+
+def flood_worker(port, count, seconds, go_home, report):
+    """Opens `count` partial-header connections, holds them until `go_home`, then reports what each got."""
+    socks, failed = [], {}
     start = time.monotonic()
-    for i in range(args.connections):
+    for _ in range(count):
         try:
-            s = socket.create_connection((HOST, args.port), timeout=5)
+            s = socket.create_connection((HOST, port), timeout=5)
             s.setblocking(False)
             try:
                 s.send(b"POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Ty")
@@ -144,16 +145,11 @@ def flood(args):
                 pass  # already refused and closed by the server
             socks.append(s)
         except OSError as e:
-            failed[type(e).__name__] = failed.get(type(e).__name__, 0) + 1
-        if i % 500 == 0:
-            peak_fds = max(peak_fds, open_fds(args.pid))
-        if time.monotonic() - start > args.seconds:
+            failed[str(e)] = failed.get(str(e), 0) + 1
+        if time.monotonic() - start > seconds:
             break
-    opened = time.monotonic() - start
-    hold_until = time.monotonic() + 5
-    while time.monotonic() < hold_until:
-        peak_fds = max(peak_fds, open_fds(args.pid))
-        time.sleep(0.25)
+    report.send(("opened", len(socks), time.monotonic() - start, failed))
+    go_home.wait(120)
     refused = held = closed = 0
     for s in socks:
         try:
@@ -166,11 +162,50 @@ def flood(args):
             held += 1
         except OSError:
             closed += 1
-    results = probe.finish()
-    for s in socks:
         s.close()
+    report.send(("answers", held, refused, closed))
+
+
+def flood(args):
+    probe = Probe(args.port)
+    probe.start()
+    time.sleep(0.5)  # a few probe requests before the flood, for comparison
+    go_home = multiprocessing.Event()
+    workers = []
+    for first in range(0, args.connections, PER_PROCESS):
+        receive, send = multiprocessing.Pipe(duplex=False)
+        count = min(PER_PROCESS, args.connections - first)
+        worker = multiprocessing.Process(target=flood_worker, args=(args.port, count, args.seconds, go_home, send),
+                                         daemon=True)
+        worker.start()
+        workers.append((worker, receive))
+    peak_fds, opened_count, opened, failed = 0, 0, 0.0, {}
+    start = time.monotonic()
+    pending = [r for _, r in workers]
+    while pending and time.monotonic() - start < args.seconds + 30:
+        peak_fds = max(peak_fds, open_fds(args.pid))
+        for r in list(pending):
+            if r.poll(0.1):
+                _, n, took, errors = r.recv()
+                opened_count += n
+                opened = max(opened, took)
+                for k, v in errors.items():
+                    failed[k] = failed.get(k, 0) + v
+                pending.remove(r)
+    hold_until = time.monotonic() + 5
+    while time.monotonic() < hold_until:
+        peak_fds = max(peak_fds, open_fds(args.pid))
+        time.sleep(0.25)
+    go_home.set()
+    held = refused = closed = 0
+    for worker, r in workers:
+        if r.poll(60):
+            _, h, rf, c = r.recv()
+            held, refused, closed = held + h, refused + rf, closed + c
+        worker.join(30)
+    results = probe.finish()
     (kept_latencies, kept_statuses), (new_latencies, new_statuses) = results["kept"], results["new"]
-    print(f"flood: {len(socks)} partial-header connections opened in {opened:.1f} s (connect errors {failed}); "
+    print(f"flood: {opened_count} partial-header connections opened in {opened:.1f} s (connect errors {failed}); "
           f"after 5 s: {held} still open, {refused} answered 503, {closed} closed otherwise; "
           f"server open fds peak {peak_fds}")
     print(f"probe, keep-alive connection opened before the flood: {summary(kept_latencies)}, "

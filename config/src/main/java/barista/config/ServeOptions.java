@@ -176,7 +176,8 @@ public class ServeOptions {
 
   /** Null: env VLLM_HTTP_TIMEOUT_KEEP_ALIVE, else 5 s (vLLM's default for its HTTP server). */
   @Option(names = "--timeout-keep-alive",
-      description = "Seconds an idle keep-alive connection stays open. Default: env VLLM_HTTP_TIMEOUT_KEEP_ALIVE, else 5.")
+      description = "Seconds an idle keep-alive connection stays open. "
+          + "Default: env VLLM_HTTP_TIMEOUT_KEEP_ALIVE, else 5.")
   public Double timeoutKeepAliveOption;
 
   @Option(names = "--request-read-timeout", defaultValue = "30",
@@ -246,8 +247,8 @@ public class ServeOptions {
     check(requestReadTimeoutSeconds > 0 && Double.isFinite(requestReadTimeoutSeconds),
         "--request-read-timeout must be positive, got " + requestReadTimeoutSeconds);
     check(maxConnections > 0, "--max-connections must be positive, got " + maxConnections);
-    check(maxPendingBodyBytes >= maxRequestBodySize, "--max-pending-body-bytes must be at least --max-request-body-size ("
-        + maxRequestBodySize + "), got " + maxPendingBodyBytes);
+    check(maxPendingBodyBytes >= maxRequestBodySize, "--max-pending-body-bytes must be at least "
+        + "--max-request-body-size (" + maxRequestBodySize + "), got " + maxPendingBodyBytes);
     allowedOrigins();
     return this;
   }
