@@ -209,8 +209,9 @@ def flood(args):
         peak_fds = max(peak_fds, open_fds(args.pid))
         time.sleep(0.25)
     go_home.set()
+    held_until = time.monotonic()
     phases = [("before the flood", 0, flood_start), ("while it opens", flood_start, all_open),
-              ("while it holds", all_open, time.monotonic())]
+              ("while it holds", all_open, held_until), ("while it hangs up", held_until, float("inf"))]
     held = refused = closed = 0
     for worker, r in workers:
         if r.poll(60):
