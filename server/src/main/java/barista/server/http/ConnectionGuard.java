@@ -117,10 +117,10 @@ final class ConnectionGuard extends ChannelDuplexHandler {
         return;
       }
       ByteBuf piece = content.content();
-      if (body != null && body.writerIndex() + (long) piece.readableBytes() > maxBodyBytes) {
+      if ((body == null ? 0L : body.writerIndex()) + piece.readableBytes() > bodyMaxBytes) {
         // A chunked body over --max-request-body-size: what came so far goes on, the aggregator answers 413.
         bodyPassThrough = true;
-        ctx.fireChannelRead(new DefaultHttpContent(takeBody()));
+        if (body != null) ctx.fireChannelRead(new DefaultHttpContent(takeBody()));
         ctx.fireChannelRead(msg);
         return;
       }

@@ -187,7 +187,8 @@ class ConnectionLimitsTest {
   void chunkedBodiesAreAggregatedAndAnOversizedOneGets413() throws Exception {
     try (TinyServer s = new TinyServer("--max-request-body-size", "4096");
         RawConnection fine = new RawConnection(s.port());
-        RawConnection large = new RawConnection(s.port())) {
+        RawConnection large = new RawConnection(s.port());
+        RawConnection oneLargeChunk = new RawConnection(s.port())) {
       String head = "POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
           + "Transfer-Encoding: chunked\r\n\r\n";
       String half = COMPLETION.substring(0, 10);
@@ -200,6 +201,9 @@ class ConnectionLimitsTest {
       Answer tooLarge = Answer.parse(large.readToEnd());
       assertEquals(413, tooLarge.status, tooLarge.raw);
       assertEquals("RequestEntityTooLargeError", tooLarge.json.get("error").get("type").asText());
+      Answer firstChunkTooLarge = Answer.parse(oneLargeChunk.send(head + "1388\r\n" + " ".repeat(5000) + "\r\n")
+          .readToEnd());
+      assertEquals(413, firstChunkTooLarge.status, firstChunkTooLarge.raw);
       TinyServer.await("no body is pending", Duration.ofSeconds(5),
           () -> s.server.connections().pendingBodyBytes() == 0);
     }
