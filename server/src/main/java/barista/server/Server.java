@@ -36,8 +36,8 @@ import org.slf4j.LoggerFactory;
 /** The OpenAI-compatible HTTP server over an engine and a model: start it, then close it gracefully. */
 public final class Server implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Server.class);
-  /** File descriptors kept free of connections: lingering refusals, files, the JVM's own, with room to spare. */
-  private static final int FD_RESERVE = ConnectionLimits.MAX_LINGERING + 512;
+  /** File descriptors kept free of connections (lingering refusals, files, the JVM's own), at most. */
+  private static final int MAX_FD_RESERVE = 1024;
 
   private final ServeOptions options;
   private final ServerContext context;
@@ -92,19 +92,31 @@ public final class Server implements AutoCloseable {
    */
   private ConnectionLimits connectionLimits() {
     int maxConnections = options.maxConnections;
+    int maxLingering = MAX_FD_RESERVE / 2;
     if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean os) {
-      long spare = os.getMaxFileDescriptorCount() - os.getOpenFileDescriptorCount() - FD_RESERVE;
-      if (spare < maxConnections) {
-        int lowered = (int) Math.max(1, spare);
+      long maxFds = os.getMaxFileDescriptorCount();
+      int lowered = connectionCap(maxConnections, maxFds, os.getOpenFileDescriptorCount());
+      if (lowered < maxConnections) {
         log.warn("--max-connections {} lowered to {}: the file descriptor limit is {} ({} open); raise it with "
-            + "ulimit -n or systemd's LimitNOFILE", maxConnections, lowered, os.getMaxFileDescriptorCount(),
-            os.getOpenFileDescriptorCount());
+            + "ulimit -n or systemd's LimitNOFILE", maxConnections, lowered, maxFds, os.getOpenFileDescriptorCount());
         maxConnections = lowered;
       }
+      maxLingering = (int) (fdReserve(maxFds) / 2);
     }
-    connectionLimits = new ConnectionLimits(maxConnections, options.maxPendingBodyBytes,
+    connectionLimits = new ConnectionLimits(maxConnections, maxLingering, options.maxPendingBodyBytes,
         options.timeoutKeepAliveSeconds(System.getenv()), options.requestReadTimeoutSeconds);
     return connectionLimits;
+  }
+
+  /** The descriptors kept free: 1024, or a quarter of a smaller limit; half of them for lingering refusals. */
+  static long fdReserve(long maxFds) {
+    return Math.max(2, Math.min(MAX_FD_RESERVE, maxFds / 4));
+  }
+
+  /** --max-connections, or fewer: what the descriptor limit leaves after those open and the reserve (at least 1). */
+  static int connectionCap(int requested, long maxFds, long openFds) {
+    long spare = maxFds - openFds - fdReserve(maxFds);
+    return (int) Math.max(1, Math.min(requested, spare));
   }
 
   /** The limits every connection shares (open connections, pending body bytes), for tests. */

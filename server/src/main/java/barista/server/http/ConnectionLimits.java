@@ -14,10 +14,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ConnectionLimits {
   private static final Logger log = LoggerFactory.getLogger(ConnectionLimits.class);
-  /** Refused connections waiting at most {@link ConnectionRefusal#LINGER_MILLIS} for their client to hang up. */
-  public static final int MAX_LINGERING = 512;
-
   private final int maxConnections;
+  private final int maxLingering; // refused connections waiting up to ConnectionRefusal.LINGER_MILLIS at once
   private final long maxPendingBodyBytes;
   private final long keepAliveNanos;
   private final long readTimeoutNanos;
@@ -29,9 +27,10 @@ public final class ConnectionLimits {
   final RateLimitedWarning bodyRefusals = new RateLimitedWarning(log, 10, TimeUnit.SECONDS);
   final RateLimitedWarning readTimeouts = new RateLimitedWarning(log, 10, TimeUnit.SECONDS);
 
-  public ConnectionLimits(int maxConnections, long maxPendingBodyBytes, double keepAliveSeconds,
+  public ConnectionLimits(int maxConnections, int maxLingering, long maxPendingBodyBytes, double keepAliveSeconds,
       double readTimeoutSeconds) {
     this.maxConnections = maxConnections;
+    this.maxLingering = maxLingering;
     this.maxPendingBodyBytes = maxPendingBodyBytes;
     this.keepAliveNanos = (long) (keepAliveSeconds * 1e9);
     this.readTimeoutNanos = (long) (readTimeoutSeconds * 1e9);
@@ -82,7 +81,7 @@ public final class ConnectionLimits {
   }
 
   boolean tryLinger() {
-    if (lingering.incrementAndGet() <= MAX_LINGERING) return true;
+    if (lingering.incrementAndGet() <= maxLingering) return true;
     lingering.decrementAndGet();
     return false;
   }

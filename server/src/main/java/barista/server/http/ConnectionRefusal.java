@@ -11,8 +11,8 @@ import java.util.concurrent.TimeUnit;
  * The whole pipeline of a connection beyond --max-connections: it writes the prepared 503 (no HTTP codec is set up
  * for it) and closes its side. The socket then lingers for up to {@link #LINGER_MILLIS} reading and dropping what
  * the client sends, until the client hangs up: closing with unread request bytes would send a TCP reset, which can
- * destroy the 503 before the client reads it. At most {@link ConnectionLimits#MAX_LINGERING} linger at a time, so a
- * flood cannot pile up file descriptors; beyond that the socket closes at once.
+ * destroy the 503 before the client reads it. A bounded number linger at a time (half the descriptors the server
+ * keeps in reserve), so a flood cannot pile up file descriptors; beyond that the socket closes at once.
  */
 final class ConnectionRefusal extends ChannelInboundHandlerAdapter {
   static final long LINGER_MILLIS = 1000;
