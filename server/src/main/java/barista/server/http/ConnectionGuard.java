@@ -96,7 +96,7 @@ final class ConnectionGuard extends ChannelDuplexHandler {
       return;
     }
     if (msg instanceof HttpRequest request) {
-      long declared = HttpUtil.getContentLength(request, -1L);
+      long declared = declaredLength(request);
       // Larger than --max-request-body-size: the aggregator answers 413 at once; its pieces go on for it to drop.
       bodyPassThrough = declared > maxBodyBytes;
       bodyMaxBytes = declared >= 0 && !bodyPassThrough ? (int) declared : maxBodyBytes;
@@ -143,6 +143,16 @@ final class ConnectionGuard extends ChannelDuplexHandler {
       return;
     }
     requestArrived(ctx, msg);
+  }
+
+  /** Content-Length, or -1 (none, or a malformed request the codec flagged: the API answers it with 400). */
+  private static long declaredLength(HttpRequest request) {
+    if (!request.decoderResult().isSuccess()) return -1;
+    try {
+      return HttpUtil.getContentLength(request, -1L);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   private void requestArrived(ChannelHandlerContext ctx, Object last) {

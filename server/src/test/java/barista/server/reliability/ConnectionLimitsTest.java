@@ -237,6 +237,16 @@ class ConnectionLimitsTest {
   }
 
   @Test
+  void aMalformedContentLengthGets400NotASilentClose() throws Exception {
+    try (TinyServer s = new TinyServer(); RawConnection c = new RawConnection(s.port())) {
+      Answer answer = Answer.parse(c.send("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\n"
+          + "Content-Type: application/json\r\nContent-Length: abc\r\n\r\n{}").readToEnd());
+      assertEquals(400, answer.status, answer.raw);
+      assertEquals("BadRequestError", answer.json.get("error").get("type").asText());
+    }
+  }
+
+  @Test
   void hangUpsBeforeTheRequestIsCompleteAreNotCountedAsResponses() throws Exception {
     try (TinyServer s = new TinyServer()) {
       try (RawConnection served = new RawConnection(s.port())) {
