@@ -179,6 +179,25 @@ public class ServeOptions {
       description = "Largest request body in bytes; larger gets 413 (default: ${DEFAULT-VALUE}).")
   public int maxRequestBodySize;
 
+  /** Null: env VLLM_HTTP_TIMEOUT_KEEP_ALIVE, else 5 s (vLLM's default for its HTTP server). */
+  @Option(names = "--timeout-keep-alive",
+      description = "Seconds an idle keep-alive connection stays open. "
+          + "Default: env VLLM_HTTP_TIMEOUT_KEEP_ALIVE, else 5.")
+  public Double timeoutKeepAliveOption;
+
+  @Option(names = "--request-read-timeout", defaultValue = "30",
+      description = "Seconds a request's headers and body may take to arrive; then 408 (default: ${DEFAULT-VALUE}).")
+  public double requestReadTimeoutSeconds;
+
+  @Option(names = "--max-connections", defaultValue = "8192",
+      description = "Open connections beyond this get 503 and are closed (default: ${DEFAULT-VALUE}).")
+  public int maxConnections;
+
+  @Option(names = "--max-pending-body-bytes", defaultValue = "1073741824",
+      description = "Bytes of request bodies still arriving, over all connections; beyond it 503 "
+          + "(default: ${DEFAULT-VALUE}).")
+  public long maxPendingBodyBytes;
+
   @Option(names = "--log-requests-bodies", description = "Log request bodies (they may hold private data).")
   public boolean logRequestBodies;
 
@@ -244,6 +263,12 @@ public class ServeOptions {
     check(requestTimeoutSeconds >= 0, "--request-timeout must be at least 0, got " + requestTimeoutSeconds);
     check(shutdownTimeoutSeconds >= 0, "--shutdown-timeout must be at least 0, got " + shutdownTimeoutSeconds);
     check(maxRequestBodySize > 0, "--max-request-body-size must be positive, got " + maxRequestBodySize);
+    timeoutKeepAliveSeconds(System.getenv());
+    check(requestReadTimeoutSeconds > 0 && Double.isFinite(requestReadTimeoutSeconds),
+        "--request-read-timeout must be positive, got " + requestReadTimeoutSeconds);
+    check(maxConnections > 0, "--max-connections must be positive, got " + maxConnections);
+    check(maxPendingBodyBytes >= maxRequestBodySize, "--max-pending-body-bytes must be at least "
+        + "--max-request-body-size (" + maxRequestBodySize + "), got " + maxPendingBodyBytes);
     allowedOrigins();
     return this;
   }
@@ -269,6 +294,29 @@ public class ServeOptions {
       if (key != null && !key.isEmpty()) return key;
     }
     return null;
+  }
+
+  /**
+   * --timeout-keep-alive, else VLLM_HTTP_TIMEOUT_KEEP_ALIVE from {@code env}, else 5; throws
+   * IllegalArgumentException naming the flag or variable when the value is not a positive number.
+   */
+  public double timeoutKeepAliveSeconds(Map<String, String> env) {
+    if (timeoutKeepAliveOption != null) {
+      check(timeoutKeepAliveOption > 0 && Double.isFinite(timeoutKeepAliveOption),
+          "--timeout-keep-alive must be positive, got " + timeoutKeepAliveOption);
+      return timeoutKeepAliveOption;
+    }
+    String fromEnv = env.get("VLLM_HTTP_TIMEOUT_KEEP_ALIVE");
+    if (fromEnv == null || fromEnv.isBlank()) return 5;
+    double seconds;
+    try {
+      seconds = Double.parseDouble(fromEnv.strip());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("VLLM_HTTP_TIMEOUT_KEEP_ALIVE must be a number of seconds, got '" + fromEnv
+          + "'");
+    }
+    check(seconds > 0 && Double.isFinite(seconds), "VLLM_HTTP_TIMEOUT_KEEP_ALIVE must be positive, got " + fromEnv);
+    return seconds;
   }
 
   /** The CORS origins, empty when CORS is off. Accepts vLLM's JSON list form and a plain comma-separated list. */
