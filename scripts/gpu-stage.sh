@@ -33,7 +33,7 @@ PY
 # The call's tree is capped at 64 MiB: a JRE jlinked uncompressed and then xz'd is 17 MB instead of 29.
 if [ ! -f .gpu/jre.small ]; then
   rm -rf "$work/gpu-jre"
-  jlink --add-modules java.base,java.logging,jdk.unsupported,java.management,java.naming,java.xml,java.sql,java.desktop,jdk.management,java.net.http,jdk.crypto.ec \
+  jlink --add-modules java.base,java.logging,jdk.unsupported,java.management,java.naming,java.xml,java.sql,java.desktop,jdk.management,java.net.http,jdk.crypto.ec,jdk.jfr,jdk.jcmd \
     --strip-debug --no-man-pages --no-header-files --compress=0 --output "$work/gpu-jre"
   tar -C "$work" -cf - gpu-jre | xz -9 -T0 > .gpu/jre.tar.xz
   touch .gpu/jre.small
