@@ -4,6 +4,8 @@
 # its env file, install.sh and the docs. docs/deployment.md explains what is inside and how to use it.
 #   scripts/bundle.sh               mvn package first (incremental), then bundle
 #   scripts/bundle.sh --skip-build  bundle the existing server/target/barista.jar (CI, after mvn verify)
+# BARISTA_NATIVE_LIBRARY=path/libbarista_native.so adds the CUDA graph library (scripts/build-native.sh, built
+# against the libtorch the GPU box runs) as lib/libbarista_native.so, where the server looks by default.
 # JAVA_HOME picks the JDK whose jlink makes the runtime (default: the one javac on PATH belongs to).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,6 +36,10 @@ echo "bundle: jlink runtime from $java_home ($("$java_home/bin/java" -version 2>
   --strip-debug --no-header-files --no-man-pages --compress=2
 mkdir -p "$out/bin" "$out/lib" "$out/conf" "$out/systemd" "$out/docs"
 cp "$jar" "$out/lib/barista.jar"
+if [ -n "${BARISTA_NATIVE_LIBRARY:-}" ]; then
+  [ -f "$BARISTA_NATIVE_LIBRARY" ] || { echo "bundle: $BARISTA_NATIVE_LIBRARY is missing" >&2; exit 1; }
+  cp "$BARISTA_NATIVE_LIBRARY" "$out/lib/libbarista_native.so"
+fi
 cp server/src/main/resources/logback.xml "$out/conf/logback.xml"
 cp scripts/systemd/barista.service scripts/systemd/barista.env "$out/systemd/"
 cp scripts/install.sh "$out/install.sh"

@@ -14,6 +14,10 @@ java=${JAVA:-java}
 cp=${BARISTA_GPU_CLASSPATH:-server/target/barista.jar}
 barista() { "$java" -cp "$cp" barista.server.Main "$@"; }
 model=${MODEL_DIR:-/tmp/barista-r1-distill}
+g=$(cd "$(dirname "$0")/.." && pwd)/.gpu # the BPE that scripts/gpu-stage.sh staged, for make-model
+if [ -z "${BARISTA_QWEN_TOKENIZER_JSON:-}" ] && [ -f "$g/qwen-tokenizer.json.gz" ]; then
+  gunzip -c "$g/qwen-tokenizer.json.gz" > /tmp/qwen-tokenizer.json && export BARISTA_QWEN_TOKENIZER_JSON=/tmp/qwen-tokenizer.json
+fi
 device=${DEVICE:-cuda}
 levels=${LEVELS:-1 8 32 64 128 256}
 [ -f "$model/config.json" ] || barista make-model --preset ${PRESET:-r1-distill-1.5b} --out "$model" 2>&1 | tail -1

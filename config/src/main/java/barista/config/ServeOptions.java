@@ -135,6 +135,11 @@ public class ServeOptions {
       description = "Read tool calls out of the model's text (tool_choice auto): ${COMPLETION-CANDIDATES}.")
   public ToolCallParser toolCallParser;
 
+  @Option(names = "--reasoning-budgets", defaultValue = "512,2048,unlimited",
+      description = "Thinking tokens a chat request's reasoning_effort low,medium,high allows, each a count or "
+          + "'unlimited' (default: ${DEFAULT-VALUE}); max_reasoning_tokens overrides per request.")
+  public String reasoningBudgets;
+
   @Option(names = "--disable-log-requests", description = "Do not log one line per finished request.")
   public boolean disableLogRequests;
 
@@ -184,14 +189,44 @@ public class ServeOptions {
       description = "Largest request body in bytes; larger gets 413 (default: ${DEFAULT-VALUE}).")
   public int maxRequestBodySize;
 
+  /** Null: env VLLM_HTTP_TIMEOUT_KEEP_ALIVE, else 5 s (vLLM's default for its HTTP server). */
+  @Option(names = "--timeout-keep-alive",
+      description = "Seconds an idle keep-alive connection stays open. "
+          + "Default: env VLLM_HTTP_TIMEOUT_KEEP_ALIVE, else 5.")
+  public Double timeoutKeepAliveOption;
+
+  @Option(names = "--request-read-timeout", defaultValue = "30",
+      description = "Seconds a request's headers and body may take to arrive; then 408 (default: ${DEFAULT-VALUE}).")
+  public double requestReadTimeoutSeconds;
+
+  @Option(names = "--max-connections", defaultValue = "8192",
+      description = "Open connections beyond this get 503 and are closed (default: ${DEFAULT-VALUE}).")
+  public int maxConnections;
+
+  @Option(names = "--max-pending-body-bytes", defaultValue = "1073741824",
+      description = "Bytes of request bodies still arriving, over all connections; beyond it 503 "
+          + "(default: ${DEFAULT-VALUE}).")
+  public long maxPendingBodyBytes;
+
   @Option(names = "--log-requests-bodies", description = "Log request bodies (they may hold private data).")
   public boolean logRequestBodies;
 
   @Option(names = "--protect-metrics", description = "Require the API key on /metrics too.")
   public boolean protectMetrics;
 
-  @Option(names = "--enforce-eager", description = "Accepted for vLLM compatibility; no effect here.")
+  @Option(names = "--enforce-eager",
+      description = "Never capture CUDA graphs: decode steps run the kernels one by one (slower; for debugging).")
   public boolean enforceEager;
+
+  @Option(names = "--cuda-graph-sizes", split = ",", paramLabel = "N",
+      description = "Decode batch sizes captured as CUDA graphs: one N means 1, 2, 4, 8, 16, ... up to N; several "
+          + "are the sizes themselves (default: that pattern up to --max-num-seqs).")
+  public List<Integer> cudaGraphSizes = new ArrayList<>();
+
+  @Option(names = "--native-library", paramLabel = "PATH",
+      description = "libbarista_native.so (CUDA graphs and fused kernels; scripts/build-native.sh builds it). "
+          + "Default: $BARISTA_NATIVE_LIBRARY, then lib/ beside the jar's folder, then native/build/.")
+  public Path nativeLibrary;
 
   @Option(names = "--trust-remote-code", description = "Accepted for vLLM compatibility; no effect here.")
   public boolean trustRemoteCode;
@@ -220,6 +255,9 @@ public class ServeOptions {
     check(tensorParallelSize == 1, "--tensor-parallel-size " + tensorParallelSize + " is not supported: one device only");
     check(dataParallelSize >= 1, "--data-parallel-size must be at least 1, got " + dataParallelSize);
     check(port >= 0 && port <= 65535, "--port must be in 0..65535, got " + port);
+    for (int size : cudaGraphSizes) check(size >= 1, "--cuda-graph-sizes must be positive, got " + size);
+    check(nativeLibrary == null || Files.isRegularFile(nativeLibrary),
+        "--native-library " + nativeLibrary + " is not a file");
     check(maxModelLen == null || maxModelLen > 0, "--max-model-len must be positive, got " + maxModelLen);
     check(gpuMemoryUtilization > 0 && gpuMemoryUtilization <= 1,
         "--gpu-memory-utilization must be in (0, 1], got " + gpuMemoryUtilization);
@@ -230,12 +268,19 @@ public class ServeOptions {
     check(maxNumSeqs > 0, "--max-num-seqs must be positive, got " + maxNumSeqs);
     check(maxNumBatchedTokens > 0, "--max-num-batched-tokens must be positive, got " + maxNumBatchedTokens);
     check(maxLogprobs >= 0, "--max-logprobs must be at least 0, got " + maxLogprobs);
+    reasoningBudget("low");
     check(maxWaitingRequests > 0, "--max-waiting-requests must be positive, got " + maxWaitingRequests);
     check(requestTimeoutSeconds >= 0, "--request-timeout must be at least 0, got " + requestTimeoutSeconds);
     check(shutdownTimeoutSeconds >= 0, "--shutdown-timeout must be at least 0, got " + shutdownTimeoutSeconds);
     check(maxRequestBodySize > 0, "--max-request-body-size must be positive, got " + maxRequestBodySize);
     check(!enableAutoToolChoice || toolCallParser != null,
         "--enable-auto-tool-choice needs --tool-call-parser (deepseek_v3)");
+    timeoutKeepAliveSeconds(System.getenv());
+    check(requestReadTimeoutSeconds > 0 && Double.isFinite(requestReadTimeoutSeconds),
+        "--request-read-timeout must be positive, got " + requestReadTimeoutSeconds);
+    check(maxConnections > 0, "--max-connections must be positive, got " + maxConnections);
+    check(maxPendingBodyBytes >= maxRequestBodySize, "--max-pending-body-bytes must be at least "
+        + "--max-request-body-size (" + maxRequestBodySize + "), got " + maxPendingBodyBytes);
     allowedOrigins();
     return this;
   }
@@ -263,6 +308,29 @@ public class ServeOptions {
     return null;
   }
 
+  /**
+   * --timeout-keep-alive, else VLLM_HTTP_TIMEOUT_KEEP_ALIVE from {@code env}, else 5; throws
+   * IllegalArgumentException naming the flag or variable when the value is not a positive number.
+   */
+  public double timeoutKeepAliveSeconds(Map<String, String> env) {
+    if (timeoutKeepAliveOption != null) {
+      check(timeoutKeepAliveOption > 0 && Double.isFinite(timeoutKeepAliveOption),
+          "--timeout-keep-alive must be positive, got " + timeoutKeepAliveOption);
+      return timeoutKeepAliveOption;
+    }
+    String fromEnv = env.get("VLLM_HTTP_TIMEOUT_KEEP_ALIVE");
+    if (fromEnv == null || fromEnv.isBlank()) return 5;
+    double seconds;
+    try {
+      seconds = Double.parseDouble(fromEnv.strip());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("VLLM_HTTP_TIMEOUT_KEEP_ALIVE must be a number of seconds, got '" + fromEnv
+          + "'");
+    }
+    check(seconds > 0 && Double.isFinite(seconds), "VLLM_HTTP_TIMEOUT_KEEP_ALIVE must be positive, got " + fromEnv);
+    return seconds;
+  }
+
   /** The CORS origins, empty when CORS is off. Accepts vLLM's JSON list form and a plain comma-separated list. */
   public List<String> allowedOrigins() {
     if (allowedOrigins == null || allowedOrigins.isBlank()) return List.of();
@@ -287,10 +355,42 @@ public class ServeOptions {
     return Files.isRegularFile(path) ? Files.readString(path) : chatTemplate;
   }
 
+  /**
+   * The thinking-token budget --reasoning-budgets gives a reasoning_effort (low, medium or high); null means
+   * unlimited. Throws IllegalArgumentException naming the flag when it is malformed.
+   */
+  public Integer reasoningBudget(String effort) {
+    String[] budgets = reasoningBudgets.split(",", -1);
+    String expected = "--reasoning-budgets must be three comma-separated budgets for low,medium,high, each a "
+        + "token count or 'unlimited', got '" + reasoningBudgets + "'";
+    check(budgets.length == REASONING_EFFORTS.size(), expected);
+    int index = REASONING_EFFORTS.indexOf(effort);
+    if (index < 0) throw new IllegalArgumentException("reasoning effort must be one of low, medium, high");
+    Integer chosen = null;
+    for (int i = 0; i < budgets.length; i++) {
+      String b = budgets[i].strip();
+      Integer value;
+      if (b.equals("unlimited")) {
+        value = null;
+      } else {
+        try {
+          value = Integer.parseInt(b);
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException(expected);
+        }
+        check(value >= 0, expected);
+      }
+      if (i == index) chosen = value;
+    }
+    return chosen;
+  }
+
+  /** OpenAI's reasoning_effort values, in --reasoning-budgets order. */
+  public static final List<String> REASONING_EFFORTS = List.of("low", "medium", "high");
+
   /** Flags that were given but change nothing here, for one log line at startup. */
   public List<String> ignoredFlags() {
     List<String> ignored = new ArrayList<>();
-    if (enforceEager) ignored.add("--enforce-eager");
     if (trustRemoteCode) ignored.add("--trust-remote-code");
     if (swapSpace != null) ignored.add("--swap-space");
     return ignored;

@@ -27,7 +27,8 @@ class ServeOptionsTest {
     assertEquals(ServeOptions.Quantization.awq, o.quantization);
     assertEquals(4096, o.maxNumBatchedTokens);
     assertEquals(ServeOptions.SchedulingPolicy.fcfs, o.schedulingPolicy);
-    assertEquals(List.of("--enforce-eager"), o.ignoredFlags());
+    assertTrue(o.enforceEager);
+    assertEquals(List.of(), o.ignoredFlags());
   }
 
   @Test
@@ -51,6 +52,9 @@ class ServeOptionsTest {
     assertEquals(20, o.maxLogprobs);
     assertEquals("auto", o.generationConfig);
     assertNull(o.reasoningParser);
+    assertEquals(512, o.reasoningBudget("low"));
+    assertEquals(2048, o.reasoningBudget("medium"));
+    assertNull(o.reasoningBudget("high"), "high thinks without a bound");
     assertEquals(ServeOptions.LogLevel.info, o.logLevel);
     assertEquals(ServeOptions.LogFormat.text, o.logFormat);
     assertNull(o.logFile);
@@ -59,6 +63,10 @@ class ServeOptionsTest {
     assertEquals(30.0, o.shutdownTimeoutSeconds);
     assertEquals(0.0, o.requestTimeoutSeconds);
     assertEquals(32 * 1024 * 1024, o.maxRequestBodySize);
+    assertEquals(5.0, o.timeoutKeepAliveSeconds(Map.of()));
+    assertEquals(30.0, o.requestReadTimeoutSeconds);
+    assertEquals(8192, o.maxConnections);
+    assertEquals(1L << 30, o.maxPendingBodyBytes);
     assertFalse(o.protectMetrics);
     assertEquals(List.of(), o.ignoredFlags());
   }
@@ -93,7 +101,7 @@ class ServeOptionsTest {
   @Test
   void noOpFlagsAreReported() {
     ServeOptions o = ServeOptions.parse("--trust-remote-code", "--swap-space", "4", "--enforce-eager");
-    assertEquals(List.of("--enforce-eager", "--trust-remote-code", "--swap-space"), o.ignoredFlags());
+    assertEquals(List.of("--trust-remote-code", "--swap-space"), o.ignoredFlags());
   }
 
   @Test
@@ -103,6 +111,33 @@ class ServeOptionsTest {
     assertEquals("from-vllm", ServeOptions.parse().apiKey(env));
     assertEquals("from-barista", ServeOptions.parse().apiKey(Map.of("BARISTA_API_KEY", "from-barista")));
     assertNull(ServeOptions.parse().apiKey(Map.of("VLLM_API_KEY", "")));
+  }
+
+  @Test
+  void keepAliveTimeoutFromFlagThenVllmEnvThenFive() {
+    Map<String, String> env = Map.of("VLLM_HTTP_TIMEOUT_KEEP_ALIVE", "12.5");
+    assertEquals(2.0, ServeOptions.parse("--timeout-keep-alive", "2").timeoutKeepAliveSeconds(env));
+    assertEquals(12.5, ServeOptions.parse().timeoutKeepAliveSeconds(env));
+    assertEquals(5.0, ServeOptions.parse().timeoutKeepAliveSeconds(Map.of("VLLM_HTTP_TIMEOUT_KEEP_ALIVE", " ")));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> ServeOptions.parse().timeoutKeepAliveSeconds(Map.of("VLLM_HTTP_TIMEOUT_KEEP_ALIVE", "soon")));
+    assertEquals("VLLM_HTTP_TIMEOUT_KEEP_ALIVE must be a number of seconds, got 'soon'", e.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> ServeOptions.parse().timeoutKeepAliveSeconds(Map.of("VLLM_HTTP_TIMEOUT_KEEP_ALIVE", "-1")));
+  }
+
+  @Test
+  void connectionLimitFlags() {
+    ServeOptions o = ServeOptions.parse("--request-read-timeout", "0.5", "--max-connections", "3",
+        "--max-pending-body-bytes", "33554432");
+    assertEquals(0.5, o.requestReadTimeoutSeconds);
+    assertEquals(3, o.maxConnections);
+    assertEquals(32L << 20, o.maxPendingBodyBytes);
+    assertError("--timeout-keep-alive must be positive, got 0.0", "--timeout-keep-alive", "0");
+    assertError("--request-read-timeout must be positive, got -1.0", "--request-read-timeout", "-1");
+    assertError("--max-connections must be positive, got 0", "--max-connections", "0");
+    assertError("--max-pending-body-bytes must be at least --max-request-body-size (33554432), got 1000",
+        "--max-pending-body-bytes", "1000");
   }
 
   @Test
@@ -143,5 +178,18 @@ class ServeOptionsTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ServeOptions.parse(args));
     assertTrue(e.getMessage().contains(expectedPart), "message: " + e.getMessage());
     assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+  }
+
+  @Test
+  void reasoningBudgetsAreThreeCountsOrUnlimited() {
+    ServeOptions o = ServeOptions.parse("--reasoning-budgets", "16, unlimited,0");
+    assertEquals(16, o.reasoningBudget("low"));
+    assertNull(o.reasoningBudget("medium"));
+    assertEquals(0, o.reasoningBudget("high"));
+    for (String bad : new String[] {"1,2", "1,2,3,4", "1,-2,3", "a,b,c", "1,,3"}) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> ServeOptions.parse("--reasoning-budgets", bad));
+      assertTrue(e.getMessage().startsWith("--reasoning-budgets must be three"), e.getMessage());
+    }
   }
 }

@@ -1,6 +1,7 @@
 package barista.engine;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * What the engine needs to start: the model, where and how to run it, and how much KV cache to keep.
@@ -10,6 +11,7 @@ import java.nio.file.Path;
  * @param maxModelLen 0: the model's max_position_embeddings
  * @param kvCacheSpaceGiB KV cache size on CPU
  * @param numGpuBlocksOverride 0: size the cache from memory; otherwise exactly this many blocks (tests)
+ * @param cuda the CUDA decode path's options
  */
 public record EngineConfig(
     Path model,
@@ -24,7 +26,35 @@ public record EngineConfig(
     boolean enablePrefixCaching,
     long seed,
     String quantization,
-    int numGpuBlocksOverride) {
+    int numGpuBlocksOverride,
+    CudaOptions cuda) {
+
+  /**
+   * @param enforceEager never capture CUDA graphs (vLLM's {@code --enforce-eager})
+   * @param graphSizes decode batch sizes to capture; empty: vLLM's default (1, 2, 4, then multiples of 8 up to
+   *     {@code --max-num-seqs}); one value N: that pattern up to N; several: exactly those
+   * @param nativeLibrary libbarista_native.so; null: the default locations (see barista.engine.cuda.CudaNative)
+   */
+  public record CudaOptions(boolean enforceEager, List<Integer> graphSizes, Path nativeLibrary) {
+    public static final CudaOptions DEFAULT = new CudaOptions(false, List.of(), null);
+
+    public CudaOptions {
+      graphSizes = List.copyOf(graphSizes);
+    }
+  }
+
+  /** The engine's options with the CUDA path's defaults. */
+  public EngineConfig(Path model, String device, String dtype, int maxModelLen, int blockSize,
+      double gpuMemoryUtilization, double kvCacheSpaceGiB, int maxNumBatchedTokens, int maxNumSeqs,
+      boolean enablePrefixCaching, long seed, String quantization, int numGpuBlocksOverride) {
+    this(model, device, dtype, maxModelLen, blockSize, gpuMemoryUtilization, kvCacheSpaceGiB, maxNumBatchedTokens,
+        maxNumSeqs, enablePrefixCaching, seed, quantization, numGpuBlocksOverride, CudaOptions.DEFAULT);
+  }
+
+  public EngineConfig withCuda(CudaOptions c) {
+    return new EngineConfig(model, device, dtype, maxModelLen, blockSize, gpuMemoryUtilization, kvCacheSpaceGiB,
+        maxNumBatchedTokens, maxNumSeqs, enablePrefixCaching, seed, quantization, numGpuBlocksOverride, c);
+  }
 
   public static EngineConfig defaults(Path model) {
     return new EngineConfig(model, "auto", "auto", 0, 16, 0.9, 4, 8192, 256, true, 0, null, 0);
@@ -32,16 +62,16 @@ public record EngineConfig(
 
   public EngineConfig withDevice(String d) {
     return new EngineConfig(model, d, dtype, maxModelLen, blockSize, gpuMemoryUtilization, kvCacheSpaceGiB,
-        maxNumBatchedTokens, maxNumSeqs, enablePrefixCaching, seed, quantization, numGpuBlocksOverride);
+        maxNumBatchedTokens, maxNumSeqs, enablePrefixCaching, seed, quantization, numGpuBlocksOverride, cuda);
   }
 
   public EngineConfig withBlocks(int blockSize, int numBlocks) {
     return new EngineConfig(model, device, dtype, maxModelLen, blockSize, gpuMemoryUtilization, kvCacheSpaceGiB,
-        maxNumBatchedTokens, maxNumSeqs, enablePrefixCaching, seed, quantization, numBlocks);
+        maxNumBatchedTokens, maxNumSeqs, enablePrefixCaching, seed, quantization, numBlocks, cuda);
   }
 
   public EngineConfig withMaxModelLen(int len) {
     return new EngineConfig(model, device, dtype, len, blockSize, gpuMemoryUtilization, kvCacheSpaceGiB,
-        maxNumBatchedTokens, maxNumSeqs, enablePrefixCaching, seed, quantization, numGpuBlocksOverride);
+        maxNumBatchedTokens, maxNumSeqs, enablePrefixCaching, seed, quantization, numGpuBlocksOverride, cuda);
   }
 }

@@ -23,11 +23,13 @@ final class KvCacheSizer {
     return (int) Math.min(Integer.MAX_VALUE, (long) (kvCacheSpaceGiB * (1L << 30)) / blockBytes);
   }
 
-  static int gpuBlocks(Device device, double utilization, long blockBytes) {
+  /** @param reserveBytes kept free besides (the CUDA graphs' memory pool, captured after the cache exists) */
+  static int gpuBlocks(Device device, double utilization, long blockBytes, long reserveBytes) {
     long[] usedTotal = gpuMemory(device);
-    long budget = (long) (usedTotal[1] * utilization) - usedTotal[0];
-    log.info("GPU memory: {} MiB in use after profiling, {} MiB total, {} MiB for the KV cache at utilization {}",
-        usedTotal[0] >> 20, usedTotal[1] >> 20, Math.max(0, budget) >> 20, utilization);
+    long budget = (long) (usedTotal[1] * utilization) - usedTotal[0] - reserveBytes;
+    log.info("GPU memory: {} MiB in use after profiling, {} MiB total, {} MiB kept for CUDA graphs, {} MiB for the "
+            + "KV cache at utilization {}", usedTotal[0] >> 20, usedTotal[1] >> 20, reserveBytes >> 20,
+        Math.max(0, budget) >> 20, utilization);
     return (int) Math.max(0, Math.min(Integer.MAX_VALUE, budget / blockBytes));
   }
 

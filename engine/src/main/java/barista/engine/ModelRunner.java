@@ -8,16 +8,23 @@ import ai.djl.ndarray.types.DataType;
 import barista.engine.checkpoint.Checkpoint;
 import barista.engine.checkpoint.GenerationConfig;
 import barista.engine.checkpoint.ModelConfig;
+import barista.engine.cuda.CudaForwardPath;
+import barista.engine.cuda.CudaGraphs;
+import barista.engine.cuda.CudaNative;
+import barista.engine.model.DjlAttention;
 import barista.engine.model.ForwardBatch;
 import barista.engine.model.ModelGeometry;
 import barista.engine.model.ModelLoader;
 import barista.engine.model.PagedKvCache;
 import barista.engine.model.Qwen2Model;
+import barista.engine.model.StepInputs;
 import barista.engine.sampling.SampleResult;
 import barista.engine.sampling.Sampler;
 import barista.engine.sampling.SamplingRow;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,19 +35,25 @@ import org.slf4j.LoggerFactory;
  */
 public final class ModelRunner implements StepExecutor, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ModelRunner.class);
+  private static final AtomicBoolean WARNED_NO_NATIVE = new AtomicBoolean();
 
   private final NDManager manager;
   private final Checkpoint checkpoint;
   private final Qwen2Model model;
+  private final DjlAttention djlAttention; // the DJL path's backend; null on the CUDA path
+  private final CudaForwardPath cudaPath; // null: the DJL path
   private final PagedKvCache cache;
   private final Sampler sampler = new Sampler();
   private final int maxModelLen;
 
-  private ModelRunner(NDManager manager, Checkpoint checkpoint, Qwen2Model model, PagedKvCache cache, int maxModelLen) {
+  private ModelRunner(NDManager manager, Checkpoint checkpoint, Qwen2Model model, PagedKvCache cache,
+      CudaForwardPath cudaPath, int maxModelLen) {
     this.manager = manager;
     this.checkpoint = checkpoint;
     this.model = model;
     this.cache = cache;
+    this.cudaPath = cudaPath;
+    this.djlAttention = cudaPath == null ? new DjlAttention(cache, model.geometry(), model.dtype()) : null;
     this.maxModelLen = maxModelLen;
   }
 
@@ -55,10 +68,15 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
       throw new IllegalArgumentException("--max-model-len " + maxModelLen + " exceeds the model's "
           + "max_position_embeddings " + mc.maxPositionEmbeddings());
     }
+    boolean fused = device.isGpu() && nativeLibraryLoaded(cfg.cuda());
+    long stream = fused ? CudaForwardPath.startStream(device.getDeviceId()) : 0;
     NDManager manager = NDManager.newBaseManager(device, "PyTorch");
+    CudaForwardPath cudaPath = null;
     try {
       log.info("Loading {} ({}, {} layers) on {} as {}", cfg.model(), mc.architecture(), mc.numLayers(), device, dtype);
       Qwen2Model model = ModelLoader.load(ckpt, manager, dtype, maxModelLen, cfg.quantization());
+      if (fused) CudaForwardPath.useFusedOps(model);
+      int[] graphSizes = fused ? graphSizes(cfg, model) : null;
       ModelGeometry g = model.geometry();
       long blockBytes = PagedKvCache.bytesPerBlock(g.numLayers(), cfg.blockSize(), g.numKvHeads(), g.headDim(), dtype);
       int numBlocks;
@@ -66,7 +84,9 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
         numBlocks = cfg.numGpuBlocksOverride();
       } else if (device.isGpu()) {
         profile(model, manager, cfg, maxModelLen);
-        numBlocks = KvCacheSizer.gpuBlocks(device, cfg.gpuMemoryUtilization(), blockBytes);
+        long reserve = graphSizes == null || graphSizes.length == 0 ? 0
+            : CudaForwardPath.graphReserveBytes(model, graphSizes[graphSizes.length - 1]);
+        numBlocks = KvCacheSizer.gpuBlocks(device, cfg.gpuMemoryUtilization(), blockBytes, reserve);
       } else {
         // On CPU the cache is zeroed host memory: never take more than every sequence at full length can use.
         long useful = (long) cfg.maxNumSeqs() * ((maxModelLen + cfg.blockSize() - 1) / cfg.blockSize()) + 1;
@@ -79,12 +99,23 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
       PagedKvCache cache = new PagedKvCache(manager, g.numLayers(), numBlocks, cfg.blockSize(), g.numKvHeads(),
           g.headDim(), dtype);
       long tokens = (long) (numBlocks - 1) * cfg.blockSize();
+      if (cfg.maxModelLen() == 0 && tokens < maxModelLen) {
+        // As vLLM fits its default: one request must fit the cache, so the model's length is capped, not refused.
+        log.info("--max-model-len defaults to the model's max_position_embeddings {}, but the KV cache holds {} "
+            + "tokens: using --max-model-len {}", maxModelLen, tokens, tokens);
+        maxModelLen = (int) tokens;
+      }
       log.info("Model weights take {} MiB on {}; KV cache: {} blocks of {} tokens ({} MiB), {} tokens in all, "
               + "maximum concurrency for {} tokens per request: {}x",
           model.weightBytes() >> 20, device, numBlocks, cfg.blockSize(), (blockBytes * numBlocks) >> 20, tokens,
           maxModelLen, String.format("%.2f", (double) tokens / maxModelLen));
-      return new ModelRunner(manager, ckpt, model, cache, maxModelLen);
+      if (fused) {
+        cudaPath = CudaForwardPath.start(model, cache, manager, stream, device.getDeviceId(),
+            Math.max(cfg.maxNumBatchedTokens(), maxModelLen), cfg.maxNumSeqs(), maxModelLen, graphSizes);
+      }
+      return new ModelRunner(manager, ckpt, model, cache, cudaPath, maxModelLen);
     } catch (RuntimeException e) {
+      if (cudaPath != null) cudaPath.close();
       manager.close();
       ckpt.close();
       throw e;
@@ -111,8 +142,35 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
       }
       ForwardBatch b = new ForwardBatch(ids, pos, slots, new int[] {0}, new int[] {tokens}, new int[] {tokens},
           new int[][] {table}, new boolean[] {true});
-      model.forward(b, scratch, step).toFloatArray();
+      DjlAttention attention = new DjlAttention(scratch, g, model.dtype());
+      model.forward(StepInputs.upload(b, attention, step), attention, step).toFloatArray();
     }
+  }
+
+  private static boolean nativeLibraryLoaded(EngineConfig.CudaOptions cuda) {
+    Optional<String> why = CudaNative.load(cuda.nativeLibrary());
+    if (why.isPresent()) {
+      if (cuda.nativeLibrary() != null) throw new IllegalArgumentException(why.get());
+      if (WARNED_NO_NATIVE.compareAndSet(false, true)) {
+        log.warn("Decode runs without CUDA graphs and fused kernels (several times slower): {}", why.get());
+      }
+      return false;
+    }
+    return true;
+  }
+
+  /** The decode buckets to capture; null when decode runs eagerly (and the log says why, once). */
+  private static int[] graphSizes(EngineConfig cfg, Qwen2Model model) {
+    if (cfg.cuda().enforceEager()) {
+      log.info("--enforce-eager: decode steps run eagerly, no CUDA graphs");
+      return null;
+    }
+    if (!model.captureSafe()) {
+      log.warn("CUDA graphs are off for this model: its {} linears dequantize with host scalars, which a graph "
+          + "cannot record; decode runs the fused kernels eagerly", cfg.quantization());
+      return null;
+    }
+    return CudaGraphs.bucketSizes(cfg.cuda().graphSizes(), cfg.maxNumSeqs());
   }
 
   static Device resolveDevice(String name) {
@@ -160,25 +218,44 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
    */
   @Override
   public SampleResult execute(List<ScheduledSequence> seqs) {
-    ForwardBatch batch = batch(seqs);
     try (NDManager step = manager.newSubManager()) {
-      NDArray logits = model.forward(batch, cache, step);
+      NDArray logits = logits(seqs, step);
       List<SamplingRow> rows = new ArrayList<>();
       for (ScheduledSequence s : seqs) {
         if (s.sample()) {
           rows.add(new SamplingRow(s.params(), s.uniform(), s.tokens(), s.numPrompt(), s.numOutput(), s.banned(),
-              s.allowed()));
+              s.allowed(), s.forcedToken()));
         }
       }
-      return rows.isEmpty() ? null : sampler.sample(logits, rows, step);
+      if (rows.isEmpty()) {
+        if (cudaPath != null) cudaPath.finishWithoutReadback();
+        return null;
+      }
+      return sampler.sample(logits, rows, step);
     }
+  }
+
+  private NDArray logits(List<ScheduledSequence> seqs, NDManager step) {
+    ForwardBatch batch = batch(seqs);
+    if (cudaPath != null) return cudaPath.logits(batch, step);
+    return model.forward(StepInputs.upload(batch, djlAttention, step), djlAttention, step);
   }
 
   /** The float32 logits of one sequence's last new token (tests compare them with a reference). */
   float[] logitsForTest(ScheduledSequence seq) {
     try (NDManager step = manager.newSubManager()) {
-      return model.forward(batch(List.of(seq)), cache, step).toFloatArray();
+      return logits(List.of(seq), step).toFloatArray();
     }
+  }
+
+  /** Whether decode steps replay CUDA graphs (false on CPU, without the native library, or with --enforce-eager). */
+  public boolean cudaGraphs() {
+    return cudaPath != null && cudaPath.graphsEnabled();
+  }
+
+  /** Whether the fused kernels of libbarista_native run the forward. */
+  public boolean fusedKernels() {
+    return cudaPath != null;
   }
 
   private ForwardBatch batch(List<ScheduledSequence> seqs) {
@@ -207,6 +284,10 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
       }
     }
     return new ForwardBatch(tokenIds, positions, slots, queryStart, queryLen, contextLen, tables, sample);
+  }
+
+  PagedKvCache cacheForTest() {
+    return cache;
   }
 
   @Override
@@ -245,6 +326,7 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
 
   @Override
   public void close() {
+    if (cudaPath != null) cudaPath.close();
     cache.close();
     model.close();
     manager.close();

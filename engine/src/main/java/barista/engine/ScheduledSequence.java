@@ -11,6 +11,8 @@ import barista.engine.sampling.SamplingParams;
  * @param uniform the sequence's random draw for this step (see {@link barista.engine.sampling.Sampler})
  * @param banned token ids that must not be sampled this step
  * @param allowed null, or the constraint's mask of the token ids that may be sampled this step (bits by id)
+ * @param forcedToken the token to pick this step regardless of the logits, or -1 (see {@link
+ *     barista.engine.sampling.ReasoningBudget})
  */
 public record ScheduledSequence(
     long seqId,
@@ -24,10 +26,26 @@ public record ScheduledSequence(
     SamplingParams params,
     double uniform,
     int[] banned,
-    long[] allowed) {
+    long[] allowed,
+    int forcedToken) {
 
   public ScheduledSequence(long seqId, int[] tokens, int numPrompt, int numOutput, int numComputed, int numNew,
       int[] blockTable, boolean sample, SamplingParams params, double uniform, int[] banned) {
-    this(seqId, tokens, numPrompt, numOutput, numComputed, numNew, blockTable, sample, params, uniform, banned, null);
+    this(seqId, tokens, numPrompt, numOutput, numComputed, numNew, blockTable, sample, params, uniform, banned, null,
+        -1);
+  }
+
+  /** A constrained sequence's step (no forced token). */
+  public ScheduledSequence(long seqId, int[] tokens, int numPrompt, int numOutput, int numComputed, int numNew,
+      int[] blockTable, boolean sample, SamplingParams params, double uniform, int[] banned, long[] allowed) {
+    this(seqId, tokens, numPrompt, numOutput, numComputed, numNew, blockTable, sample, params, uniform, banned,
+        allowed, -1);
+  }
+
+  /** An unconstrained sequence's step that may force its token. */
+  public ScheduledSequence(long seqId, int[] tokens, int numPrompt, int numOutput, int numComputed, int numNew,
+      int[] blockTable, boolean sample, SamplingParams params, double uniform, int[] banned, int forcedToken) {
+    this(seqId, tokens, numPrompt, numOutput, numComputed, numNew, blockTable, sample, params, uniform, banned, null,
+        forcedToken);
   }
 }

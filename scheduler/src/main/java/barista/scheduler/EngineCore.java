@@ -1,6 +1,7 @@
 package barista.scheduler;
 
 import barista.engine.StepExecutor;
+import barista.engine.sampling.InvalidSamplingParamException;
 import barista.engine.sampling.SampleResult;
 import barista.kvcache.KvCacheManager;
 import barista.kvcache.PrefixCacheStats;
@@ -87,6 +88,15 @@ public final class EngineCore implements EngineClient, AutoCloseable {
       throw new IllegalArgumentException("the constraint was compiled for a vocabulary of " + r.grammar().maskSize()
           + " tokens, the model has " + limits.vocabSize());
     }
+    // The sampler indexes the logits with these ids (bias, and stop ids banned until min_tokens): one outside the
+    // vocabulary would fail the whole step, so it is refused here.
+    for (int t : r.params().logitBias().keySet()) checkInVocabulary(t, "logit_bias");
+    for (int t : r.params().stopTokenIds()) checkInVocabulary(t, "stop_token_ids");
+    if (r.grammar() != null && r.params().reasoningBudget() != null) {
+      // A spent budget forces </think>, which no constraint's grammar allows: the two cannot share a request.
+      throw new InvalidSamplingParamException("reasoning_effort",
+          "a reasoning budget cannot be combined with a structured-output constraint");
+    }
     Integer requested = r.params().maxTokens();
     int maxTokens = requested == null ? limits.maxModelLen() - prompt.length : requested;
     if (maxTokens < 1 || prompt.length + maxTokens > limits.maxModelLen()) {
@@ -98,6 +108,13 @@ public final class EngineCore implements EngineClient, AutoCloseable {
           + ") exceeds the KV cache capacity of " + capacity + " tokens");
     }
     return maxTokens;
+  }
+
+  private void checkInVocabulary(int token, String field) {
+    if (token < 0 || token >= limits.vocabSize()) {
+      throw new InvalidSamplingParamException(field, field + " has token id " + token + " outside the vocabulary (0.."
+          + (limits.vocabSize() - 1) + ")");
+    }
   }
 
   private void admit(GenerationRequest g, OutputListener listener, int maxTokens) {

@@ -25,6 +25,7 @@ final class Request {
   private final SplittableRandom random;
   final StopChecker stops;
   final ConstraintMatcher constraint; // null when unconstrained
+  final ThinkingBudget thinking; // null without a reasoning budget
 
   Status status = Status.WAITING;
   int[] tokens;
@@ -50,6 +51,7 @@ final class Request {
     this.random = new SplittableRandom(randomSeed);
     this.stops = stops;
     this.constraint = r.grammar() == null ? null : r.grammar().matcher();
+    this.thinking = r.params().reasoningBudget() == null ? null : new ThinkingBudget(r.params().reasoningBudget());
     this.tokens = Arrays.copyOf(r.promptTokenIds(), numPrompt + Math.min(maxTokens, 64));
     this.numTokens = numPrompt;
   }
@@ -61,6 +63,12 @@ final class Request {
   void append(int token) {
     if (numTokens == tokens.length) tokens = Arrays.copyOf(tokens, Math.min(numPrompt + maxTokens, tokens.length * 2));
     tokens[numTokens++] = token;
+    if (thinking != null) thinking.onToken(token);
+  }
+
+  /** The token the next sample must be (a spent reasoning budget), or -1. */
+  int forcedToken() {
+    return thinking == null ? -1 : thinking.forcedNext();
   }
 
   /** The next draw of this sequence's own generator: one per sampled token, so preemption replays the same draws. */

@@ -44,7 +44,7 @@ final class ScheduledBatch {
       }
       sequences.add(new ScheduledSequence(r.seqId, r.tokens, r.numPrompt, r.numOutput(), r.numComputed, n,
           kv.blockTable(r.seqId).toArray(), sample, r.params, sample ? r.nextUniform() : 0,
-          sample ? r.stops.banned(r.numOutput()) : new int[0], allowed));
+          sample ? r.stops.banned(r.numOutput()) : new int[0], allowed, sample ? r.forcedToken() : -1));
     }
     if (masks > 0) MaskStats.recordStep(maskNanos, masks);
   }

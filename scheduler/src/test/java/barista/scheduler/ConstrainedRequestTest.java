@@ -2,12 +2,15 @@ package barista.scheduler;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import barista.engine.constraint.Grammar;
 import barista.engine.constraint.MaskStats;
 import barista.engine.constraint.Regexes;
 import barista.engine.constraint.TokenVocabulary;
+import barista.engine.sampling.InvalidSamplingParamException;
+import barista.engine.sampling.ReasoningBudget;
 import barista.engine.sampling.SamplingParams;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -86,6 +89,21 @@ class ConstrainedRequestTest {
     assertEquals(FinishReason.ABORT, constrained.await().finishReason());
     Collector.Result r = free.await();
     assertEquals(FinishReason.LENGTH, r.finishReason());
+    assertArrayEquals(FakeExecutor.generate(prompt, 5), r.tokens());
+  }
+
+  /** A spent budget would force a token past the grammar, so the engine refuses the pair before admitting it. */
+  @Test
+  void aReasoningBudgetWithAConstraintIsRefusedAndTheEngineServesOn() throws Exception {
+    engine = FakeEngine.roomy();
+    int[] prompt = FakeExecutor.randomPrompt(5, 5);
+    Grammar grammar = Grammar.compile(Regexes.literal("ab"), vocabulary(0));
+    SamplingParams budgeted = SamplingParams.builder().temperature(0).maxTokens(5)
+        .reasoningBudget(new ReasoningBudget(2, new int[] {1}, new int[] {1})).build();
+    InvalidSamplingParamException e = assertThrows(InvalidSamplingParamException.class, () -> engine.core.submit(
+        new GenerationRequest("c", prompt, budgeted, 0, System.nanoTime(), grammar), new Collector()));
+    assertEquals("reasoning_effort", e.field());
+    Collector.Result r = engine.submit("f", prompt, SamplingParams.greedy(5)).await();
     assertArrayEquals(FakeExecutor.generate(prompt, 5), r.tokens());
   }
 }

@@ -125,8 +125,9 @@ final class FakeExecutor implements StepExecutor {
         new float[n][0]);
   }
 
-  /** The model's token, or the next allowed one when it is banned. */
+  /** The forced token, else the model's token, or the next allowed one when it is banned. */
   private static int sample(ScheduledSequence s) {
+    if (s.forcedToken() >= 0) return s.forcedToken();
     int t = nextToken(s.tokens(), s.numComputed() + s.numNew());
     while (contains(s.banned(), t)) t = 1 + t % (VOCAB - 1);
     return t;

@@ -59,7 +59,8 @@ public final class EngineModelLoader implements ModelLoader {
     EngineConfig config = new EngineConfig(dir, device, o.dtype, o.maxModelLen == null ? 0 : o.maxModelLen,
         o.blockSize, o.gpuMemoryUtilization, o.kvCacheSpaceGiB, o.maxNumBatchedTokens, o.maxNumSeqs,
         o.enablePrefixCaching, o.seed, o.quantization == ServeOptions.Quantization.none ? null : o.quantization.name(),
-        o.numGpuBlocksOverride == null ? 0 : o.numGpuBlocksOverride);
+        o.numGpuBlocksOverride == null ? 0 : o.numGpuBlocksOverride)
+        .withCuda(new EngineConfig.CudaOptions(o.enforceEager, o.cudaGraphSizes, o.nativeLibrary));
     return ServingEngine.start(config, len -> new SchedulerConfig(o.maxNumSeqs,
         o.enableChunkedPrefill ? o.maxNumBatchedTokens : Math.max(o.maxNumBatchedTokens, len),
         o.enableChunkedPrefill, o.enablePrefixCaching, o.schedulingPolicy.name(), len, o.maxWaitingRequests),

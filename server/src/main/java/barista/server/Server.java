@@ -11,6 +11,7 @@ import barista.server.endpoints.ModelsHandler;
 import barista.server.endpoints.TokenizeHandler;
 import barista.server.endpoints.VersionHandler;
 import barista.server.generation.ActiveSessions;
+import barista.server.http.ConnectionLimits;
 import barista.server.http.CorsPolicy;
 import barista.server.http.HttpServerInitializer;
 import barista.server.http.Router;
@@ -24,6 +25,8 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpMethod;
+import com.sun.management.UnixOperatingSystemMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -33,6 +36,8 @@ import org.slf4j.LoggerFactory;
 /** The OpenAI-compatible HTTP server over an engine and a model: start it, then close it gracefully. */
 public final class Server implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Server.class);
+  /** File descriptors kept free of connections (lingering refusals, files, the JVM's own), at most. */
+  private static final int MAX_FD_RESERVE = 1024;
 
   private final ServeOptions options;
   private final ServerContext context;
@@ -40,6 +45,7 @@ public final class Server implements AutoCloseable {
   private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
   private final CountDownLatch closed = new CountDownLatch(1);
   private Channel listener;
+  private ConnectionLimits connectionLimits;
 
   private Server(ServeOptions options, EngineClient engine, ServedModel model) {
     this.options = options;
@@ -56,6 +62,7 @@ public final class Server implements AutoCloseable {
 
   private void bind() throws InterruptedException {
     log.info("Started server process [{}]", ProcessHandle.current().pid());
+    HeapReturn.enable();
     String apiKey = options.apiKey(System.getenv());
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(acceptors, workers)
@@ -63,7 +70,7 @@ public final class Server implements AutoCloseable {
         .option(ChannelOption.SO_BACKLOG, 1024)
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childHandler(new HttpServerInitializer(routes(), apiKey, new CorsPolicy(options.allowedOrigins()),
-            options.maxRequestBodySize, context.metrics()::httpResponse));
+            options.maxRequestBodySize, context.metrics()::httpResponse, connectionLimits()));
     try {
       listener = bootstrap.bind(options.host, options.port).sync().channel();
     } catch (RuntimeException | InterruptedException e) {
@@ -76,6 +83,45 @@ public final class Server implements AutoCloseable {
     log.info("Serving {} on http://{}:{}{}", context.model().servedNames(), options.host, port(),
         apiKey == null ? "" : " (API key required)");
     log.info("Application startup complete.");
+  }
+
+  /**
+   * The connection cap is lowered to what the process's file descriptor limit leaves after the descriptors open
+   * now and a reserve (refused connections that linger, model files, logs), so a flood never runs into
+   * "Too many open files".
+   */
+  private ConnectionLimits connectionLimits() {
+    int maxConnections = options.maxConnections;
+    int maxLingering = MAX_FD_RESERVE / 2;
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean os) {
+      long maxFds = os.getMaxFileDescriptorCount();
+      int lowered = connectionCap(maxConnections, maxFds, os.getOpenFileDescriptorCount());
+      if (lowered < maxConnections) {
+        log.warn("--max-connections {} lowered to {}: the file descriptor limit is {} ({} open); raise it with "
+            + "ulimit -n or systemd's LimitNOFILE", maxConnections, lowered, maxFds, os.getOpenFileDescriptorCount());
+        maxConnections = lowered;
+      }
+      maxLingering = (int) (fdReserve(maxFds) / 2);
+    }
+    connectionLimits = new ConnectionLimits(maxConnections, maxLingering, options.maxPendingBodyBytes,
+        options.timeoutKeepAliveSeconds(System.getenv()), options.requestReadTimeoutSeconds);
+    return connectionLimits;
+  }
+
+  /** The descriptors kept free: 1024, or a quarter of a smaller limit; half of them for lingering refusals. */
+  static long fdReserve(long maxFds) {
+    return Math.max(2, Math.min(MAX_FD_RESERVE, maxFds / 4));
+  }
+
+  /** --max-connections, or fewer: what the descriptor limit leaves after those open and the reserve (at least 1). */
+  static int connectionCap(int requested, long maxFds, long openFds) {
+    long spare = maxFds - openFds - fdReserve(maxFds);
+    return (int) Math.max(1, Math.min(requested, spare));
+  }
+
+  /** The limits every connection shares (open connections, pending body bytes), for tests. */
+  public ConnectionLimits connections() {
+    return connectionLimits;
   }
 
   private Router routes() {

@@ -96,9 +96,34 @@ class BadRequestTest {
             "guided_grammar"),
         bad("json_schema without a name", CHAT, "{" + USER + ",\"response_format\":{\"type\":\"json_schema\","
             + "\"json_schema\":{\"schema\":{}}}}", "response_format.json_schema.name"),
-        bad("best_of not honoured", COMPLETIONS, "{\"prompt\":\"x\",\"best_of\":2}", "best_of"),
+        bad("best_of on chat (completions only)", CHAT, "{" + USER + ",\"best_of\":2}", "best_of"),
+        bad("use_beam_search not honoured", CHAT, "{" + USER + ",\"use_beam_search\":true}", "use_beam_search"),
+        bad("structured_outputs.grammar not honoured", CHAT, "{" + USER + ",\"structured_outputs\":{\"grammar\":"
+            + "\"root ::= x\"}}", "structured_outputs.grammar"),
         bad("model not a string", CHAT, "{" + USER + ",\"model\":7}", "model"),
         of("unknown model", "POST", CHAT, "{" + USER + ",\"model\":\"gpt-4\"}", 404, "NotFoundError", null),
+        bad("logit_bias not an object", CHAT, "{" + USER + ",\"logit_bias\":[1]}", "logit_bias"),
+        bad("logit_bias key not a token id", CHAT, "{" + USER + ",\"logit_bias\":{\"notanumber\":5}}", "logit_bias"),
+        bad("logit_bias value over 100", CHAT, "{" + USER + ",\"logit_bias\":{\"7\":500}}", "logit_bias"),
+        bad("logit_bias value under -100", COMPLETIONS, "{\"prompt\":\"x\",\"logit_bias\":{\"7\":-101}}",
+            "logit_bias"),
+        bad("logit_bias value a string", CHAT, "{" + USER + ",\"logit_bias\":{\"7\":\"up\"}}", "logit_bias.7"),
+        bad("logit_bias negative token id", CHAT, "{" + USER + ",\"logit_bias\":{\"-3\":1}}", "logit_bias"),
+        bad("seed beyond 64 bits", CHAT, "{" + USER + ",\"seed\":1180591620717411303424}", "seed"),
+        bad("a field barista does not honour", CHAT, "{" + USER + ",\"response_format_v9\":{\"type\":\"x\"}}",
+            "response_format_v9"),
+        bad("an unknown completions field", COMPLETIONS, "{\"prompt\":\"x\",\"use_beam_search\":true}",
+            "use_beam_search"),
+        bad("suffix", COMPLETIONS, "{\"prompt\":\"x\",\"suffix\":\"end\"}", "suffix"),
+        bad("best_of below n", COMPLETIONS, "{\"prompt\":\"x\",\"n\":2,\"best_of\":1}", "best_of"),
+        bad("best_of above n streamed", COMPLETIONS, "{\"prompt\":\"x\",\"best_of\":3,\"stream\":true}", "best_of"),
+        bad("best_of over 128", COMPLETIONS, "{\"prompt\":\"x\",\"best_of\":129}", "best_of"),
+        bad("reasoning budget without a reasoning parser", CHAT, "{" + USER + ",\"max_reasoning_tokens\":8}",
+            "max_reasoning_tokens"),
+        bad("reasoning_effort without a reasoning parser", CHAT, "{" + USER + ",\"reasoning_effort\":\"low\"}",
+            "reasoning_effort"),
+        of("a near miss of a served name", "POST", CHAT, "{" + USER + ",\"model\":\"fake-mode\"}", 404,
+            "NotFoundError", null),
         bad("missing prompt", COMPLETIONS, "{}", "prompt"),
         bad("empty prompt", COMPLETIONS, "{\"prompt\":\"\"}", "prompt"),
         bad("prompt an object", COMPLETIONS, "{\"prompt\":{}}", "prompt"),
@@ -167,6 +192,30 @@ class BadRequestTest {
         + (prompt.length() + 250) + " tokens (" + prompt.length() + " in the messages, 250 in the completion). "
         + "Please reduce the length of the messages or completion.",
         TestServer.json(response).get("error").get("message").asText());
+  }
+
+  @Test
+  void rangeErrorsSayWhatIsAllowed() throws Exception {
+    assertEquals("seed is out of range: it must be between -9223372036854775808 and 9223372036854775807, got "
+        + "1180591620717411303424", message(server.post(CHAT, "{" + USER + ",\"seed\":1180591620717411303424}")));
+    assertEquals("top_k must be -1 or 0 (disable), or at least 1, got -2",
+        message(server.post(CHAT, "{" + USER + ",\"top_k\":-2}")));
+    assertEquals("Unrecognized request argument supplied: tools_v0 (barista does not support it; see "
+        + "docs/vllm-differences.md)", message(server.post(CHAT, "{" + USER + ",\"tools_v0\":[]}")));
+  }
+
+  @Test
+  void fieldsSentAsNullOrAtTheirNoOpValueAreAccepted() throws Exception {
+    assertEquals(200, server.post(CHAT, "{" + USER + ",\"max_tokens\":2,\"frobnicate\":null}").statusCode());
+    assertEquals(200, server.post(COMPLETIONS, "{\"prompt\":\"x\",\"max_tokens\":2,\"best_of\":1,"
+        + "\"suffix\":null}").statusCode());
+    assertEquals(200, server.post(CHAT, "{" + USER + ",\"max_tokens\":2,\"logit_bias\":{\"5\":-100,\"6\":100}}")
+        .statusCode());
+  }
+
+  private static String message(HttpResponse<String> response) throws Exception {
+    assertEquals(400, response.statusCode(), response.body());
+    return TestServer.json(response).get("error").get("message").asText();
   }
 
   static void assertError(HttpResponse<String> response, int status, String type, String param) throws Exception {

@@ -8,6 +8,7 @@ import barista.engine.sampling.SamplingParams;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -72,8 +73,8 @@ class ChatCompletionTest {
         + "\"min_p\":0.1,\"repetition_penalty\":1.2,\"presence_penalty\":0.5,\"frequency_penalty\":-0.5,\"seed\":42,"
         + "\"max_completion_tokens\":9,\"max_tokens\":3,\"min_tokens\":2,\"ignore_eos\":true,\"stop\":\"zz\","
         + "\"stop_token_ids\":[5,6],\"include_stop_str_in_output\":true,\"skip_special_tokens\":false,"
-        + "\"user\":\"u1\",\"some_future_field\":{\"x\":1}}"));
-    assertEquals("alias", body.get("model").asText());
+        + "\"user\":\"u1\",\"logit_bias\":{\"11\":-100,\"5\":2.5}}"));
+    assertEquals("alias", body.path("model").asText(), body.toString());
     GenerationRequestView seen = new GenerationRequestView(server.engine.request(body.get("id").asText() + "-0"));
     SamplingParams p = seen.params;
     assertEquals(0.0, p.temperature());
@@ -91,6 +92,7 @@ class ChatCompletionTest {
     assertEquals(List.of(5, 6), p.stopTokenIds());
     assertTrue(p.includeStopStrInOutput());
     assertFalse(p.skipSpecialTokens());
+    assertEquals(Map.of(11, -100f, 5, 2.5f), p.logitBias());
     assertEquals("system: Be brief\nuser: a\nb\nassistant:", seen.prompt, "text parts joined with newlines");
   }
 

@@ -8,6 +8,11 @@ public interface LinearLayer extends AutoCloseable {
   /** {@code x} is {@code [T, in]}; returns {@code [T, out]} in x's dtype. */
   NDArray apply(NDArray x);
 
+  /** Whether {@link #apply} can be recorded in a CUDA graph: tensor-tensor ops only, no host scalars or copies. */
+  default boolean captureSafe() {
+    return true;
+  }
+
   /** Bytes this layer's weights occupy on the device. */
   long deviceBytes();
 

@@ -30,9 +30,22 @@ public final class PagedKvCache implements AutoCloseable {
     }
   }
 
+  /** Layer {@code layer}'s K tensor {@code [numBlocks * blockSize, kvHeads, headDim]} (kernels read it in place). */
+  public NDArray keyTensor(int layer) {
+    return keys[layer];
+  }
+
+  public NDArray valueTensor(int layer) {
+    return values[layer];
+  }
+
   /** Bytes one block takes across all layers (K and V). */
   public static long bytesPerBlock(int numLayers, int blockSize, int kvHeads, int headDim, DataType dtype) {
     return 2L * numLayers * blockSize * kvHeads * headDim * dtype.getNumOfBytes();
+  }
+
+  public int numLayers() {
+    return keys.length;
   }
 
   public int numBlocks() {

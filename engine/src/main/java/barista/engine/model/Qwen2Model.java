@@ -1,8 +1,6 @@
 package barista.engine.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
@@ -26,6 +24,7 @@ public final class Qwen2Model implements AutoCloseable {
   private final NDArray ropeCos; // [maxPositions, headDim / 2]
   private final NDArray ropeSin;
   private final boolean tiedLmHead;
+  private LayerOps ops = DjlLayerOps.INSTANCE;
 
   Qwen2Model(ModelGeometry geo, DataType dtype, NDArray embedTokens, DecoderLayer[] layers, NDArray finalNorm,
       LinearLayer lmHead, boolean tiedLmHead, NDManager manager) {
@@ -78,58 +77,79 @@ public final class Qwen2Model implements AutoCloseable {
    *
    * @return float32 logits {@code [numSampled, vocab]}, rows in sequence order of {@code batch.sample()}
    */
-  public NDArray forward(ForwardBatch batch, PagedKvCache cache, NDManager m) {
-    int t = batch.numTokens();
-    AttentionPlan plan = AttentionPlan.build(batch, cache, m, geo, dtype);
-    NDArray positions = m.create(toLongs(batch.positions()));
-    NDIndex atPositions = new NDIndex("{}", positions);
-    NDArray cos = ropeCos.get(m, atPositions).expandDims(1); // [T, 1, D/2]
-    NDArray sin = ropeSin.get(m, atPositions).expandDims(1);
-    NDArray slots = m.create(batch.slotMapping());
+  public NDArray forward(StepInputs in, AttentionBackend attention, NDManager m) {
+    return logits(hidden(in, attention, m));
+  }
 
-    NDArray h = embedTokens.get(m, new NDIndex("{}", m.create(toLongs(batch.tokenIds()))));
-    int qSize = geo.numHeads() * geo.headDim();
-    int kvSize = geo.numKvHeads() * geo.headDim();
+  /**
+   * Everything up to the LM head: the final-normed hidden states of the logit rows, {@code [rows, hidden]}. With
+   * {@link #ops} fused and a capture-safe backend this issues no host-to-device copies and no syncs, so a decode
+   * step can be recorded as a CUDA graph.
+   */
+  public NDArray hidden(StepInputs in, AttentionBackend attention, NDManager m) {
+    LayerOps.Rotary rotary = ops.rotary(in.positions(), ropeCos, ropeSin);
+    NDArray h = ops.embed(embedTokens, in.tokenIds());
+    NDArray residual = null;
+    float eps = (float) geo.rmsNormEps();
     for (int i = 0; i < layers.length; i++) {
       // A scope per layer frees its intermediates (and the previous residual) as soon as the layer is done.
       try (NDManager scope = m.newSubManager()) {
         h.attach(scope);
+        if (residual != null) residual.attach(scope);
         DecoderLayer layer = layers[i];
-        NDArray x = rmsNorm(h, layer.inputNorm);
-        NDList qkv = layer.qkvProj.apply(x).split(new long[] {qSize + kvSize}, 1);
-        // q and k heads rotate together: one RoPE over [T, heads + kvHeads, headDim].
-        NDList qk = rope(qkv.get(0).reshape(t, geo.numHeads() + geo.numKvHeads(), geo.headDim()), cos, sin)
-            .split(new long[] {geo.numHeads()}, 1);
-        NDArray q = qk.get(0);
-        NDArray k = qk.get(1);
-        NDArray v = qkv.get(1).reshape(t, geo.numKvHeads(), geo.headDim());
-        cache.write(i, slots, k, v);
-        h = h.add(layer.oProj.apply(plan.attend(i, q, cache)));
+        NDArray x;
+        if (residual == null) {
+          x = ops.rmsNorm(h, layer.inputNorm, eps);
+          residual = h;
+        } else {
+          NDArray[] normed = ops.addRmsNorm(h, residual, layer.inputNorm, eps);
+          x = normed[0];
+          residual = normed[1];
+        }
+        NDArray[] qkv = ops.ropeSplit(layer.qkvProj.apply(x), rotary, geo.numHeads(), geo.numKvHeads(), geo.headDim());
+        h = layer.oProj.apply(attention.attend(i, qkv[0], qkv[1], qkv[2], in.attention()));
 
-        x = rmsNorm(h, layer.postAttentionNorm);
-        NDList gateUp = layer.gateUpProj.apply(x).split(2, 1);
-        NDArray gate = gateUp.get(0);
-        h = h.add(layer.downProj.apply(gate.mul(gate.getNDArrayInternal().sigmoid()).mul(gateUp.get(1))));
+        NDArray[] normed = ops.addRmsNorm(h, residual, layer.postAttentionNorm, eps);
+        residual = normed[1];
+        h = layer.downProj.apply(ops.siluAndMul(layer.gateUpProj.apply(normed[0])));
         h.attach(m);
+        residual.attach(m);
       }
     }
-    NDArray last = h.get(new NDIndex("{}", m.create(batch.logitRows())));
-    return lmHead.apply(rmsNorm(last, finalNorm)).toType(DataType.FLOAT32, false);
+    if (in.logitRows() != null) {
+      NDIndex rows = new NDIndex("{}", in.logitRows());
+      h = h.get(rows);
+      residual = residual.get(rows);
+    }
+    return ops.addRmsNorm(h, residual, finalNorm, eps)[0];
   }
 
-  /** x / sqrt(mean(x^2) + eps) * w, with the statistics in float32 as Hugging Face computes them. */
-  private NDArray rmsNorm(NDArray x, NDArray weight) {
-    NDArray x32 = x.toType(DataType.FLOAT32, false);
-    NDArray inv = x32.square().mean(new int[] {-1}, true).add(geo.rmsNormEps()).pow(-0.5);
-    return x32.mul(inv).toType(dtype, false).mul(weight);
+  /** The LM head over final hidden states, as float32 logits. */
+  public NDArray logits(NDArray hidden) {
+    return lmHead.apply(hidden).toType(DataType.FLOAT32, false);
   }
 
-  /** Rotary embedding, Hugging Face's rotate_half layout: pairs (i, i + headDim/2). */
-  private static NDArray rope(NDArray x, NDArray cos, NDArray sin) {
-    NDList halves = x.split(2, 2); // x is [T, heads, headDim]
-    NDArray x1 = halves.get(0);
-    NDArray x2 = halves.get(1);
-    return NDArrays.concat(new NDList(x1.mul(cos).sub(x2.mul(sin)), x2.mul(cos).add(x1.mul(sin))), 2);
+  /** The fused ops (CUDA) or plain DJL ops; chosen once by the runner before the first step. */
+  public void useOps(LayerOps ops) {
+    this.ops = ops;
+  }
+
+  /** Whether every linear can be recorded in a CUDA graph (AWQ's dequantize uses host scalars: not yet). */
+  public boolean captureSafe() {
+    boolean safe = lmHead.captureSafe();
+    for (DecoderLayer l : layers) {
+      safe &= l.qkvProj.captureSafe() && l.oProj.captureSafe() && l.gateUpProj.captureSafe()
+          && l.downProj.captureSafe();
+    }
+    return safe;
+  }
+
+  public NDArray ropeCos() {
+    return ropeCos;
+  }
+
+  public NDArray ropeSin() {
+    return ropeSin;
   }
 
   /** cos/sin of every position, rounded the way Hugging Face computes them (float32 angles) so logits match. */

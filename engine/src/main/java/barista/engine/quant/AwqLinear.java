@@ -46,6 +46,12 @@ public final class AwqLinear implements LinearLayer {
     return bias == null ? y : y.addi(bias);
   }
 
+  /** The nibble split divides by a host scalar, which a CUDA graph cannot record. */
+  @Override
+  public boolean captureSafe() {
+    return false;
+  }
+
   @Override
   public long deviceBytes() {
     return bytes(in, out, group, zeros.getDataType()) + (bias == null ? 0 : bias.size() * bias.getDataType().getNumOfBytes());

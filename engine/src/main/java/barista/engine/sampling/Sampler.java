@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Picks the next token of every row of a batch in one pass on the device: penalties, bans and constraint masks, then
- * greedy (argmax)
- * or temperature / top-k / min-p / top-p sampling, then log-probabilities.
+ * Picks the next token of every row of a batch in one pass on the device: logit bias, penalties, bans, forced tokens
+ * and constraint masks, then greedy (argmax) or temperature / top-k / min-p / top-p sampling, then
+ * log-probabilities.
  *
  * <p>Sampling is inverse-CDF over the probabilities sorted in descending order, driven by one uniform number per
  * row drawn from that sequence's own generator; the chosen token therefore depends only on the row's logits, its
@@ -33,8 +33,8 @@ public final class Sampler {
       anyLogprobs |= p.logprobs() != null;
       if (p.logprobs() != null) maxTop = Math.max(maxTop, p.logprobs());
       anyStochastic |= !p.isGreedy();
-      anyAdjusted |= p.hasPenalties() || r.banned().length > 0;
-      anyMasked |= r.allowed() != null;
+      anyAdjusted |= p.hasPenalties() || r.banned().length > 0 || !p.logitBias().isEmpty() || r.forcedToken() >= 0;
+      anyMasked |= r.allowed() != null && r.forcedToken() < 0;
     }
     NDArray logp = anyLogprobs ? logits.logSoftmax(1) : null;
     NDArray x = anyAdjusted ? adjust(logits.duplicate(), rows, vocab, m) : logits;
@@ -77,10 +77,12 @@ public final class Sampler {
   }
 
   /**
-   * Repetition penalty on every token of prompt + output, frequency and presence penalties on output tokens (vLLM's
-   * rules), and bans; applied to the few affected entries only: gather, compute, scatter back.
+   * Logit bias first (as vLLM V1 applies its logits processors before the penalties), then repetition penalty on
+   * every token of prompt + output, frequency and presence penalties on output tokens (vLLM's rules), bans, and
+   * last the forced tokens; applied to the few affected entries only: gather, compute, scatter back.
    */
   private static NDArray adjust(NDArray x, List<SamplingRow> rows, int vocab, NDManager m) {
+    addLogitBias(x.reshape(-1), rows, vocab, m);
     int entries = 0;
     for (SamplingRow r : rows) {
       if (r.params().hasPenalties()) entries += r.numPrompt() + r.numOutput();
@@ -124,19 +126,54 @@ public final class Sampler {
       }
       flat.set(new NDIndex("{}", m.create(banned)), m.full(new Shape(bannedCount), Float.NEGATIVE_INFINITY));
     }
+    force(flat, rows, vocab);
     return flat.reshape(rows.size(), vocab);
+  }
+
+  /** OpenAI's logit_bias: the given values are added to those tokens' logits, one scatter for the whole batch. */
+  private static void addLogitBias(NDArray flat, List<SamplingRow> rows, int vocab, NDManager m) {
+    int entries = 0;
+    for (SamplingRow r : rows) entries += r.params().logitBias().size();
+    if (entries == 0) return;
+    long[] index = new long[entries];
+    float[] bias = new float[entries];
+    int e = 0;
+    for (int row = 0; row < rows.size(); row++) {
+      for (Map.Entry<Integer, Float> b : rows.get(row).params().logitBias().entrySet()) {
+        index[e] = (long) row * vocab + b.getKey(); // keys are unique per row, so no index repeats
+        bias[e++] = b.getValue();
+      }
+    }
+    NDIndex at = new NDIndex("{}", m.create(index));
+    flat.set(at, flat.get(at).add(m.create(bias)));
+  }
+
+  /**
+   * A row with a forced token keeps only that one finite logit, so greedy and every sampling path pick it; its
+   * reported logprob is still the model's own (log-probabilities come from the raw logits).
+   */
+  private static void force(NDArray flat, List<SamplingRow> rows, int vocab) {
+    for (int row = 0; row < rows.size(); row++) {
+      int token = rows.get(row).forcedToken();
+      if (token < 0) continue;
+      long start = (long) row * vocab;
+      flat.set(new NDIndex(start + ":" + (start + vocab)), Float.NEGATIVE_INFINITY);
+      flat.set(new NDIndex(start + token), 0f);
+    }
   }
 
   /**
    * Keeps only each constrained row's allowed tokens (others -inf). The masks travel as 16-bit chunks in float32
    * (exact below 2^24), 1/16 of a float per token instead of one, and are unpacked on the device: bit j of a chunk
-   * is floor(chunk / 2^j) mod 2. Rows without a mask allow everything.
+   * is floor(chunk / 2^j) mod 2. Rows without a mask allow everything, and so do rows with a forced token (it
+   * was already made the only finite logit; the engine never forces a token into a constrained row).
    */
   private static NDArray applyMasks(NDArray x, List<SamplingRow> rows, int vocab, NDManager m) {
     int chunks = (vocab + 15) / 16;
     float[] packed = new float[rows.size() * chunks];
     for (int row = 0; row < rows.size(); row++) {
-      long[] allowed = rows.get(row).allowed();
+      SamplingRow r = rows.get(row);
+      long[] allowed = r.forcedToken() >= 0 ? null : r.allowed();
       for (int c = 0; c < chunks; c++) {
         int word = c >>> 2;
         long bits = allowed == null ? 0xffff : word < allowed.length ? allowed[word] >>> ((c & 3) * 16) & 0xffff : 0;

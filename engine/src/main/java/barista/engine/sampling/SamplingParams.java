@@ -1,6 +1,9 @@
 package barista.engine.sampling;
 
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * How one sequence picks its next tokens and when it stops; the fields and their meaning follow vLLM's
@@ -11,6 +14,8 @@ import java.util.List;
  * @param seed null: draw from the engine's generator; otherwise the same seed and prompt give the same text
  * @param maxTokens null: up to the context limit
  * @param logprobs null: none; otherwise how many top alternatives to return per token (0 = only the sampled one)
+ * @param logitBias added to the logits of these token ids before sampling (OpenAI's logit_bias), in [-100, 100]
+ * @param reasoningBudget null: the model may think as long as it likes
  */
 public record SamplingParams(
     double temperature,
@@ -28,14 +33,18 @@ public record SamplingParams(
     List<Integer> stopTokenIds,
     boolean includeStopStrInOutput,
     boolean skipSpecialTokens,
-    Integer logprobs) {
+    Integer logprobs,
+    Map<Integer, Float> logitBias,
+    ReasoningBudget reasoningBudget) {
 
   public static final int MAX_STOP_STRINGS = 16;
   public static final int MAX_TOP_LOGPROBS = 20;
+  public static final float MAX_LOGIT_BIAS = 100;
 
   public SamplingParams {
     stop = stop == null ? List.of() : List.copyOf(stop);
     stopTokenIds = stopTokenIds == null ? List.of() : List.copyOf(stopTokenIds);
+    logitBias = logitBias == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(logitBias));
   }
 
   public static SamplingParams greedy(int maxTokens) {
@@ -55,7 +64,7 @@ public record SamplingParams(
     check(Double.isFinite(temperature) && temperature >= 0 && temperature <= 100,
         "temperature", "must be between 0 and 100, got " + temperature);
     check(Double.isFinite(topP) && topP > 0 && topP <= 1, "top_p", "must be in (0, 1], got " + topP);
-    check(topK >= -1, "top_k", "must be -1 (disable) or at least 1, got " + topK);
+    check(topK >= -1, "top_k", "must be -1 or 0 (disable), or at least 1, got " + topK);
     check(Double.isFinite(minP) && minP >= 0 && minP <= 1, "min_p", "must be in [0, 1], got " + minP);
     check(Double.isFinite(repetitionPenalty) && repetitionPenalty > 0 && repetitionPenalty <= 100,
         "repetition_penalty", "must be in (0, 100], got " + repetitionPenalty);
@@ -71,6 +80,11 @@ public record SamplingParams(
     for (String s : stop) check(s != null && !s.isEmpty(), "stop", "stop strings must not be empty");
     check(logprobs == null || (logprobs >= 0 && logprobs <= MAX_TOP_LOGPROBS), "logprobs",
         "must be between 0 and " + MAX_TOP_LOGPROBS + ", got " + logprobs);
+    for (Map.Entry<Integer, Float> bias : logitBias.entrySet()) {
+      check(bias.getKey() >= 0, "logit_bias", "keys must be token ids (at least 0), got " + bias.getKey());
+      check(Float.isFinite(bias.getValue()) && Math.abs(bias.getValue()) <= MAX_LOGIT_BIAS, "logit_bias",
+          "values must be between -100 and 100, got " + bias.getValue() + " for token " + bias.getKey());
+    }
     return this;
   }
 
@@ -95,6 +109,8 @@ public record SamplingParams(
     private boolean ignoreEos, includeStopStrInOutput, skipSpecialTokens = true;
     private List<String> stop = List.of();
     private List<Integer> stopTokenIds = List.of();
+    private Map<Integer, Float> logitBias = Map.of();
+    private ReasoningBudget reasoningBudget;
 
     private Builder(SamplingParams p) {
       if (p == null) return;
@@ -103,6 +119,7 @@ public record SamplingParams(
       seed = p.seed; maxTokens = p.maxTokens; minTokens = p.minTokens; ignoreEos = p.ignoreEos; stop = p.stop;
       stopTokenIds = p.stopTokenIds; includeStopStrInOutput = p.includeStopStrInOutput;
       skipSpecialTokens = p.skipSpecialTokens; logprobs = p.logprobs;
+      logitBias = p.logitBias; reasoningBudget = p.reasoningBudget;
     }
 
     public Builder temperature(double v) { temperature = v; return this; }
@@ -121,11 +138,13 @@ public record SamplingParams(
     public Builder includeStopStrInOutput(boolean v) { includeStopStrInOutput = v; return this; }
     public Builder skipSpecialTokens(boolean v) { skipSpecialTokens = v; return this; }
     public Builder logprobs(Integer v) { logprobs = v; return this; }
+    public Builder logitBias(Map<Integer, Float> v) { logitBias = v; return this; }
+    public Builder reasoningBudget(ReasoningBudget v) { reasoningBudget = v; return this; }
 
     public SamplingParams build() {
       return new SamplingParams(temperature, topP, topK == 0 ? -1 : topK, minP, repetitionPenalty, presencePenalty,
           frequencyPenalty, seed, maxTokens, minTokens, ignoreEos, stop, stopTokenIds, includeStopStrInOutput,
-          skipSpecialTokens, logprobs);
+          skipSpecialTokens, logprobs, logitBias, reasoningBudget);
     }
   }
 }

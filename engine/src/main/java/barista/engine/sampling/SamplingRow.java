@@ -8,11 +8,24 @@ package barista.engine.sampling;
  * @param banned token ids that must not be sampled now (EOS and stop ids until min_tokens is reached)
  * @param allowed null, or the only token ids that may be sampled now as bits ({@code allowed[id / 64] >> id % 64}):
  *     a structured-output constraint's mask
+ * @param forcedToken the token this row must pick (a spent reasoning budget closing the thinking), or -1
  */
-public record SamplingRow(
-    SamplingParams params, double uniform, int[] tokens, int numPrompt, int numOutput, int[] banned, long[] allowed) {
+public record SamplingRow(SamplingParams params, double uniform, int[] tokens, int numPrompt, int numOutput,
+    int[] banned, long[] allowed, int forcedToken) {
 
   public SamplingRow(SamplingParams params, double uniform, int[] tokens, int numPrompt, int numOutput, int[] banned) {
-    this(params, uniform, tokens, numPrompt, numOutput, banned, null);
+    this(params, uniform, tokens, numPrompt, numOutput, banned, null, -1);
+  }
+
+  /** A constrained row (no forced token). */
+  public SamplingRow(SamplingParams params, double uniform, int[] tokens, int numPrompt, int numOutput, int[] banned,
+      long[] allowed) {
+    this(params, uniform, tokens, numPrompt, numOutput, banned, allowed, -1);
+  }
+
+  /** An unconstrained row that may force its token. */
+  public SamplingRow(SamplingParams params, double uniform, int[] tokens, int numPrompt, int numOutput, int[] banned,
+      int forcedToken) {
+    this(params, uniform, tokens, numPrompt, numOutput, banned, null, forcedToken);
   }
 }

@@ -8,6 +8,7 @@ import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import jinjava.javax.el.CompositeELResolver;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,12 +21,15 @@ import java.util.Map;
 public final class ChatTemplate {
 
   private final String source;
+  private final boolean knowsDeveloperRole;
   private final String bosToken;
   private final String eosToken;
   private final Jinjava jinjava;
 
   public ChatTemplate(String source, String bosToken, String eosToken) {
     this.source = source;
+    // A template that never names the role has no branch for it and drops such messages without a word.
+    this.knowsDeveloperRole = source.contains("developer");
     this.bosToken = bosToken;
     this.eosToken = eosToken;
     CompositeELResolver resolver = new CompositeELResolver();
@@ -58,11 +62,13 @@ public final class ChatTemplate {
 
   /**
    * Renders a conversation: messages are maps with "role" and "content" (content may be null, e.g. for an
-   * assistant turn that only has "tool_calls"); extra holds further template variables (tools, ...).
+   * assistant turn that only has "tool_calls"); extra holds further template variables (tools, ...). A
+   * "developer" message (OpenAI's newer name for the system role) renders as "system" when the template knows no
+   * developer role.
    */
   public String render(List<Map<String, Object>> messages, boolean addGenerationPrompt, Map<String, Object> extra) {
     Map<String, Object> variables = new HashMap<>(extra);
-    variables.put("messages", messages);
+    variables.put("messages", knowsDeveloperRole ? messages : developerAsSystem(messages));
     variables.put("add_generation_prompt", addGenerationPrompt);
     variables.put("bos_token", bosToken);
     variables.put("eos_token", eosToken);
@@ -73,6 +79,20 @@ public final class ChatTemplate {
       }
     }
     return result.getOutput();
+  }
+
+  private static List<Map<String, Object>> developerAsSystem(List<Map<String, Object>> messages) {
+    List<Map<String, Object>> mapped = new ArrayList<>(messages.size());
+    for (Map<String, Object> message : messages) {
+      if ("developer".equals(message.get("role"))) {
+        Map<String, Object> copy = new HashMap<>(message);
+        copy.put("role", "system");
+        mapped.add(copy);
+      } else {
+        mapped.add(message);
+      }
+    }
+    return mapped;
   }
 
   /** raise_exception's message, not Jinjava's "Error invoking function" wrapper around it. */

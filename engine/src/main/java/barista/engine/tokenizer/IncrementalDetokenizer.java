@@ -7,7 +7,8 @@ import java.nio.charset.StandardCharsets;
  * Turns one sequence's generated token ids into text as they arrive, for streaming. Byte-level tokens can end in
  * the middle of a UTF-8 character (a Chinese character or an emoji often spans two or three tokens), so trailing
  * bytes of an incomplete character are held back until the character is complete; released pieces therefore never
- * contain a spurious U+FFFD, and together they equal {@link Tokenizer#decode} of all the ids.
+ * contain a spurious U+FFFD, and together they equal {@link Tokenizer#decode} of all the ids. A tokenizer without a
+ * decoder has no bytes to join: its tokens are words, joined with one space as Hugging Face's decode joins them.
  */
 public final class IncrementalDetokenizer {
 
@@ -15,6 +16,7 @@ public final class IncrementalDetokenizer {
   private final boolean skipSpecialTokens;
   private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
   private final StringBuilder text = new StringBuilder();
+  private boolean anyToken; // a token with text was added: the next one, without a decoder, follows a space
 
   public IncrementalDetokenizer(Tokenizer tokenizer, boolean skipSpecialTokens) {
     this.tokenizer = tokenizer;
@@ -26,6 +28,12 @@ public final class IncrementalDetokenizer {
     // Ids past the tokenizer (the embedding is padded to 151936 rows for R1) stand for no text, as in vLLM.
     if ((skipSpecialTokens && tokenizer.isSpecial(tokenId)) || tokenId < 0 || tokenId >= tokenizer.vocabSize()) {
       return "";
+    }
+    if (!tokenizer.hasDecoder()) {
+      String word = new String(tokenizer.tokenBytes(tokenId), StandardCharsets.UTF_8);
+      String piece = anyToken ? " " + word : word;
+      anyToken = true;
+      return release(piece);
     }
     pending.writeBytes(tokenizer.tokenBytes(tokenId));
     byte[] bytes = pending.toByteArray();

@@ -76,6 +76,11 @@ public final class Tokenizer implements AutoCloseable {
     return vocabulary.size();
   }
 
+  /** False for a tokenizer.json without a decoder: its text is the tokens joined with spaces, as in Hugging Face. */
+  public boolean hasDecoder() {
+    return vocabulary.hasDecoder();
+  }
+
   public boolean isSpecial(int id) {
     return vocabulary.isSpecial(id);
   }

@@ -17,12 +17,15 @@ final class Vocabulary {
   private final boolean[] added;
   private final boolean[] special;
   private final Map<String, Integer> ids;
+  private final boolean hasDecoder;
 
-  private Vocabulary(String[] tokens, boolean[] added, boolean[] special, Map<String, Integer> ids) {
+  private Vocabulary(String[] tokens, boolean[] added, boolean[] special, Map<String, Integer> ids,
+      boolean hasDecoder) {
     this.tokens = tokens;
     this.added = added;
     this.special = special;
     this.ids = ids;
+    this.hasDecoder = hasDecoder;
   }
 
   static Vocabulary read(Path tokenizerJson) throws IOException {
@@ -50,7 +53,8 @@ final class Vocabulary {
       added[id] = true;
       special[id] = token.path("special").asBoolean(false);
     }
-    return new Vocabulary(tokens, added, special, ids);
+    JsonNode decoder = root.path("decoder");
+    return new Vocabulary(tokens, added, special, ids, !decoder.isMissingNode() && !decoder.isNull());
   }
 
   /** Number of distinct ids, added tokens included (Hugging Face's len(tokenizer)). */
@@ -76,12 +80,23 @@ final class Vocabulary {
     return id >= 0 && id < special.length && special[id];
   }
 
-  /** The raw bytes a token stands for: byte-level tokens through GPT-2's table, added tokens as UTF-8. */
+  /**
+   * Whether tokenizer.json has a decoder. Without one, Hugging Face's decode joins the token strings with spaces
+   * and maps no bytes (a WordLevel vocabulary, say).
+   */
+  boolean hasDecoder() {
+    return hasDecoder;
+  }
+
+  /**
+   * The raw bytes a token stands for: byte-level tokens through GPT-2's table, added tokens (and every token when
+   * there is no decoder) as UTF-8.
+   */
   byte[] bytes(int id) {
     if (id < 0 || id >= tokens.length || tokens[id] == null) {
       throw new IllegalArgumentException("token id " + id + " is not in the vocabulary");
     }
-    byte[] bytes = added[id] ? null : ByteLevel.decode(tokens[id]);
+    byte[] bytes = added[id] || !hasDecoder ? null : ByteLevel.decode(tokens[id]);
     return bytes != null ? bytes : tokens[id].getBytes(StandardCharsets.UTF_8);
   }
 }

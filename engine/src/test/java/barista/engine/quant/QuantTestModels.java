@@ -3,10 +3,12 @@ package barista.engine.quant;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import barista.engine.TestModels;
+import barista.engine.model.DjlAttention;
 import barista.engine.model.ForwardBatch;
 import barista.engine.model.ModelGeometry;
 import barista.engine.model.PagedKvCache;
 import barista.engine.model.Qwen2Model;
+import barista.engine.model.StepInputs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -68,7 +70,9 @@ final class QuantTestModels {
         ForwardBatch batch = new ForwardBatch(ids, pos, slots, new int[] {0}, new int[] {n}, new int[] {end},
             new int[][] {table}, new boolean[] {true});
         try (NDManager step = manager.newSubManager()) {
-          out[end - prefill] = model.forward(batch, cache, step).toFloatArray();
+          DjlAttention attention = new DjlAttention(cache, g, model.dtype());
+          out[end - prefill] = model.forward(StepInputs.upload(batch, attention, step), attention, step)
+              .toFloatArray();
         }
         computed = end;
       }

@@ -85,6 +85,30 @@ class ChatTemplateTest {
     assertEquals("[" + code + "]", template.render(List.of(Map.of("role", "user", "content", code)), false, Map.of()));
   }
 
+  @Test
+  void developerMessageRendersAsSystemWhenTheTemplateKnowsNoDeveloperRole() throws IOException {
+    ChatTemplate r1 = new ChatTemplate(revision("feb2025"), BOS, EOS);
+    Map<String, Object> user = Map.of("role", "user", "content", "What is 2 + 2?");
+    String instructions = "Answer in French.";
+
+    String asDeveloper = r1.render(List.of(Map.of("role", "developer", "content", instructions), user), true, Map.of());
+    String asSystem = r1.render(List.of(Map.of("role", "system", "content", instructions), user), true, Map.of());
+
+    assertEquals(asSystem, asDeveloper);
+    assertTrue(asDeveloper.contains(instructions), asDeveloper);
+    assertTrue(!asDeveloper.equals(r1.render(List.of(user), true, Map.of())), "the instructions must not vanish");
+  }
+
+  @Test
+  void aTemplateWithADeveloperRoleSeesItUnchanged() {
+    ChatTemplate template = new ChatTemplate(
+        "{% for m in messages %}{% if m['role'] == 'developer' %}D:{% else %}{{ m['role'] }}:{% endif %}"
+            + "{{ m['content'] }};{% endfor %}", BOS, EOS);
+
+    assertEquals("D:be brief;user:hi;", template.render(List.of(Map.of("role", "developer", "content", "be brief"),
+        Map.of("role", "user", "content", "hi")), false, Map.of()));
+  }
+
   private static Path fixtureDir() throws URISyntaxException {
     return Path.of(ChatTemplateTest.class.getResource("/fixtures/chat-template").toURI());
   }

@@ -51,11 +51,19 @@ public final class GenerateCommand implements Callable<Integer> {
 
   @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N.") String device;
   @Option(names = "--dtype", defaultValue = "auto", description = "auto, half, float16, float, float32.") String dtype;
-  @Option(names = "--max-model-len", defaultValue = "4096") int maxModelLen;
+  @Option(names = "--max-model-len", description = "Context length (default: the model's max_position_embeddings, "
+      + "capped by the KV cache).") Integer maxModelLen;
   @Option(names = "--block-size", defaultValue = "16") int blockSize;
   @Option(names = "--kv-cache-space", defaultValue = "4", description = "KV cache GiB on CPU.") double kvCacheSpace;
   @Option(names = "--gpu-memory-utilization", defaultValue = "0.9") double gpuMemoryUtilization;
   @Option(names = "--max-num-batched-tokens", defaultValue = "8192") int maxNumBatchedTokens;
+
+  @Option(names = "--enforce-eager", description = "No CUDA graphs: decode steps run the kernels one by one.")
+  boolean enforceEager;
+  @Option(names = "--cuda-graph-sizes", split = ",", description = "Decode batch sizes captured as CUDA graphs.")
+  List<Integer> cudaGraphSizes = new ArrayList<>();
+  @Option(names = "--native-library", description = "libbarista_native.so (default: see serve --help).")
+  Path nativeLibrary;
 
   @Option(names = "--log-level", defaultValue = "info", description = "error, warning, info, debug.") String logLevel;
 
@@ -64,8 +72,9 @@ public final class GenerateCommand implements Callable<Integer> {
     ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
         org.slf4j.Logger.ROOT_LOGGER_NAME);
     root.setLevel(ch.qos.logback.classic.Level.toLevel(logLevel.equals("warning") ? "warn" : logLevel));
-    EngineConfig config = new EngineConfig(model, device, dtype, maxModelLen, blockSize, gpuMemoryUtilization,
-        kvCacheSpace, maxNumBatchedTokens, Math.max(prompts.size(), 1), true, 0, null, 0);
+    EngineConfig config = new EngineConfig(model, device, dtype, maxModelLen == null ? 0 : maxModelLen, blockSize,
+        gpuMemoryUtilization, kvCacheSpace, maxNumBatchedTokens, Math.max(prompts.size(), 1), true, 0, null, 0)
+        .withCuda(new EngineConfig.CudaOptions(enforceEager, cudaGraphSizes, nativeLibrary));
     try (ServingEngine engine = ServingEngine.start(config, len -> new SchedulerConfig(Math.max(prompts.size(), 1),
         maxNumBatchedTokens, true, true, "fcfs", len, Integer.MAX_VALUE), null)) {
       SamplingParams params = params(engine.defaults());

@@ -1,5 +1,6 @@
 package barista.server.endpoints;
 
+import barista.engine.sampling.ReasoningBudget;
 import barista.engine.sampling.SamplingParams;
 import barista.server.ServerContext;
 import barista.server.generation.GenerationSession;
@@ -35,7 +36,7 @@ public final class ChatCompletionHandler implements Endpoint {
   public void handle(Exchange exchange) {
     ChatRequest request = ChatRequest.parse(Requests.body(exchange, server),
         server.model().defaultSamplingParams(), server.options());
-    Requests.logUnknown(exchange, request.unknownFields());
+    Requests.refuseUnknown(request.unknownFields());
     CommonFields common = request.common();
     String model = Requests.modelName(server, common.model());
     String prompt;
@@ -49,6 +50,7 @@ public final class ChatCompletionHandler implements Endpoint {
     int[] tokenIds = server.model().encode(prompt, false);
     int maxTokens = ContextLimit.maxTokens(tokenIds.length, request.maxTokens(), server.model().maxModelLen(),
         "messages");
+    if (request.reasoningBudget() != null) common.params().reasoningBudget(reasoningBudget(request.reasoningBudget()));
     SamplingParams params = Requests.validated(common.params().maxTokens(maxTokens));
     StructuredOutput constraint = request.constraint();
     // A constrained output is all answer: it never opens a reasoning block, so it is not split.
@@ -58,5 +60,20 @@ public final class ChatCompletionHandler implements Endpoint {
     Requests.withGrammar(exchange, server, constraint, grammar -> new GenerationSession(exchange, server,
         GenerationSession.Api.CHAT, GenerationSession.newId(GenerationSession.Api.CHAT), model,
         List.of(new GenerationSession.Prompt(tokenIds, params, null, grammar)), shape, common.priority()).start());
+  }
+
+  /**
+   * A spent budget appends "\n</think>\n\n": the thinking closed on its own line, a blank line, then the answer.
+   * Encoded piece by piece, so the forced tokens hold {@code </think>} exactly as the model's own would.
+   */
+  private ReasoningBudget reasoningBudget(int maxTokens) {
+    int[] end = server.model().encode("</think>", false);
+    int[] newline = server.model().encode("\n", false);
+    int[] blankLine = server.model().encode("\n\n", false);
+    int[] forced = new int[newline.length + end.length + blankLine.length];
+    System.arraycopy(newline, 0, forced, 0, newline.length);
+    System.arraycopy(end, 0, forced, newline.length, end.length);
+    System.arraycopy(blankLine, 0, forced, newline.length + end.length, blankLine.length);
+    return new ReasoningBudget(maxTokens, end, forced);
   }
 }

@@ -1,5 +1,6 @@
 package barista.server.endpoints;
 
+import barista.engine.sampling.SamplingParams;
 import barista.server.ServedModel;
 import barista.server.ServerContext;
 import barista.server.generation.GenerationSession;
@@ -23,7 +24,7 @@ public final class CompletionHandler implements Endpoint {
   public void handle(Exchange exchange) {
     CompletionRequest request = CompletionRequest.parse(Requests.body(exchange, server),
         server.model().defaultSamplingParams(), server.options());
-    Requests.logUnknown(exchange, request.unknownFields());
+    Requests.refuseUnknown(request.unknownFields());
     CommonFields common = request.common();
     String model = Requests.modelName(server, common.model());
     ServedModel served = server.model();
@@ -33,10 +34,13 @@ public final class CompletionHandler implements Endpoint {
           : Requests.checkTokenIds(input.tokenIds(), server, "prompt");
       int maxTokens = ContextLimit.maxTokens(tokenIds.length, request.maxTokens(), served.maxModelLen(), "prompt");
       String echo = !request.echo() ? null : input.text() != null ? input.text() : served.decode(tokenIds, false);
-      prompts.add(new GenerationSession.Prompt(tokenIds, Requests.validated(common.params().maxTokens(maxTokens)), echo));
+      SamplingParams.Builder params = common.params().maxTokens(maxTokens);
+      // Ranking candidates needs each token's logprob; the response shows them only when asked for.
+      if (request.bestOf() > common.n() && !request.logprobs()) params.logprobs(0);
+      prompts.add(new GenerationSession.Prompt(tokenIds, Requests.validated(params), echo));
     }
     GenerationSession.Shape shape = new GenerationSession.Shape(common.stream(), common.includeUsage(),
-        common.continuousUsage(), common.n(), request.logprobs(), false);
+        common.continuousUsage(), common.n(), request.logprobs(), false, request.bestOf());
     Requests.withGrammar(exchange, server, common.structuredOutput(), grammar -> {
       List<GenerationSession.Prompt> constrained = prompts.stream()
           .map(p -> new GenerationSession.Prompt(p.tokenIds(), p.params(), p.echo(), grammar)).toList();

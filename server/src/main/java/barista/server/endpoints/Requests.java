@@ -9,12 +9,16 @@ import barista.server.http.Exchange;
 import barista.server.openai.StructuredOutput;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Steps every model endpoint takes: log the body if allowed, resolve the model name, check token ids and params. */
 final class Requests {
   private static final Logger log = LoggerFactory.getLogger(Requests.class);
+  /** Short model names already logged (with the served name they stand for), so each is logged once. */
+  private static final Set<String> SHORT_NAMES_LOGGED = ConcurrentHashMap.newKeySet();
 
   private Requests() {}
 
@@ -24,15 +28,41 @@ final class Requests {
     return body;
   }
 
-  static void logUnknown(Exchange exchange, List<String> unknownFields) {
-    if (!unknownFields.isEmpty()) log.debug("{} ignores unknown fields {}", exchange.path(), unknownFields);
+  /**
+   * A field barista does not read is a field it would not honour: refused, so a client never takes silence for
+   * support (vLLM logs such fields and goes on). A field sent as JSON null counts as absent.
+   */
+  static void refuseUnknown(List<String> unknownFields) {
+    if (unknownFields.isEmpty()) return;
+    String field = unknownFields.get(0);
+    throw ApiException.badRequest("Unrecognized request argument supplied: " + field + " (barista does not "
+        + "support it; see docs/vllm-differences.md)", field);
   }
 
-  /** The served name a request asked for (the first one when it named none); 404 for any other. */
+  /**
+   * The served name a request asked for (the first one when it named none). A name equal to the last path segment
+   * of exactly one served name (DeepSeek-R1-Distill-Qwen-1.5B for deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B or
+   * /models/DeepSeek-R1-Distill-Qwen-1.5B) means that one, logged the first time; anything else is a 404.
+   */
   static String modelName(ServerContext server, String requested) {
     if (requested == null) return server.defaultModelName();
-    if (server.model().servedNames().contains(requested)) return requested;
+    List<String> served = server.model().servedNames();
+    if (served.contains(requested)) return requested;
+    List<String> matches = served.stream().filter(name -> lastSegment(name).equals(requested)).toList();
+    if (matches.size() == 1 && !requested.isEmpty()) {
+      String name = matches.get(0);
+      if (SHORT_NAMES_LOGGED.add(requested + "\n" + name)) {
+        log.info("Requests for model `{}` are served by `{}` (the last segment of its name)", requested, name);
+      }
+      return name;
+    }
     throw ApiException.notFound("The model `" + requested + "` does not exist.");
+  }
+
+  private static String lastSegment(String name) {
+    String trimmed = name.replaceAll("[/\\\\]+$", "");
+    int slash = Math.max(trimmed.lastIndexOf('/'), trimmed.lastIndexOf('\\'));
+    return trimmed.substring(slash + 1);
   }
 
   static int[] checkTokenIds(int[] ids, ServerContext server, String field) {

@@ -2,12 +2,12 @@ package barista.server.generation;
 
 import barista.scheduler.FinishReason;
 import barista.scheduler.RequestOutput;
-import java.util.ArrayList;
-import java.util.List;
 import barista.server.ServedModel;
 import barista.server.http.Json;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
 
 /** A chat.completion choice: message (or stream delta) with content and, under a reasoning parser, reasoning_content. */
 final class ChatChoice extends Choice {
@@ -19,6 +19,10 @@ final class ChatChoice extends Choice {
   private final ArrayNode logprobContent = Json.MAPPER.createArrayNode();
   private final ToolCallParser toolParser; // null: no tools to read out of the content
   private final List<ObjectNode> toolDeltas = new ArrayList<>();
+  private final int[] thinkEnd; // the tokens of </think>, under a reasoning parser
+  private int tokensSeen;
+  private int thinkEndMatched; // how many of thinkEnd the latest tokens match
+  private boolean thinking = true;
 
   ChatChoice(int index, String engineRequestId, int promptTokens, ServedModel model, boolean logprobs,
       boolean parseReasoning, ToolCallParser toolParser) {
@@ -27,6 +31,27 @@ final class ChatChoice extends Choice {
     this.logprobs = logprobs;
     this.reasoningParser = parseReasoning ? new ReasoningParser() : null;
     this.toolParser = toolParser;
+    this.thinkEnd = parseReasoning ? model.encode("</think>", false) : new int[0];
+  }
+
+  /**
+   * Counts the thinking tokens for usage: every output token before {@code </think>}, as the engine's reasoning
+   * budget counts them (and as the parser splits the text).
+   */
+  @Override
+  void record(RequestOutput out) {
+    super.record(out);
+    if (reasoningParser == null || thinkEnd.length == 0) return;
+    for (int token : out.newTokenIds()) {
+      if (!thinking) break;
+      tokensSeen++;
+      thinkEndMatched = token == thinkEnd[thinkEndMatched] ? thinkEndMatched + 1 : token == thinkEnd[0] ? 1 : 0;
+      if (thinkEndMatched == thinkEnd.length) {
+        thinking = false;
+        reasoningTokens = tokensSeen - thinkEnd.length;
+      }
+    }
+    if (thinking) reasoningTokens = tokensSeen;
   }
 
   @Override

@@ -10,12 +10,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * completion; this class keeps what both need (counts, finish and timing).
  */
 abstract class Choice {
-  final int index;
+  int index; // numbered again when best_of keeps only some candidates
   final int promptIndex;
   final String engineRequestId;
   final int promptTokens;
   int cachedPromptTokens;
   int completionTokens;
+  double cumulativeLogprob; // of the sampled tokens whose logprobs were computed (every one, under best_of)
+  int reasoningTokens; // chat under a reasoning parser: completion tokens before </think>
   FinishReason finishReason;
   Object stopReason;
   long firstTokenNanos;
@@ -35,6 +37,7 @@ abstract class Choice {
   /** Records an output's counts and finish; the text goes to {@link #streamDelta} or {@link #accumulate}. */
   void record(RequestOutput out) {
     completionTokens = out.completionTokens();
+    for (barista.scheduler.TokenLogprob logprob : out.logprobs()) cumulativeLogprob += logprob.logprob();
     cachedPromptTokens = out.cachedPromptTokens();
     if (out.finished()) {
       finishReason = out.finishReason();

@@ -65,12 +65,27 @@ public final class GenerationSession {
    * How the response is shaped.
    *
    * @param tools how tool calls are read out of chat content, or null when they are not
+   * @param bestOf candidates generated per prompt (at least n); above n, only the n with the highest cumulative
+   *     logprob are returned (completions, not streamed)
    */
   public record Shape(boolean stream, boolean includeUsage, boolean continuousUsage, int n, boolean logprobs,
-      boolean parseReasoning, ToolOutput tools) {
+      boolean parseReasoning, ToolOutput tools, int bestOf) {
+
     public Shape(boolean stream, boolean includeUsage, boolean continuousUsage, int n, boolean logprobs,
         boolean parseReasoning) {
-      this(stream, includeUsage, continuousUsage, n, logprobs, parseReasoning, null);
+      this(stream, includeUsage, continuousUsage, n, logprobs, parseReasoning, null, n);
+    }
+
+    /** A chat response's shape: one candidate per choice. */
+    public Shape(boolean stream, boolean includeUsage, boolean continuousUsage, int n, boolean logprobs,
+        boolean parseReasoning, ToolOutput tools) {
+      this(stream, includeUsage, continuousUsage, n, logprobs, parseReasoning, tools, n);
+    }
+
+    /** A completion response's shape: no tools. */
+    public Shape(boolean stream, boolean includeUsage, boolean continuousUsage, int n, boolean logprobs,
+        boolean parseReasoning, int bestOf) {
+      this(stream, includeUsage, continuousUsage, n, logprobs, parseReasoning, null, bestOf);
     }
   }
 
@@ -119,8 +134,8 @@ public final class GenerationSession {
     this.shape = shape;
     this.priority = priority;
     for (int p = 0; p < prompts.size(); p++) {
-      for (int j = 0; j < shape.n(); j++) {
-        int index = p * shape.n() + j;
+      for (int j = 0; j < shape.bestOf(); j++) {
+        int index = p * shape.bestOf() + j;
         String engineId = id + "-" + index;
         int promptTokens = prompts.get(p).tokenIds().length;
         choices.add(api == Api.CHAT
@@ -154,7 +169,7 @@ public final class GenerationSession {
       Choice choice = choices.get(i);
       Prompt prompt = prompts.get(choice.promptIndex);
       GenerationRequest request = new GenerationRequest(
-          choice.engineRequestId, prompt.tokenIds(), choiceParams(prompt.params(), i % shape.n()), priority,
+          choice.engineRequestId, prompt.tokenIds(), choiceParams(prompt.params(), i % shape.bestOf()), priority,
           exchange.arrivalNanos(), prompt.grammar());
       try {
         server.engine().submit(request, listener(choice));
@@ -248,8 +263,9 @@ public final class GenerationSession {
     } else {
       ObjectNode response = header(api.object);
       ArrayNode array = response.putArray("choices");
-      for (Choice choice : choices) array.add(choice.complete());
-      response.set("usage", usage());
+      List<Choice> returned = returned();
+      for (Choice choice : returned) array.add(choice.complete());
+      response.set("usage", usage(returned));
       exchange.sendJson(HttpResponseStatus.OK, response);
     }
   }
@@ -275,14 +291,43 @@ public final class GenerationSession {
     return node;
   }
 
-  /** Prompt tokens count once per prompt however many choices share it, as in OpenAI's usage. */
+  /**
+   * The choices of the response: all of them, or with best_of above n each prompt's n candidates of the highest
+   * cumulative logprob, most likely first and numbered again (vLLM V0's ranking; earlier candidates win ties).
+   */
+  private List<Choice> returned() {
+    if (shape.bestOf() == shape.n()) return choices;
+    List<Choice> returned = new ArrayList<>();
+    for (int p = 0; p < prompts.size(); p++) {
+      List<Choice> candidates = new ArrayList<>(choices.subList(p * shape.bestOf(), (p + 1) * shape.bestOf()));
+      candidates.sort(java.util.Comparator.comparingDouble((Choice c) -> -c.cumulativeLogprob));
+      for (int j = 0; j < shape.n(); j++) {
+        Choice chosen = candidates.get(j);
+        chosen.index = p * shape.n() + j;
+        returned.add(chosen);
+      }
+    }
+    return returned;
+  }
+
   private ObjectNode usage() {
+    return usage(choices);
+  }
+
+  /**
+   * Prompt tokens count once per prompt however many choices share it, as in OpenAI's usage; completion tokens are
+   * those of the returned choices (as vLLM counted best_of).
+   */
+  private ObjectNode usage(List<Choice> counted) {
     int prompt = 0;
     int cached = 0;
     int completion = 0;
-    for (Choice choice : choices) {
+    int reasoning = 0;
+    java.util.Set<Integer> promptsCounted = new java.util.HashSet<>();
+    for (Choice choice : counted) {
       completion += choice.completionTokens;
-      if (choice.index % shape.n() == 0) {
+      reasoning += choice.reasoningTokens;
+      if (promptsCounted.add(choice.promptIndex)) {
         prompt += choice.promptTokens;
         cached += choice.cachedPromptTokens;
       }
@@ -292,6 +337,7 @@ public final class GenerationSession {
     usage.put("total_tokens", prompt + completion);
     usage.put("completion_tokens", completion);
     usage.putObject("prompt_tokens_details").put("cached_tokens", cached);
+    if (shape.parseReasoning()) usage.putObject("completion_tokens_details").put("reasoning_tokens", reasoning);
     return usage;
   }
 

@@ -3,6 +3,7 @@ package barista.server.http;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -71,6 +72,11 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private void serve(Exchange exchange) {
     FullHttpRequest request = exchange.request();
     DecoderResult decoded = request.decoderResult();
+    if (decoded.isFailure() && decoded.cause() instanceof PrematureChannelClosureException) {
+      // The client hung up before its request was complete: nobody to answer, and no request to count.
+      exchange.abandon();
+      return;
+    }
     if (decoded.isFailure()) {
       rejectUndecodable(exchange, decoded.cause());
       return;

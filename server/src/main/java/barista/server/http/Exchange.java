@@ -178,6 +178,12 @@ public final class Exchange {
     if (cancelHook != null) cancelHook.run();
   }
 
+  /** Ends the exchange without a response (the client is gone before its request was complete). */
+  void abandon() {
+    done = true;
+    release();
+  }
+
   void writabilityChanged() {
     drain();
   }

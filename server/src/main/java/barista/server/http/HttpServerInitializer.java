@@ -7,7 +7,10 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 
-/** The pipeline of one connection: codec, keep-alive, body limit and aggregation, then the API router. */
+/**
+ * The pipeline of one connection: the guard's raw-read watch, codec, guard (timeouts, body budget), keep-alive,
+ * body limit and aggregation, then the API router. A connection beyond --max-connections gets only the refusal.
+ */
 public final class HttpServerInitializer extends ChannelInitializer<SocketChannel> {
   public static final int MAX_HEADER_BYTES = 64 * 1024;
   public static final int MAX_INITIAL_LINE_BYTES = 16 * 1024;
@@ -17,23 +20,33 @@ public final class HttpServerInitializer extends ChannelInitializer<SocketChanne
   private final CorsPolicy cors;
   private final int maxBodyBytes;
   private final ResponseObserver observer;
+  private final ConnectionLimits limits;
 
   /** @param apiKey null when no key is required */
   public HttpServerInitializer(Router router, String apiKey, CorsPolicy cors, int maxBodyBytes,
-      ResponseObserver observer) {
+      ResponseObserver observer, ConnectionLimits limits) {
     this.router = router;
     this.observer = observer;
     this.apiKey = apiKey == null ? null : new ApiKeyCheck(apiKey);
     this.cors = cors;
     this.maxBodyBytes = maxBodyBytes;
+    this.limits = limits;
   }
 
   @Override
   protected void initChannel(SocketChannel channel) {
     ChannelPipeline pipeline = channel.pipeline();
+    if (!limits.tryOpen()) {
+      pipeline.addLast(new ConnectionRefusal(limits));
+      return;
+    }
+    channel.closeFuture().addListener(closed -> limits.closed());
+    ConnectionGuard guard = new ConnectionGuard(limits, maxBodyBytes);
+    pipeline.addLast(guard.rawReads());
     pipeline.addLast(new HttpServerCodec(new HttpDecoderConfig()
         .setMaxInitialLineLength(MAX_INITIAL_LINE_BYTES)
         .setMaxHeaderSize(MAX_HEADER_BYTES)));
+    pipeline.addLast(guard);
     pipeline.addLast(new HttpServerKeepAliveHandler());
     pipeline.addLast(new BodyLimitAggregator(maxBodyBytes));
     pipeline.addLast(new ApiHandler(router, apiKey, cors, observer));

@@ -20,9 +20,11 @@ import java.util.Set;
  * @param maxTokens max_completion_tokens, else max_tokens; null when neither was given
  * @param logprobs whether logprobs were asked for (top_logprobs is in the sampling params)
  * @param tools the request's tools and tool choice, or null when it has none
+ * @param reasoningBudget thinking tokens allowed (reasoning_effort, max_reasoning_tokens); null: no bound
  */
 public record ChatRequest(CommonFields common, List<ChatMessage> messages, boolean addGenerationPrompt,
-    Map<String, Object> templateKwargs, Integer maxTokens, boolean logprobs, List<String> unknownFields, Tools tools) {
+    Map<String, Object> templateKwargs, Integer maxTokens, boolean logprobs, List<String> unknownFields, Tools tools,
+    Integer reasoningBudget) {
 
   /**
    * The output constraint: the request's structured output, or the one its tool choice implies (required, named);
@@ -43,8 +45,9 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
     JsonFields f = new JsonFields(body);
     List<ChatMessage> messages = messages(f.array("messages"));
     CommonFields common = CommonFields.read(f, defaults, options);
-    Integer maxTokens = f.integer("max_completion_tokens");
-    if (maxTokens == null) maxTokens = f.integer("max_tokens");
+    Integer maxCompletionTokens = f.integer("max_completion_tokens");
+    Integer maxTokens = f.integer("max_tokens"); // read either way: both were given and both are understood
+    if (maxCompletionTokens != null) maxTokens = maxCompletionTokens;
     boolean logprobs = f.bool("logprobs", false);
     Integer topLogprobs = f.integer("top_logprobs");
     if (topLogprobs != null && !logprobs) {
@@ -63,8 +66,18 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
       throw ApiException.badRequest("tool_choice " + tools.choice().name().toLowerCase() + " cannot be combined with "
           + common.structuredOutput().param(), "tool_choice");
     }
+    Integer reasoningBudget = ReasoningFields.budget(f, options);
+    StructuredOutput constraint = common.structuredOutput() != null ? common.structuredOutput()
+        : tools == null ? null : tools.constraint();
+    if (generating && reasoningBudget != null && constraint != null) {
+      // Constrained output is all answer (never split into reasoning), and a spent budget would force </think>,
+      // which the constraint's grammar does not allow.
+      String field = f.has("max_reasoning_tokens") ? "max_reasoning_tokens" : "reasoning_effort";
+      throw ApiException.badRequest(field + " cannot be combined with " + constraint.param()
+          + ": constrained output has no reasoning part", field);
+    }
     return new ChatRequest(common, messages, addGenerationPrompt, templateKwargs, maxTokens, logprobs, f.unread(),
-        tools);
+        tools, reasoningBudget);
   }
 
   private static List<ChatMessage> messages(ArrayNode array) {

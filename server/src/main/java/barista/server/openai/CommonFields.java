@@ -3,7 +3,9 @@ package barista.server.openai;
 import barista.config.ServeOptions;
 import barista.engine.sampling.SamplingParams;
 import barista.server.http.ApiException;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The fields chat and completions share: model, stream and stream_options, n, priority, user, and the sampling
@@ -19,10 +21,12 @@ public record CommonFields(String model, boolean stream, boolean includeUsage, b
 
   /**
    * Fields of OpenAI's or vLLM's API that barista does not honour: a request naming one is refused with a 400 that
-   * names it, never answered as if the field were absent. The fields a later step supports leave this list.
+   * names it, never answered as if the field were absent. Any other field nobody reads is refused too (see
+   * Requests.refuseUnknown); these are named first for a clearer message. The fields a later step supports leave
+   * this list (best_of did: completions read it).
    */
   static final List<String> NOT_HONOURED = List.of("functions", "function_call", "guided_grammar",
-      "guided_decoding_backend", "guided_whitespace_pattern", "prompt_logprobs", "best_of", "use_beam_search");
+      "guided_decoding_backend", "guided_whitespace_pattern", "prompt_logprobs", "use_beam_search");
 
   public static CommonFields read(JsonFields f, SamplingParams defaults, ServeOptions options) {
     for (String field : NOT_HONOURED) {
@@ -88,7 +92,34 @@ public record CommonFields(String model, boolean stream, boolean includeUsage, b
     if (stopTokenIds != null) b.stopTokenIds(stopTokenIds);
     if ((flag = f.bool("include_stop_str_in_output")) != null) b.includeStopStrInOutput(flag);
     if ((flag = f.bool("skip_special_tokens")) != null) b.skipSpecialTokens(flag);
+    Map<Integer, Float> logitBias = logitBias(f.object("logit_bias"));
+    if (logitBias != null) b.logitBias(logitBias);
     return b;
+  }
+
+  /**
+   * OpenAI's logit_bias: token ids (as JSON object keys) to numbers in [-100, 100]. Ranges are checked with the
+   * other sampling fields, ids against the vocabulary by the engine.
+   */
+  private static Map<Integer, Float> logitBias(JsonFields bias) {
+    if (bias == null) return null;
+    Map<Integer, Float> map = new HashMap<>();
+    for (String key : bias.fieldNames()) {
+      int id;
+      try {
+        id = Integer.parseInt(key);
+      } catch (NumberFormatException e) {
+        throw ApiException.badRequest("logit_bias keys must be token ids, got '" + key + "'", "logit_bias");
+      }
+      Double value = bias.number(key);
+      if (value == null) throw ApiException.badRequest("logit_bias[" + key + "] must be a number", "logit_bias");
+      if (!(Math.abs(value) <= SamplingParams.MAX_LOGIT_BIAS)) {
+        throw ApiException.badRequest("logit_bias values must be between -100 and 100, got " + value + " for token "
+            + key, "logit_bias");
+      }
+      map.put(id, value.floatValue());
+    }
+    return map;
   }
 
   /** Checks a logprobs count against --max-logprobs. */

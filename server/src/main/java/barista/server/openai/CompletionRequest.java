@@ -13,9 +13,10 @@ import java.util.List;
  *
  * @param prompts each prompt is text or token ids (the other null); each gets its own n choices
  * @param logprobs whether logprobs were asked for (the count is in the sampling params)
+ * @param bestOf candidates generated per prompt, of which the n most likely are returned (at least n)
  */
 public record CompletionRequest(CommonFields common, List<PromptInput> prompts, boolean echo,
-    boolean addSpecialTokens, Integer maxTokens, boolean logprobs, List<String> unknownFields) {
+    boolean addSpecialTokens, Integer maxTokens, boolean logprobs, List<String> unknownFields, int bestOf) {
 
   /** A prompt as text or as token ids. */
   public record PromptInput(String text, int[] tokenIds) {}
@@ -35,7 +36,27 @@ public record CompletionRequest(CommonFields common, List<PromptInput> prompts, 
       throw ApiException.badRequest("echo with logprobs is not supported: prompt logprobs are not computed", "echo");
     }
     boolean addSpecialTokens = f.bool("add_special_tokens", true);
-    return new CompletionRequest(common, prompts, echo, addSpecialTokens, maxTokens, logprobs != null, f.unread());
+    if (f.string("suffix") != null) throw ApiException.badRequest("suffix is not currently supported", "suffix");
+    int bestOf = bestOf(f.integer("best_of"), common);
+    return new CompletionRequest(common, prompts, echo, addSpecialTokens, maxTokens, logprobs != null, f.unread(),
+        bestOf);
+  }
+
+  /**
+   * best_of as vLLM V0 had it: that many candidates per prompt, the n with the highest cumulative logprob returned.
+   * Only whole responses can be ranked, so a stream must not ask for more candidates than choices.
+   */
+  private static int bestOf(Integer bestOf, CommonFields common) {
+    if (bestOf == null) return common.n();
+    if (bestOf < common.n() || bestOf > CommonFields.MAX_N) {
+      throw ApiException.badRequest("best_of must be between n (" + common.n() + ") and " + CommonFields.MAX_N
+          + ", got " + bestOf, "best_of");
+    }
+    if (bestOf > common.n() && common.stream()) {
+      throw ApiException.badRequest("best_of above n is not supported when streaming: candidates are ranked once "
+          + "all are done", "best_of");
+    }
+    return bestOf;
   }
 
   /** A string, a list of strings, a list of token ids, or a list of lists of token ids. */

@@ -33,6 +33,13 @@ public final class JsonFields {
     return prefix + field;
   }
 
+  /** The names of the object's fields, in order. */
+  public List<String> fieldNames() {
+    List<String> names = new ArrayList<>();
+    object.fieldNames().forEachRemaining(names::add);
+    return names;
+  }
+
   public boolean has(String field) {
     return node(field) != null;
   }
@@ -71,8 +78,10 @@ public final class JsonFields {
   public Long longInteger(String field) {
     JsonNode node = node(field);
     if (node == null) return null;
-    if (!node.isNumber() || !node.canConvertToExactIntegral() || !node.canConvertToLong()) {
-      throw wrongType(field, "an integer", node);
+    if (!node.isNumber() || !node.canConvertToExactIntegral()) throw wrongType(field, "an integer", node);
+    if (!node.canConvertToLong()) {
+      throw ApiException.badRequest(name(field) + " is out of range: it must be between " + Long.MIN_VALUE + " and "
+          + Long.MAX_VALUE + ", got " + node.asText(), name(field));
     }
     return node.asLong();
   }
@@ -129,12 +138,12 @@ public final class JsonFields {
     return values;
   }
 
-  /** The fields present in the object that nobody read. */
+  /** The fields present in the object that nobody read; a JSON null counts as absent. */
   public List<String> unread() {
     List<String> unread = new ArrayList<>();
     for (Iterator<String> names = object.fieldNames(); names.hasNext(); ) {
       String field = names.next();
-      if (!read.contains(field)) unread.add(name(field));
+      if (!read.contains(field) && !object.get(field).isNull()) unread.add(name(field));
     }
     return unread;
   }

@@ -64,6 +64,34 @@ class GenerateCommandTest {
   }
 
   @Test
+  void aModelWithShortPositionsRunsWithoutFlags(@TempDir Path dir) throws IOException {
+    Path model = withMaxPositions(dir, 256);
+    Run r = run("generate", "--model", model.toString(), "--device", "cpu", "--prompt", "hi", "--max-tokens", "4",
+        "--temperature", "0", "--ignore-eos");
+    assertEquals(0, r.exit, r.err);
+    assertEquals(4, JSON.readTree(r.out.strip()).get("token_ids").size());
+  }
+
+  @Test
+  void theDefaultLengthIsCappedByTheKvCache(@TempDir Path dir) throws IOException {
+    // 2 layers x 2 KV heads x 16 dims x K and V in float32 = 512 bytes a token: 0.0001 GiB holds 13 blocks of 16,
+    // 192 tokens of context (one block is the null block) -- fewer than the model's 256 positions.
+    Path model = withMaxPositions(dir, 256);
+    Run r = run("generate", "--model", model.toString(), "--device", "cpu", "--prompt", "hi", "--max-tokens", "300",
+        "--temperature", "0", "--ignore-eos", "--kv-cache-space", "0.0001");
+    assertEquals(2, r.exit, "300 tokens no longer fit the capped length: " + r.out + r.err);
+    assertTrue(r.err.contains("192"), "the error states the capped context length: " + r.err);
+  }
+
+  private static Path withMaxPositions(Path dir, int positions) throws IOException {
+    Path model = copy(TestModels.tiny(), dir.resolve("m"));
+    Path config = model.resolve("config.json");
+    Files.writeString(config, Files.readString(config)
+        .replaceAll("\"max_position_embeddings\"\\s*:\\s*\\d+", "\"max_position_embeddings\": " + positions));
+    return model;
+  }
+
+  @Test
   void truncatedWeightsAreOneLineNamingFileAndTensor(@TempDir Path dir) throws IOException {
     Path model = copy(TestModels.tiny(), dir.resolve("m"));
     Path weights = model.resolve("model.safetensors");

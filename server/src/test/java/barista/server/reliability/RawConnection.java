@@ -27,6 +27,19 @@ final class RawConnection implements AutoCloseable {
     return this;
   }
 
+  /** Sends {@code text} as is (a partial request, say). */
+  RawConnection send(String text) throws IOException {
+    socket.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
+    socket.getOutputStream().flush();
+    return this;
+  }
+
+  /** Everything the server sends until it closes the connection (fails after the 30 s read timeout). */
+  String readToEnd() throws IOException {
+    read.write(socket.getInputStream().readAllBytes());
+    return read.toString(StandardCharsets.UTF_8);
+  }
+
   /** Reads until {@code marker} has arrived {@code times} times in all; returns everything read so far. */
   String readUntil(String marker, int times) throws IOException {
     InputStream in = socket.getInputStream();

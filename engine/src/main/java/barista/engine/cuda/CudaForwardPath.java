@@ -1,0 +1,125 @@
+package barista.engine.cuda;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import barista.engine.model.ForwardBatch;
+import barista.engine.model.PagedKvCache;
+import barista.engine.model.Qwen2Model;
+import barista.engine.model.StepInputs;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The CUDA forward path with libbarista_native: fused layer ops, the paged attention kernel (prompt chunks and
+ * decodes alike), the persistent input batch, and pure decode steps replayed as CUDA graphs (other steps, and
+ * decode batches above the largest graph, run the same kernels eagerly). All device work of the engine runs on one stream of ours, made current on each
+ * thread that calls in.
+ */
+public final class CudaForwardPath implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(CudaForwardPath.class);
+
+  private final Qwen2Model model;
+  private final PagedAttention attention;
+  private final InputBatch inputs;
+  private final CudaGraphs graphs; // null: eager only
+  private final long stream;
+  private volatile Thread streamThread;
+
+  /** The engine's stream, made current on the calling (loading) thread before any weight is loaded. */
+  public static long startStream(int deviceId) {
+    long s = CudaNative.newStream(deviceId);
+    CudaNative.setCurrentStream(s);
+    return s;
+  }
+
+  /** Switches the model to the fused ops; call before profiling so the profile measures what will run. */
+  public static void useFusedOps(Qwen2Model model) {
+    model.useOps(CudaLayerOps.INSTANCE);
+  }
+
+  private CudaForwardPath(Qwen2Model model, PagedAttention attention, InputBatch inputs, CudaGraphs graphs,
+      long stream) {
+    this.model = model;
+    this.attention = attention;
+    this.inputs = inputs;
+    this.graphs = graphs;
+    this.stream = stream;
+    this.streamThread = Thread.currentThread();
+  }
+
+  /**
+   * Builds the path over the KV cache and, unless {@code graphSizes} is null, captures the decode graphs.
+   *
+   * @param graphSizes the buckets to capture (see {@link CudaGraphs#bucketSizes}); null: eager only
+   */
+  public static CudaForwardPath start(Qwen2Model model, PagedKvCache cache, NDManager manager, long stream,
+      int deviceId, int maxTokens, int maxSeqs, int maxModelLen, int[] graphSizes) {
+    PagedAttention attention = new PagedAttention(cache, model.geometry().numHeads(), model.geometry().headDim());
+    InputBatch inputs = new InputBatch(manager, maxTokens, Math.max(maxSeqs, graphSizes == null ? 0
+        : graphSizes[graphSizes.length - 1]), maxModelLen, cache.blockSize());
+    CudaGraphs graphs = null;
+    try {
+      if (graphSizes != null && graphSizes.length > 0) {
+        graphs = CudaGraphs.capture(model, attention, inputs, graphSizes, manager, stream, deviceId);
+        log.info("Captured {} CUDA graphs for decode batches of 1..{} in {} ms; graph memory pool {} MiB",
+            graphs.count(), graphs.largest(), graphs.captureMillis(), graphs.poolBytes() >> 20);
+      }
+      return new CudaForwardPath(model, attention, inputs, graphs, stream);
+    } catch (RuntimeException e) {
+      inputs.close();
+      throw e;
+    }
+  }
+
+  /** Bytes to keep free for the graph pool when sizing the KV cache: the largest bucket's step, generously. */
+  public static long graphReserveBytes(Qwen2Model model, int largestBucket) {
+    var g = model.geometry();
+    long perRow = 2L * model.dtype().getNumOfBytes()
+        * (g.hiddenSize() * 4L + (long) (g.numHeads() + 2 * g.numKvHeads()) * g.headDim() * 2 + g.intermediateSize() * 3L);
+    long logits = 3L * 4 * g.vocabSize(); // the eager LM head's float32 logits and the sampler's copies
+    return (64L << 20) + largestBucket * (perRow + logits);
+  }
+
+  /** The step's float32 logits {@code [numSampled, vocab]}; arrays live in {@code step}. */
+  public NDArray logits(ForwardBatch b, NDManager step) {
+    ensureStream();
+    int n = b.numSequences();
+    boolean pureDecode = b.numTokens() == n && b.logitRows().length == n;
+    if (graphs != null && pureDecode && n <= graphs.largest()) {
+      int bucket = graphs.bucketFor(n);
+      inputs.uploadDecode(b, bucket);
+      NDArray hidden = graphs.replay(bucket);
+      // A view in the step's manager, even when n == bucket: what is computed from it must be freed with the step,
+      // not with the graph's output, which lives as long as the graph.
+      return model.logits(CudaNative.narrow(hidden, 0, n, step));
+    }
+    StepInputs in = inputs.upload(b, step);
+    return model.forward(in, attention, step);
+  }
+
+  /** After a step that read nothing back: the staging buffer may be rewritten only once its copies are done. */
+  public void finishWithoutReadback() {
+    CudaNative.synchronize(stream);
+  }
+
+  public boolean graphsEnabled() {
+    return graphs != null;
+  }
+
+  private void ensureStream() {
+    if (streamThread != Thread.currentThread()) {
+      CudaNative.setCurrentStream(stream);
+      streamThread = Thread.currentThread();
+    }
+  }
+
+  public PagedAttention attention() {
+    return attention;
+  }
+
+  @Override
+  public void close() {
+    if (graphs != null) graphs.close();
+    inputs.close();
+  }
+}

@@ -1,0 +1,103 @@
+package barista.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.types.DataType;
+import barista.engine.cuda.CudaNative;
+import barista.engine.model.PagedKvCache;
+import barista.engine.sampling.SamplingParams;
+import barista.kvcache.KvCacheManager;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * On a CUDA device with libbarista_native: decode steps replayed from CUDA graphs give the same greedy tokens as
+ * --enforce-eager, and a step padded to its graph's bucket writes only its own sequences' slots.
+ */
+class CudaGraphRunnerTest {
+
+  @BeforeAll
+  static void needsGpuAndLibrary() {
+    assumeTrue(Engine.getEngine("PyTorch").getGpuCount() > 0, "no CUDA device");
+    var why = CudaNative.load(null);
+    assumeTrue(why.isEmpty(), () -> "no native library: " + why.orElse(""));
+  }
+
+  private static ModelRunner runner(boolean eager) {
+    return ModelRunner.start(EngineConfig.defaults(TestModels.tiny()).withDevice("cuda").withMaxModelLen(256)
+        .withBlocks(16, 64).withCuda(new EngineConfig.CudaOptions(eager, List.of(1, 2, 4, 8), null)));
+  }
+
+  @Test
+  void graphDecodeEqualsEagerAndPaddingRowsTouchNoBlock() {
+    int seqs = 3, promptLen = 10, steps = 40; // 3 sequences replay the bucket of 4: one padding row
+    try (ModelRunner graphs = runner(false); ModelRunner eager = runner(true)) {
+      assertTrue(graphs.cudaGraphs(), "graphs were not captured");
+      assertFalse(eager.cudaGraphs());
+      int vocab = graphs.modelConfig().vocabSize();
+      int[][] tokens = new int[seqs][promptLen + steps + 1];
+      for (int s = 0; s < seqs; s++) {
+        for (int i = 0; i < promptLen; i++) tokens[s][i] = (i * 31 + s * 17 + 3) % vocab;
+      }
+      KvCacheManager kvG = new KvCacheManager(graphs.numBlocks(), graphs.blockSize(), false);
+      KvCacheManager kvE = new KvCacheManager(eager.numBlocks(), eager.blockSize(), false);
+      int[] len = {promptLen, promptLen, promptLen};
+      int[] computed = new int[seqs];
+      for (int step = 0; step <= steps; step++) {
+        List<ScheduledSequence> batch = new ArrayList<>();
+        Set<Long> written = new HashSet<>();
+        for (int s = 0; s < seqs; s++) {
+          int n = len[s] - computed[s];
+          kvG.allocateSlots(s, computed[s], n);
+          kvE.allocateSlots(s, computed[s], n);
+          int[] table = kvG.blockTable(s).toArray();
+          assertArrayEquals(table, kvE.blockTable(s).toArray());
+          for (int p = computed[s]; p < len[s]; p++) written.add((long) table[p / 16] * 16 + p % 16);
+          batch.add(new ScheduledSequence(s, tokens[s], promptLen, len[s] - promptLen, computed[s], n, table, true,
+              SamplingParams.greedy(1), 0, new int[0]));
+        }
+        float[][] before = step > 0 ? snapshot(graphs.cacheForTest()) : null;
+        int[] g = graphs.execute(batch).tokens();
+        int[] e = eager.execute(batch).tokens();
+        assertArrayEquals(e, g, "step " + step + ": graph replay and eager disagree");
+        if (before != null) assertOnlyWritten(before, snapshot(graphs.cacheForTest()), written, step);
+        for (int s = 0; s < seqs; s++) {
+          computed[s] = len[s];
+          tokens[s][len[s]++] = g[s];
+        }
+      }
+    }
+  }
+
+  private static float[][] snapshot(PagedKvCache cache) {
+    int layers = cache.numLayers();
+    float[][] out = new float[2 * layers][];
+    for (int l = 0; l < layers; l++) {
+      out[2 * l] = cache.keyTensor(l).toType(DataType.FLOAT32, false).toFloatArray();
+      out[2 * l + 1] = cache.valueTensor(l).toType(DataType.FLOAT32, false).toFloatArray();
+    }
+    return out;
+  }
+
+  private static void assertOnlyWritten(float[][] before, float[][] after, Set<Long> written, int step) {
+    int slotWidth = before[0].length / 64 / 16;
+    for (int a = 0; a < before.length; a++) {
+      for (int i = 0; i < before[a].length; i++) {
+        if (before[a][i] != after[a][i]) {
+          long slot = i / slotWidth;
+          assertTrue(written.contains(slot), "step " + step + ": slot " + slot + " changed but was not scheduled");
+        }
+      }
+    }
+    assertEquals(before.length, after.length);
+  }
+}

@@ -1,0 +1,347 @@
+// JNI entry points of libbarista_native: CUDA stream and graph control, pinned staging memory, and the decode
+// path's kernels, all working on DJL's own arrays. A DJL PtNDArray handle is a torch::Tensor* (DJL's JNI returns
+// `new torch::Tensor(...)` and deletes it on close), so arrays cross as jlong handles and results go back the same
+// way, wrapped by `new PtNDArray(manager, handle)` on the Java side. Java class: barista.engine.cuda.CudaNative.
+#include <ATen/ATen.h>
+#include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime.h>
+#include <jni.h>
+#if __has_include(<torch/version.h>)
+#include <torch/version.h>
+#endif
+
+#include <stdexcept>
+#include <string>
+
+#include "kernels.h"
+
+#ifndef BARISTA_NATIVE_ARCHS
+#define BARISTA_NATIVE_ARCHS "unknown"
+#endif
+
+namespace {
+
+using PoolId = decltype(at::cuda::graph_pool_handle());
+
+at::Tensor& tensor(jlong handle) {
+  if (handle == 0) throw std::invalid_argument("null tensor handle");
+  return *reinterpret_cast<at::Tensor*>(handle);
+}
+
+jlong wrap(at::Tensor t) { return reinterpret_cast<jlong>(new at::Tensor(std::move(t))); }
+
+barista::DType dtype_of(const at::Tensor& t, const char* what) {
+  if (!t.is_cuda()) throw std::invalid_argument(std::string(what) + ": tensor is not on CUDA");
+  if (!t.is_contiguous()) throw std::invalid_argument(std::string(what) + ": tensor is not contiguous");
+  if (t.scalar_type() == at::kHalf) return barista::DType::kHalf;
+  if (t.scalar_type() == at::kFloat) return barista::DType::kFloat;
+  throw std::invalid_argument(std::string(what) + ": dtype must be float16 or float32");
+}
+
+void expect(bool ok, const std::string& message) {
+  if (!ok) throw std::invalid_argument(message);
+}
+
+void expect_index(const at::Tensor& t, at::ScalarType type, const char* what) {
+  expect(t.is_cuda() && t.is_contiguous() && t.scalar_type() == type,
+         std::string(what) + ": expected a contiguous CUDA " + (type == at::kLong ? "int64" : "int32") + " tensor");
+}
+
+cudaStream_t stream() { return at::cuda::getCurrentCUDAStream().stream(); }
+
+void throw_java(JNIEnv* env, const char* message) {
+  jclass c = env->FindClass("java/lang/IllegalStateException");
+  if (c != nullptr) env->ThrowNew(c, message);
+}
+
+// Runs body, turning any C++ exception into a Java IllegalStateException.
+template <typename R, typename F>
+R guarded(JNIEnv* env, R fallback, F body) {
+  try {
+    return body();
+  } catch (const c10::Error& e) {
+    throw_java(env, e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw_java(env, e.what());
+  }
+  return fallback;
+}
+
+jlongArray longs(JNIEnv* env, std::initializer_list<jlong> values) {
+  jlongArray a = env->NewLongArray(static_cast<jsize>(values.size()));
+  env->SetLongArrayRegion(a, 0, static_cast<jsize>(values.size()), values.begin());
+  return a;
+}
+
+}  // namespace
+
+#define BARISTA_JNI(ret, name) extern "C" JNIEXPORT ret JNICALL Java_barista_engine_cuda_CudaNative_##name
+
+BARISTA_JNI(jstring, version)(JNIEnv* env, jclass) {
+#ifdef TORCH_VERSION
+  const char* torch_version = TORCH_VERSION;
+#else
+  const char* torch_version = "unknown";
+#endif
+  std::string v = std::string("barista-native 1 (archs ") + BARISTA_NATIVE_ARCHS + ", built with torch "
+                  + torch_version + ")";
+  return env->NewStringUTF(v.c_str());
+}
+
+// ---- streams and graphs ----
+
+BARISTA_JNI(jlong, newStream)(JNIEnv* env, jclass, jint device) {
+  return guarded<jlong>(env, 0, [&] {
+    c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device));
+    return reinterpret_cast<jlong>(new c10::cuda::CUDAStream(c10::cuda::getStreamFromPool(false, device)));
+  });
+}
+
+// libtorch's current stream is per thread: every later DJL op of the calling thread runs on this stream.
+BARISTA_JNI(void, setCurrentStream)(JNIEnv* env, jclass, jlong s) {
+  guarded<int>(env, 0, [&] {
+    c10::cuda::setCurrentCUDAStream(*reinterpret_cast<c10::cuda::CUDAStream*>(s));
+    return 0;
+  });
+}
+
+BARISTA_JNI(void, synchronize)(JNIEnv* env, jclass, jlong s) {
+  guarded<int>(env, 0, [&] {
+    reinterpret_cast<c10::cuda::CUDAStream*>(s)->synchronize();
+    return 0;
+  });
+}
+
+BARISTA_JNI(void, deviceSynchronize)(JNIEnv* env, jclass) {
+  guarded<int>(env, 0, [&] {
+    C10_CUDA_CHECK(cudaDeviceSynchronize());
+    return 0;
+  });
+}
+
+BARISTA_JNI(jlong, newGraphPool)(JNIEnv* env, jclass) {
+  return guarded<jlong>(env, 0, [&] {
+    return reinterpret_cast<jlong>(new PoolId(at::cuda::graph_pool_handle()));
+  });
+}
+
+BARISTA_JNI(void, freeGraphPool)(JNIEnv* env, jclass, jlong pool) {
+  delete reinterpret_cast<PoolId*>(pool);
+}
+
+// Thread-local capture: only the calling thread's work is recorded, other threads' CUDA calls are not refused.
+BARISTA_JNI(jlong, captureBegin)(JNIEnv* env, jclass, jlong pool) {
+  return guarded<jlong>(env, 0, [&] {
+    auto* g = new at::cuda::CUDAGraph();
+    try {
+      g->capture_begin(*reinterpret_cast<PoolId*>(pool), cudaStreamCaptureModeThreadLocal);
+    } catch (...) {
+      delete g;
+      throw;
+    }
+    return reinterpret_cast<jlong>(g);
+  });
+}
+
+BARISTA_JNI(void, captureEnd)(JNIEnv* env, jclass, jlong graph) {
+  guarded<int>(env, 0, [&] {
+    reinterpret_cast<at::cuda::CUDAGraph*>(graph)->capture_end();
+    return 0;
+  });
+}
+
+BARISTA_JNI(void, replay)(JNIEnv* env, jclass, jlong graph) {
+  guarded<int>(env, 0, [&] {
+    reinterpret_cast<at::cuda::CUDAGraph*>(graph)->replay();
+    return 0;
+  });
+}
+
+BARISTA_JNI(void, freeGraph)(JNIEnv* env, jclass, jlong graph) {
+  guarded<int>(env, 0, [&] {
+    delete reinterpret_cast<at::cuda::CUDAGraph*>(graph);
+    return 0;
+  });
+}
+
+// {allocated, reserved} bytes of PyTorch's caching allocator on the device (graph pools included).
+BARISTA_JNI(jlongArray, memoryStats)(JNIEnv* env, jclass, jint device) {
+  return guarded<jlongArray>(env, nullptr, [&] {
+    auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(device));
+    // Index 0 of each StatArray is the aggregate over the small and large pools.
+    return longs(env, {stats.allocated_bytes[0].current, stats.reserved_bytes[0].current});
+  });
+}
+
+// ---- pinned staging memory and uploads ----
+
+BARISTA_JNI(jobject, allocPinned)(JNIEnv* env, jclass, jlong bytes) {
+  return guarded<jobject>(env, nullptr, [&] {
+    void* p = nullptr;
+    C10_CUDA_CHECK(cudaHostAlloc(&p, static_cast<size_t>(bytes), cudaHostAllocDefault));
+    return env->NewDirectByteBuffer(p, bytes);
+  });
+}
+
+BARISTA_JNI(void, freePinned)(JNIEnv* env, jclass, jobject buffer) {
+  guarded<int>(env, 0, [&] {
+    C10_CUDA_CHECK(cudaFreeHost(env->GetDirectBufferAddress(buffer)));
+    return 0;
+  });
+}
+
+// Asynchronous on the current stream: the caller must not rewrite those bytes until the stream has passed them.
+BARISTA_JNI(void, copyFromHost)(JNIEnv* env, jclass, jlong dst, jobject src, jlong srcOffset, jlong bytes) {
+  guarded<int>(env, 0, [&] {
+    at::Tensor& t = tensor(dst);
+    expect(t.is_cuda() && t.is_contiguous(), "copyFromHost: destination must be a contiguous CUDA tensor");
+    expect(bytes >= 0 && static_cast<size_t>(bytes) <= t.nbytes(), "copyFromHost: more bytes than the destination");
+    const jlong capacity = env->GetDirectBufferCapacity(src);
+    expect(srcOffset >= 0 && srcOffset + bytes <= capacity, "copyFromHost: range outside the staging buffer");
+    auto* base = static_cast<char*>(env->GetDirectBufferAddress(src));
+    C10_CUDA_CHECK(cudaMemcpyAsync(t.data_ptr(), base + srcOffset, bytes, cudaMemcpyHostToDevice, stream()));
+    return 0;
+  });
+}
+
+// A view of rows [start, start + length) along dim 0: shares the storage, so graphs that read it see later uploads.
+BARISTA_JNI(jlong, narrow)(JNIEnv* env, jclass, jlong t, jlong start, jlong length) {
+  return guarded<jlong>(env, 0, [&] { return wrap(tensor(t).narrow(0, start, length)); });
+}
+
+// ---- decode-path kernels (fresh outputs, so they compose like any DJL op and record into graphs) ----
+
+BARISTA_JNI(jlong, embedding)(JNIEnv* env, jclass, jlong weight, jlong ids) {
+  return guarded<jlong>(env, 0, [&] { return wrap(at::embedding(tensor(weight), tensor(ids))); });
+}
+
+BARISTA_JNI(jlong, rmsNorm)(JNIEnv* env, jclass, jlong x, jlong w, jfloat eps) {
+  return guarded<jlong>(env, 0, [&] {
+    at::Tensor& xs = tensor(x);
+    at::Tensor& ws = tensor(w);
+    auto t = dtype_of(xs, "rmsNorm x");
+    expect(ws.scalar_type() == xs.scalar_type() && ws.numel() == xs.size(-1), "rmsNorm: weight must match x");
+    at::Tensor out = at::empty_like(xs);
+    barista::rms_norm(t, out.data_ptr(), xs.data_ptr(), ws.data_ptr(), static_cast<int>(xs.numel() / xs.size(-1)),
+                      static_cast<int>(xs.size(-1)), eps, stream());
+    return wrap(out);
+  });
+}
+
+BARISTA_JNI(jlongArray, addRmsNorm)(JNIEnv* env, jclass, jlong x, jlong residual, jlong w, jfloat eps) {
+  return guarded<jlongArray>(env, nullptr, [&] {
+    at::Tensor& xs = tensor(x);
+    at::Tensor& rs = tensor(residual);
+    at::Tensor& ws = tensor(w);
+    auto t = dtype_of(xs, "addRmsNorm x");
+    dtype_of(rs, "addRmsNorm residual");
+    expect(rs.sizes() == xs.sizes() && rs.scalar_type() == xs.scalar_type(), "addRmsNorm: residual must match x");
+    expect(ws.scalar_type() == xs.scalar_type() && ws.numel() == xs.size(-1), "addRmsNorm: weight must match x");
+    at::Tensor out = at::empty_like(xs);
+    at::Tensor sum = at::empty_like(xs);
+    barista::add_rms_norm(t, out.data_ptr(), sum.data_ptr(), xs.data_ptr(), rs.data_ptr(), ws.data_ptr(),
+                          static_cast<int>(xs.numel() / xs.size(-1)), static_cast<int>(xs.size(-1)), eps, stream());
+    return longs(env, {wrap(out), wrap(sum)});
+  });
+}
+
+BARISTA_JNI(jlongArray, ropeSplit)(JNIEnv* env, jclass, jlong qkv, jlong positions, jlong cos, jlong sin,
+                                   jint heads, jint kvHeads, jint headDim) {
+  return guarded<jlongArray>(env, nullptr, [&] {
+    at::Tensor& x = tensor(qkv);
+    at::Tensor& pos = tensor(positions);
+    auto t = dtype_of(x, "ropeSplit qkv");
+    expect_index(pos, at::kLong, "ropeSplit positions");
+    const int64_t tokens = x.size(0);
+    expect(x.dim() == 2 && x.size(1) == (int64_t) (heads + 2 * kvHeads) * headDim, "ropeSplit: qkv width");
+    expect(pos.numel() == tokens, "ropeSplit: one position per token");
+    at::Tensor& c = tensor(cos);
+    at::Tensor& s = tensor(sin);
+    expect(c.scalar_type() == x.scalar_type() && s.scalar_type() == x.scalar_type() && c.is_contiguous()
+               && s.is_contiguous() && c.size(-1) == headDim / 2,
+           "ropeSplit: cos/sin tables must be [positions, headDim/2] in the dtype");
+    auto opts = x.options();
+    at::Tensor q = at::empty({tokens, heads, headDim}, opts);
+    at::Tensor k = at::empty({tokens, kvHeads, headDim}, opts);
+    at::Tensor v = at::empty({tokens, kvHeads, headDim}, opts);
+    barista::rope_split(t, q.data_ptr(), k.data_ptr(), v.data_ptr(), x.data_ptr(), pos.data_ptr<int64_t>(),
+                        c.data_ptr(), s.data_ptr(), static_cast<int>(tokens), heads, kvHeads, headDim, stream());
+    return longs(env, {wrap(q), wrap(k), wrap(v)});
+  });
+}
+
+BARISTA_JNI(jlong, siluAndMul)(JNIEnv* env, jclass, jlong x) {
+  return guarded<jlong>(env, 0, [&] {
+    at::Tensor& xs = tensor(x);
+    auto t = dtype_of(xs, "siluAndMul x");
+    expect(xs.dim() == 2 && xs.size(1) % 2 == 0, "siluAndMul: x must be [T, 2 * intermediate]");
+    const int64_t inter = xs.size(1) / 2;
+    at::Tensor out = at::empty({xs.size(0), inter}, xs.options());
+    barista::silu_and_mul(t, out.data_ptr(), xs.data_ptr(), static_cast<int>(xs.size(0)), static_cast<int>(inter),
+                          stream());
+    return wrap(out);
+  });
+}
+
+BARISTA_JNI(void, writeKv)(JNIEnv* env, jclass, jlong k, jlong v, jlong kCache, jlong vCache, jlong slots) {
+  guarded<int>(env, 0, [&] {
+    at::Tensor& ks = tensor(k);
+    at::Tensor& vs = tensor(v);
+    at::Tensor& kc = tensor(kCache);
+    at::Tensor& vc = tensor(vCache);
+    at::Tensor& sl = tensor(slots);
+    auto t = dtype_of(ks, "writeKv k");
+    dtype_of(vs, "writeKv v");
+    dtype_of(kc, "writeKv kCache");
+    dtype_of(vc, "writeKv vCache");
+    expect_index(sl, at::kLong, "writeKv slots");
+    const int64_t tokens = ks.size(0);
+    const int64_t width = ks.numel() / std::max<int64_t>(tokens, 1);
+    expect(vs.sizes() == ks.sizes() && sl.numel() == tokens, "writeKv: k, v and slots disagree");
+    expect(kc.numel() % std::max<int64_t>(width, 1) == 0 && kc.sizes() == vc.sizes()
+               && kc.scalar_type() == ks.scalar_type(),
+           "writeKv: caches must be [slots, kvHeads, headDim] in k's dtype");
+    barista::write_kv(t, kc.data_ptr(), vc.data_ptr(), ks.data_ptr(), vs.data_ptr(), sl.data_ptr<int64_t>(),
+                      static_cast<int>(tokens), static_cast<int>(width), stream());
+    return 0;
+  });
+}
+
+BARISTA_JNI(jlong, pagedAttention)(JNIEnv* env, jclass, jlong q, jlong kCache, jlong vCache, jlong blockTables,
+                                   jlong rowSeq, jlong contextLens, jint blockSize, jfloat scale) {
+  return guarded<jlong>(env, 0, [&] {
+    at::Tensor& qs = tensor(q);
+    at::Tensor& kc = tensor(kCache);
+    at::Tensor& vc = tensor(vCache);
+    at::Tensor& bt = tensor(blockTables);
+    at::Tensor& cl = tensor(contextLens);
+    auto t = dtype_of(qs, "pagedAttention q");
+    dtype_of(kc, "pagedAttention kCache");
+    dtype_of(vc, "pagedAttention vCache");
+    expect_index(bt, at::kInt, "pagedAttention blockTables");
+    expect_index(cl, at::kInt, "pagedAttention contextLens");
+    expect(qs.dim() == 3 && kc.dim() == 3 && kc.sizes() == vc.sizes() && kc.size(2) == qs.size(2),
+           "pagedAttention: q [R, H, D] and caches [slots, KV, D]");
+    const int64_t rows = qs.size(0);
+    const int32_t* row_seq = nullptr;
+    if (rowSeq != 0) {
+      at::Tensor& rs = tensor(rowSeq);
+      expect_index(rs, at::kInt, "pagedAttention rowSeq");
+      expect(rs.numel() == rows, "pagedAttention: one sequence index per row");
+      row_seq = rs.data_ptr<int32_t>();
+    } else {
+      expect(bt.size(0) == rows, "pagedAttention: one block-table row per query row");
+    }
+    expect(bt.dim() == 2 && cl.numel() == rows, "pagedAttention: one context length per row");
+    at::Tensor out = at::empty_like(qs);
+    barista::paged_attention(t, out.data_ptr(), qs.data_ptr(), kc.data_ptr(), vc.data_ptr(), bt.data_ptr<int32_t>(),
+                             row_seq, cl.data_ptr<int32_t>(), static_cast<int>(rows), static_cast<int>(qs.size(1)),
+                             static_cast<int>(kc.size(1)), static_cast<int>(qs.size(2)),
+                             static_cast<int>(bt.size(1)), blockSize, scale, stream());
+    return wrap(out);
+  });
+}

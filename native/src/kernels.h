@@ -1,0 +1,39 @@
+// barista's CUDA kernels behind a plain C++ interface (raw device pointers, sizes, a stream), so the .cu files need
+// no ATen headers. The JNI layer (barista_jni.cpp) checks shapes and dtypes before calling these.
+#pragma once
+#include <cstdint>
+#include <cuda_runtime.h>
+
+namespace barista {
+
+enum class DType { kHalf, kFloat };
+
+// out = x / sqrt(mean(x^2) + eps) * w per row, statistics in float32 (Hugging Face's Qwen2RMSNorm).
+void rms_norm(DType t, void* out, const void* x, const void* w, int rows, int hidden, float eps, cudaStream_t s);
+
+// sum = x + residual (rounded to the dtype, as PyTorch's add); out = rms_norm(sum) * w. vLLM's fused_add_rms_norm.
+void add_rms_norm(DType t, void* out, void* sum, const void* x, const void* residual, const void* w, int rows,
+                  int hidden, float eps, cudaStream_t s);
+
+// Splits a fused qkv projection [T, (H + 2 KV) * D] into q [T, H, D], k [T, KV, D] (both rotated, rotate_half
+// layout) and v [T, KV, D]. cos/sin: [maxPos, D/2] in the dtype; positions: [T] int64.
+void rope_split(DType t, void* q, void* k, void* v, const void* qkv, const int64_t* positions, const void* cos,
+                const void* sin, int tokens, int heads, int kv_heads, int head_dim, cudaStream_t s);
+
+// out [T, I] = silu(x[:, :I]) * x[:, I:], silu in float32 and rounded once (as torch.nn.functional.silu).
+void silu_and_mul(DType t, void* out, const void* x, int tokens, int inter, cudaStream_t s);
+
+// k/v [T, KV * D] stored at their slots of the caches [slots, KV * D]; a negative slot (a padding row) writes nothing.
+void write_kv(DType t, void* k_cache, void* v_cache, const void* k, const void* v, const int64_t* slots, int tokens,
+              int kv_width, cudaStream_t s);
+
+// Each query row against its paged context: q [R, H, D], caches [blocks * block_size, KV, D], block_tables
+// [S, max_blocks] int32, row_seq [R] int32 (the row's sequence; nullptr: row r is sequence r, a decode step),
+// context_lens [R] int32: keys 0 .. len-1 of the row's sequence (a prompt row's own position + 1, so the mask is
+// causal; 0: a padding row, output zeros). out [R, H, D]. Online softmax in float32, blocks read in place.
+void paged_attention(DType t, void* out, const void* q, const void* k_cache, const void* v_cache,
+                     const int32_t* block_tables, const int32_t* row_seq, const int32_t* context_lens, int rows,
+                     int heads, int kv_heads, int head_dim, int max_blocks, int block_size, float scale,
+                     cudaStream_t s);
+
+}  // namespace barista

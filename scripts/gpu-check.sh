@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# On a GPU box (after scripts/gpu-stage.sh, through .gpu/run.sh): builds libbarista_native twice (sm_75..sm_90 +
+# PTX, and compute_75 PTX only: the T4 code path, JIT-compiled on a newer GPU), then with each:
+#   1. the native JUnit tests (kernels against the DJL path, graph replay against eager, padding rows);
+#   2. greedy tokens of 32 prompts x 128 tokens, CUDA graphs against --enforce-eager, on the tiny model and on the
+#      r1-distill-1.5b geometry (made here with make-model).
+# Usage: bash .gpu/run.sh scripts/gpu-check.sh OUT_DIR        Prints PASS/FAIL lines and a summary.
+set -uo pipefail
+out=${1:-/tmp/gpu-check}
+mkdir -p "$out"
+java=${JAVA:-java}
+cp=${BARISTA_GPU_CLASSPATH:?run through .gpu/run.sh}
+g=$(cd "$(dirname "$0")/.." && pwd)/.gpu
+[ -f "$g/qwen-tokenizer.json.gz" ] && gunzip -c "$g/qwen-tokenizer.json.gz" > /tmp/qwen-tokenizer.json \
+  && export BARISTA_QWEN_TOKENIZER_JSON=/tmp/qwen-tokenizer.json
+passed=0 failed=0
+result() { if [ "$1" = 0 ]; then echo "PASS $2"; passed=$((passed + 1)); else echo "FAIL $2"; failed=$((failed + 1)); fi; }
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$out/gpu.txt"
+
+t0=$(date +%s)
+scripts/build-native.sh native/build > "$out/build-default.log" 2>&1; result $? "build sm_75..sm_90+PTX ($(( $(date +%s) - t0 )) s)"
+tail -3 "$out/build-default.log"
+CUDA_ARCHS=75-virtual scripts/build-native.sh native/build-ptx75 > "$out/build-ptx75.log" 2>&1; result $? "build compute_75 PTX only"
+tail -2 "$out/build-ptx75.log"
+
+"$java" -cp "$cp" barista.server.Main make-model --preset tiny --out /tmp/check-tiny > /dev/null 2>&1
+[ -f /tmp/check-r1/config.json ] || "$java" -cp "$cp" barista.server.Main make-model --preset r1-distill-1.5b \
+  --out /tmp/check-r1 > "$out/make-r1.log" 2>&1
+
+greedy() { # lib model label
+  local lib=$1 model=$2 label=$3 args=()
+  for i in $(seq 32); do args+=(--prompt "Prompt $i: $(printf 'word%.0s ' $(seq $((i % 7 + 1))))tell me a story"); done
+  for mode in graphs eager ${REPEAT:+graphs2 eager2}; do
+    local extra=(); [[ $mode = eager* ]] && extra=(--enforce-eager)
+    BARISTA_NATIVE_LIBRARY=$lib "$java" -cp "$cp" barista.server.Main generate --model "$model" --device cuda \
+      "${args[@]}" --max-tokens 128 --temperature 0 --ignore-eos "${extra[@]}" \
+      > "$out/greedy-$label-$mode.jsonl" 2> "$out/greedy-$label-$mode.log"
+    grep -E "tokens/s|CUDA graphs|Captured" "$out/greedy-$label-$mode.log" | sed "s/^/  $label $mode: /"
+  done
+  python3 - "$out/greedy-$label-graphs.jsonl" "$out/greedy-$label-eager.jsonl" <<'PY'
+import json, sys
+a = [json.loads(l)["token_ids"] for l in open(sys.argv[1]) if l.startswith("{")]
+b = [json.loads(l)["token_ids"] for l in open(sys.argv[2]) if l.startswith("{")]
+same = sum(x == y for x, y in zip(a, b))
+first = [next((i for i, (p, q) in enumerate(zip(x, y)) if p != q), None) for x, y in zip(a, b)]
+print(f"  {len(a)} vs {len(b)} sequences, {same} identical, tokens each: {sorted(set(map(len, a)))}"
+      + ("" if same == len(a) else f"; first differing token per sequence: {first}"))
+sys.exit(0 if len(a) == 32 and a == b and all(len(x) == 128 for x in a) else 1)
+PY
+  result $? "greedy graphs == eager, $label"
+  if [ -n "${REPEAT:-}" ]; then # run-to-run: is either path nondeterministic?
+    for m in graphs eager; do
+      cmp -s <(grep -o '"token_ids":\[[^]]*\]' "$out/greedy-$label-$m.jsonl") \
+        <(grep -o '"token_ids":\[[^]]*\]' "$out/greedy-$label-${m}2.jsonl") && echo "  $label: $m run twice: identical" \
+        || echo "  $label: $m run twice: DIFFERENT"
+    done
+  fi
+}
+
+for variant in default ptx75; do
+  dir=native/build; [ $variant = ptx75 ] && dir=native/build-ptx75
+  lib=$PWD/$dir/libbarista_native.so
+  [ -f "$lib" ] || { result 1 "$variant: no library"; continue; }
+  echo "== $variant ($lib)"
+  BARISTA_NATIVE_LIBRARY=$lib "$java" -cp "$cp" org.junit.platform.console.ConsoleLauncher execute \
+    --select-class barista.engine.cuda.CudaKernelsTest --select-class barista.engine.CudaGraphRunnerTest \
+    --select-class barista.engine.cuda.CudaGraphsBucketsTest --details=tree --disable-banner \
+    > "$out/junit-$variant.log" 2>&1
+  rc=$?
+  grep -E "paged decode|fused ops|tests (successful|failed|skipped|aborted)|✘|MethodSource" "$out/junit-$variant.log" | grep -v "^\s*$" | head -30
+  result $rc "native JUnit tests, $variant"
+  greedy "$lib" /tmp/check-tiny "tiny-$variant"
+  REPEAT=$([ $variant = default ] && echo 1) greedy "$lib" /tmp/check-r1 "r1-$variant"
+done
+tar -C "$out" -czf "$out/../gpu-check-logs.tgz" . 2>/dev/null
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
