@@ -1,4 +1,4 @@
-// barista's CUDA kernels for the decode path. Each elementwise step rounds to the storage dtype where PyTorch's
+// barista's CUDA kernels for the CUDA forward path. Each elementwise step rounds to the storage dtype where PyTorch's
 // eager ops would, so the fused kernels agree with the DJL path they replace. Written for sm_75 (T4) and up:
 // no bf16, no Hopper-only instructions; fp16 storage with float32 arithmetic.
 #include "kernels.h"
@@ -215,8 +215,8 @@ __global__ void paged_attention_kernel(T* out, const T* q, const T* k_cache, con
 
 template <typename T>
 void launch_attention(void* out, const void* q, const void* kc, const void* vc, const int32_t* bt, const int32_t* rs,
-                      const int32_t* cl, int seqs, int heads, int kv_heads, int head_dim, int max_blocks, int block_size, float scale,
-                      cudaStream_t s) {
+                      const int32_t* cl, int seqs, int heads, int kv_heads, int head_dim, int max_blocks,
+                      int block_size, float scale, cudaStream_t s) {
   dim3 grid(static_cast<unsigned>(seqs) * heads);
   const int threads = kAttnWarps * 32;
 #define BARISTA_ATTN(D)                                                                                            \

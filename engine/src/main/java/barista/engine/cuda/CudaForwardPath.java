@@ -12,8 +12,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The CUDA forward path with libbarista_native: fused layer ops, the paged attention kernel (prompt chunks and
  * decodes alike), the persistent input batch, and pure decode steps replayed as CUDA graphs (other steps, and
- * decode batches above the largest graph, run the same kernels eagerly). All device work of the engine runs on one stream of ours, made current on each
- * thread that calls in.
+ * decode batches above the largest graph, run the same kernels eagerly). All device work of the engine runs on
+ * one stream of ours, made current on each thread that calls in.
  */
 public final class CudaForwardPath implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CudaForwardPath.class);
@@ -75,7 +75,8 @@ public final class CudaForwardPath implements AutoCloseable {
   public static long graphReserveBytes(Qwen2Model model, int largestBucket) {
     var g = model.geometry();
     long perRow = 2L * model.dtype().getNumOfBytes()
-        * (g.hiddenSize() * 4L + (long) (g.numHeads() + 2 * g.numKvHeads()) * g.headDim() * 2 + g.intermediateSize() * 3L);
+        * (g.hiddenSize() * 4L + (long) (g.numHeads() + 2 * g.numKvHeads()) * g.headDim() * 2
+            + g.intermediateSize() * 3L);
     long logits = 3L * 4 * g.vocabSize(); // the eager LM head's float32 logits and the sampler's copies
     return (64L << 20) + largestBucket * (perRow + logits);
   }

@@ -58,6 +58,8 @@ public final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--gpu-memory-utilization", defaultValue = "0.9") double gpuMemoryUtilization;
   @Option(names = "--max-num-batched-tokens", defaultValue = "8192") int maxNumBatchedTokens;
 
+  @Option(names = {"--quantization", "-q"}, description = "awq or int8 (default: detected from the checkpoint).")
+  String quantization;
   @Option(names = "--enforce-eager", description = "No CUDA graphs: decode steps run the kernels one by one.")
   boolean enforceEager;
   @Option(names = "--cuda-graph-sizes", split = ",", description = "Decode batch sizes captured as CUDA graphs.")
@@ -73,7 +75,7 @@ public final class GenerateCommand implements Callable<Integer> {
         org.slf4j.Logger.ROOT_LOGGER_NAME);
     root.setLevel(ch.qos.logback.classic.Level.toLevel(logLevel.equals("warning") ? "warn" : logLevel));
     EngineConfig config = new EngineConfig(model, device, dtype, maxModelLen == null ? 0 : maxModelLen, blockSize,
-        gpuMemoryUtilization, kvCacheSpace, maxNumBatchedTokens, Math.max(prompts.size(), 1), true, 0, null, 0)
+        gpuMemoryUtilization, kvCacheSpace, maxNumBatchedTokens, Math.max(prompts.size(), 1), true, 0, quantization, 0)
         .withCuda(new EngineConfig.CudaOptions(enforceEager, cudaGraphSizes, nativeLibrary));
     try (ServingEngine engine = ServingEngine.start(config, len -> new SchedulerConfig(Math.max(prompts.size(), 1),
         maxNumBatchedTokens, true, true, "fcfs", len, Integer.MAX_VALUE), null)) {
