@@ -19,7 +19,15 @@ class DataParallelEngineTest {
 
   @AfterEach
   void close() {
-    fakes.forEach(FakeEngine::close);
+    AssertionError first = null;
+    for (FakeEngine f : fakes) {
+      try {
+        f.close(); // asserts no audit failed and no loop died on that engine
+      } catch (AssertionError e) {
+        if (first == null) first = e;
+      }
+    }
+    if (first != null) throw first;
   }
 
   private DataParallelEngine engines(int n) {
@@ -27,8 +35,9 @@ class DataParallelEngineTest {
     return new DataParallelEngine(fakes.stream().map(f -> f.core).toList());
   }
 
-  private static Collector submit(EngineClient engine, String id, int[] prompt, int maxTokens) {
+  private Collector submit(EngineClient engine, String id, int[] prompt, int maxTokens) {
     Collector c = new Collector();
+    fakes.forEach(f -> f.track(c)); // its late outputs fail the test whichever engine served it
     engine.submit(new GenerationRequest(id, prompt, SamplingParams.greedy(maxTokens), 0, System.nanoTime()), c);
     return c;
   }
@@ -69,6 +78,8 @@ class DataParallelEngineTest {
     dp.abort("doomed");
     fakes.forEach(f -> f.executor.allowSteps(Integer.MAX_VALUE / 2));
     assertEquals(FinishReason.ABORT, doomed.await().finishReason());
+    fakes.forEach(FakeEngine::assertHealthy); // the abort we asked for, not a loop killed by an audit
+    assertTrue(dp.status().alive());
     assertArrayEquals(FakeExecutor.generate(FakeExecutor.randomPrompt(8, 8), 50), other.await().tokens());
 
     List<Collector> results = new ArrayList<>();
@@ -106,6 +117,7 @@ class DataParallelEngineTest {
 
     dp.engines().get(0).close(); // its thread stops and aborts its request
     assertEquals(FinishReason.ABORT, a.await().finishReason());
+    fakes.get(0).assertHealthy(); // aborted by the close, not by an audit
     assertFalse(dp.status().alive());
     fakes.get(1).executor.allowSteps(Integer.MAX_VALUE / 2);
     Collector afterDeath = submit(dp, "c", FakeExecutor.randomPrompt(3, 8), 2); // engine 0 is idle, but dead

@@ -157,6 +157,10 @@ class EngineCoreTest {
     Collector.Result w = waiting.await();
     assertEquals(FinishReason.ABORT, w.finishReason());
     assertEquals(0, w.tokens().length);
+    engine.assertHealthy(); // aborted because we asked, not because an audit killed the loop
+    assertTrue(engine.core.status().alive(), "the loop outlives the aborts");
+    int[] after = FakeExecutor.randomPrompt(7, 10);
+    assertSolo(after, 3, engine.submit("after", after, maxTokens(3)).await());
     EngineStatus status = drainedStatus();
     assertEquals(status.totalBlocks(), status.freeBlocks());
   }
@@ -247,6 +251,7 @@ class EngineCoreTest {
     assertFalse(engine.core.shutdown(Duration.ZERO));
     assertEquals(FinishReason.ABORT, running.await().finishReason());
     assertEquals(FinishReason.ABORT, queued.await().finishReason());
+    engine.assertHealthy(); // aborted by the shutdown, not by an audit killing the loop
     EngineStatus status = engine.core.status();
     assertEquals(status.totalBlocks(), status.freeBlocks());
   }
