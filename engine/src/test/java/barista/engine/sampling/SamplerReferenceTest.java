@@ -402,6 +402,56 @@ class SamplerReferenceTest {
   }
 
   @Test
+  void everyRowGetsItsOwnLogprobs() {
+    float[] a = logits(10, 9);
+    float[] b = logits(11, 9);
+    float[] flat = new float[18];
+    System.arraycopy(a, 0, flat, 0, 9);
+    System.arraycopy(b, 0, flat, 9, 9);
+    List<SamplingRow> rows = List.of(
+        new SamplingRow(SamplingParams.greedy(1).toBuilder().logprobs(0).build(), 0, new int[] {0}, 1, 0, new int[0]),
+        new SamplingRow(SamplingParams.builder().logprobs(3).build(), 0.6, new int[] {0}, 1, 0, new int[0]));
+    try (NDManager m = manager.newSubManager()) {
+      SampleResult r = SAMPLER.sample(m.create(flat, new Shape(2, 9)), rows, m);
+      double[] rawA = softmax(asDoubles(a));
+      double[] rawB = softmax(asDoubles(b));
+      assertEquals(argMax(rawA), r.tokens()[0]);
+      assertEquals(Math.log(rawA[r.tokens()[0]]), r.logprobs()[0], 1e-5);
+      assertEquals(0, r.topIds()[0].length, "logprobs 0: only the sampled token's");
+      assertEquals(Math.log(rawB[r.tokens()[1]]), r.logprobs()[1], 1e-5);
+      int[] orderB = rankOrder(rawB);
+      for (int j = 0; j < 3; j++) {
+        assertEquals(orderB[j], r.topIds()[1][j], "row 1 top " + j);
+        assertEquals(Math.log(rawB[orderB[j]]), r.topLogprobs()[1][j], 1e-5);
+      }
+    }
+  }
+
+  @Test
+  void greedyAndRandomRowsInOneBatchKeepTheirOwnRule() {
+    float[] l = logits(12, 7);
+    int[] order = rankOrder(asDoubles(l));
+    float[] flat = new float[14];
+    System.arraycopy(l, 0, flat, 0, 7);
+    System.arraycopy(l, 0, flat, 7, 7);
+    List<SamplingRow> rows = List.of(
+        new SamplingRow(SamplingParams.greedy(1), 0.999, new int[] {0}, 1, 0, new int[0]),
+        new SamplingRow(SamplingParams.builder().build(), Math.nextDown(1.0), new int[] {0}, 1, 0, new int[0]));
+    try (NDManager m = manager.newSubManager()) {
+      int[] tokens = SAMPLER.sample(m.create(flat, new Shape(2, 7)), rows, m).tokens();
+      assertEquals(order[0], tokens[0], "greedy ignores its draw");
+      assertEquals(order[6], tokens[1], "a draw near 1 with nothing filtered picks the least likely token");
+    }
+  }
+
+  @Test
+  void topKZeroInTheRecordMeansOff() {
+    float[] l = logits(13, 6);
+    SamplingParams zero = new SamplingParams(1, 1, 0, 0, 1, 0, 0, null, 16, 0, false, null, null, false, true, null);
+    assertDistribution(softmax(asDoubles(l)), measure(l, zero), "top_k 0");
+  }
+
+  @Test
   void aRowDrawsTheSameWhateverItsBatchMates() {
     SplittableRandom random = new SplittableRandom(9);
     int v = 14;
