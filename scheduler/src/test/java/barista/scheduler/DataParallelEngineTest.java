@@ -95,6 +95,68 @@ class DataParallelEngineTest {
   }
 
   @Test
+  void aFinishedRequestNoLongerCountsAsInFlight() throws Exception {
+    DataParallelEngine dp = engines(2);
+    fakes.get(1).executor.holdSteps();
+    Collector a = submit(dp, "a", FakeExecutor.randomPrompt(1, 8), 2); // engine 0, finishes
+    submit(dp, "b", FakeExecutor.randomPrompt(2, 8), 50); // engine 1, held
+    a.await();
+    Collector c = submit(dp, "c", FakeExecutor.randomPrompt(3, 8), 2); // 0 in flight on engine 0, 1 on engine 1
+    c.await();
+    submit(dp, "d", FakeExecutor.randomPrompt(4, 8), 2);
+    assertArrayEquals(new long[] {3, 1}, dp.submittedCounts(), "a and c finished: engine 0 is the emptier");
+    fakes.get(1).executor.allowSteps(Integer.MAX_VALUE / 2);
+  }
+
+  @Test
+  void statusSumsWaitingPreemptionsAndPrefixCacheCounts() throws Exception {
+    fakes.add(new FakeEngine(new FakeExecutor(1 + 12, 4), FakeEngine.config(6, 64, true, "fcfs"), 0)); // preempts
+    fakes.add(new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(1, 32, true, "fcfs"), 0)); // one at a time
+    DataParallelEngine dp = new DataParallelEngine(fakes.stream().map(f -> f.core).toList());
+    List<Collector> small = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      Collector c = new Collector();
+      fakes.get(0).track(c);
+      fakes.get(0).core.submit(new GenerationRequest("p" + i, FakeExecutor.randomPrompt(100 + i, 10),
+          SamplingParams.greedy(20), 0, System.nanoTime()), c);
+      small.add(c);
+    }
+    for (Collector c : small) c.await();
+    fakes.get(1).executor.holdSteps();
+    for (int i = 0; i < 3; i++) {
+      fakes.get(1).submit("w" + i, FakeExecutor.randomPrompt(200 + i, 8), SamplingParams.greedy(4));
+    }
+    fakes.get(1).executor.awaitStepStarted();
+    fakes.get(1).executor.allowSteps(1);
+    fakes.get(1).executor.awaitStepStarted(); // the scheduler has published its queue
+    EngineStatus e0 = fakes.get(0).core.status();
+    EngineStatus e1 = fakes.get(1).core.status();
+    EngineStatus s = dp.status();
+    assertTrue(e0.preemptions() > 0 && e1.waiting() == 2 && e0.prefixCacheQueries() > 0, e0 + " " + e1);
+    assertEquals(e0.waiting() + e1.waiting(), s.waiting());
+    assertEquals(e0.preemptions() + e1.preemptions(), s.preemptions());
+    assertEquals(e0.prefixCacheQueries() + e1.prefixCacheQueries(), s.prefixCacheQueries());
+    assertEquals(e0.prefixCacheHits() + e1.prefixCacheHits(), s.prefixCacheHits());
+    assertTrue(s.prefixCacheHits() > 0, "preempted requests hit their own cached prefix again");
+    fakes.get(1).executor.allowSteps(Integer.MAX_VALUE / 2);
+  }
+
+  @Test
+  void shutdownWaitsForRunningRequestsAndSaysWhenItCouldNot() throws Exception {
+    DataParallelEngine dp = engines(2);
+    Collector running = submit(dp, "running", FakeExecutor.randomPrompt(1, 8), 60);
+    assertTrue(dp.shutdown(Duration.ofSeconds(10)), "the grace is enough to finish");
+    assertEquals(FinishReason.LENGTH, running.await().finishReason());
+
+    DataParallelEngine held = engines(2);
+    fakes.get(2).executor.holdSteps();
+    Collector stuck = submit(held, "stuck", FakeExecutor.randomPrompt(2, 8), 4);
+    assertFalse(held.shutdown(Duration.ofMillis(200)), "a held step cannot finish in time");
+    assertEquals(FinishReason.ABORT, stuck.await().finishReason());
+    assertThrows(EngineOverloadedException.class, () -> submit(held, "late", FakeExecutor.randomPrompt(3, 8), 2));
+  }
+
+  @Test
   void statusSumsTheEnginesAndIsDeadWhenAnyEngineIs() throws Exception {
     DataParallelEngine dp = engines(2);
     fakes.forEach(f -> f.executor.holdSteps());

@@ -256,6 +256,79 @@ class EngineCoreTest {
     assertEquals(status.totalBlocks(), status.freeBlocks());
   }
 
+  @Test
+  void requestsAtTheExactLimitsRunAndOneTokenMoreIsRefused() throws Exception {
+    engine = new FakeEngine(new FakeExecutor(1 + 10, 4), FakeEngine.config(2, 64, true, "fcfs"), 0); // 40 tokens
+    int[] fits = FakeExecutor.randomPrompt(1, 30);
+    assertSolo(fits, 10, engine.submit("fits", fits, maxTokens(10)).await());
+    int[] longer = FakeExecutor.randomPrompt(2, 31);
+    IllegalArgumentException full = assertThrows(IllegalArgumentException.class,
+        () -> engine.submit("too-big", longer, maxTokens(10)));
+    assertEquals("prompt (31 tokens) plus max_tokens (10) exceeds the KV cache capacity of 40 tokens",
+        full.getMessage());
+    engine.close();
+
+    engine = FakeEngine.roomy(); // context 128, cache 252 tokens
+    int[] hundred = FakeExecutor.randomPrompt(3, 100);
+    assertSolo(hundred, 28, engine.submit("context", hundred, maxTokens(28)).await());
+    ContextLengthException over = assertThrows(ContextLengthException.class,
+        () -> engine.submit("over", hundred, maxTokens(29)));
+    assertTrue(over.getMessage().contains("you requested 129 tokens (100 in the messages, 29 in the completion)"),
+        over.getMessage());
+    int[] oneShort = FakeExecutor.randomPrompt(4, 127);
+    Collector.Result rest = engine.submit("rest", oneShort, SamplingParams.builder().temperature(0).maxTokens(null)
+        .build()).await();
+    assertEquals(1, rest.last().completionTokens(), "no max_tokens: up to the context");
+    assertEquals(FinishReason.LENGTH, rest.finishReason());
+    int[] one = FakeExecutor.randomPrompt(5, 4);
+    assertSolo(one, 1, engine.submit("one", one, maxTokens(1)).await());
+    assertThrows(ContextLengthException.class, () -> engine.submit("zero", one, maxTokens(0)));
+    int[] lastId = {FakeExecutor.VOCAB - 1, 0};
+    assertSolo(lastId, 2, engine.submit("last-id", lastId, maxTokens(2)).await());
+    IllegalArgumentException vocab = assertThrows(IllegalArgumentException.class,
+        () -> engine.submit("vocab", new int[] {FakeExecutor.VOCAB}, maxTokens(1)));
+    assertEquals("token id 50 is outside the vocabulary (0..49)", vocab.getMessage());
+  }
+
+  @Test
+  void outputsLongerThanTheFirstBufferGrowIt() throws Exception {
+    engine = FakeEngine.roomy();
+    int[] prompt = FakeExecutor.randomPrompt(6, 5);
+    assertSolo(prompt, 120, engine.submit("long", prompt, maxTokens(120)).await()); // past 64 and 128 output slots
+  }
+
+  @Test
+  void aLoopThatDiesAbortsEveryRequestAndSaysWhy() throws Exception {
+    FakeExecutor fake = new FakeExecutor(64, 4);
+    barista.engine.StepExecutor failing = new barista.engine.StepExecutor() {
+      @Override
+      public barista.engine.sampling.SampleResult execute(List<barista.engine.ScheduledSequence> sequences) {
+        throw new IllegalStateException("device lost");
+      }
+
+      @Override
+      public int numBlocks() {
+        return fake.numBlocks();
+      }
+
+      @Override
+      public int blockSize() {
+        return fake.blockSize();
+      }
+    };
+    try (EngineCore core = new EngineCore(failing, FakeEngine.config(4, 32, true, "fcfs"),
+        new EngineCore.Limits(FakeEngine.MAX_MODEL_LEN, FakeExecutor.VOCAB, new int[] {0}), LetterDetokenizer.FACTORY,
+        1)) {
+      Collector a = new Collector();
+      core.submit(new GenerationRequest("a", FakeExecutor.randomPrompt(1, 6), maxTokens(4), 0, System.nanoTime()), a);
+      assertEquals(FinishReason.ABORT, a.await().finishReason());
+      assertEquals("device lost", core.failure().getMessage());
+      assertFalse(core.status().alive());
+      EngineStatus status = core.status();
+      assertEquals(status.totalBlocks(), status.freeBlocks(), "the aborted request's blocks are free");
+    }
+  }
+
   private static int[] concat(int[] a, int[] b) {
     int[] c = Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, c, a.length, b.length);
