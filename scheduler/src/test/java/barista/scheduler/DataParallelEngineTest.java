@@ -97,15 +97,13 @@ class DataParallelEngineTest {
   @Test
   void aFinishedRequestNoLongerCountsAsInFlight() throws Exception {
     DataParallelEngine dp = engines(2);
-    fakes.get(1).executor.holdSteps();
-    Collector a = submit(dp, "a", FakeExecutor.randomPrompt(1, 8), 2); // engine 0, finishes
-    submit(dp, "b", FakeExecutor.randomPrompt(2, 8), 50); // engine 1, held
-    a.await();
-    Collector c = submit(dp, "c", FakeExecutor.randomPrompt(3, 8), 2); // 0 in flight on engine 0, 1 on engine 1
-    c.await();
-    submit(dp, "d", FakeExecutor.randomPrompt(4, 8), 2);
-    assertArrayEquals(new long[] {3, 1}, dp.submittedCounts(), "a and c finished: engine 0 is the emptier");
-    fakes.get(1).executor.allowSteps(Integer.MAX_VALUE / 2);
+    fakes.get(0).executor.holdSteps();
+    submit(dp, "held", FakeExecutor.randomPrompt(2, 8), 50); // engine 0 (a tie goes to the first), stays in flight
+    submit(dp, "a", FakeExecutor.randomPrompt(1, 8), 2).await(); // engine 1: fewer in flight
+    submit(dp, "c", FakeExecutor.randomPrompt(3, 8), 2).await(); // engine 1 again: a no longer counts
+    submit(dp, "d", FakeExecutor.randomPrompt(4, 8), 2).await(); // and c neither
+    assertArrayEquals(new long[] {1, 3}, dp.submittedCounts(), "finished requests leave the in-flight count");
+    fakes.get(0).executor.allowSteps(Integer.MAX_VALUE / 2);
   }
 
   @Test
@@ -122,9 +120,11 @@ class DataParallelEngineTest {
       small.add(c);
     }
     for (Collector c : small) c.await();
+    int[] repeated = FakeExecutor.randomPrompt(200, 9);
+    fakes.get(1).submit("warm", repeated, SamplingParams.greedy(2)).await(); // its two full blocks are cached
     fakes.get(1).executor.holdSteps();
     for (int i = 0; i < 3; i++) {
-      fakes.get(1).submit("w" + i, FakeExecutor.randomPrompt(200 + i, 8), SamplingParams.greedy(4));
+      fakes.get(1).submit("w" + i, i == 0 ? repeated : FakeExecutor.randomPrompt(200 + i, 8), SamplingParams.greedy(4));
     }
     fakes.get(1).executor.awaitStepStarted();
     fakes.get(1).executor.allowSteps(1);
@@ -137,7 +137,7 @@ class DataParallelEngineTest {
     assertEquals(e0.preemptions() + e1.preemptions(), s.preemptions());
     assertEquals(e0.prefixCacheQueries() + e1.prefixCacheQueries(), s.prefixCacheQueries());
     assertEquals(e0.prefixCacheHits() + e1.prefixCacheHits(), s.prefixCacheHits());
-    assertTrue(s.prefixCacheHits() > 0, "preempted requests hit their own cached prefix again");
+    assertEquals(8, e1.prefixCacheHits(), "w0 hit the two blocks warm cached");
     fakes.get(1).executor.allowSteps(Integer.MAX_VALUE / 2);
   }
 

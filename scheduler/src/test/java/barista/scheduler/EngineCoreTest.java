@@ -316,17 +316,19 @@ class EngineCoreTest {
         return fake.blockSize();
       }
     };
-    try (EngineCore core = new EngineCore(failing, FakeEngine.config(4, 32, true, "fcfs"),
-        new EngineCore.Limits(FakeEngine.MAX_MODEL_LEN, FakeExecutor.VOCAB, new int[] {0}), LetterDetokenizer.FACTORY,
-        1)) {
+    EngineCore core = new EngineCore(failing, FakeEngine.config(4, 32, true, "fcfs"),
+        new EngineCore.Limits(FakeEngine.MAX_MODEL_LEN, FakeExecutor.VOCAB, new int[] {0}), LetterDetokenizer.FACTORY, 1);
+    try {
       Collector a = new Collector();
       core.submit(new GenerationRequest("a", FakeExecutor.randomPrompt(1, 6), maxTokens(4), 0, System.nanoTime()), a);
       assertEquals(FinishReason.ABORT, a.await().finishReason());
       assertEquals("device lost", core.failure().getMessage());
-      assertFalse(core.status().alive());
-      EngineStatus status = core.status();
-      assertEquals(status.totalBlocks(), status.freeBlocks(), "the aborted request's blocks are free");
+    } finally {
+      core.close(); // joins the loop's thread, which publishes its last status on the way out
     }
+    assertFalse(core.status().alive());
+    EngineStatus status = core.status();
+    assertEquals(status.totalBlocks(), status.freeBlocks(), "the aborted request's blocks are free");
   }
 
   private static int[] concat(int[] a, int[] b) {

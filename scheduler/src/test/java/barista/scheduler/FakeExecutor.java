@@ -68,9 +68,13 @@ final class FakeExecutor implements StepExecutor {
     return new SplittableRandom(seed).ints(length, 1, VOCAB).toArray();
   }
 
-  /** From now on each step waits for {@link #allowSteps}; lets tests catch the engine mid-step. */
+  /**
+   * From now on each step waits for {@link #allowSteps}; lets tests catch the engine mid-step. Steps started before
+   * no longer count for {@link #awaitStepStarted}.
+   */
   void holdSteps() {
     stepPermits.drainPermits();
+    stepsStarted.drainPermits();
   }
 
   void allowSteps(int n) {
