@@ -242,6 +242,15 @@ class EngineCoreTest {
   }
 
   @Test
+  void shutdownRightAfterSubmitWaitsForTheRequest() throws Exception {
+    engine = FakeEngine.roomy();
+    int[] prompt = FakeExecutor.randomPrompt(8, 6);
+    Collector c = engine.submit("just-in", prompt, maxTokens(40));
+    assertTrue(engine.core.shutdown(Duration.ofSeconds(10)), "a request in the inbox is work still to drain");
+    assertSolo(prompt, 40, c.await());
+  }
+
+  @Test
   void shutdownWithoutGraceAbortsPendingWork() throws Exception {
     engine = FakeEngine.roomy();
     engine.executor.holdSteps();
@@ -317,7 +326,8 @@ class EngineCoreTest {
       }
     };
     EngineCore core = new EngineCore(failing, FakeEngine.config(4, 32, true, "fcfs"),
-        new EngineCore.Limits(FakeEngine.MAX_MODEL_LEN, FakeExecutor.VOCAB, new int[] {0}), LetterDetokenizer.FACTORY, 1);
+        new EngineCore.Limits(FakeEngine.MAX_MODEL_LEN, FakeExecutor.VOCAB, new int[] {0}), LetterDetokenizer.FACTORY,
+        1);
     try {
       Collector a = new Collector();
       core.submit(new GenerationRequest("a", FakeExecutor.randomPrompt(1, 6), maxTokens(4), 0, System.nanoTime()), a);

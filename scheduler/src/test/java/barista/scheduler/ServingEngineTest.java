@@ -2,6 +2,7 @@ package barista.scheduler;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -55,6 +56,22 @@ class ServingEngineTest {
   }
 
   @Test
+  void shutdownWithoutGraceAbortsAndCloseStopsTheLoop() throws Exception {
+    ServingEngine engine = ServingEngine.start(config(), scheduling(), null);
+    try {
+      Collector c = new Collector();
+      SamplingParams params = SamplingParams.greedy(200).toBuilder().ignoreEos(true).build();
+      engine.core().submit(new GenerationRequest("long", PROMPT, params, 0, System.nanoTime()), c);
+      c.first.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertFalse(engine.shutdown(Duration.ZERO), "a running request cannot finish in no time");
+      assertEquals(FinishReason.ABORT, c.await().finishReason());
+    } finally {
+      engine.close();
+    }
+    assertFalse(engine.core().status().alive(), "close stops the engine loop");
+  }
+
+  @Test
   void defaultsComeFromGenerationConfig() {
     try (ServingEngine engine = ServingEngine.start(config(), scheduling(), "{{ bos_token }}[override]")) {
       SamplingParams d = engine.defaults();
@@ -62,7 +79,8 @@ class ServingEngineTest {
       assertEquals(0.95, d.topP());
       assertEquals(-1, d.topK());
       assertNull(d.maxTokens(), "up to the context, as vLLM");
-      assertEquals(engine.tokenizer().bosToken() + "[override]", engine.chatTemplate().render(List.of(), false, Map.of()));
+      assertEquals(engine.tokenizer().bosToken() + "[override]",
+          engine.chatTemplate().render(List.of(), false, Map.of()));
     }
     SamplingParams fromFile = ServingEngine.samplingDefaults(new GenerationConfig(0.3, 0.7, 20, 1.1, List.of(2), 1));
     assertEquals(SamplingParams.builder().temperature(0.3).topP(0.7).topK(20).repetitionPenalty(1.1).maxTokens(null)

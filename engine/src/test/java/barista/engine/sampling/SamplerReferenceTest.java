@@ -62,7 +62,8 @@ class SamplerReferenceTest {
     for (int i = 0; i < numPrompt + numOutput; i++) seen[tokens[i]] = true;
     double rp = p.repetitionPenalty();
     for (int t = 0; t < l.length; t++) {
-      if (seen[t]) l[t] = l[t] < 0 ? l[t] * rp : l[t] / rp; // transformers: torch.where(score < 0, score * p, score / p)
+      // transformers: torch.where(score < 0, score * penalty, score / penalty)
+      if (seen[t]) l[t] = l[t] < 0 ? l[t] * rp : l[t] / rp;
     }
     int[] counts = new int[l.length];
     for (int i = numPrompt; i < numPrompt + numOutput; i++) counts[tokens[i]]++;

@@ -48,7 +48,8 @@ class ConcurrentStreamsTest {
 
   /**
    * The answers one at a time, from a server of their own with prefix caching off: a first pass on the server under
-   * test would fill its prefix cache, so the concurrent pass would mostly reuse blocks instead of prefilling in a batch.
+   * test would fill its prefix cache, so the concurrent pass would mostly reuse blocks instead of prefilling in a
+   * batch.
    */
   static List<String> aloneWithoutPrefixCaching() throws Exception {
     List<String> alone = new ArrayList<>();

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * 64 requests with different seeds, sampling settings, stop strings, lengths, n and logprobs, run together in one
- * batch on a fresh server, give what each gives alone on a server with prefix caching off: the same tokens, text and finish reasons (logprob values up to float32
- * rounding). No request sees another's settings, random stream or text.
+ * batch on a fresh server, give what each gives alone on a server with prefix caching off: the same tokens, text and
+ * finish reasons (logprob values up to float32 rounding). No request sees another's settings, random stream or text.
  */
 class IsolationTest {
   private static final int REQUESTS = 64;
