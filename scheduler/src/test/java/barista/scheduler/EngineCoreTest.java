@@ -82,10 +82,24 @@ class EngineCoreTest {
       prompts.add(FakeExecutor.randomPrompt(100 + i, 10));
       collectors.add(engine.submit("r" + i, prompts.get(i), maxTokens(20))); // 30 tokens of a 48-token cache
     }
-    for (int i = 0; i < 6; i++) assertSolo(prompts.get(i), 20, collectors.get(i).await());
+    for (int i = 0; i < 6; i++) {
+      Collector.Result r = collectors.get(i).await();
+      assertSolo(prompts.get(i), 20, r);
+      // Usage reports the first admission's hits: a preempted request re-hitting its own blocks is no cached prompt.
+      assertEquals(0, r.last().cachedPromptTokens(), "request " + i);
+    }
     EngineStatus status = drainedStatus();
     assertTrue(status.preemptions() > 0);
     assertEquals(status.totalBlocks(), status.freeBlocks());
+  }
+
+  @Test
+  void withoutChunkedPrefillAPromptOfExactlyTheBudgetRuns() throws Exception {
+    // Without chunking the budget must cover a whole context (100 here): a prompt of exactly the budget must run.
+    engine = new FakeEngine(new FakeExecutor(64, 4), new SchedulerConfig(2, 100, false, false, "fcfs", 100, 100), 0);
+    int[] prompt = FakeExecutor.randomPrompt(12, 100);
+    assertSolo(prompt, 1, engine.submit("budget", prompt, maxTokens(1)).await());
+    assertTrue(engine.executor.steps.stream().allMatch(s -> s.numTokens() <= 100));
   }
 
   @Test
