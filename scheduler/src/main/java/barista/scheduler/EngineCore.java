@@ -46,6 +46,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   private volatile long lastProgressNanos = System.nanoTime();
   private volatile EngineStatus status;
   private volatile boolean idle; // set by the engine thread only when it has no work at all
+  private volatile Throwable failure; // what killed the loop; null while it has not died
   private final Object statusChanged = new Object();
 
   public EngineCore(StepExecutor executor, SchedulerConfig config, Limits limits, Detokenizer.Factory detokenizers,
@@ -171,6 +172,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (Throwable t) {
+      failure = t;
       log.error("Engine loop died; aborting all requests", t);
     } finally {
       abortAll();
@@ -229,6 +231,14 @@ public final class EngineCore implements EngineClient, AutoCloseable {
 
   private boolean isDrained() {
     return idle && inbox.isEmpty() && queued.get() == 0;
+  }
+
+  /**
+   * What killed the engine loop, or null if it has not died (a clean stop is not a death). Lets tests tell an abort
+   * they caused from one the loop's death caused, such as a failed audit in a test executor.
+   */
+  Throwable failure() {
+    return failure;
   }
 
   @Override

@@ -19,7 +19,15 @@ class DataParallelEngineTest {
 
   @AfterEach
   void close() {
-    fakes.forEach(FakeEngine::close);
+    AssertionError first = null;
+    for (FakeEngine f : fakes) {
+      try {
+        f.close(); // asserts no audit failed and no loop died on that engine
+      } catch (AssertionError e) {
+        if (first == null) first = e;
+      }
+    }
+    if (first != null) throw first;
   }
 
   private DataParallelEngine engines(int n) {
@@ -27,8 +35,9 @@ class DataParallelEngineTest {
     return new DataParallelEngine(fakes.stream().map(f -> f.core).toList());
   }
 
-  private static Collector submit(EngineClient engine, String id, int[] prompt, int maxTokens) {
+  private Collector submit(EngineClient engine, String id, int[] prompt, int maxTokens) {
     Collector c = new Collector();
+    fakes.forEach(f -> f.track(c)); // its late outputs fail the test whichever engine served it
     engine.submit(new GenerationRequest(id, prompt, SamplingParams.greedy(maxTokens), 0, System.nanoTime()), c);
     return c;
   }
@@ -69,6 +78,8 @@ class DataParallelEngineTest {
     dp.abort("doomed");
     fakes.forEach(f -> f.executor.allowSteps(Integer.MAX_VALUE / 2));
     assertEquals(FinishReason.ABORT, doomed.await().finishReason());
+    fakes.forEach(FakeEngine::assertHealthy); // the abort we asked for, not a loop killed by an audit
+    assertTrue(dp.status().alive());
     assertArrayEquals(FakeExecutor.generate(FakeExecutor.randomPrompt(8, 8), 50), other.await().tokens());
 
     List<Collector> results = new ArrayList<>();
@@ -81,6 +92,68 @@ class DataParallelEngineTest {
     EngineStatus s = dp.status();
     assertEquals(0, s.running() + s.waiting());
     assertEquals(s.totalBlocks(), s.freeBlocks());
+  }
+
+  @Test
+  void aFinishedRequestNoLongerCountsAsInFlight() throws Exception {
+    DataParallelEngine dp = engines(2);
+    fakes.get(0).executor.holdSteps();
+    submit(dp, "held", FakeExecutor.randomPrompt(2, 8), 50); // engine 0 (a tie goes to the first), stays in flight
+    submit(dp, "a", FakeExecutor.randomPrompt(1, 8), 2).await(); // engine 1: fewer in flight
+    submit(dp, "c", FakeExecutor.randomPrompt(3, 8), 2).await(); // engine 1 again: a no longer counts
+    submit(dp, "d", FakeExecutor.randomPrompt(4, 8), 2).await(); // and c neither
+    assertArrayEquals(new long[] {1, 3}, dp.submittedCounts(), "finished requests leave the in-flight count");
+    fakes.get(0).executor.allowSteps(Integer.MAX_VALUE / 2);
+  }
+
+  @Test
+  void statusSumsWaitingPreemptionsAndPrefixCacheCounts() throws Exception {
+    fakes.add(new FakeEngine(new FakeExecutor(1 + 12, 4), FakeEngine.config(6, 64, true, "fcfs"), 0)); // preempts
+    fakes.add(new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(1, 32, true, "fcfs"), 0)); // one at a time
+    DataParallelEngine dp = new DataParallelEngine(fakes.stream().map(f -> f.core).toList());
+    List<Collector> small = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      Collector c = new Collector();
+      fakes.get(0).track(c);
+      fakes.get(0).core.submit(new GenerationRequest("p" + i, FakeExecutor.randomPrompt(100 + i, 10),
+          SamplingParams.greedy(20), 0, System.nanoTime()), c);
+      small.add(c);
+    }
+    for (Collector c : small) c.await();
+    int[] repeated = FakeExecutor.randomPrompt(200, 9);
+    fakes.get(1).submit("warm", repeated, SamplingParams.greedy(2)).await(); // its two full blocks are cached
+    fakes.get(1).executor.holdSteps();
+    for (int i = 0; i < 3; i++) {
+      fakes.get(1).submit("w" + i, i == 0 ? repeated : FakeExecutor.randomPrompt(200 + i, 8), SamplingParams.greedy(4));
+    }
+    fakes.get(1).executor.awaitStepStarted();
+    fakes.get(1).executor.allowSteps(1);
+    fakes.get(1).executor.awaitStepStarted(); // the scheduler has published its queue
+    EngineStatus e0 = fakes.get(0).core.status();
+    EngineStatus e1 = fakes.get(1).core.status();
+    EngineStatus s = dp.status();
+    assertTrue(e0.preemptions() > 0 && e1.waiting() == 2 && e0.prefixCacheQueries() > 0, e0 + " " + e1);
+    assertEquals(e0.waiting() + e1.waiting(), s.waiting());
+    assertEquals(e0.preemptions() + e1.preemptions(), s.preemptions());
+    assertEquals(e0.prefixCacheQueries() + e1.prefixCacheQueries(), s.prefixCacheQueries());
+    assertEquals(e0.prefixCacheHits() + e1.prefixCacheHits(), s.prefixCacheHits());
+    assertEquals(8, e1.prefixCacheHits(), "w0 hit the two blocks warm cached");
+    fakes.get(1).executor.allowSteps(Integer.MAX_VALUE / 2);
+  }
+
+  @Test
+  void shutdownWaitsForRunningRequestsAndSaysWhenItCouldNot() throws Exception {
+    DataParallelEngine dp = engines(2);
+    Collector running = submit(dp, "running", FakeExecutor.randomPrompt(1, 8), 60);
+    assertTrue(dp.shutdown(Duration.ofSeconds(10)), "the grace is enough to finish");
+    assertEquals(FinishReason.LENGTH, running.await().finishReason());
+
+    DataParallelEngine held = engines(2);
+    fakes.get(2).executor.holdSteps();
+    Collector stuck = submit(held, "stuck", FakeExecutor.randomPrompt(2, 8), 4);
+    assertFalse(held.shutdown(Duration.ofMillis(200)), "a held step cannot finish in time");
+    assertEquals(FinishReason.ABORT, stuck.await().finishReason());
+    assertThrows(EngineOverloadedException.class, () -> submit(held, "late", FakeExecutor.randomPrompt(3, 8), 2));
   }
 
   @Test
@@ -106,6 +179,7 @@ class DataParallelEngineTest {
 
     dp.engines().get(0).close(); // its thread stops and aborts its request
     assertEquals(FinishReason.ABORT, a.await().finishReason());
+    fakes.get(0).assertHealthy(); // aborted by the close, not by an audit
     assertFalse(dp.status().alive());
     fakes.get(1).executor.allowSteps(Integer.MAX_VALUE / 2);
     Collector afterDeath = submit(dp, "c", FakeExecutor.randomPrompt(3, 8), 2); // engine 0 is idle, but dead

@@ -82,10 +82,24 @@ class EngineCoreTest {
       prompts.add(FakeExecutor.randomPrompt(100 + i, 10));
       collectors.add(engine.submit("r" + i, prompts.get(i), maxTokens(20))); // 30 tokens of a 48-token cache
     }
-    for (int i = 0; i < 6; i++) assertSolo(prompts.get(i), 20, collectors.get(i).await());
+    for (int i = 0; i < 6; i++) {
+      Collector.Result r = collectors.get(i).await();
+      assertSolo(prompts.get(i), 20, r);
+      // Usage reports the first admission's hits: a preempted request re-hitting its own blocks is no cached prompt.
+      assertEquals(0, r.last().cachedPromptTokens(), "request " + i);
+    }
     EngineStatus status = drainedStatus();
     assertTrue(status.preemptions() > 0);
     assertEquals(status.totalBlocks(), status.freeBlocks());
+  }
+
+  @Test
+  void withoutChunkedPrefillAPromptOfExactlyTheBudgetRuns() throws Exception {
+    // Without chunking the budget must cover a whole context (100 here): a prompt of exactly the budget must run.
+    engine = new FakeEngine(new FakeExecutor(64, 4), new SchedulerConfig(2, 100, false, false, "fcfs", 100, 100), 0);
+    int[] prompt = FakeExecutor.randomPrompt(12, 100);
+    assertSolo(prompt, 1, engine.submit("budget", prompt, maxTokens(1)).await());
+    assertTrue(engine.executor.steps.stream().allMatch(s -> s.numTokens() <= 100));
   }
 
   @Test
@@ -157,6 +171,10 @@ class EngineCoreTest {
     Collector.Result w = waiting.await();
     assertEquals(FinishReason.ABORT, w.finishReason());
     assertEquals(0, w.tokens().length);
+    engine.assertHealthy(); // aborted because we asked, not because an audit killed the loop
+    assertTrue(engine.core.status().alive(), "the loop outlives the aborts");
+    int[] after = FakeExecutor.randomPrompt(7, 10);
+    assertSolo(after, 3, engine.submit("after", after, maxTokens(3)).await());
     EngineStatus status = drainedStatus();
     assertEquals(status.totalBlocks(), status.freeBlocks());
   }
@@ -238,6 +256,15 @@ class EngineCoreTest {
   }
 
   @Test
+  void shutdownRightAfterSubmitWaitsForTheRequest() throws Exception {
+    engine = FakeEngine.roomy();
+    int[] prompt = FakeExecutor.randomPrompt(8, 6);
+    Collector c = engine.submit("just-in", prompt, maxTokens(40));
+    assertTrue(engine.core.shutdown(Duration.ofSeconds(10)), "a request in the inbox is work still to drain");
+    assertSolo(prompt, 40, c.await());
+  }
+
+  @Test
   void shutdownWithoutGraceAbortsPendingWork() throws Exception {
     engine = FakeEngine.roomy();
     engine.executor.holdSteps();
@@ -247,8 +274,85 @@ class EngineCoreTest {
     assertFalse(engine.core.shutdown(Duration.ZERO));
     assertEquals(FinishReason.ABORT, running.await().finishReason());
     assertEquals(FinishReason.ABORT, queued.await().finishReason());
+    engine.assertHealthy(); // aborted by the shutdown, not by an audit killing the loop
     EngineStatus status = engine.core.status();
     assertEquals(status.totalBlocks(), status.freeBlocks());
+  }
+
+  @Test
+  void requestsAtTheExactLimitsRunAndOneTokenMoreIsRefused() throws Exception {
+    engine = new FakeEngine(new FakeExecutor(1 + 10, 4), FakeEngine.config(2, 64, true, "fcfs"), 0); // 40 tokens
+    int[] fits = FakeExecutor.randomPrompt(1, 30);
+    assertSolo(fits, 10, engine.submit("fits", fits, maxTokens(10)).await());
+    int[] longer = FakeExecutor.randomPrompt(2, 31);
+    IllegalArgumentException full = assertThrows(IllegalArgumentException.class,
+        () -> engine.submit("too-big", longer, maxTokens(10)));
+    assertEquals("prompt (31 tokens) plus max_tokens (10) exceeds the KV cache capacity of 40 tokens",
+        full.getMessage());
+    engine.close();
+
+    engine = FakeEngine.roomy(); // context 128, cache 252 tokens
+    int[] hundred = FakeExecutor.randomPrompt(3, 100);
+    assertSolo(hundred, 28, engine.submit("context", hundred, maxTokens(28)).await());
+    ContextLengthException over = assertThrows(ContextLengthException.class,
+        () -> engine.submit("over", hundred, maxTokens(29)));
+    assertTrue(over.getMessage().contains("you requested 129 tokens (100 in the messages, 29 in the completion)"),
+        over.getMessage());
+    int[] oneShort = FakeExecutor.randomPrompt(4, 127);
+    Collector.Result rest = engine.submit("rest", oneShort, SamplingParams.builder().temperature(0).maxTokens(null)
+        .build()).await();
+    assertEquals(1, rest.last().completionTokens(), "no max_tokens: up to the context");
+    assertEquals(FinishReason.LENGTH, rest.finishReason());
+    int[] one = FakeExecutor.randomPrompt(5, 4);
+    assertSolo(one, 1, engine.submit("one", one, maxTokens(1)).await());
+    assertThrows(ContextLengthException.class, () -> engine.submit("zero", one, maxTokens(0)));
+    int[] lastId = {FakeExecutor.VOCAB - 1, 0};
+    assertSolo(lastId, 2, engine.submit("last-id", lastId, maxTokens(2)).await());
+    IllegalArgumentException vocab = assertThrows(IllegalArgumentException.class,
+        () -> engine.submit("vocab", new int[] {FakeExecutor.VOCAB}, maxTokens(1)));
+    assertEquals("token id 50 is outside the vocabulary (0..49)", vocab.getMessage());
+  }
+
+  @Test
+  void outputsLongerThanTheFirstBufferGrowIt() throws Exception {
+    engine = FakeEngine.roomy();
+    int[] prompt = FakeExecutor.randomPrompt(6, 5);
+    assertSolo(prompt, 120, engine.submit("long", prompt, maxTokens(120)).await()); // past 64 and 128 output slots
+  }
+
+  @Test
+  void aLoopThatDiesAbortsEveryRequestAndSaysWhy() throws Exception {
+    FakeExecutor fake = new FakeExecutor(64, 4);
+    barista.engine.StepExecutor failing = new barista.engine.StepExecutor() {
+      @Override
+      public barista.engine.sampling.SampleResult execute(List<barista.engine.ScheduledSequence> sequences) {
+        throw new IllegalStateException("device lost");
+      }
+
+      @Override
+      public int numBlocks() {
+        return fake.numBlocks();
+      }
+
+      @Override
+      public int blockSize() {
+        return fake.blockSize();
+      }
+    };
+    EngineCore core = new EngineCore(failing, FakeEngine.config(4, 32, true, "fcfs"),
+        new EngineCore.Limits(FakeEngine.MAX_MODEL_LEN, FakeExecutor.VOCAB, new int[] {0}), LetterDetokenizer.FACTORY,
+        1);
+    try {
+      Collector a = new Collector();
+      core.submit(new GenerationRequest("a", FakeExecutor.randomPrompt(1, 6), maxTokens(4), 0, System.nanoTime()), a);
+      assertEquals(FinishReason.ABORT, a.await().finishReason());
+      assertEquals("device lost", core.failure().getMessage());
+    } finally {
+      core.close(); // joins the loop's thread, which publishes its last status on the way out
+    }
+    assertFalse(core.status().alive());
+    EngineStatus status = core.status();
+    assertEquals(status.totalBlocks(), status.freeBlocks(), "the aborted request's blocks are free");
   }
 
   private static int[] concat(int[] a, int[] b) {

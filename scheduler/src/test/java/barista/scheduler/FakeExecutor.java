@@ -22,6 +22,10 @@ import java.util.concurrent.TimeUnit;
  * writes the new positions. The next token is a hash of the whole sequence, so a request's output depends only on
  * its tokens, never on its batch-mates. Token 0 is never produced: tests that want an EOS name a token it does
  * produce.
+ *
+ * <p>An audit runs on the engine thread, where the loop catches every throwable and aborts all requests; a failed
+ * audit therefore also records its message in {@link #violations}, which {@link FakeEngine#close} asserts empty on
+ * the test thread, so a test that expects an abort cannot pass on an abort the audit caused.
  */
 final class FakeExecutor implements StepExecutor {
   static final int VOCAB = 50;
@@ -38,6 +42,7 @@ final class FakeExecutor implements StepExecutor {
   /** The constraint masks the sampling rows carried, by sequence id, in step order. */
   final Map<Long, List<long[]>> masks = new ConcurrentHashMap<>();
   private final Semaphore stepsStarted = new Semaphore(0);
+  private final List<String> violations = new CopyOnWriteArrayList<>();
 
   FakeExecutor(int numBlocks, int blockSize) {
     this.numBlocks = numBlocks;
@@ -65,9 +70,13 @@ final class FakeExecutor implements StepExecutor {
     return new SplittableRandom(seed).ints(length, 1, VOCAB).toArray();
   }
 
-  /** From now on each step waits for {@link #allowSteps}; lets tests catch the engine mid-step. */
+  /**
+   * From now on each step waits for {@link #allowSteps}; lets tests catch the engine mid-step. Steps started before
+   * no longer count for {@link #awaitStepStarted}.
+   */
   void holdSteps() {
     stepPermits.drainPermits();
+    stepsStarted.drainPermits();
   }
 
   void allowSteps(int n) {
@@ -77,6 +86,17 @@ final class FakeExecutor implements StepExecutor {
   /** Waits until the engine has entered one more step (it may be held there). */
   void awaitStepStarted() throws InterruptedException {
     if (!stepsStarted.tryAcquire(10, TimeUnit.SECONDS)) throw new AssertionError("no step started within 10 s");
+  }
+
+  /** The audits that failed, in order (each also threw on the engine thread). */
+  List<String> violations() {
+    return List.copyOf(violations);
+  }
+
+  /** Records a failed audit for the test thread and returns the error to throw on the engine thread. */
+  private AssertionError violation(String message) {
+    violations.add(message);
+    return new AssertionError(message);
   }
 
   /** The random draws the sequences with this prompt were given, in order. */
@@ -96,14 +116,14 @@ final class FakeExecutor implements StepExecutor {
       for (int p = 0; p < s.numComputed(); p++) {
         long held = slotToken[slot(s, p)];
         if (held != s.tokens()[p]) {
-          throw new AssertionError("seq " + s.seqId() + " position " + p + " claims token " + s.tokens()[p]
+          throw violation("seq " + s.seqId() + " position " + p + " claims token " + s.tokens()[p]
               + " computed, but its slot holds " + held);
         }
       }
       for (int p = s.numComputed(); p < s.numComputed() + s.numNew(); p++) {
         int slot = slot(s, p);
         if (blockUsers.get(slot / blockSize) > 1) {
-          throw new AssertionError("seq " + s.seqId() + " writes position " + p + " into shared block "
+          throw violation("seq " + s.seqId() + " writes position " + p + " into shared block "
               + slot / blockSize);
         }
         slotToken[slot] = s.tokens()[p];
@@ -136,12 +156,12 @@ final class FakeExecutor implements StepExecutor {
   private int slot(ScheduledSequence s, int position) {
     int index = position / blockSize;
     if (index >= s.blockTable().length) {
-      throw new AssertionError("seq " + s.seqId() + " position " + position + " is beyond its "
+      throw violation("seq " + s.seqId() + " position " + position + " is beyond its "
           + s.blockTable().length + " blocks");
     }
     int block = s.blockTable()[index];
     if (block == KvCacheManager.NULL_BLOCK_ID || block >= numBlocks) {
-      throw new AssertionError("seq " + s.seqId() + " has invalid block " + block);
+      throw violation("seq " + s.seqId() + " has invalid block " + block);
     }
     return block * blockSize + position % blockSize;
   }
@@ -149,7 +169,7 @@ final class FakeExecutor implements StepExecutor {
   /** Waits for the test to allow the step; an interrupt (engine shutdown) lets it finish like a real device step. */
   private void awaitPermit() {
     try {
-      if (!stepPermits.tryAcquire(30, TimeUnit.SECONDS)) throw new AssertionError("step held for 30 s");
+      if (!stepPermits.tryAcquire(30, TimeUnit.SECONDS)) throw violation("step held for 30 s");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

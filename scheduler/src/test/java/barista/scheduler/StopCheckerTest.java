@@ -11,9 +11,12 @@ import org.junit.jupiter.api.Test;
 /** The stop rules token by token, with tokens that detokenize to chosen pieces of text. */
 class StopCheckerTest {
   private static final int EOS = 9;
-  private static final String[] PIECES = {"He", "llo", " wo", "rld", "!", "E", "ND", "x", "", "<eos>"};
+  private static final String[] PIECES = {"He", "llo", " wo", "rld", "!", "E", "ND", "x", "", "<eos>", "🙂z"};
 
-  /** Detokenizes token t to PIECES[t]; token 8 holds "y" back as an incomplete character until flushed. */
+  /**
+   * Detokenizes token t to PIECES[t]; token 8 holds "y" back as an incomplete character until flushed; token 10 is an
+   * emoji (two UTF-16 chars) and a letter.
+   */
   private static final class Pieces implements Detokenizer {
     private String pending = "";
 
@@ -127,6 +130,32 @@ class StopCheckerTest {
   @Test
   void ignoreEosDoesNotBanEos() {
     assertArrayEquals(new int[0], checker(SamplingParams.builder().ignoreEos(true).minTokens(3)).banned(0));
+  }
+
+  @Test
+  void everyStopIdIsBannedUntilMinTokens() {
+    StopChecker c = checker(SamplingParams.builder().minTokens(1).stopTokenIds(List.of(4, 7, 5)));
+    assertArrayEquals(new int[] {EOS, 4, 7, 5}, c.banned(0));
+  }
+
+  @Test
+  void aStopStringAtTheVeryStartStops() {
+    Run run = feed(checker(SamplingParams.builder().stop(List.of("He"))), 100, 0, 1);
+    assertEquals(1, run.consumed());
+    assertEquals("He", run.last().stopReason());
+    assertEquals("", run.streamed());
+  }
+
+  @Test
+  void heldBackTextNeverSplitsASurrogatePair() {
+    StopChecker c = checker(SamplingParams.builder().stop(List.of("abc"))); // holds back 2 chars
+    assertEquals("", c.onToken(0, 1, false).text(), "\"He\" is all held back");
+    assertEquals("H", c.onToken(7, 2, false).text());
+    // "Hex🙂z": releasing all but 2 chars would end inside the emoji; its high surrogate waits with the rest.
+    assertEquals("ex", c.onToken(10, 3, false).text());
+    StopChecker.Decision last = c.onToken(7, 4, true);
+    assertEquals("🙂zx", last.text());
+    assertEquals(FinishReason.LENGTH, last.finish());
   }
 
   @Test

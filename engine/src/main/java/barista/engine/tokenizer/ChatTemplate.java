@@ -75,7 +75,11 @@ public final class ChatTemplate {
     RenderResult result = jinjava.renderForResult(source, variables);
     for (TemplateError error : result.getErrors()) {
       if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
-        throw new IllegalArgumentException("chat template: " + rootMessage(error));
+        Throwable root = rootCause(error);
+        if (root instanceof Rejected) {
+          throw new Rejected("chat template: " + root.getMessage());
+        }
+        throw new IllegalArgumentException("chat template: " + (root == null ? error.getMessage() : root.getMessage()));
       }
     }
     return result.getOutput();
@@ -95,20 +99,27 @@ public final class ChatTemplate {
     return mapped;
   }
 
-  /** raise_exception's message, not Jinjava's "Error invoking function" wrapper around it. */
-  private static String rootMessage(TemplateError error) {
-    Throwable cause = error.getException();
-    if (cause == null) {
-      return error.getMessage();
+  /**
+   * The template rejected the conversation on purpose, through raise_exception; any other fatal error while
+   * rendering is a plain IllegalArgumentException. Both are the client's 400, but tests tell them apart.
+   */
+  public static final class Rejected extends IllegalArgumentException {
+    Rejected(String message) {
+      super(message);
     }
-    while (cause.getCause() != null) {
+  }
+
+  /** The innermost cause (raise_exception's, not Jinjava's "Error invoking function" wrapper), or null. */
+  private static Throwable rootCause(TemplateError error) {
+    Throwable cause = error.getException();
+    while (cause != null && cause.getCause() != null) {
       cause = cause.getCause();
     }
-    return cause.getMessage();
+    return cause;
   }
 
   /** Jinja global of transformers' chat templates; Jinjava reports the exception as a fatal template error. */
   public static String raiseException(String message) {
-    throw new IllegalArgumentException(message);
+    throw new Rejected(message);
   }
 }

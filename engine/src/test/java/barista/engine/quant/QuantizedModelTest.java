@@ -10,7 +10,6 @@ import barista.engine.GreedyDriver;
 import barista.engine.ModelRunner;
 import barista.engine.TestModels;
 import barista.engine.checkpoint.Checkpoint;
-import barista.engine.checkpoint.DType;
 import barista.engine.model.ModelLoader;
 import barista.engine.model.Qwen2Model;
 import barista.engine.reference.ReferenceQwen2;
@@ -51,12 +50,7 @@ class QuantizedModelTest {
         float[] w = new float[out * in];
         FloatBuffer values = ckpt.f32(name).asFloatBuffer();
         values.get(w);
-        Int8Weights q = Int8Weights.quantize(w, out, in, DType.F16);
-        double[] d = new double[out * in];
-        for (int o = 0; o < out; o++) {
-          for (int i = 0; i < in; i++) d[o * in + i] = q.q()[o * in + i] * (double) q.scales()[o];
-        }
-        return d;
+        return int8RoundTrip(w, out, in);
       });
       assertLogitsMatch(model, manager, reference, ckpt.config().vocabSize());
     }
@@ -74,6 +68,31 @@ class QuantizedModelTest {
     try (ModelRunner runner = TestModels.cpuRunner(QuantTestModels.tiny(method), 16, 16)) {
       assertArrayEquals(expected, GreedyDriver.generate(runner, new int[][] {prompt}, 8)[0]);
     }
+  }
+
+  /**
+   * Symmetric per-output-channel int8 as compressed-tensors and vLLM define it, written here rather than taken from
+   * Int8Weights: scale = max|w| / 127 stored in fp16, q = round(w / scale) clamped to [-128, 127], weight = q * scale.
+   */
+  static double[] int8RoundTrip(float[] w, int out, int in) {
+    double[] d = new double[out * in];
+    for (int o = 0; o < out; o++) {
+      double maxAbs = 0;
+      for (int i = 0; i < in; i++) maxAbs = Math.max(maxAbs, Math.abs((double) w[o * in + i]));
+      double scale = toHalf(maxAbs > 0 ? maxAbs / 127 : 1);
+      for (int i = 0; i < in; i++) {
+        double q = Math.max(-128, Math.min(127, Math.rint(w[o * in + i] / scale)));
+        d[o * in + i] = q * scale;
+      }
+    }
+    return d;
+  }
+
+  /** The nearest IEEE half-precision value (round half to even), for positive normal and subnormal values. */
+  static double toHalf(double v) {
+    int exponent = Math.max(Math.getExponent(v), -14); // below 2^-14 halves are subnormal, spaced 2^-24
+    double ulp = Math.scalb(1.0, exponent - 10);
+    return Math.rint(v / ulp) * ulp;
   }
 
   private static void assertLogitsMatch(Qwen2Model model, NDManager manager, ReferenceQwen2 reference, int vocab) {

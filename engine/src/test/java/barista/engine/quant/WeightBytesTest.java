@@ -42,6 +42,10 @@ class WeightBytesTest {
     assertEquals(2 * 1_777_088_000L, fp16, "1.78 B parameters in 16 bits");
     assertTrue(awq <= fp16 / 2, "AWQ " + awq + " bytes vs fp16 " + fp16);
     assertTrue(int8 <= fp16 * 0.65, "INT8 " + int8 + " bytes vs fp16 " + fp16);
+    // The figures docs/performance.md quotes ("Weight sizes"): a change here must change the doc too.
+    assertEquals(3_554_176_000L, fp16);
+    assertEquals(1_629_826_048L, awq);
+    assertEquals(2_245_270_528L, int8);
   }
 
   private static ModelGeometry geometry(Path dir) {

@@ -19,6 +19,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -64,10 +65,22 @@ class ChatTemplateTest {
         "{% if messages[0]['role'] != 'user' %}{{ raise_exception('first turn must be the user') }}{% endif %}ok",
         BOS, EOS);
 
-    IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
+    ChatTemplate.Rejected error = assertThrows(ChatTemplate.Rejected.class,
         () -> template.render(List.of(Map.of("role", "assistant", "content", "hi")), false, Map.of()));
-    assertTrue(error.getMessage().contains("first turn must be the user"), error.getMessage());
+    assertEquals("chat template: first turn must be the user", error.getMessage());
     assertEquals("ok", template.render(List.of(Map.of("role", "user", "content", "hi")), false, Map.of()));
+  }
+
+  @Test
+  void aRenderFailureIsNotARejection() {
+    // Calling a string as a function is a fatal render error, not the template's raise_exception: callers (the
+    // fuzz test) must be able to tell a broken template from a deliberate refusal.
+    ChatTemplate template = new ChatTemplate("{{ messages[0]['content']() }}", BOS, EOS);
+
+    IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
+        () -> template.render(List.of(Map.of("role", "user", "content", "hi")), false, Map.of()));
+    assertFalse(error instanceof ChatTemplate.Rejected, error.toString());
+    assertTrue(error.getMessage().startsWith("chat template: "), error.getMessage());
   }
 
   @Test

@@ -13,7 +13,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
-/** Continuous batching changes nothing about greedy text: 20 streams at once answer as the same 20 one by one. */
+/**
+ * Continuous batching changes nothing about greedy text: 20 streams at once, on a fresh server, answer as the same 20
+ * one by one on a server with prefix caching off.
+ */
 class ConcurrentStreamsTest {
   static final int REQUESTS = 20;
 
@@ -43,12 +46,24 @@ class ConcurrentStreamsTest {
     return finish + ": " + text;
   }
 
+  /**
+   * The answers one at a time, from a server of their own with prefix caching off: a first pass on the server under
+   * test would fill its prefix cache, so the concurrent pass would mostly reuse blocks instead of prefilling in a
+   * batch.
+   */
+  static List<String> aloneWithoutPrefixCaching() throws Exception {
+    List<String> alone = new ArrayList<>();
+    try (RealServer reference = RealServer.start("--no-enable-prefix-caching")) {
+      for (int i = 0; i < REQUESTS; i++) alone.add(answer(reference.postStream(path(i), request(i))));
+      assertEquals(0, EndToEndTest.metric(reference.get("/metrics").body(), "vllm:prefix_cache_hits_total"));
+    }
+    return alone;
+  }
+
   @Test
   void twentyConcurrentStreamsMatchTheSameRequestsOneAtATime() throws Exception {
-    try (RealServer server = RealServer.start()) {
-      List<String> alone = new ArrayList<>();
-      for (int i = 0; i < REQUESTS; i++) alone.add(answer(server.postStream(path(i), request(i))));
-
+    List<String> alone = aloneWithoutPrefixCaching();
+    try (RealServer server = RealServer.start()) { // fresh: its prefix cache is empty
       ExecutorService clients = Executors.newFixedThreadPool(REQUESTS);
       try {
         List<Callable<String>> calls = new ArrayList<>();

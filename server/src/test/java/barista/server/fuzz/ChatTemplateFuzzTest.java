@@ -16,18 +16,29 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * Random conversations through the model's chat template and tokenizer (the tiny model's: DeepSeek-R1's template,
- * a byte-level BPE). Properties: the template either renders or rejects with IllegalArgumentException; user text
- * and the (last) system text appear verbatim in the prompt, never run as template code; every token id is in the
- * vocabulary; and decoding the ids gives the prompt back, in Unicode NFC (the tokenizer's normalizer, as in Qwen2's).
+ * a byte-level BPE). Every generated conversation is well formed (each message a known role and a string content),
+ * so it must render: a fatal render error fails the property, and so does a {@code raise_exception} refusal, which
+ * is only acceptable from a template that calls it (R1's never does). Further properties: user text and the (last)
+ * system text appear verbatim in the prompt, never run as template code; every token id is in the vocabulary; and
+ * decoding the ids gives the prompt back, in Unicode NFC (the tokenizer's normalizer, as in Qwen2's).
+ *
+ * <p>The fuzz test replays only its seeds in {@code mvn test}; {@link #wellFormedConversationsRender} runs the same
+ * property over a fixed set of generated conversations there, so a template that fails to render fails the build.
  */
 class ChatTemplateFuzzTest {
   private static final String[] ROLES = {"system", "user", "assistant", "tool"};
+  private static final String[] PIECES = {"{{", "}}", "{%", "%}", "{#", "</think>", "<think>", "<｜User｜>",
+      "<｜Assistant｜>", "<｜end▁of▁sentence｜>", "<｜begin▁of▁sentence｜>", "\n", "\u0000", "raise_exception",
+      "hello", " ", "\n", "é", "e\u0301", "中文", "🙂", "'", "\"", "{{ 7*7 }}", "None", "true"};
   private static Tokenizer tokenizer;
   private static ChatTemplate template;
+  private static String templateSource;
 
   @FuzzTest(maxDuration = "60s")
   @DictionaryEntries({"{{", "}}", "{%", "%}", "{#", "</think>", "<think>", "<｜User｜>", "<｜Assistant｜>",
@@ -36,16 +47,45 @@ class ChatTemplateFuzzTest {
     List<Map<String, Object>> messages = new ArrayList<>();
     int count = data.consumeInt(1, 6);
     for (int i = 0; i < count; i++) {
-      Map<String, Object> message = new HashMap<>();
-      message.put("role", data.pickValue(ROLES));
-      message.put("content", wellFormed(data.consumeString(200)));
-      messages.add(message);
+      messages.add(message(data.pickValue(ROLES), wellFormed(data.consumeString(200))));
     }
+    assertRendersAndRoundTrips(messages, data.consumeBoolean());
+  }
+
+  @Test
+  void wellFormedConversationsRender() throws IOException {
+    SplittableRandom random = new SplittableRandom(15);
+    for (int c = 0; c < 300; c++) {
+      List<Map<String, Object>> messages = new ArrayList<>();
+      int count = 1 + random.nextInt(6);
+      for (int i = 0; i < count; i++) {
+        StringBuilder content = new StringBuilder();
+        for (int p = random.nextInt(6); p > 0; p--) content.append(PIECES[random.nextInt(PIECES.length)]);
+        messages.add(message(ROLES[random.nextInt(ROLES.length)], content.toString()));
+      }
+      assertRendersAndRoundTrips(messages, random.nextBoolean());
+    }
+  }
+
+  private static Map<String, Object> message(String role, String content) {
+    Map<String, Object> message = new HashMap<>();
+    message.put("role", role);
+    message.put("content", content);
+    return message;
+  }
+
+  private static void assertRendersAndRoundTrips(List<Map<String, Object>> messages, boolean addGenerationPrompt)
+      throws IOException {
     String prompt;
     try {
-      prompt = template().render(messages, data.consumeBoolean(), Map.of());
-    } catch (IllegalArgumentException rejected) {
-      return; // the template's raise_exception: a 400 for the client
+      prompt = template().render(messages, addGenerationPrompt, Map.of());
+    } catch (ChatTemplate.Rejected rejected) {
+      // A deliberate refusal (the client's 400) is fine only from a template that can refuse.
+      assertTrue(templateSource.contains("raise_exception"), () -> "a template without raise_exception rejected "
+          + messages + ": " + rejected.getMessage());
+      return;
+    } catch (IllegalArgumentException renderFailure) {
+      throw new AssertionError("a well-formed conversation failed to render: " + messages, renderFailure);
     }
     String system = null; // the template keeps the last system message only
     for (Map<String, Object> m : messages) {
@@ -79,6 +119,7 @@ class ChatTemplateFuzzTest {
     if (template == null) {
       tokenizer = Tokenizer.load(TestModels.tiny());
       template = ChatTemplate.of(tokenizer);
+      templateSource = tokenizer.chatTemplate().orElseThrow();
     }
     return template;
   }
