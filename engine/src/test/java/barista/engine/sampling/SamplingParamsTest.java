@@ -128,7 +128,7 @@ class SamplingParamsTest {
     refused("top_p", "top_p must be in (0, 1], got 0.0", x -> x.topP(0));
     refused("top_p", "top_p must be in (0, 1], got 1.0001", x -> x.topP(1.0001));
     refused("top_p", "top_p must be in (0, 1], got NaN", x -> x.topP(Double.NaN));
-    refused("top_k", "top_k must be -1 (disable) or at least 1, got -2", x -> x.topK(-2));
+    refused("top_k", "top_k must be -1 or 0 (disable), or at least 1, got -2", x -> x.topK(-2));
     refused("min_p", "min_p must be in [0, 1], got -0.1", x -> x.minP(-0.1));
     refused("min_p", "min_p must be in [0, 1], got 1.1", x -> x.minP(1.1));
     refused("min_p", "min_p must be in [0, 1], got NaN", x -> x.minP(Double.NaN));
