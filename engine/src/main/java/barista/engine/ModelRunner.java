@@ -69,6 +69,10 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
           + "max_position_embeddings " + mc.maxPositionEmbeddings());
     }
     boolean fused = device.isGpu() && nativeLibraryLoaded(cfg.cuda());
+    if (!device.isGpu() && WARNED_NO_NATIVE.compareAndSet(false, true)) {
+      log.info("On the CPU the forward runs DJL's ops; CUDA graphs and fused kernels (libbarista_native) are for "
+          + "CUDA devices");
+    }
     long stream = fused ? CudaForwardPath.startStream(device.getDeviceId()) : 0;
     NDManager manager = NDManager.newBaseManager(device, "PyTorch");
     CudaForwardPath cudaPath = null;
