@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ModelRunner implements StepExecutor, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ModelRunner.class);
-  private static final AtomicBoolean WARNED_NO_NATIVE = new AtomicBoolean();
+  private static final AtomicBoolean SAID_HOW_DECODE_RUNS = new AtomicBoolean();
 
   private final NDManager manager;
   private final Checkpoint checkpoint;
@@ -69,7 +69,7 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
           + "max_position_embeddings " + mc.maxPositionEmbeddings());
     }
     boolean fused = device.isGpu() && nativeLibraryLoaded(cfg.cuda());
-    if (!device.isGpu() && WARNED_NO_NATIVE.compareAndSet(false, true)) {
+    if (!device.isGpu() && SAID_HOW_DECODE_RUNS.compareAndSet(false, true)) {
       log.info("On the CPU the forward runs DJL's ops; CUDA graphs and fused kernels (libbarista_native) are for "
           + "CUDA devices");
     }
@@ -155,7 +155,7 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
     Optional<String> why = CudaNative.load(cuda.nativeLibrary());
     if (why.isPresent()) {
       if (cuda.nativeLibrary() != null) throw new IllegalArgumentException(why.get());
-      if (WARNED_NO_NATIVE.compareAndSet(false, true)) {
+      if (SAID_HOW_DECODE_RUNS.compareAndSet(false, true)) {
         log.warn("Decode runs without CUDA graphs and fused kernels (several times slower): {}", why.get());
       }
       return false;
@@ -255,11 +255,6 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
   /** Whether decode steps replay CUDA graphs (false on CPU, without the native library, or with --enforce-eager). */
   public boolean cudaGraphs() {
     return cudaPath != null && cudaPath.graphsEnabled();
-  }
-
-  /** Whether the fused kernels of libbarista_native run the forward. */
-  public boolean fusedKernels() {
-    return cudaPath != null;
   }
 
   private ForwardBatch batch(List<ScheduledSequence> seqs) {

@@ -114,10 +114,6 @@ public final class CudaForwardPath implements AutoCloseable {
     }
   }
 
-  public PagedAttention attention() {
-    return attention;
-  }
-
   @Override
   public void close() {
     if (graphs != null) graphs.close();

@@ -23,7 +23,6 @@ final class InputBatch implements AutoCloseable {
   private final int maxTokens;
   private final int maxSeqs;
   private final int maxBlocksPerSeq;
-  private final int blockSize;
   private final ByteBuffer staging;
   private final long offPositions;
   private final long offSlots;
@@ -44,7 +43,6 @@ final class InputBatch implements AutoCloseable {
   InputBatch(NDManager manager, int maxTokens, int maxSeqs, int maxModelLen, int blockSize) {
     this.maxTokens = maxTokens;
     this.maxSeqs = maxSeqs;
-    this.blockSize = blockSize;
     this.maxBlocksPerSeq = (maxModelLen + blockSize - 1) / blockSize;
     offPositions = 8L * maxTokens;
     offSlots = offPositions + 8L * maxTokens;
@@ -63,10 +61,6 @@ final class InputBatch implements AutoCloseable {
     contextLens = manager.zeros(new Shape(maxRows), DataType.INT32);
     rowSeq = manager.zeros(new Shape(maxTokens), DataType.INT32);
     blockTables = manager.zeros(new Shape(maxSeqs, maxBlocksPerSeq), DataType.INT32);
-  }
-
-  int maxSeqs() {
-    return maxSeqs;
   }
 
   /**
@@ -177,10 +171,6 @@ final class InputBatch implements AutoCloseable {
 
   private void copy(NDArray dst, long offset, long bytes) {
     if (bytes > 0) CudaNative.copyFromHost(CudaNative.handle(dst), staging, offset, bytes);
-  }
-
-  int blockSize() {
-    return blockSize;
   }
 
   /** The bytes each step moves are rewritten only after the previous step's copies are done (see ModelRunner). */

@@ -144,14 +144,6 @@ public final class Qwen2Model implements AutoCloseable {
     return safe;
   }
 
-  public NDArray ropeCos() {
-    return ropeCos;
-  }
-
-  public NDArray ropeSin() {
-    return ropeSin;
-  }
-
   /** cos/sin of every position, rounded the way Hugging Face computes them (float32 angles) so logits match. */
   private NDArray[] ropeTable(NDManager manager, ModelGeometry g) {
     int half = g.headDim() / 2;
