@@ -85,8 +85,7 @@ public final class CudaForwardPath implements AutoCloseable {
   public NDArray logits(ForwardBatch b, NDManager step) {
     ensureStream();
     int n = b.numSequences();
-    boolean pureDecode = b.numTokens() == n && b.logitRows().length == n;
-    if (graphs != null && pureDecode && n <= graphs.largest()) {
+    if (graphs != null && b.isPureDecode() && n <= graphs.largest()) {
       int bucket = graphs.bucketFor(n);
       inputs.uploadDecode(b, bucket);
       NDArray hidden = graphs.replay(bucket);

@@ -108,11 +108,11 @@ final class InputBatch implements AutoCloseable {
     if (t > maxTokens || n > maxSeqs) {
       throw new IllegalArgumentException(t + " tokens / " + n + " sequences exceed the input batch");
     }
-    long[] rows = b.logitRows();
-    if (t == n && rows.length == n) {
+    if (b.isPureDecode()) {
       uploadDecode(b, n);
       return decodeViews(n, m);
     }
+    long[] rows = b.logitRows();
     for (int s = 0; s < n; s++) {
       for (int r = b.queryStart()[s]; r < b.queryStart()[s] + b.queryLen()[s]; r++) {
         staging.putLong((int) (8L * r), b.tokenIds()[r]);

@@ -28,6 +28,13 @@ public record ForwardBatch(
     return queryLen.length;
   }
 
+  /** One new token per sequence, every one sampled: the step a CUDA graph can replay. */
+  public boolean isPureDecode() {
+    if (numTokens() != numSequences()) return false;
+    for (boolean b : sample) if (!b) return false;
+    return true;
+  }
+
   /** Flattened row index of each sampled sequence's last token, in sequence order. */
   public long[] logitRows() {
     int n = 0;
