@@ -64,7 +64,10 @@ class RequestBodyFuzzTest {
     if (server == null) {
       ServeOptions options = ServeOptions.parse("--model", TestModels.tiny().toString(), "--device", "cpu",
           "--host", "127.0.0.1", "--port", "0", "--kv-cache-space", "0.005", "--disable-log-stats",
-          "--disable-log-requests", "--log-level", "warning");
+          "--disable-log-requests", "--log-level", "warning",
+          // Jazzer's start between the seed replay and the fuzzing can outlast the 5 s default, and this test is
+          // not about idle connections (ConnectionLimitsTest is).
+          "--timeout-keep-alive", "3600");
       loaded = new EngineModelLoader().load(options);
       server = Server.start(options, new AbortingEngine(loaded.engine()), loaded.model());
     }
