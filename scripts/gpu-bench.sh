@@ -2,8 +2,11 @@
 # Side-by-side on one GPU box: barista (our server on CUDA, driven by `barista bench`) against Hugging Face
 # transformers (eager generate, and static cache + torch.compile) on the same synthetic r1-distill-1.5b checkpoint:
 # 128 random prompt tokens, 128 output tokens (EOS ignored), greedy, at each concurrency / batch size.
-# Usage: scripts/gpu-bench.sh OUT_DIR [ours] [eager] [compiled] [quant] [preset]  (default: ours eager compiled)
+# Usage: scripts/gpu-bench.sh OUT_DIR [ours] [eager] [compiled] [quant] [preset] [structured]
+#   (default: ours eager compiled)
 #   preset: the deployment guide's 32-user test (barista bench --preset seed-32-users) against our server
+#   structured: json_schema output (scripts/bench/article-schema.json) at concurrency 32 beside unconstrained
+#     output on the same server, alternating runs; then 8 schema outputs checked and the stats log's mask cost
 # Needs: nvidia-smi, python3 with torch + transformers, $JAVA (or java) and the runtime classpath in
 # $BARISTA_GPU_CLASSPATH (or server/target/barista.jar), the Qwen2 BPE in $BARISTA_QWEN_TOKENIZER_JSON.
 set -euo pipefail
@@ -41,6 +44,7 @@ serve_and_bench() { # name model-dir extra-serve-args...
     barista bench --base-url http://127.0.0.1:$port --preset seed-32-users > "$out/preset-$name.txt" 2>&1 || true
     grep -iE "answers|median ttft|successful" "$out/preset-$name.txt" | sed "s/^/$name preset: /"
   fi
+  if [ -n "${STRUCTURED_RUN:-}" ]; then structured_runs $port "$name"; fi
   for c in $levels; do
     local n=$(( c < 8 ? 8 : c * 2 ))
     [ "$c" -ge 128 ] && n=$c
@@ -52,10 +56,59 @@ serve_and_bench() { # name model-dir extra-serve-args...
   kill -TERM $pid; wait $pid || true # the server drains and exits; the port is free for the next one
 }
 
+structured_runs() { # port name: free (unconstrained) and schema runs, alternating, 128 in / at most 128 out
+  local port=$1 name=$2 schema n=${STRUCTURED_N:-320}
+  schema=$(cd "$(dirname "$0")" && pwd)/bench/article-schema.json
+  local args="--base-url http://127.0.0.1:$port --concurrency 32 --input-len 128 --output-len 128"
+  # compiles the schema's grammar once (the server caches it) and warms the mask cache, as a serving process is
+  barista bench $args --num-prompts 32 --seed 99 --json-schema-path "$schema" > "$out/structured-warmup.txt" 2>&1 \
+    || echo "structured warm-up failed"
+  grep -iE "output token throughput|successful|failed|error" "$out/structured-warmup.txt" | sed "s/^/warm-up: /"
+  for run in free-1 schema-1 free-2 schema-2; do
+    local extra=""
+    case $run in schema*) extra="--json-schema-path $schema" ;; esac
+    barista bench $args --num-prompts "$n" --seed "${run#*-}" $extra --json "$out/structured-$run.json" \
+      > "$out/structured-$run.txt" 2>&1 || echo "structured $run failed"
+    grep -iE "output token throughput|successful|failed|median tpot|error" "$out/structured-$run.txt" \
+      | sed "s/^/$run: /"
+  done
+  python3 - "$out" <<'PY'
+import json, statistics, sys
+out = sys.argv[1]
+runs = {r: json.load(open(f"{out}/structured-{r}.json")) for r in ("free-1", "schema-1", "free-2", "schema-2")}
+tput = lambda kind: [runs[f"{kind}-{i}"]["output_throughput"] for i in (1, 2)]
+mean_len = lambda kind: statistics.mean(runs[f"{kind}-{i}"]["total_output_tokens"] / runs[f"{kind}-{i}"]["completed"] for i in (1, 2))
+free, schema = tput("free"), tput("schema")
+print(f"structured: unconstrained {free} tok/s (mean {mean_len('free'):.1f} tokens/request), json_schema {schema} "
+      f"tok/s (mean {mean_len('schema'):.1f} tokens/request); json_schema / unconstrained = "
+      f"{statistics.mean(schema) / statistics.mean(free):.3f}")
+PY
+  python3 - "$port" "$schema" <<'PY' # 8 outputs, non-streamed: JSON, with every required field
+import json, sys, urllib.request
+port, schema = sys.argv[1], json.load(open(sys.argv[2]))
+ok = 0
+for seed in range(8):
+    body = {"prompt": "Write an article record as JSON.", "max_tokens": 128, "temperature": 0.8, "seed": seed,
+            "response_format": {"type": "json_schema", "json_schema": {"name": "article", "schema": schema}}}
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/completions", json.dumps(body).encode(),
+                                 {"Content-Type": "application/json"})
+    choice = json.load(urllib.request.urlopen(req))["choices"][0]
+    value = json.loads(choice["text"])
+    good = choice["finish_reason"] == "stop" and set(value) == set(schema["required"]) \
+        and value["status"] in schema["properties"]["status"]["enum"] and 1 <= len(value["sections"]) <= 4
+    ok += good
+    if not good: print("structured: invalid output", choice["finish_reason"], choice["text"][:200])
+print(f"structured: {ok}/8 schema outputs valid (finish_reason stop, required fields, enum, section count)")
+PY
+  sleep 11 # the stats log writes a line every 10 s: the mask cost of the runs above
+  grep -E "Constrained steps" "$out/serve-$name.log" | tail -3 | sed "s/^/stats log: /"
+}
+
 for part in $parts; do
   case $part in
     ours) serve_and_bench fp16 "$model" ;;
     preset) PRESET_RUN=1 levels="" serve_and_bench fp16 "$model" ;;
+    structured) STRUCTURED_RUN=1 levels="" serve_and_bench fp16 "$model" ;;
     eager) python3 scripts/hf-baseline.py "$model" eager "$(echo $levels | tr ' ' ,)" --json "$out/hf-eager.json" ;;
     compiled) python3 scripts/hf-baseline.py "$model" compiled "${COMPILED_LEVELS:-1,32,256}" --json "$out/hf-compiled.json" ;;
     quant) # AWQ from our quantizer's checkpoint; INT8 quantized while loading the 16-bit checkpoint

@@ -32,8 +32,11 @@ public final class Grammar {
     AHEAD.allowCoreThreadTimeOut(true);
   }
 
-  /** One state's allowed tokens (bits by token id) and the farthest end state from acceptance among them. */
-  record Mask(long[] words, int maxDistance, int allowed) {}
+  /**
+   * One state's allowed tokens (bits by token id), and the farthest and the nearest end state from acceptance among
+   * them (in bytes; EOS counts as 0).
+   */
+  record Mask(long[] words, int maxDistance, int minDistance, int allowed) {}
 
   private final ByteDfa dfa;
   private final TokenVocabulary vocabulary;
@@ -118,7 +121,7 @@ public final class Grammar {
   private Mask compute(int state, int maxDistance) {
     TokenVocabulary.Walk w = vocabulary.walk(dfa, state, maxDistance);
     if (maxDistance == Integer.MAX_VALUE) ahead(w.successors);
-    return new Mask(w.words, w.maxDistance, w.allowed);
+    return new Mask(w.words, w.maxDistance, w.minDistance, w.allowed);
   }
 
   private void ahead(java.util.Set<Integer> states) {
@@ -128,7 +131,7 @@ public final class Grammar {
       AHEAD.execute(() -> {
         if (!released && !masks.containsKey(key) && masks.size() < MAX_CACHED_MASKS) {
           TokenVocabulary.Walk w = vocabulary.walk(dfa, s, Integer.MAX_VALUE);
-          keep(key, new Mask(w.words, w.maxDistance, w.allowed));
+          keep(key, new Mask(w.words, w.maxDistance, w.minDistance, w.allowed));
         }
       });
     }

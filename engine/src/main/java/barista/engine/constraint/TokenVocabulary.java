@@ -106,6 +106,7 @@ public final class TokenVocabulary {
   static final class Walk {
     final long[] words;
     int maxDistance; // over the allowed tokens' end states
+    int minDistance = Integer.MAX_VALUE; // the same, 0 with EOS (an accepting state)
     int allowed;
     final java.util.Set<Integer> successors = new java.util.HashSet<>();
 
@@ -123,6 +124,7 @@ public final class TokenVocabulary {
     if (dfa.isAccepting(state)) {
       for (int eos : eosIds) w.words[eos >>> 6] |= 1L << eos;
       w.allowed += eosIds.length;
+      w.minDistance = 0;
     }
     int[] nodeStack = new int[64];
     int[] stateStack = new int[64];
@@ -145,6 +147,7 @@ public final class TokenVocabulary {
           }
           w.allowed += tokenStart[child + 1] - tokenStart[child];
           if (d > w.maxDistance) w.maxDistance = d;
+          if (d < w.minDistance) w.minDistance = d;
           if (w.successors.size() < 256) w.successors.add(ns);
         }
         if (childStart[child] < childStart[child + 1]) {

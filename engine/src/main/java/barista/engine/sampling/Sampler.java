@@ -7,6 +7,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.LongBuffer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -163,29 +166,43 @@ public final class Sampler {
   }
 
   /**
-   * Keeps only each constrained row's allowed tokens (others -inf). The masks travel as 16-bit chunks in float32
-   * (exact below 2^24), 1/16 of a float per token instead of one, and are unpacked on the device: bit j of a chunk
-   * is floor(chunk / 2^j) mod 2. Rows without a mask allow everything, and so do rows with a forced token (it
-   * was already made the only finite logit; the engine never forces a token into a constrained row).
+   * Keeps only each constrained row's allowed tokens (others -inf). The masks travel as their own bits, one per
+   * token (19 KiB per row at 151,936 tokens), copied in bulk from the constraint's words (a little-endian long's
+   * byte b holds tokens 8b..8b+7), and are unpacked on the device: bit j of byte b is floor(b / 2^j) mod 2. Rows
+   * without a mask allow everything, and so do rows with a forced token (it was already made the only finite
+   * logit; the engine never forces a token into a constrained row).
    */
   private static NDArray applyMasks(NDArray x, List<SamplingRow> rows, int vocab, NDManager m) {
-    int chunks = (vocab + 15) / 16;
-    float[] packed = new float[rows.size() * chunks];
-    for (int row = 0; row < rows.size(); row++) {
-      SamplingRow r = rows.get(row);
+    int words = (vocab + 63) / 64;
+    ByteBuffer packed = maskBuffer(rows.size() * words * 8L);
+    LongBuffer longs = packed.asLongBuffer();
+    for (SamplingRow r : rows) {
       long[] allowed = r.forcedToken() >= 0 ? null : r.allowed();
-      for (int c = 0; c < chunks; c++) {
-        int word = c >>> 2;
-        long bits = allowed == null ? 0xffff : word < allowed.length ? allowed[word] >>> ((c & 3) * 16) & 0xffff : 0;
-        packed[row * chunks + c] = bits;
-      }
+      int copied = allowed == null ? 0 : Math.min(words, allowed.length);
+      if (allowed != null) longs.put(allowed, 0, copied);
+      for (int w = copied; w < words; w++) longs.put(allowed == null ? -1L : 0L);
     }
-    float[] powers = new float[16];
-    for (int j = 0; j < 16; j++) powers[j] = 1 << j;
-    NDArray bits = m.create(packed, new Shape(rows.size(), chunks, 1)).div(m.create(powers, new Shape(1, 1, 16)))
-        .floor().mod(2f).reshape(rows.size(), chunks * 16L);
+    float[] powers = new float[8];
+    for (int j = 0; j < 8; j++) powers[j] = 1 << j;
+    NDArray bits = m.create(packed, new Shape(rows.size(), words * 8L), DataType.UINT8)
+        .toType(DataType.FLOAT32, false).reshape(rows.size(), words * 8L, 1)
+        .div(m.create(powers, new Shape(1, 1, 8))).floor().mod(2f).reshape(rows.size(), words * 64L);
     NDArray keep = bits.get(":, 0:" + vocab).gt(0.5f);
     return NDArrays.where(keep, x, m.full(x.getShape(), Float.NEGATIVE_INFINITY, x.getDataType()));
+  }
+
+  /** The engine thread's mask staging buffer (direct, so DJL copies it to the device as it is), grown as needed. */
+  private static final ThreadLocal<ByteBuffer> MASK_BUFFER = new ThreadLocal<>();
+
+  private static ByteBuffer maskBuffer(long bytes) {
+    ByteBuffer b = MASK_BUFFER.get();
+    if (b == null || b.capacity() < bytes) {
+      b = ByteBuffer.allocateDirect((int) Math.max(bytes, b == null ? 0 : 2L * b.capacity()))
+          .order(ByteOrder.LITTLE_ENDIAN);
+      MASK_BUFFER.set(b);
+    }
+    b.clear().limit((int) bytes);
+    return b.slice().order(ByteOrder.LITTLE_ENDIAN);
   }
 
   /** Temperature, then top-k, min-p and top-p on the sorted distribution, then inverse-CDF with the row's draw. */

@@ -114,7 +114,8 @@ class ConstraintTest {
   private static TokenVocabulary vocabulary(int eos) {
     List<byte[]> tokens = new ArrayList<>();
     for (int b = 0; b < 256; b++) tokens.add(new byte[] {(byte) b});
-    for (String merge : new String[] {"ab", "\"a", "\":", "{\"", "\"}", "true", "null", "12", "é", "éa"}) {
+    for (String merge : new String[] {"ab", "\"a", "\":", "{\"", "\"}", "true", "null", "12", "é", "éa",
+        "x".repeat(30)}) {
       tokens.add(merge.getBytes(StandardCharsets.UTF_8));
     }
     byte[][] bytes = new byte[eos + 1][];
@@ -166,5 +167,76 @@ class ConstraintTest {
       assertTrue(ended, "no EOS within " + maxTokens + ": " + text);
       assertTrue(JSON.readTree(text).isObject(), text);
     }
+  }
+
+  @Test
+  void closingThresholdIsALadderWithinTheBudget() {
+    for (int min = 0; min < 40; min++) {
+      int previous = -1;
+      for (int budget = min; budget < 600; budget++) {
+        int t = ConstraintMatcher.closingThreshold(min, budget);
+        assertTrue(t >= min && t <= budget, "min " + min + " budget " + budget + ": " + t);
+        assertTrue(t >= previous, "not monotone at budget " + budget);
+        assertTrue(Integer.bitCount(t - min + 1) == 1, "off the ladder: " + t);
+        previous = t;
+      }
+    }
+  }
+
+  /** Requests whose max_tokens barely fits the schema's shortest output still end valid (the threshold ladder). */
+  @Test
+  void tightBudgetsStillEndValid() throws Exception {
+    int eos = 300;
+    TokenVocabulary v = vocabulary(eos);
+    Grammar g = Grammar.compile(tightSchema(), v);
+    Random random = new Random(11);
+    for (int trial = 0; trial < 300; trial++) {
+      int maxTokens = 80 + random.nextInt(100);
+      ConstraintMatcher m = g.matcher();
+      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      boolean ended = false;
+      for (int step = 0; step < maxTokens && !ended; step++) {
+        long[] words = m.allowed(maxTokens - step);
+        List<Integer> allowed = new ArrayList<>();
+        for (int id = 0; id < v.maskSize(); id++) if ((words[id >>> 6] >>> id & 1) != 0) allowed.add(id);
+        int token = allowed.get(random.nextInt(allowed.size()));
+        assertTrue(m.accept(token));
+        if (token == eos) ended = true;
+        else bytes.writeBytes(v.bytes(token));
+      }
+      String text = bytes.toString(StandardCharsets.UTF_8);
+      assertTrue(ended, "trial " + trial + ": no EOS within " + maxTokens + ": " + text);
+      JsonNode object = JSON.readTree(text);
+      assertTrue(object.path("a").asText().length() >= 20 && object.path("c").size() >= 5, text);
+    }
+  }
+
+  /**
+   * One state asked with every budget from roomy to tight, as a request's last tokens ask it: its closing masks are
+   * a few (the threshold ladder), not one per budget, so they stay cached instead of costing a vocabulary walk on
+   * every step of every request's end.
+   */
+  @Test
+  void closingMasksAreFewPerStateSoTheyStayCached() throws Exception {
+    Grammar g = Grammar.compile(tightSchema(), vocabulary(300));
+    ConstraintMatcher m = g.matcher();
+    for (byte b : "{\"a\":\"".getBytes(StandardCharsets.UTF_8)) assertTrue(m.accept(b & 0xff));
+    Grammar.Mask full = g.full(m.state()); // one x, or thirty (the minLength met at once)
+    assertTrue(full.maxDistance() - full.minDistance() > 16, full.minDistance() + ".." + full.maxDistance());
+    int before = g.cachedMasks();
+    for (int tokensLeft = full.maxDistance() + 2; tokensLeft >= full.minDistance() + 2; tokensLeft--) {
+      m.allowed(tokensLeft);
+    }
+    int ladder = 32 - Integer.numberOfLeadingZeros(full.maxDistance() - full.minDistance() + 1);
+    assertTrue(g.cachedMasks() - before <= ladder, (g.cachedMasks() - before) + " closing masks for one state, "
+        + (full.maxDistance() - full.minDistance()) + " budgets");
+  }
+
+  /** Its shortest output is some 70 bytes (two strings of at least 20 characters, five integers). */
+  private static dk.brics.automaton.Automaton tightSchema() throws Exception {
+    return JsonSchemas.compile(JSON.readTree("{\"type\":\"object\",\"properties\":{"
+        + "\"a\":{\"type\":\"string\",\"minLength\":20},\"b\":{\"type\":\"string\",\"minLength\":20},"
+        + "\"c\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"minItems\":5}},"
+        + "\"required\":[\"a\",\"b\",\"c\"]}"));
   }
 }

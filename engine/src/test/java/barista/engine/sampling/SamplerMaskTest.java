@@ -47,4 +47,21 @@ class SamplerMaskTest {
       }
     }
   }
+
+  /** Row i allows only token i: every bit position of the packed mask lands on its own token. */
+  @Test
+  void everyBitPositionSelectsItsOwnToken() {
+    Random random = new Random(9);
+    float[] logits = new float[VOCAB * VOCAB];
+    for (int i = 0; i < logits.length; i++) logits[i] = (float) random.nextGaussian();
+    try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+      NDArray x = m.create(logits, new Shape(VOCAB, VOCAB));
+      List<SamplingRow> rows = new java.util.ArrayList<>();
+      for (int id = 0; id < VOCAB; id++) {
+        rows.add(new SamplingRow(SamplingParams.greedy(8), 0, new int[] {1}, 1, 0, new int[0], mask(Set.of(id))));
+      }
+      int[] tokens = new Sampler().sample(x, rows, m).tokens();
+      for (int id = 0; id < VOCAB; id++) assertEquals(id, tokens[id], "row " + id);
+    }
+  }
 }

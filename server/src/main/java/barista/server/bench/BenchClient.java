@@ -23,9 +23,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class BenchClient implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** What every request of a run shares. */
+  /** What every request of a run shares; {@code responseFormat} is sent as it is when not null. */
   record Settings(URI baseUrl, String model, boolean chat, boolean stream, boolean ignoreEos, double temperature,
-      Duration timeout) {}
+      Duration timeout, JsonNode responseFormat) {}
 
   private final Settings settings;
   private final HttpClient http;
@@ -144,6 +144,7 @@ final class BenchClient implements AutoCloseable {
     body.put("max_tokens", prompt.maxTokens());
     body.put("temperature", settings.temperature());
     if (settings.ignoreEos()) body.put("ignore_eos", true);
+    if (settings.responseFormat() != null) body.set("response_format", settings.responseFormat());
     body.put("stream", settings.stream());
     if (settings.stream()) {
       body.putObject("stream_options").put("include_usage", true).put("continuous_usage_stats", true);

@@ -64,6 +64,10 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--ignore-eos", description = "Generate max_tokens whatever the model says.")
   boolean ignoreEos;
 
+  @Option(names = "--json-schema-path", description = "A JSON schema file: every request asks for output matching it "
+      + "(response_format json_schema), as vLLM's structured-output benchmark does; excludes --ignore-eos.")
+  Path jsonSchemaPath;
+
   @Option(names = "--stream", negatable = true, defaultValue = "true", fallbackValue = "true",
       description = "Stream responses; TTFT, TPOT and ITL need it (default: ${DEFAULT-VALUE}).")
   boolean stream;
@@ -86,6 +90,7 @@ public final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     validate();
+    ObjectNode responseFormat = responseFormat();
     PoissonArrivals arrivals = new PoissonArrivals(requestRate, seed);
     boolean presetRun = preset != null;
     Endpoint api = endpoint != null ? endpoint : presetRun ? Endpoint.chat : Endpoint.completions;
@@ -103,7 +108,7 @@ public final class BenchCommand implements Callable<Integer> {
     LoadDriver.Run run;
     GpuSampler.Usage gpu;
     try (BenchClient client = new BenchClient(new BenchClient.Settings(baseUrl, served, api == Endpoint.chat, stream,
-        ignoreEos, temperature, timeout))) {
+        ignoreEos, temperature, timeout, responseFormat))) {
       run = LoadDriver.run(prompts, client::send, limit, arrivals);
     } finally {
       gpu = sampler == null ? null : sampler.stop();
@@ -124,6 +129,7 @@ public final class BenchCommand implements Callable<Integer> {
       results.put("max_concurrency", limit);
       results.put("request_rate", rate);
       if (preset != null) results.put("preset", preset);
+    if (jsonSchemaPath != null) results.put("json_schema_path", jsonSchemaPath.toString());
       JSON.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), results);
     }
     return report.failed() > 0 ? 1 : 0;
@@ -139,6 +145,28 @@ public final class BenchCommand implements Callable<Integer> {
     if (inputLen < 1) throw new IllegalArgumentException("--input-len must be >= 1");
     if (outputLen < 1) throw new IllegalArgumentException("--output-len must be >= 1");
     if (!(timeoutSeconds > 0)) throw new IllegalArgumentException("--timeout must be > 0");
+    if (jsonSchemaPath != null && ignoreEos) {
+      throw new IllegalArgumentException("--json-schema-path and --ignore-eos exclude each other: the schema decides "
+          + "where each output ends");
+    }
+  }
+
+  /** OpenAI's response_format for --json-schema-path, or null. */
+  private ObjectNode responseFormat() throws java.io.IOException {
+    if (jsonSchemaPath == null) return null;
+    if (!java.nio.file.Files.isRegularFile(jsonSchemaPath)) {
+      throw new IllegalArgumentException("--json-schema-path " + jsonSchemaPath + " is not a file");
+    }
+    com.fasterxml.jackson.databind.JsonNode schema;
+    try {
+      schema = JSON.readTree(jsonSchemaPath.toFile());
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException("--json-schema-path " + jsonSchemaPath + " is not JSON: "
+          + e.getOriginalMessage());
+    }
+    ObjectNode format = JSON.createObjectNode().put("type", "json_schema");
+    format.putObject("json_schema").put("name", "bench").put("strict", true).set("schema", schema);
+    return format;
   }
 
   private List<BenchPrompt> prompts(Endpoint api) throws java.io.IOException {

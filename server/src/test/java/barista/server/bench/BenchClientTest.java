@@ -66,7 +66,7 @@ class BenchClientTest {
 
   private BenchClient client(boolean chat, Duration timeout) {
     URI base = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
-    return new BenchClient(new BenchClient.Settings(base, "m", chat, true, false, 0, timeout));
+    return new BenchClient(new BenchClient.Settings(base, "m", chat, true, false, 0, timeout, null));
   }
 
   @Test

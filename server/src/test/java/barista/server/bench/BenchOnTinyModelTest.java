@@ -68,6 +68,24 @@ class BenchOnTinyModelTest {
     assertTrue(0 < median && median <= p90 && p90 <= p99, name + ": " + median + " " + p90 + " " + p99);
   }
 
+  /** Structured output under load: every request carries the schema, and the server holds each output to it. */
+  @Test
+  void jsonSchemaRequestsComplete() throws Exception {
+    Path schema = dir.resolve("schema.json");
+    java.nio.file.Files.writeString(schema, "{\"type\":\"object\",\"properties\":{\"ok\":{\"type\":\"boolean\"},"
+        + "\"n\":{\"type\":\"integer\"}},\"required\":[\"ok\",\"n\"],\"additionalProperties\":false}");
+    JsonNode r = bench(0, "--num-prompts", "6", "--concurrency", "3", "--input-len", "8", "--output-len", "40",
+        "--json-schema-path", schema.toString());
+    assertEquals(6, r.get("completed").asInt(), out.toString());
+    assertEquals(schema.toString(), r.get("json_schema_path").asText());
+    // The schema reaches the server: one it refuses (a keyword outside the supported subset) fails every request.
+    java.nio.file.Files.writeString(schema, "{\"type\":\"string\",\"pattern\":\"a+\"}");
+    JsonNode refused = bench(1, "--num-prompts", "2", "--input-len", "8", "--output-len", "8",
+        "--json-schema-path", schema.toString());
+    assertEquals(2, refused.get("failed").asInt());
+    assertTrue(out.toString().contains("pattern"), out.toString());
+  }
+
   @Test
   void randomPromptsStreamedWithIgnoreEos() throws Exception {
     JsonNode r = bench(0, "--num-prompts", "8", "--concurrency", "4", "--input-len", "16", "--output-len", "8",
