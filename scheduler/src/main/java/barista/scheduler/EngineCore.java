@@ -121,7 +121,8 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   private void admit(GenerationRequest g, OutputListener listener, int maxTokens) {
     if (byId.containsKey(g.requestId())) {
       queued.decrementAndGet();
-      listener.onOutput(abortOutput(g.requestId(), g.promptTokenIds().length, 0, 0));
+      listener.onOutput(new RequestOutput(g.requestId(), new int[0], "", List.of(), FinishReason.ABORT, null,
+          g.promptTokenIds().length, 0, 0, 0, 0));
       return;
     }
     long seed = g.params().seed() != null ? g.params().seed() : seeds.nextLong();
@@ -139,13 +140,14 @@ public final class EngineCore implements EngineClient, AutoCloseable {
     inbox.add(() -> {
       Request r = byId.remove(requestId);
       if (r != null && scheduler.remove(r)) {
-        deliver(r, abortOutput(r.id, r.numPrompt, Math.max(0, r.numCachedPrompt), r.numOutput()));
+        deliver(r, abortOutput(r));
       }
     });
   }
 
-  private static RequestOutput abortOutput(String id, int prompt, int cached, int output) {
-    return new RequestOutput(id, new int[0], "", List.of(), FinishReason.ABORT, null, prompt, cached, output);
+  private static RequestOutput abortOutput(Request r) {
+    return new RequestOutput(r.id, new int[0], "", List.of(), FinishReason.ABORT, null, r.numPrompt,
+        Math.max(0, r.numCachedPrompt), r.numOutput(), r.queuedNanos, r.scheduledNanos);
   }
 
   private void loop() {
@@ -207,14 +209,14 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   private void abortAll() {
     for (Request r : byId.values()) {
       scheduler.remove(r);
-      deliver(r, abortOutput(r.id, r.numPrompt, Math.max(0, r.numCachedPrompt), r.numOutput()));
+      deliver(r, abortOutput(r));
     }
     byId.clear();
     Runnable cmd;
     while ((cmd = inbox.poll()) != null) cmd.run(); // admits then aborts late arrivals below
     for (Request r : byId.values()) {
       scheduler.remove(r);
-      deliver(r, abortOutput(r.id, r.numPrompt, 0, 0));
+      deliver(r, abortOutput(r));
     }
     byId.clear();
   }

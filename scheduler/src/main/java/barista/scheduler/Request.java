@@ -19,6 +19,8 @@ final class Request {
   final SamplingParams params;
   final int priority;
   final long arrivalNanos;
+  final long queuedNanos = System.nanoTime(); // taken by the engine thread
+  long scheduledNanos; // first scheduled, 0 before
   final OutputListener listener;
   final int numPrompt;
   final int maxTokens;

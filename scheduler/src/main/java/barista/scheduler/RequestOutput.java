@@ -9,6 +9,8 @@ import java.util.List;
  *
  * @param logprobs one entry per new token when the request asked for logprobs, else empty
  * @param stopReason the stop string or stop token id that ended the request, else null
+ * @param queuedNanos when the engine took the request ({@link System#nanoTime}), 0 when it never did
+ * @param scheduledNanos when it was first scheduled, 0 when it never was (vLLM's queued_ts and scheduled_ts)
  */
 public record RequestOutput(
     String requestId,
@@ -19,7 +21,9 @@ public record RequestOutput(
     Object stopReason,
     int promptTokens,
     int cachedPromptTokens,
-    int completionTokens) {
+    int completionTokens,
+    long queuedNanos,
+    long scheduledNanos) {
 
   public boolean finished() {
     return finishReason != null;

@@ -110,7 +110,10 @@ final class Scheduler {
       }
       waiting.poll();
       r.numComputed = cached;
-      if (r.numCachedPrompt < 0) r.numCachedPrompt = Math.min(cached, r.numPrompt);
+      if (r.numCachedPrompt < 0) {
+        r.numCachedPrompt = Math.min(cached, r.numPrompt);
+        r.scheduledNanos = System.nanoTime();
+      }
       r.status = Request.Status.RUNNING;
       running.add(r);
       batch.add(r, n);
@@ -181,7 +184,7 @@ final class Scheduler {
         log.error("Request {} sampled token {} that its constraint does not allow; aborting it", r.id, token);
         remove(r);
         outputs.add(new RequestOutput(r.id, new int[] {token}, "", List.of(), FinishReason.ABORT, null, r.numPrompt,
-            Math.max(0, r.numCachedPrompt), r.numOutput()));
+            Math.max(0, r.numCachedPrompt), r.numOutput(), r.queuedNanos, r.scheduledNanos));
         continue;
       }
       boolean capped = r.numOutput() >= r.maxTokens || r.numTokens >= config.maxModelLen();
@@ -195,7 +198,7 @@ final class Scheduler {
       if (d.finish() != null) remove(r);
       outputs.add(new RequestOutput(r.id, new int[] {token}, d.text(),
           logprob == null ? List.of() : List.of(logprob), d.finish(), d.stopReason(), r.numPrompt,
-          Math.max(0, r.numCachedPrompt), r.numOutput()));
+          Math.max(0, r.numCachedPrompt), r.numOutput(), r.queuedNanos, r.scheduledNanos));
     }
     return outputs;
   }

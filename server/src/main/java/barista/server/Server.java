@@ -2,6 +2,7 @@ package barista.server;
 
 import barista.config.ServeOptions;
 import barista.scheduler.EngineClient;
+import barista.scheduler.EngineStatus;
 import barista.server.endpoints.ChatCompletionHandler;
 import barista.server.endpoints.CompletionHandler;
 import barista.server.endpoints.DetokenizeHandler;
@@ -28,6 +29,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import com.sun.management.UnixOperatingSystemMXBean;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -49,7 +51,12 @@ public final class Server implements AutoCloseable {
 
   private Server(ServeOptions options, EngineClient engine, ServedModel model) {
     this.options = options;
-    ServerMetrics metrics = new ServerMetrics(engine, model.servedNames().get(0));
+    EngineStatus status = engine.status();
+    ServerMetrics metrics = new ServerMetrics(engine, model.servedNames().get(0), model.maxModelLen(), Map.of(
+        "block_size", Integer.toString(options.blockSize),
+        "num_gpu_blocks", Integer.toString(status.totalBlocks()),
+        "enable_prefix_caching", Boolean.toString(options.enablePrefixCaching),
+        "gpu_memory_utilization", Double.toString(options.gpuMemoryUtilization)));
     this.context = new ServerContext(engine, model, options, metrics, new ActiveSessions());
   }
 

@@ -42,6 +42,39 @@ class MetricsTest {
     }
   }
 
+  /**
+   * vLLM V1's per-request histograms: phases from the engine's timestamps (the fake engine takes each request on
+   * arrival and schedules it 1 ms later), token counts, the request's n and max_tokens; and the cache config.
+   */
+  @Test
+  void requestPhasesTokenCountsParamsAndCacheConfig() throws Exception {
+    try (TestServer server = new TestServer()) {
+      assertEquals(200, server.post("/v1/completions", "{\"prompt\":\"abcd\",\"max_tokens\":3}").statusCode());
+      assertEquals(200, server.post("/v1/completions", "{\"prompt\":\"ab\",\"n\":2}").statusCode());
+      String text = server.get("/metrics").body();
+      String model = "model_name=\"fake-model\"";
+      for (String phase : new String[] {"queue", "prefill", "decode", "inference"}) {
+        assertEquals(3.0, value(text, "vllm:request_" + phase + "_time_seconds_count{" + model + "}"), phase);
+      }
+      assertEquals(0.003, value(text, "vllm:request_queue_time_seconds_sum{" + model + "}"), 1e-9);
+      double prefill = value(text, "vllm:request_prefill_time_seconds_sum{" + model + "}");
+      double decode = value(text, "vllm:request_decode_time_seconds_sum{" + model + "}");
+      assertEquals(prefill + decode, value(text, "vllm:request_inference_time_seconds_sum{" + model + "}"), 1e-6);
+      assertEquals(3.0, value(text, "vllm:request_prompt_tokens_count{" + model + "}"));
+      assertEquals(4 + 2 + 2, value(text, "vllm:request_prompt_tokens_sum{" + model + "}"));
+      assertEquals(value(text, "vllm:generation_tokens_total{" + model + "}"),
+          value(text, "vllm:request_generation_tokens_sum{" + model + "}"));
+      // max_tokens 3, and twice the default: --max-model-len (256) minus the 2 prompt tokens
+      assertEquals(3 + 2 * 254, value(text, "vllm:request_params_max_tokens_sum{" + model + "}"));
+      assertEquals(1.0, value(text, "vllm:request_params_max_tokens_bucket{" + model + ",le=\"5.0\"}"));
+      assertEquals(1.0, value(text, "vllm:request_params_n_bucket{" + model + ",le=\"1.0\"}"));
+      assertEquals(2.0, value(text, "vllm:request_params_n_bucket{" + model + ",le=\"2.0\"}"));
+      assertEquals(3.0, value(text, "vllm:request_params_n_sum{" + model + "}"));
+      assertEquals(1.0, value(text, "vllm:cache_config_info{block_size=\"16\",enable_prefix_caching=\"true\","
+          + "gpu_memory_utilization=\"0.9\"," + model + ",num_gpu_blocks=\"100\"}"));
+    }
+  }
+
   @Test
   void apiResponsesAreCountedByHandlerMethodAndStatusClass() throws Exception {
     try (TestServer server = new TestServer()) {

@@ -5,6 +5,7 @@ import barista.engine.sampling.InvalidSamplingParamException;
 import barista.engine.sampling.SamplingParams;
 import barista.scheduler.EngineOverloadedException;
 import barista.scheduler.FinishReason;
+import barista.server.metrics.ServerMetrics;
 import barista.scheduler.GenerationRequest;
 import barista.scheduler.OutputListener;
 import barista.scheduler.RequestOutput;
@@ -227,8 +228,11 @@ public final class GenerationSession {
         choice.accumulate(out);
       }
       if (out.finished()) {
+        Integer maxTokens = prompts.get(choice.promptIndex).params().maxTokens();
         server.metrics().finished(out.finishReason(), choice.promptTokens, choice.completionTokens,
-            exchange.arrivalNanos(), choice.firstTokenNanos, choice.lastTokenNanos, now);
+            maxTokens != null ? maxTokens : server.model().maxModelLen() - choice.promptTokens,
+            new ServerMetrics.RequestTimes(exchange.arrivalNanos(), out.queuedNanos(), out.scheduledNanos(),
+                choice.firstTokenNanos, choice.lastTokenNanos, now));
         if (--unfinished == 0) complete();
       }
     } catch (RuntimeException e) {
@@ -251,6 +255,7 @@ public final class GenerationSession {
 
   private void complete() {
     end(null); // before the last write, so a client that has the response sees the request gone
+    server.metrics().apiRequestFinished(shape.n());
     if (shape.stream()) {
       if (shape.includeUsage()) {
         ObjectNode chunk = chunk();
@@ -365,7 +370,7 @@ public final class GenerationSession {
       if (choice.finished()) continue;
       server.engine().abort(choice.engineRequestId);
       onOutput(choice, new RequestOutput(choice.engineRequestId, new int[0], "", List.of(), FinishReason.ABORT, null,
-          choice.promptTokens, choice.cachedPromptTokens, choice.completionTokens));
+          choice.promptTokens, choice.cachedPromptTokens, choice.completionTokens, 0, 0));
     }
   }
 

@@ -3,6 +3,7 @@ package barista.server.metrics;
 import barista.scheduler.EngineClient;
 import barista.scheduler.FinishReason;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Tags;
@@ -16,6 +17,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.core.metrics.Info;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -43,9 +45,21 @@ public final class ServerMetrics implements AutoCloseable {
   private final Timer interTokenLatency;
   private final Timer timePerOutputToken;
   private final Timer e2eLatency;
+  private final Timer queueTime;
+  private final Timer prefillTime;
+  private final Timer decodeTime;
+  private final Timer inferenceTime;
+  private final DistributionSummary requestPromptTokens;
+  private final DistributionSummary requestGenerationTokens;
+  private final DistributionSummary requestMaxTokens;
+  private final DistributionSummary requestN;
   private final Map<FinishReason, Counter> successes = new EnumMap<>(FinishReason.class);
 
-  public ServerMetrics(EngineClient engine, String modelName) {
+  /**
+   * @param maxModelLen the longest sequence, the top of the token-count histograms' 1-2-5 buckets
+   * @param cacheConfig the KV cache's settings, exposed as the labels of {@code vllm:cache_config_info}
+   */
+  public ServerMetrics(EngineClient engine, String modelName, int maxModelLen, Map<String, String> cacheConfig) {
     registry.config().namingConvention(new VllmNamingConvention());
     // Two JVM meters break Prometheus naming rules (promtool: "abbreviated units", "_count" on a gauge);
     // process_cpu_usage and the JVM metrics cover them.
@@ -75,6 +89,26 @@ public final class ServerMetrics implements AutoCloseable {
     timePerOutputToken = timer("vllm:time_per_output_token", model, TOKEN_LATENCY_BUCKETS,
         "Mean time per output token of a request after its first");
     e2eLatency = timer("vllm:e2e_request_latency", model, E2E_BUCKETS, "End-to-end request latency");
+    // vLLM V1's request phases, from the engine's timestamps, with its request-latency buckets.
+    queueTime = timer("vllm:request_queue_time", model, E2E_BUCKETS,
+        "Time a request waited in the engine's queue before it was first scheduled");
+    prefillTime = timer("vllm:request_prefill_time", model, E2E_BUCKETS,
+        "First scheduled to first token (the prefill phase)");
+    decodeTime = timer("vllm:request_decode_time", model, E2E_BUCKETS, "First token to last token (the decode phase)");
+    inferenceTime = timer("vllm:request_inference_time", model, E2E_BUCKETS,
+        "First scheduled to last token (prefill and decode)");
+    double[] tokenBuckets = oneTwoFive(maxModelLen);
+    requestPromptTokens = summary("vllm:request_prompt_tokens", model, tokenBuckets, "Prompt tokens per request");
+    requestGenerationTokens = summary("vllm:request_generation_tokens", model, tokenBuckets,
+        "Generated tokens per request");
+    requestMaxTokens = summary("vllm:request_params_max_tokens", model, tokenBuckets, "max_tokens per request");
+    requestN = summary("vllm:request_params_n", model, new double[] {1, 2, 5, 10, 20}, "n per API request");
+    // An info metric (Micrometer has none, and its gauges may not end in "_info"): Prometheus' own type.
+    Map<String, String> labels = new java.util.TreeMap<>(cacheConfig);
+    labels.put("model_name", modelName);
+    Info.builder().name("vllm:cache_config_info").help("Information of the KV cache's configuration")
+        .labelNames(labels.keySet().toArray(String[]::new)).register(registry.getPrometheusRegistry())
+        .addLabelValues(labels.values().toArray(String[]::new));
     for (FinishReason reason : FinishReason.values()) {
       successes.put(reason, Counter.builder("vllm:request_success").tags(model.and("finished_reason", reason.apiName()))
           .description("Finished requests by finish reason").register(registry));
@@ -93,7 +127,22 @@ public final class ServerMetrics implements AutoCloseable {
     return Timer.builder(name).tags(tags).description(description).serviceLevelObjectives(buckets).register(registry);
   }
 
-  /** Prometheus text exposition of every meter. */
+  private DistributionSummary summary(String name, Tags tags, double[] buckets, String description) {
+    return DistributionSummary.builder(name).tags(tags).description(description).serviceLevelObjectives(buckets)
+        .register(registry);
+  }
+
+  /** vLLM's build_1_2_5_buckets: 1, 2, 5, 10, 20, 50, ... up to {@code max}. */
+  static double[] oneTwoFive(int max) {
+    java.util.List<Double> buckets = new java.util.ArrayList<>();
+    for (long exponent = 1; ; exponent *= 10) {
+      for (int mantissa : new int[] {1, 2, 5}) {
+        if (mantissa * exponent > max) return buckets.stream().mapToDouble(Double::doubleValue).toArray();
+        buckets.add((double) mantissa * exponent);
+      }
+    }
+  }
+
   /**
    * One API response, as prometheus-fastapi-instrumentator counts them for vLLM: {@code http_requests_total} by
    * handler (route path), method and status class ("2xx", "4xx", ...).
@@ -119,15 +168,35 @@ public final class ServerMetrics implements AutoCloseable {
     generationTokens.increment(count);
   }
 
-  /** One engine request ended; {@code firstTokenNanos} is 0 when it produced no token. */
-  public void finished(FinishReason reason, int prompt, int completion, long arrivalNanos, long firstTokenNanos,
-      long lastTokenNanos, long nowNanos) {
+  /**
+   * One engine request ended. Times are {@link System#nanoTime} values, 0 for what did not happen: no token
+   * ({@code firstTokenNanos}), never taken by the engine or never scheduled (then its phases are not observed).
+   */
+  public void finished(FinishReason reason, int prompt, int completion, int maxTokens, RequestTimes times) {
     promptTokens.increment(prompt);
     successes.get(reason).increment();
-    e2eLatency.record(nowNanos - arrivalNanos, TimeUnit.NANOSECONDS);
-    if (completion > 1 && firstTokenNanos != 0) {
-      timePerOutputToken.record((lastTokenNanos - firstTokenNanos) / (completion - 1), TimeUnit.NANOSECONDS);
+    requestPromptTokens.record(prompt);
+    requestGenerationTokens.record(completion);
+    requestMaxTokens.record(maxTokens);
+    e2eLatency.record(times.finished() - times.arrival(), TimeUnit.NANOSECONDS);
+    if (completion > 1 && times.firstToken() != 0) {
+      timePerOutputToken.record((times.lastToken() - times.firstToken()) / (completion - 1), TimeUnit.NANOSECONDS);
     }
+    if (times.queued() == 0 || times.scheduled() == 0) return;
+    queueTime.record(times.scheduled() - times.queued(), TimeUnit.NANOSECONDS);
+    if (times.firstToken() == 0) return;
+    prefillTime.record(Math.max(0, times.firstToken() - times.scheduled()), TimeUnit.NANOSECONDS);
+    decodeTime.record(times.lastToken() - times.firstToken(), TimeUnit.NANOSECONDS);
+    inferenceTime.record(Math.max(0, times.lastToken() - times.scheduled()), TimeUnit.NANOSECONDS);
+  }
+
+  /** The moments of one request's life, as vLLM's RequestStateStats has them (System.nanoTime, 0 = never). */
+  public record RequestTimes(long arrival, long queued, long scheduled, long firstToken, long lastToken,
+      long finished) {}
+
+  /** One API request answered: its {@code n} (choices asked for). */
+  public void apiRequestFinished(int n) {
+    requestN.record(n);
   }
 
   public double promptTokensTotal() {

@@ -346,6 +346,15 @@ class EndToEndTest {
     assertTrue(metric(metrics, "vllm:request_success_total{finished_reason=\"length\"") >= 1, metrics);
     assertTrue(metric(metrics, "vllm:time_to_first_token_seconds_count") >= 1, metrics);
     assertTrue(metric(metrics, "vllm:e2e_request_latency_seconds_count") >= 1, metrics);
+    // The engine's phases: each request's inference (prefill + decode) lies within its end-to-end latency.
+    for (String phase : List.of("queue", "prefill", "decode", "inference")) {
+      assertTrue(metric(metrics, "vllm:request_" + phase + "_time_seconds_count") >= 1, phase);
+    }
+    assertTrue(metric(metrics, "vllm:request_prefill_time_seconds_sum") > 0, metrics);
+    assertTrue(metric(metrics, "vllm:request_inference_time_seconds_sum")
+        <= metric(metrics, "vllm:e2e_request_latency_seconds_sum"), metrics);
+    assertTrue(metric(metrics, "vllm:request_generation_tokens_sum") >= 5, metrics);
+    assertTrue(metric(metrics, "vllm:cache_config_info{") == 1.0, metrics);
     for (String name : List.of("vllm:num_requests_running", "vllm:num_requests_waiting", "vllm:kv_cache_usage_perc",
         "vllm:num_preemptions_total",
         "vllm:prefix_cache_queries_total", "vllm:prefix_cache_hits_total", "vllm:inter_token_latency_seconds",
