@@ -150,23 +150,28 @@ class ConstraintTest {
     Random random = new Random(3);
     for (int trial = 0; trial < 200; trial++) {
       int maxTokens = 20 + random.nextInt(60);
-      ConstraintMatcher m = g.matcher();
-      StringBuilder out = new StringBuilder();
-      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-      boolean ended = false;
-      for (int step = 0; step < maxTokens && !ended; step++) {
-        long[] words = m.allowed(maxTokens - step);
-        List<Integer> allowed = new ArrayList<>();
-        for (int id = 0; id < v.maskSize(); id++) if ((words[id >>> 6] >>> id & 1) != 0) allowed.add(id);
-        int token = allowed.get(random.nextInt(allowed.size()));
-        assertTrue(m.accept(token));
-        if (token == eos) ended = true;
-        else bytes.writeBytes(v.bytes(token));
-      }
-      String text = bytes.toString(StandardCharsets.UTF_8);
-      assertTrue(ended, "no EOS within " + maxTokens + ": " + text);
+      String text = sampleToTheEnd(g, v, eos, maxTokens, random);
       assertTrue(JSON.readTree(text).isObject(), text);
     }
+  }
+
+  /**
+   * Samples uniformly among the allowed tokens until EOS, each token checked by the matcher; the output's text,
+   * asserting that EOS came within {@code maxTokens}.
+   */
+  private static String sampleToTheEnd(Grammar g, TokenVocabulary v, int eos, int maxTokens, Random random) {
+    ConstraintMatcher m = g.matcher();
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    for (int step = 0; step < maxTokens; step++) {
+      long[] words = m.allowed(maxTokens - step);
+      List<Integer> allowed = new ArrayList<>();
+      for (int id = 0; id < v.maskSize(); id++) if ((words[id >>> 6] >>> id & 1) != 0) allowed.add(id);
+      int token = allowed.get(random.nextInt(allowed.size()));
+      assertTrue(m.accept(token));
+      if (token == eos) return bytes.toString(StandardCharsets.UTF_8);
+      bytes.writeBytes(v.bytes(token));
+    }
+    throw new AssertionError("no EOS within " + maxTokens + ": " + bytes.toString(StandardCharsets.UTF_8));
   }
 
   @Test
@@ -191,21 +196,7 @@ class ConstraintTest {
     Grammar g = Grammar.compile(tightSchema(), v);
     Random random = new Random(11);
     for (int trial = 0; trial < 300; trial++) {
-      int maxTokens = 80 + random.nextInt(100);
-      ConstraintMatcher m = g.matcher();
-      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-      boolean ended = false;
-      for (int step = 0; step < maxTokens && !ended; step++) {
-        long[] words = m.allowed(maxTokens - step);
-        List<Integer> allowed = new ArrayList<>();
-        for (int id = 0; id < v.maskSize(); id++) if ((words[id >>> 6] >>> id & 1) != 0) allowed.add(id);
-        int token = allowed.get(random.nextInt(allowed.size()));
-        assertTrue(m.accept(token));
-        if (token == eos) ended = true;
-        else bytes.writeBytes(v.bytes(token));
-      }
-      String text = bytes.toString(StandardCharsets.UTF_8);
-      assertTrue(ended, "trial " + trial + ": no EOS within " + maxTokens + ": " + text);
+      String text = sampleToTheEnd(g, v, eos, 80 + random.nextInt(100), random);
       JsonNode object = JSON.readTree(text);
       assertTrue(object.path("a").asText().length() >= 20 && object.path("c").size() >= 5, text);
     }
