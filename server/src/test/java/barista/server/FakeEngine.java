@@ -100,8 +100,8 @@ final class FakeEngine implements EngineClient, AutoCloseable {
       logprobs = List.of(new TokenLogprob(tokenIds[0], -0.5f, top, topLogprobs));
     }
     return new RequestOutput(request.requestId(), tokenIds, text, logprobs, finish, stopReason,
-        request.promptTokenIds().length, 2, completionTokens, request.arrivalNanos(),
-        request.arrivalNanos() + 1_000_000); // taken on arrival, scheduled 1 ms later
+        request.promptTokenIds().length, 2, completionTokens, request.arrivalNanos() - 1_000_000,
+        request.arrivalNanos()); // queued 1 ms before its arrival at the server, scheduled then: before any token
   }
 
   @Override

@@ -43,8 +43,8 @@ class MetricsTest {
   }
 
   /**
-   * vLLM V1's per-request histograms: phases from the engine's timestamps (the fake engine takes each request on
-   * arrival and schedules it 1 ms later), token counts, the request's n and max_tokens; and the cache config.
+   * vLLM V1's per-request histograms: phases from the engine's timestamps (the fake engine says each request
+   * waited 1 ms in its queue), token counts, the request's n and max_tokens; and the cache config.
    */
   @Test
   void requestPhasesTokenCountsParamsAndCacheConfig() throws Exception {
