@@ -25,7 +25,8 @@ class BenchCommandTest {
   void helpListsTheFlags() {
     assertEquals(0, run("bench", "--help"));
     for (String flag : new String[] {"--base-url", "--endpoint", "--num-prompts", "--concurrency", "--request-rate",
-        "--input-len", "--output-len", "--dataset", "--ignore-eos", "--[no-]stream", "--preset", "--json", "--timeout"}) {
+        "--input-len", "--output-len", "--dataset", "--ignore-eos", "--[no-]stream", "--preset", "--json", "--timeout",
+        "--json-schema-path"}) {
       assertTrue(out.toString().contains(flag), flag);
     }
   }
@@ -46,5 +47,21 @@ class BenchCommandTest {
   void presetAndDatasetExcludeEachOther() {
     assertEquals(2, run("bench", "--preset", "seed-32-users", "--dataset", "x.jsonl"));
     assertEquals("barista: --preset and --dataset exclude each other", err.toString().strip());
+  }
+
+  @Test
+  void jsonSchemaPathMustBeAJsonFileAndExcludesIgnoreEos(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    assertEquals(2, run("bench", "--json-schema-path", dir.resolve("none.json").toString()));
+    assertEquals("barista: --json-schema-path " + dir.resolve("none.json") + " is not a file", err.toString().strip());
+    java.nio.file.Path broken = java.nio.file.Files.writeString(dir.resolve("broken.json"), "{\"type\":");
+    err.getBuffer().setLength(0);
+    assertEquals(2, run("bench", "--json-schema-path", broken.toString()));
+    assertTrue(err.toString().startsWith("barista: --json-schema-path " + broken + " is not JSON: "), err.toString());
+    assertEquals(1, err.toString().strip().lines().count(), err.toString());
+    err.getBuffer().setLength(0);
+    assertEquals(2, run("bench", "--json-schema-path", broken.toString(), "--ignore-eos"));
+    assertEquals("barista: --json-schema-path and --ignore-eos exclude each other: the schema decides where each "
+        + "output ends", err.toString().strip());
   }
 }
