@@ -118,6 +118,13 @@ public final class Grammar {
     return masks.size();
   }
 
+  /** Cached masks of one state: its full mask and its closing masks (tests). */
+  int cachedMasks(int state) {
+    int n = 0;
+    for (long key : masks.keySet()) if (key >>> 32 == state) n++;
+    return n;
+  }
+
   private Mask compute(int state, int maxDistance) {
     TokenVocabulary.Walk w = vocabulary.walk(dfa, state, maxDistance);
     if (maxDistance == Integer.MAX_VALUE) ahead(w.successors);
