@@ -49,12 +49,6 @@ final class ScheduledBatch {
     if (masks > 0) MaskStats.recordStep(maskNanos, masks);
   }
 
-  int numTokens() {
-    int t = 0;
-    for (int n : numNew) t += n;
-    return t;
-  }
-
   boolean isEmpty() {
     return requests.isEmpty();
   }

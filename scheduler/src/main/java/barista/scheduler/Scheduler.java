@@ -125,14 +125,17 @@ final class Scheduler {
   }
 
   /**
-   * True when a request with the same prompt is still computing it (or was admitted for it this step): waiting one
-   * step turns this request's prompt into prefix-cache hits instead of a second prefill. Only full blocks are
-   * shared, so prompts shorter than a block are not worth the wait.
+   * True when a request with the same prompt is still computing the part of it this one could share (or was
+   * admitted for it this step): waiting one step turns that part into prefix-cache hits instead of a second
+   * prefill. Only the full blocks before the last prompt token are shared (that token is always computed), so a
+   * prompt of one block or less is not worth the wait, and a sibling that itself got those blocks from the cache
+   * holds nobody up.
    */
   private boolean sharesPromptWithPrefill(Request r) {
-    if (!config.enablePrefixCaching() || r.numOutput() > 0 || r.numPrompt < kv.blockSize()) return false;
+    int shareable = (r.numPrompt - 1) / kv.blockSize() * kv.blockSize();
+    if (!config.enablePrefixCaching() || r.numOutput() > 0 || shareable == 0) return false;
     for (Request other : running) {
-      if (other.numComputed < other.numPrompt && other.numPrompt == r.numPrompt
+      if (other.numComputed < shareable && other.numPrompt == r.numPrompt
           && java.util.Arrays.equals(other.tokens, 0, r.numPrompt, r.tokens, 0, r.numPrompt)) {
         return true;
       }

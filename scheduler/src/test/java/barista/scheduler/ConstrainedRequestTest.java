@@ -106,4 +106,37 @@ class ConstrainedRequestTest {
     Collector.Result r = engine.submit("f", prompt, SamplingParams.greedy(5)).await();
     assertArrayEquals(FakeExecutor.generate(prompt, 5), r.tokens());
   }
+
+  /**
+   * The mask follows the tokens the request has left: after its first token, with three left, the grammar's long
+   * branch (three more bytes) can no longer finish, so only the short one is allowed. The mask time is counted per
+   * step, and only for steps with a constrained row.
+   */
+  @Test
+  void nearMaxTokensOnlyTokensThatCanStillFinishAreAllowed() throws Exception {
+    engine = FakeEngine.roomy();
+    int[] prompt = FakeExecutor.randomPrompt(8, 5);
+    int first = FakeExecutor.generate(prompt, 1)[0];
+    int y = first == 24 ? 23 : 24, z = first == 25 ? 22 : 25; // letters y and z, or others if the first is one
+    String lead = LetterDetokenizer.text(new int[] {first});
+    String shortBranch = LetterDetokenizer.text(new int[] {y});
+    String longBranch = LetterDetokenizer.text(new int[] {z, z, z});
+    Grammar grammar = Grammar.compile(Regexes.parse(lead + "(" + shortBranch + "|" + longBranch + ")"),
+        vocabulary(0));
+    long stepsBefore = MaskStats.steps(), nanosBefore = MaskStats.nanos();
+    Collector c = new Collector();
+    engine.core.submit(new GenerationRequest("c", prompt, SamplingParams.greedy(4), 0, System.nanoTime(), grammar), c);
+    c.await(); // the fake model ignores masks, so its second token may well abort the request: the masks tell
+    List<long[]> masks = engine.executor.masks.values().iterator().next();
+    assertTrue(allows(masks.get(0), first), "the lead");
+    assertTrue(allows(masks.get(1), y), "the short branch still finishes");
+    assertTrue(!allows(masks.get(1), z), "the long branch cannot: 3 bytes and EOS in 3 tokens");
+    long steps = MaskStats.steps() - stepsBefore, nanos = MaskStats.nanos() - nanosBefore;
+    assertEquals(masks.size(), steps, "one mask step per constrained step");
+    assertTrue(nanos >= 0 && nanos < 10_000_000_000L * steps, nanos + " ns for " + steps + " steps");
+
+    long unconstrainedBefore = MaskStats.steps();
+    engine.submit("free", prompt, SamplingParams.greedy(3)).await();
+    assertEquals(unconstrainedBefore, MaskStats.steps(), "steps without a constrained row record no mask time");
+  }
 }

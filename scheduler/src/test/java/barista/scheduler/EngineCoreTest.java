@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import barista.engine.sampling.InvalidSamplingParamException;
 import barista.engine.sampling.SamplingParams;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -137,6 +138,25 @@ class EngineCoreTest {
     }
     Arrays.sort(cached);
     assertArrayEquals(new int[] {0, 36, 36}, cached, "one prefill; the others hit all but the last block");
+    // The blocker; the first sibling's prefill alone; then at once its decode beside the others' last blocks.
+    assertEquals(List.of(new FakeExecutor.Step(6, 1), new FakeExecutor.Step(40, 1), new FakeExecutor.Step(9, 3)),
+        engine.executor.steps.subList(0, 3));
+  }
+
+  /** A prompt of one block has no full block before its last token to share: its siblings start together. */
+  @Test
+  void siblingsWithAOneBlockPromptDoNotWait() throws Exception {
+    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(4, 64, true, "fcfs"), 0);
+    engine.executor.holdSteps();
+    Collector blocker = engine.submit("blocker", FakeExecutor.randomPrompt(9, 6), maxTokens(1));
+    engine.executor.awaitStepStarted();
+    int[] prompt = FakeExecutor.randomPrompt(3, 4);
+    List<Collector> siblings = new ArrayList<>();
+    for (int i = 0; i < 3; i++) siblings.add(engine.submit("choice-" + i, prompt, maxTokens(2)));
+    engine.executor.allowSteps(1000);
+    blocker.await();
+    for (Collector c : siblings) assertSolo(prompt, 2, c.await());
+    assertEquals(new FakeExecutor.Step(12, 3), engine.executor.steps.get(1), "three prefills in one step");
   }
 
   @Test
@@ -177,6 +197,35 @@ class EngineCoreTest {
     assertSolo(after, 3, engine.submit("after", after, maxTokens(3)).await());
     EngineStatus status = drainedStatus();
     assertEquals(status.totalBlocks(), status.freeBlocks());
+  }
+
+  /** Ids the sampler indexes the logits with must be in the vocabulary; its first and last ids are. */
+  @Test
+  void logitBiasAndStopTokenIdsOutsideTheVocabularyAreRefused() throws Exception {
+    engine = FakeEngine.roomy();
+    int[] prompt = FakeExecutor.randomPrompt(9, 4);
+    int last = FakeExecutor.VOCAB - 1;
+    for (int bad : new int[] {-1, FakeExecutor.VOCAB}) {
+      InvalidSamplingParamException stop = assertThrows(InvalidSamplingParamException.class, () -> engine.submit(
+          "s" + bad, prompt, SamplingParams.builder().maxTokens(2).stopTokenIds(List.of(bad)).build()));
+      assertEquals("stop_token_ids", stop.field());
+      assertEquals("stop_token_ids has token id " + bad + " outside the vocabulary (0.." + last + ")",
+          stop.getMessage());
+      InvalidSamplingParamException bias = assertThrows(InvalidSamplingParamException.class, () -> engine.submit(
+          "b" + bad, prompt, SamplingParams.builder().maxTokens(2).logitBias(java.util.Map.of(bad, 1f)).build()));
+      assertEquals("logit_bias", bias.field());
+    }
+    Collector.Result ok = engine.submit("ok", prompt, SamplingParams.builder().maxTokens(2)
+        .stopTokenIds(List.of(0, last)).logitBias(java.util.Map.of(0, 0f, last, 0f)).build()).await();
+    assertTrue(ok.finishReason() != FinishReason.ABORT, "the vocabulary's first and last ids are fine");
+    engine.assertHealthy();
+  }
+
+  @Test
+  void finishReasonsHaveOpenAiNames() {
+    assertEquals("stop", FinishReason.STOP.apiName());
+    assertEquals("length", FinishReason.LENGTH.apiName());
+    assertEquals("abort", FinishReason.ABORT.apiName());
   }
 
   @Test
