@@ -228,11 +228,11 @@ public final class GenerationSession {
         choice.accumulate(out);
       }
       if (out.finished()) {
-        Integer maxTokens = prompts.get(choice.promptIndex).params().maxTokens();
+        // max_tokens as the handler resolved it (ContextLimit: the rest of the context when the request set none)
         server.metrics().finished(out.finishReason(), choice.promptTokens, choice.completionTokens,
-            maxTokens != null ? maxTokens : server.model().maxModelLen() - choice.promptTokens,
-            new ServerMetrics.RequestTimes(exchange.arrivalNanos(), out.queuedNanos(), out.scheduledNanos(),
-                choice.firstTokenNanos, choice.lastTokenNanos, now));
+            prompts.get(choice.promptIndex).params().maxTokens(), new ServerMetrics.RequestTimes(
+                exchange.arrivalNanos(), out.queuedNanos(), out.scheduledNanos(), choice.firstTokenNanos,
+                choice.lastTokenNanos, now));
         if (--unfinished == 0) complete();
       }
     } catch (RuntimeException e) {
