@@ -33,7 +33,7 @@ greedy() { # lib model label
   for mode in graphs eager ${REPEAT:+graphs2 eager2}; do
     local extra=(); [[ $mode = eager* ]] && extra=(--enforce-eager)
     BARISTA_NATIVE_LIBRARY=$lib "$java" -cp "$cp" barista.server.Main generate --model "$model" --device cuda \
-      "${args[@]}" --max-tokens 128 --temperature 0 --ignore-eos "${extra[@]}" \
+      "${args[@]}" --max-tokens 128 --temperature 0 --ignore-eos "${extra[@]}" ${EXTRA:-} \
       > "$out/greedy-$label-$mode.jsonl" 2> "$out/greedy-$label-$mode.log"
     grep -E "tokens/s|CUDA graphs|Captured" "$out/greedy-$label-$mode.log" | sed "s/^/  $label $mode: /"
   done
@@ -71,6 +71,8 @@ for variant in default ptx75; do
   result $rc "native JUnit tests, $variant"
   greedy "$lib" /tmp/check-tiny "tiny-$variant"
   REPEAT=$([ $variant = default ] && echo 1) greedy "$lib" /tmp/check-r1 "r1-$variant"
+  # 48-token steps: prompt chunks beside decodes, so mixed steps replay graphs of their token count
+  [ $variant = default ] && EXTRA="--max-num-batched-tokens 48" greedy "$lib" /tmp/check-r1 "r1-$variant-chunked"
 done
 tar -C "$out" -czf "$out/../gpu-check-logs.tgz" . 2>/dev/null
 echo "$passed passed, $failed failed"

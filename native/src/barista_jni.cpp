@@ -287,6 +287,22 @@ BARISTA_JNI(jlong, siluAndMul)(JNIEnv* env, jclass, jlong x) {
   });
 }
 
+// In place: logits [R, V] float32, bits [R, (V + 63) / 64] int64 (token j is bit j % 64 of word j / 64).
+BARISTA_JNI(void, applyTokenMask)(JNIEnv* env, jclass, jlong logits, jlong bits) {
+  guarded<int>(env, 0, [&] {
+    at::Tensor& x = tensor(logits);
+    at::Tensor& b = tensor(bits);
+    expect(x.is_cuda() && x.is_contiguous() && x.scalar_type() == at::kFloat && x.dim() == 2,
+           "applyTokenMask: logits must be a contiguous CUDA float32 [rows, vocab] tensor");
+    expect_index(b, at::kLong, "applyTokenMask bits");
+    expect(b.dim() == 2 && b.size(0) == x.size(0) && b.size(1) == (x.size(1) + 63) / 64,
+           "applyTokenMask: bits must be [rows, (vocab + 63) / 64]");
+    barista::apply_token_mask(x.data_ptr<float>(), reinterpret_cast<const uint64_t*>(b.data_ptr<int64_t>()),
+                              static_cast<int>(x.size(0)), static_cast<int>(x.size(1)), stream());
+    return 0;
+  });
+}
+
 BARISTA_JNI(void, writeKv)(JNIEnv* env, jclass, jlong k, jlong v, jlong kCache, jlong vCache, jlong slots) {
   guarded<int>(env, 0, [&] {
     at::Tensor& ks = tensor(k);

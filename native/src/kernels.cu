@@ -102,6 +102,16 @@ __global__ void silu_and_mul_kernel(T* out, const T* x, int inter) {
   }
 }
 
+// One thread per logit; the 32 threads of a warp share half a mask word.
+constexpr int kMaskThreads = 256;
+__global__ void apply_token_mask_kernel(float* logits, const uint64_t* bits, int vocab) {
+  const int j = blockIdx.x * kMaskThreads + threadIdx.x;
+  if (j >= vocab) return;
+  const long row = blockIdx.y;
+  const uint64_t word = bits[row * ((vocab + 63) / 64) + j / 64];
+  if (((word >> (j % 64)) & 1u) == 0) logits[row * vocab + j] = __int_as_float(0xff800000);  // -inf
+}
+
 template <typename T>
 __global__ void write_kv_kernel(T* k_cache, T* v_cache, const T* k, const T* v, const int64_t* slots, int kv_width) {
   const long t = blockIdx.x;
@@ -271,6 +281,13 @@ void rope_split(DType t, void* q, void* k, void* v, const void* qkv, const int64
                                                                       positions, (const T*) cos, (const T*) sin,
                                                                       heads, kv_heads, head_dim));
   check_launch("rope_split");
+}
+
+void apply_token_mask(float* logits, const uint64_t* bits, int rows, int vocab, cudaStream_t s) {
+  if (rows == 0 || vocab == 0) return;
+  dim3 grid((vocab + kMaskThreads - 1) / kMaskThreads, rows);
+  apply_token_mask_kernel<<<grid, kMaskThreads, 0, s>>>(logits, bits, vocab);
+  check_launch("apply_token_mask");
 }
 
 void silu_and_mul(DType t, void* out, const void* x, int tokens, int inter, cudaStream_t s) {

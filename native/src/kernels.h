@@ -36,4 +36,8 @@ void paged_attention(DType t, void* out, const void* q, const void* k_cache, con
                      int heads, int kv_heads, int head_dim, int max_blocks, int block_size, float scale,
                      cudaStream_t s);
 
+// Structured output: logits [R, V] float32, in place, keep token j of row r where bit j % 64 of bits[r * W + j / 64]
+// is set (W = (V + 63) / 64 words per row) and set the others to -inf.
+void apply_token_mask(float* logits, const uint64_t* bits, int rows, int vocab, cudaStream_t s);
+
 }  // namespace barista

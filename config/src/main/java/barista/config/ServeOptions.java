@@ -215,12 +215,13 @@ public class ServeOptions {
   public boolean protectMetrics;
 
   @Option(names = "--enforce-eager",
-      description = "Never capture CUDA graphs: decode steps run the kernels one by one (slower; for debugging).")
+      description = "Never capture CUDA graphs: steps run the kernels one by one (slower; for debugging).")
   public boolean enforceEager;
 
   @Option(names = "--cuda-graph-sizes", split = ",", paramLabel = "N",
-      description = "Decode batch sizes captured as CUDA graphs: one N means 1, 2, 4, 8, 16, ... up to N; several "
-          + "are the sizes themselves (default: that pattern up to --max-num-seqs).")
+      description = "Step sizes in tokens captured as CUDA graphs: one N means 1, 2, 4, 8, 16, ... (by 16 from "
+          + "256) up to N; several are the sizes themselves (default: that pattern up to twice --max-num-seqs, at "
+          + "most 512).")
   public List<Integer> cudaGraphSizes = new ArrayList<>();
 
   @Option(names = "--native-library", paramLabel = "PATH",

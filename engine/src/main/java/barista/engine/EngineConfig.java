@@ -31,8 +31,9 @@ public record EngineConfig(
 
   /**
    * @param enforceEager never capture CUDA graphs (vLLM's {@code --enforce-eager})
-   * @param graphSizes decode batch sizes to capture; empty: vLLM's default (1, 2, 4, then multiples of 8 up to
-   *     {@code --max-num-seqs}); one value N: that pattern up to N; several: exactly those
+   * @param graphSizes step sizes in tokens to capture; empty: vLLM V1's default (1, 2, 4, multiples of 8, from 256
+   *     of 16, up to twice {@code --max-num-seqs}, at most 512); one value N: that pattern up to N; several: exactly
+   *     those
    * @param nativeLibrary libbarista_native.so; null: the default locations (see barista.engine.cuda.CudaNative)
    */
   public record CudaOptions(boolean enforceEager, List<Integer> graphSizes, Path nativeLibrary) {

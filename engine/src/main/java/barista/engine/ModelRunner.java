@@ -43,7 +43,7 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
   private final DjlAttention djlAttention; // the DJL path's backend; null on the CUDA path
   private final CudaForwardPath cudaPath; // null: the DJL path
   private final PagedKvCache cache;
-  private final Sampler sampler = new Sampler();
+  private final Sampler sampler;
   private final int maxModelLen;
 
   private ModelRunner(NDManager manager, Checkpoint checkpoint, Qwen2Model model, PagedKvCache cache,
@@ -53,6 +53,7 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
     this.model = model;
     this.cache = cache;
     this.cudaPath = cudaPath;
+    this.sampler = cudaPath != null ? new Sampler(cudaPath.tokenMasks()) : new Sampler();
     this.djlAttention = cudaPath == null ? new DjlAttention(cache, model.geometry(), model.dtype()) : null;
     this.maxModelLen = maxModelLen;
   }
@@ -89,7 +90,8 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
       } else if (device.isGpu()) {
         profile(model, manager, cfg, maxModelLen);
         long reserve = graphSizes == null || graphSizes.length == 0 ? 0
-            : CudaForwardPath.graphReserveBytes(model, graphSizes[graphSizes.length - 1]);
+            : CudaForwardPath.graphReserveBytes(model, graphSizes[graphSizes.length - 1],
+                cfg.maxNumSeqs());
         numBlocks = KvCacheSizer.gpuBlocks(device, cfg.gpuMemoryUtilization(), blockBytes, reserve);
       } else {
         // On CPU the cache is zeroed host memory: never take more than every sequence at full length can use.
@@ -174,7 +176,8 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
           + "cannot record; decode runs the fused kernels eagerly", cfg.quantization());
       return null;
     }
-    return CudaGraphs.bucketSizes(cfg.cuda().graphSizes(), cfg.maxNumSeqs());
+    return CudaGraphs.bucketSizes(cfg.cuda().graphSizes(),
+        CudaGraphs.defaultMaxTokens(cfg.maxNumSeqs(), cfg.maxNumBatchedTokens()));
   }
 
   static Device resolveDevice(String name) {
@@ -250,6 +253,11 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
     try (NDManager step = manager.newSubManager()) {
       return logits(List.of(seq), step).toFloatArray();
     }
+  }
+
+  @Override
+  public int graphTokens() {
+    return cudaPath == null ? 0 : cudaPath.graphTokens();
   }
 
   /** Whether decode steps replay CUDA graphs (false on CPU, without the native library, or with --enforce-eager). */

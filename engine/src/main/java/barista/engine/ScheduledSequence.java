@@ -1,6 +1,7 @@
 package barista.engine;
 
 import barista.engine.sampling.SamplingParams;
+import barista.engine.sampling.TokenMask;
 
 /**
  * One sequence's part of a step, as the scheduler hands it to the {@link ModelRunner}: compute tokens
@@ -10,7 +11,8 @@ import barista.engine.sampling.SamplingParams;
  * @param tokens prompt then output (only the first {@code numPrompt + numOutput} entries are valid)
  * @param uniform the sequence's random draw for this step (see {@link barista.engine.sampling.Sampler})
  * @param banned token ids that must not be sampled this step
- * @param allowed null, or the constraint's mask of the token ids that may be sampled this step (bits by id)
+ * @param allowed null, or the constraint's mask of the token ids that may be sampled this step (possibly still
+ *     being computed: the sampler waits for it)
  * @param forcedToken the token to pick this step regardless of the logits, or -1 (see {@link
  *     barista.engine.sampling.ReasoningBudget})
  */
@@ -26,7 +28,7 @@ public record ScheduledSequence(
     SamplingParams params,
     double uniform,
     int[] banned,
-    long[] allowed,
+    TokenMask allowed,
     int forcedToken) {
 
   public ScheduledSequence(long seqId, int[] tokens, int numPrompt, int numOutput, int numComputed, int numNew,
@@ -37,7 +39,7 @@ public record ScheduledSequence(
 
   /** A constrained sequence's step (no forced token). */
   public ScheduledSequence(long seqId, int[] tokens, int numPrompt, int numOutput, int numComputed, int numNew,
-      int[] blockTable, boolean sample, SamplingParams params, double uniform, int[] banned, long[] allowed) {
+      int[] blockTable, boolean sample, SamplingParams params, double uniform, int[] banned, TokenMask allowed) {
     this(seqId, tokens, numPrompt, numOutput, numComputed, numNew, blockTable, sample, params, uniform, banned,
         allowed, -1);
   }

@@ -78,6 +78,67 @@ class CudaGraphRunnerTest {
     }
   }
 
+  /**
+   * Sequences arriving one by one while others decode: each step mixes a prompt and single decode tokens, and such
+   * steps replay a graph of their token count. They give the eager path's greedy tokens and write only their own
+   * slots; a step with a prompt chunk that does not end its prompt samples nothing for it.
+   */
+  @Test
+  void mixedPromptAndDecodeStepsReplayGraphsAndEqualEager() {
+    int seqs = 4, promptLen = 11, chunk = 6, steps = 30;
+    try (ModelRunner graphs = runner(false, List.of(1, 2, 4, 8, 16, 24, 32));
+        ModelRunner eager = runner(true, List.of(1, 2, 4, 8, 16, 24, 32))) {
+      int vocab = graphs.modelConfig().vocabSize();
+      int[][] tokens = new int[seqs][promptLen + steps + 1];
+      for (int s = 0; s < seqs; s++) {
+        for (int i = 0; i < promptLen; i++) tokens[s][i] = (i * 13 + s * 29 + 5) % vocab;
+      }
+      KvCacheManager kvG = new KvCacheManager(graphs.numBlocks(), graphs.blockSize(), false);
+      KvCacheManager kvE = new KvCacheManager(eager.numBlocks(), eager.blockSize(), false);
+      int[] len = new int[seqs], computed = new int[seqs];
+      java.util.Arrays.fill(len, promptLen);
+      int mixed = 0;
+      for (int step = 0; step < steps; step++) {
+        List<ScheduledSequence> batch = new ArrayList<>();
+        Set<Long> written = new HashSet<>();
+        boolean anyPrompt = false, anyDecode = false;
+        for (int s = 0; s < seqs && s * 4 <= step; s++) { // sequence s arrives at step 4s
+          if (len[s] >= tokens[s].length) continue;
+          int n = Math.min(len[s] - computed[s], chunk); // prompts in chunks of 6: 11 = 6 + 5
+          boolean prompt = computed[s] < promptLen;
+          anyPrompt |= prompt;
+          anyDecode |= !prompt;
+          kvG.allocateSlots(s, computed[s], n);
+          kvE.allocateSlots(s, computed[s], n);
+          int[] table = kvG.blockTable(s).toArray();
+          for (int p = computed[s]; p < computed[s] + n; p++) written.add((long) table[p / 16] * 16 + p % 16);
+          boolean sample = computed[s] + n == len[s];
+          batch.add(new ScheduledSequence(s, tokens[s], promptLen, len[s] - promptLen, computed[s], n, table, sample,
+              SamplingParams.greedy(1), 0, new int[0]));
+        }
+        if (anyPrompt && anyDecode) mixed++;
+        float[][] before = snapshot(graphs.cacheForTest());
+        var g = graphs.execute(batch);
+        var e = eager.execute(batch);
+        assertOnlyWritten(before, snapshot(graphs.cacheForTest()), written, step);
+        assertEquals(e == null, g == null, "step " + step + ": whether anything sampled");
+        int row = 0;
+        for (ScheduledSequence q : batch) {
+          computed[(int) q.seqId()] += q.numNew();
+          if (!q.sample()) continue;
+          assertEquals(e.tokens()[row], g.tokens()[row], "step " + step + " sequence " + q.seqId());
+          tokens[(int) q.seqId()][len[(int) q.seqId()]++] = g.tokens()[row++];
+        }
+      }
+      assertTrue(mixed >= 6, mixed + " mixed steps");
+    }
+  }
+
+  private static ModelRunner runner(boolean eager, List<Integer> sizes) {
+    return ModelRunner.start(EngineConfig.defaults(TestModels.tiny()).withDevice("cuda").withMaxModelLen(256)
+        .withBlocks(16, 64).withCuda(new EngineConfig.CudaOptions(eager, sizes, null)));
+  }
+
   private static float[][] snapshot(PagedKvCache cache) {
     int layers = cache.numLayers();
     float[][] out = new float[2 * layers][];

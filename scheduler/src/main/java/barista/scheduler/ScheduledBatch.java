@@ -2,6 +2,7 @@ package barista.scheduler;
 
 import barista.engine.ScheduledSequence;
 import barista.engine.constraint.MaskStats;
+import barista.engine.sampling.TokenMask;
 import barista.kvcache.KvCacheManager;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +36,7 @@ final class ScheduledBatch {
       Request r = requests.get(i);
       int n = numNew.get(i);
       boolean sample = r.numComputed + n == r.numTokens;
-      long[] allowed = null;
+      TokenMask allowed = null;
       if (sample && r.constraint != null) {
         long start = System.nanoTime();
         allowed = r.constraint.allowed(r.maxTokens - r.numOutput());

@@ -130,7 +130,9 @@ final class FakeExecutor implements StepExecutor {
       }
       numTokens += s.numNew();
       if (s.sample()) {
-        if (s.allowed() != null) masks.computeIfAbsent(s.seqId(), k -> new CopyOnWriteArrayList<>()).add(s.allowed());
+        if (s.allowed() != null) {
+          masks.computeIfAbsent(s.seqId(), k -> new CopyOnWriteArrayList<>()).add(s.allowed().toWords((VOCAB + 63) / 64));
+        }
         String prompt = Arrays.toString(Arrays.copyOf(s.tokens(), s.numPrompt()));
         uniforms.computeIfAbsent(prompt, k -> new CopyOnWriteArrayList<>()).add(s.uniform());
         sampled.add(sample(s));

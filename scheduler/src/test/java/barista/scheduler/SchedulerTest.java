@@ -86,6 +86,32 @@ class SchedulerTest {
     assertTrue(executor.steps.stream().anyMatch(s -> s.numSequences() == 3), "up to max_num_seqs run together");
   }
 
+  /**
+   * With CUDA graphs of up to 16 tokens: a prompt arriving while others decode is chunked so the step fits the
+   * graph (not the whole 64-token budget, which would run eagerly); with nothing decoding it takes the budget.
+   */
+  @Test
+  void promptsBesideDecodesShrinkToTheLargestGraph() {
+    executor = new FakeExecutor(128, BLOCK_SIZE);
+    kv = new KvCacheManager(128, BLOCK_SIZE, true);
+    scheduler = new Scheduler(config(8, 64, "fcfs"), kv, 16);
+    add("a", 40, 20, 0, 0);
+    add("b", 3, 20, 0, 1);
+    step(); // nothing decodes yet: both prompts whole, 43 tokens
+    add("late", 40, 4, 0, 2);
+    step(); // two decodes and 14 tokens of the late prompt
+    step();
+    step(); // 2 + 12: the prompt's last chunk
+    List<Integer> tokensPerStep = executor.steps.stream().map(FakeExecutor.Step::numTokens).toList();
+    assertEquals(List.of(43, 16, 16, 14), tokensPerStep);
+    runToEnd();
+    for (var e : Map.of("a", 20, "b", 20, "late", 4).entrySet()) {
+      int[] got = generated.get(e.getKey()).stream().mapToInt(Integer::intValue).toArray();
+      assertArrayEquals(FakeExecutor.generate(prompts.get(e.getKey()), e.getValue()), got, e.getKey());
+    }
+    assertEquals(kv.numBlocks() - 1, kv.numFreeBlocks());
+  }
+
   @Test
   void longPromptIsChunkedOverSteps() {
     start(64, config(4, 8, "fcfs"));

@@ -1,5 +1,7 @@
 package barista.engine.constraint;
 
+import barista.engine.sampling.TokenMask;
+
 /**
  * One request's position in its grammar: which tokens it may sample next, and the step after each sampled token.
  * Confined to the engine thread.
@@ -18,16 +20,12 @@ public final class ConstraintMatcher {
   }
 
   /**
-   * The allowed next tokens as bits by id ({@code words[id / 64] >> id % 64}); shared, never to be modified.
+   * The allowed next tokens: cached, or being computed on a mask worker (the sampler waits for it).
    *
    * @param tokensLeft the tokens this request may still produce, this one included
    */
-  public long[] allowed(int tokensLeft) {
-    Grammar.Mask full = grammar.full(state);
-    int budget = tokensLeft - 2; // this token, then EOS
-    // Every token fits, or none can finish in time anyway (max_tokens below the shortest valid output).
-    if (full.maxDistance() <= budget || full.minDistance() > budget) return full.words();
-    return grammar.mask(state, closingThreshold(full.minDistance(), budget)).words();
+  public TokenMask allowed(int tokensLeft) {
+    return grammar.allowed(state, tokensLeft - 2); // this token, then EOS
   }
 
   /**

@@ -3,8 +3,8 @@ package barista.engine.constraint;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * What constrained decoding costs the engine loop: the time spent getting masks (a cache hit, or a walk of the
- * vocabulary on a miss) and how many were got. Process-wide; the stats log line reports the change per interval.
+ * What constrained decoding costs the engine loop: the time its thread spends on masks (looking them up, and
+ * waiting for those still being computed when the sampler needs them) and how many were used. Process-wide; the stats log line reports the change per interval.
  */
 public final class MaskStats {
   private static final LongAdder NANOS = new LongAdder();
@@ -13,11 +13,16 @@ public final class MaskStats {
 
   private MaskStats() {}
 
-  /** One engine step that needed {@code masks} masks (at least one) and spent {@code nanos} getting them. */
+  /** One engine step that needed {@code masks} masks (at least one) and spent {@code nanos} looking them up. */
   public static void recordStep(long nanos, int masks) {
     NANOS.add(nanos);
     MASKS.add(masks);
     STEPS.increment();
+  }
+
+  /** Time the engine thread waited for a mask still being computed when the sampler needed it. */
+  public static void recordWait(long nanos) {
+    NANOS.add(nanos);
   }
 
   /** Engine steps with at least one constrained row since start. */

@@ -102,13 +102,12 @@ public final class TokenVocabulary {
     return everyByteIsAToken;
   }
 
-  /** What one walk found: the allowed tokens, and the states they lead to. */
+  /** What one walk found: the allowed tokens, and how far from acceptance they lead. */
   static final class Walk {
     final long[] words;
     int maxDistance; // over the allowed tokens' end states
     int minDistance = Integer.MAX_VALUE; // the same, 0 with EOS (an accepting state)
     int allowed;
-    final java.util.Set<Integer> successors = new java.util.HashSet<>();
 
     Walk(int maskSize) {
       words = new long[(maskSize + 63) / 64];
@@ -148,7 +147,6 @@ public final class TokenVocabulary {
           w.allowed += tokenStart[child + 1] - tokenStart[child];
           if (d > w.maxDistance) w.maxDistance = d;
           if (d < w.minDistance) w.minDistance = d;
-          if (w.successors.size() < 256) w.successors.add(ns);
         }
         if (childStart[child] < childStart[child + 1]) {
           if (top == nodeStack.length) {

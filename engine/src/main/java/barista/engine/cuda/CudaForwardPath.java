@@ -2,6 +2,8 @@ package barista.engine.cuda;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import barista.engine.sampling.LogitMasker;
 import barista.engine.model.ForwardBatch;
 import barista.engine.model.PagedKvCache;
 import barista.engine.model.Qwen2Model;
@@ -11,8 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The CUDA forward path with libbarista_native: fused layer ops, the paged attention kernel (prompt chunks and
- * decodes alike), the persistent input batch, and pure decode steps replayed as CUDA graphs (other steps, and
- * decode batches above the largest graph, run the same kernels eagerly). All device work of the engine runs on
+ * decodes alike), the persistent input batch, steps replayed as CUDA graphs of their token count (larger steps run
+ * the same kernels eagerly), and constraint masks applied by one kernel. All device work of the engine runs on
  * one stream of ours, made current on each thread that calls in.
  */
 public final class CudaForwardPath implements AutoCloseable {
@@ -24,6 +26,7 @@ public final class CudaForwardPath implements AutoCloseable {
   private final CudaGraphs graphs; // null: eager only
   private final long stream;
   private volatile Thread streamThread;
+  private final CudaTokenMasks tokenMasks;
 
   /** The engine's stream, made current on the calling (loading) thread before any weight is loaded. */
   public static long startStream(int deviceId) {
@@ -45,6 +48,7 @@ public final class CudaForwardPath implements AutoCloseable {
     this.graphs = graphs;
     this.stream = stream;
     this.streamThread = Thread.currentThread();
+    this.tokenMasks = new CudaTokenMasks(inputs.manager(), inputs.maxSeqs());
   }
 
   /**
@@ -61,7 +65,7 @@ public final class CudaForwardPath implements AutoCloseable {
     try {
       if (graphSizes != null && graphSizes.length > 0) {
         graphs = CudaGraphs.capture(model, attention, inputs, graphSizes, manager, stream, deviceId);
-        log.info("Captured {} CUDA graphs for decode batches of 1..{} in {} ms; graph memory pool {} MiB",
+        log.info("Captured {} CUDA graphs for steps of 1..{} tokens in {} ms; graph memory pool {} MiB",
             graphs.count(), graphs.largest(), graphs.captureMillis(), graphs.poolBytes() >> 20);
       }
       return new CudaForwardPath(model, attention, inputs, graphs, stream);
@@ -71,27 +75,32 @@ public final class CudaForwardPath implements AutoCloseable {
     }
   }
 
-  /** Bytes to keep free for the graph pool when sizing the KV cache: the largest bucket's step, generously. */
-  public static long graphReserveBytes(Qwen2Model model, int largestBucket) {
+  /**
+   * Bytes to keep free for the graph pool when sizing the KV cache: the largest bucket's step, and the logits of
+   * as many rows as sample in one step, generously.
+   */
+  public static long graphReserveBytes(Qwen2Model model, int largestBucket, int maxSeqs) {
     var g = model.geometry();
     long perRow = 2L * model.dtype().getNumOfBytes()
         * (g.hiddenSize() * 4L + (long) (g.numHeads() + 2 * g.numKvHeads()) * g.headDim() * 2
             + g.intermediateSize() * 3L);
     long logits = 3L * 4 * g.vocabSize(); // the eager LM head's float32 logits and the sampler's copies
-    return (64L << 20) + largestBucket * (perRow + logits);
+    return (64L << 20) + largestBucket * perRow + Math.min(largestBucket, maxSeqs) * logits;
   }
 
   /** The step's float32 logits {@code [numSampled, vocab]}; arrays live in {@code step}. */
   public NDArray logits(ForwardBatch b, NDManager step) {
     ensureStream();
-    int n = b.numSequences();
-    if (graphs != null && b.isPureDecode() && n <= graphs.largest()) {
-      int bucket = graphs.bucketFor(n);
-      inputs.uploadDecode(b, bucket);
+    int t = b.numTokens();
+    if (graphs != null && t <= graphs.largest()) {
+      int bucket = graphs.bucketFor(t);
+      int sampled = inputs.uploadGraphed(b, bucket);
       NDArray hidden = graphs.replay(bucket);
-      // A view in the step's manager, even when n == bucket: what is computed from it must be freed with the step,
+      // In the step's manager, even when every row samples: what is computed from it must be freed with the step,
       // not with the graph's output, which lives as long as the graph.
-      return model.logits(CudaNative.narrow(hidden, 0, n, step));
+      NDArray rows = b.isPureDecode() ? CudaNative.narrow(hidden, 0, t, step)
+          : hidden.get(new NDIndex("{}", inputs.logitRows(sampled, step)));
+      return model.logits(rows);
     }
     StepInputs in = inputs.upload(b, step);
     return model.forward(in, attention, step);
@@ -100,6 +109,16 @@ public final class CudaForwardPath implements AutoCloseable {
   /** After a step that read nothing back: the staging buffer may be rewritten only once its copies are done. */
   public void finishWithoutReadback() {
     CudaNative.synchronize(stream);
+  }
+
+  /** Applies constraint masks in one kernel, from pinned staging memory (the sampler's masker on this path). */
+  public LogitMasker tokenMasks() {
+    return tokenMasks;
+  }
+
+  /** The largest step a graph holds, in tokens; 0 when eager only. */
+  public int graphTokens() {
+    return graphs == null ? 0 : graphs.largest();
   }
 
   public boolean graphsEnabled() {
@@ -117,5 +136,6 @@ public final class CudaForwardPath implements AutoCloseable {
   public void close() {
     if (graphs != null) graphs.close();
     inputs.close();
+    tokenMasks.close();
   }
 }

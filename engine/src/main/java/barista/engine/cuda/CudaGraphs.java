@@ -10,11 +10,13 @@ import java.util.List;
 import java.util.TreeSet;
 
 /**
- * Decode steps recorded as CUDA graphs, one per batch-size bucket, after nano-vllm's {@code capture_cudagraph}:
- * largest bucket first, all sharing one memory pool; each graph reads the persistent {@link InputBatch} rows
- * {@code [0, bucket)} and leaves the final hidden states in its own output array. A step of {@code n} sequences
- * replays the smallest bucket {@code >= n}, its extra rows padding. The LM head and sampling run after it, eagerly,
- * on those rows only (as vLLM does), so each graph keeps {@code [bucket, hidden]} and not {@code [bucket, vocab]}.
+ * Steps recorded as CUDA graphs, one per token-count bucket, after nano-vllm's {@code capture_cudagraph}: largest
+ * bucket first, all sharing one memory pool; each graph reads the persistent {@link InputBatch} rows
+ * {@code [0, bucket)} and leaves the final hidden states in its own output array. A step of {@code t} tokens, decodes
+ * and prompt chunks alike (the attention kernel takes each row's sequence and context length from the device, as
+ * vLLM V1's full graphs do), replays the smallest bucket {@code >= t}, its extra rows padding. The LM head and
+ * sampling run after it, eagerly, on the rows that sample only, so each graph keeps {@code [bucket, hidden]} and
+ * not {@code [bucket, vocab]}.
  */
 public final class CudaGraphs implements AutoCloseable {
   private final int[] buckets; // ascending
@@ -34,9 +36,9 @@ public final class CudaGraphs implements AutoCloseable {
   }
 
   /**
-   * vLLM's default capture sizes: 1, 2, 4, then multiples of 8 up to {@code max}; {@code requested} (the
-   * {@code --cuda-graph-sizes} values) overrides: one value is the largest size of that pattern, several are the
-   * sizes themselves. Sizes above {@code max} are dropped.
+   * vLLM's default capture sizes: 1, 2, 4, multiples of 8 below 256, then multiples of 16 up to {@code max};
+   * {@code requested} (the {@code --cuda-graph-sizes} values) overrides: one value is the largest size of that
+   * pattern, several are the sizes themselves. Sizes above {@code max} are dropped.
    */
   public static int[] bucketSizes(List<Integer> requested, int max) {
     TreeSet<Integer> sizes = new TreeSet<>();
@@ -45,7 +47,7 @@ public final class CudaGraphs implements AutoCloseable {
     } else {
       int top = requested.isEmpty() ? max : Math.min(max, requested.get(0));
       for (int s : new int[] {1, 2, 4}) if (s <= top) sizes.add(s);
-      for (int s = 8; s <= top; s += 8) sizes.add(s);
+      for (int s = 8; s <= top; s += s < 256 ? 8 : 16) sizes.add(s);
       if (top >= 1) sizes.add(top);
     }
     return sizes.stream().mapToInt(Integer::intValue).toArray();
@@ -65,7 +67,7 @@ public final class CudaGraphs implements AutoCloseable {
         int rows = sizes[i];
         inputs.uploadPadding(rows);
         try (NDManager scope = manager.newSubManager()) {
-          StepInputs in = inputs.decodeViews(rows, scope);
+          StepInputs in = inputs.graphViews(rows, scope);
           model.hidden(in, attention, scope); // warm-up: lazy inits (cuBLAS workspaces) happen outside the capture
           CudaNative.synchronize(stream);
           long g = CudaNative.captureBegin(pool);
@@ -99,11 +101,19 @@ public final class CudaGraphs implements AutoCloseable {
         Math.max(0, after - before));
   }
 
+  /**
+   * The largest step vLLM V1 captures by default: twice the batch size, at most 512 tokens (larger steps, prompt
+   * chunks mostly, are bound by the GPU and run eagerly), and never more than a step may hold.
+   */
+  public static int defaultMaxTokens(int maxNumSeqs, int maxNumBatchedTokens) {
+    return Math.max(1, Math.min(maxNumBatchedTokens, Math.min(2 * maxNumSeqs, 512)));
+  }
+
   int largest() {
     return buckets[buckets.length - 1];
   }
 
-  /** The smallest bucket holding {@code n} rows. */
+  /** The smallest bucket holding {@code n} tokens. */
   int bucketFor(int n) {
     for (int b : buckets) if (b >= n) return b;
     throw new IllegalArgumentException(n + " rows exceed the largest graph (" + largest() + ")");

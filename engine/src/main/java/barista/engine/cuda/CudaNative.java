@@ -139,6 +139,9 @@ public final class CudaNative {
 
   static native void writeKv(long k, long v, long kCache, long vCache, long slots);
 
+  /** In place: logits {@code [R, V]} float32 keep the tokens whose bits {@code [R, (V + 63) / 64]} int64 are set. */
+  static native void applyTokenMask(long logits, long bits);
+
   /** @param rowSeq 0: row r is sequence r (a decode step) */
   static native long pagedAttention(long q, long kCache, long vCache, long blockTables, long rowSeq,
       long contextLens, int blockSize, float scale);

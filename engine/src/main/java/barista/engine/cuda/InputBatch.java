@@ -16,8 +16,8 @@ import java.util.Arrays;
  * by asynchronous copies. CUDA graphs record reads of these buffers, so replaying one only needs new contents here.
  *
  * <p>Block tables stay on the device: a host mirror remembers what each row holds and only the rows whose block ids
- * changed are copied. Padding rows (a decode step rounded up to its graph's batch size) get slot -1 (written
- * nowhere) and context length 0 (attends to nothing), so they never touch a real block.
+ * changed are copied. Padding rows (a step rounded up to its graph's token count) get slot -1 (written nowhere) and
+ * context length 0 (attends to nothing), so they never touch a real block.
  */
 final class InputBatch implements AutoCloseable {
   private final int maxTokens;
@@ -63,21 +63,71 @@ final class InputBatch implements AutoCloseable {
     blockTables = manager.zeros(new Shape(maxSeqs, maxBlocksPerSeq), DataType.INT32);
   }
 
-  /**
-   * Views of the first {@code rows} rows of a decode step, as a CUDA graph records them: call once per graph at
-   * capture, then {@link #uploadDecode} before each replay.
-   */
+  /** Views of the first {@code rows} rows of a pure decode step (row r is sequence r), for the eager path. */
   StepInputs decodeViews(int rows, NDManager m) {
     return new StepInputs(CudaNative.narrow(tokenIds, 0, rows, m), CudaNative.narrow(positions, 0, rows, m), null,
         new PagedAttention.Paged(CudaNative.narrow(slots, 0, rows, m), CudaNative.narrow(blockTables, 0, rows, m),
             null, CudaNative.narrow(contextLens, 0, rows, m)));
   }
 
+  /**
+   * Views of the first {@code rows} rows of any step, as a CUDA graph records them: each row names its sequence, so
+   * prompt chunks and decodes share a graph. Call once per graph at capture, then {@link #uploadGraphed} before each
+   * replay.
+   */
+  StepInputs graphViews(int rows, NDManager m) {
+    return new StepInputs(CudaNative.narrow(tokenIds, 0, rows, m), CudaNative.narrow(positions, 0, rows, m), null,
+        new PagedAttention.Paged(CudaNative.narrow(slots, 0, rows, m), blockTables,
+            CudaNative.narrow(rowSeq, 0, rows, m), CudaNative.narrow(contextLens, 0, rows, m)));
+  }
+
   /** Fills rows as padding: what a graph is warmed up and captured with (no real block is read or written). */
   void uploadPadding(int rows) {
     ForwardBatch empty = new ForwardBatch(new int[0], new int[0], new long[0], new int[0], new int[0], new int[0],
         new int[0][], new boolean[0]);
-    uploadDecode(empty, rows);
+    uploadGraphed(empty, rows);
+  }
+
+  /**
+   * Writes a step of at most {@code rows} tokens for {@link #graphViews}: its rows (a prompt row attends up to its
+   * own position, as a decode row does), then padding rows that write nowhere and attend to nothing, and the rows
+   * whose logits are wanted ({@link #logitRows}). Returns how many those are.
+   */
+  int uploadGraphed(ForwardBatch b, int rows) {
+    int t = b.numTokens();
+    int n = b.numSequences();
+    if (rows < t || rows > maxTokens || n > maxSeqs) {
+      throw new IllegalArgumentException(t + " tokens / " + n + " sequences in " + rows + " graph rows");
+    }
+    for (int s = 0; s < n; s++) {
+      for (int r = b.queryStart()[s]; r < b.queryStart()[s] + b.queryLen()[s]; r++) {
+        putRow(r, b.tokenIds()[r], b.positions()[r], b.slotMapping()[r], b.positions()[r] + 1, s);
+      }
+    }
+    for (int r = t; r < rows; r++) putRow(r, 0, 0, -1, 0, 0);
+    long[] wanted = b.logitRows();
+    for (int i = 0; i < wanted.length; i++) staging.putLong((int) (offRows + 8L * i), wanted[i]);
+    copy(tokenIds, 0, 8L * rows);
+    copy(positions, offPositions, 8L * rows);
+    copy(slots, offSlots, 8L * rows);
+    copy(contextLens, offContext, 4L * rows);
+    copy(rowSeq, offRowSeq, 4L * rows);
+    copy(logitRows, offRows, 8L * wanted.length);
+    uploadTables(b.blockTables(), n);
+    return wanted.length;
+  }
+
+  private void putRow(int r, int token, int position, long slot, int contextLen, int seq) {
+    staging.putLong((int) (8L * r), token);
+    staging.putLong((int) (offPositions + 8L * r), position);
+    staging.putLong((int) (offSlots + 8L * r), slot);
+    staging.putInt((int) (offContext + 4L * r), contextLen);
+    staging.putInt((int) (offRowSeq + 4L * r), seq);
+  }
+
+  /** The first {@code n} rows uploaded by {@link #uploadGraphed} whose logits are wanted, as a device index. */
+  NDArray logitRows(int n, NDManager m) {
+    return CudaNative.narrow(logitRows, 0, n, m);
   }
 
   /** Writes a pure decode step (one new token per sequence) padded to {@code rows} and copies it to the device. */
@@ -134,6 +184,14 @@ final class InputBatch implements AutoCloseable {
         rows.length == t ? null : CudaNative.narrow(logitRows, 0, rows.length, m),
         new PagedAttention.Paged(CudaNative.narrow(slots, 0, t, m), CudaNative.narrow(blockTables, 0, n, m),
             CudaNative.narrow(rowSeq, 0, t, m), CudaNative.narrow(contextLens, 0, t, m)));
+  }
+
+  NDManager manager() {
+    return tokenIds.getManager();
+  }
+
+  int maxSeqs() {
+    return maxSeqs;
   }
 
   /** Copies the rows whose block ids changed (one contiguous range) to the device table. */

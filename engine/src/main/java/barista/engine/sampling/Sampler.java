@@ -25,6 +25,16 @@ import java.util.Map;
  * are those of the raw model output, as vLLM reports them.
  */
 public final class Sampler {
+  private final LogitMasker masker;
+
+  /** A sampler that masks with DJL ops (any device). */
+  public Sampler() {
+    this(Sampler::maskWithDjlOps);
+  }
+
+  public Sampler(LogitMasker masker) {
+    this.masker = masker;
+  }
 
   public SampleResult sample(NDArray logits, List<SamplingRow> rows, NDManager m) {
     int numRows = rows.size();
@@ -41,7 +51,7 @@ public final class Sampler {
     }
     NDArray logp = anyLogprobs ? logits.logSoftmax(1) : null;
     NDArray x = anyAdjusted ? adjust(logits.duplicate(), rows, vocab, m) : logits;
-    if (anyMasked) x = applyMasks(x, rows, vocab, m);
+    if (anyMasked) x = masker.apply(x, rows, vocab, m);
 
     NDArray chosen = x.argMax(1).toType(DataType.INT64, false);
     if (anyStochastic) {
@@ -167,20 +177,22 @@ public final class Sampler {
 
   /**
    * Keeps only each constrained row's allowed tokens (others -inf). The masks travel as their own bits, one per
-   * token (19 KiB per row at 151,936 tokens), copied in bulk from the constraint's words (a little-endian long's
-   * byte b holds tokens 8b..8b+7), and are unpacked on the device: bit j of byte b is floor(b / 2^j) mod 2. Rows
-   * without a mask allow everything, and so do rows with a forced token (it was already made the only finite
-   * logit; the engine never forces a token into a constrained row).
+   * token (19 KiB per row at 151,936 tokens), written as words by each mask (a little-endian long's byte b holds
+   * tokens 8b..8b+7), and are unpacked on the device: bit j of byte b is floor(b / 2^j) mod 2. Rows without a mask
+   * allow everything, and so do rows with a forced token (it was already made the only finite logit; the engine
+   * never forces a token into a constrained row).
    */
-  private static NDArray applyMasks(NDArray x, List<SamplingRow> rows, int vocab, NDManager m) {
+  public static NDArray maskWithDjlOps(NDArray x, List<SamplingRow> rows, int vocab, NDManager m) {
     int words = (vocab + 63) / 64;
     ByteBuffer packed = maskBuffer(rows.size() * words * 8L);
     LongBuffer longs = packed.asLongBuffer();
     for (SamplingRow r : rows) {
-      long[] allowed = r.forcedToken() >= 0 ? null : r.allowed();
-      int copied = allowed == null ? 0 : Math.min(words, allowed.length);
-      if (allowed != null) longs.put(allowed, 0, copied);
-      for (int w = copied; w < words; w++) longs.put(allowed == null ? -1L : 0L);
+      TokenMask allowed = r.forcedToken() >= 0 ? null : r.allowed();
+      if (allowed != null) {
+        allowed.writeWords(longs, words); // may wait for a mask computed while the forward pass ran
+      } else {
+        for (int w = 0; w < words; w++) longs.put(-1L);
+      }
     }
     float[] powers = new float[8];
     for (int j = 0; j < 8; j++) powers[j] = 1 << j;

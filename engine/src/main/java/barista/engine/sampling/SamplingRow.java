@@ -6,12 +6,11 @@ package barista.engine.sampling;
  * @param uniform a draw from the sequence's own generator in [0, 1), used by inverse-CDF sampling (ignored when greedy)
  * @param tokens the prompt followed by the output so far (only the first {@code numPrompt + numOutput} are valid)
  * @param banned token ids that must not be sampled now (EOS and stop ids until min_tokens is reached)
- * @param allowed null, or the only token ids that may be sampled now as bits ({@code allowed[id / 64] >> id % 64}):
- *     a structured-output constraint's mask
+ * @param allowed null, or the only token ids that may be sampled now: a structured-output constraint's mask
  * @param forcedToken the token this row must pick (a spent reasoning budget closing the thinking), or -1
  */
 public record SamplingRow(SamplingParams params, double uniform, int[] tokens, int numPrompt, int numOutput,
-    int[] banned, long[] allowed, int forcedToken) {
+    int[] banned, TokenMask allowed, int forcedToken) {
 
   public SamplingRow(SamplingParams params, double uniform, int[] tokens, int numPrompt, int numOutput, int[] banned) {
     this(params, uniform, tokens, numPrompt, numOutput, banned, null, -1);
@@ -19,7 +18,7 @@ public record SamplingRow(SamplingParams params, double uniform, int[] tokens, i
 
   /** A constrained row (no forced token). */
   public SamplingRow(SamplingParams params, double uniform, int[] tokens, int numPrompt, int numOutput, int[] banned,
-      long[] allowed) {
+      TokenMask allowed) {
     this(params, uniform, tokens, numPrompt, numOutput, banned, allowed, -1);
   }
 

@@ -131,7 +131,7 @@ class ConstraintTest {
         "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"boolean\"},\"b\":{\"type\":\"string\"}}}")), v);
     ByteDfa dfa = g.dfa();
     for (int state = 0; state < dfa.numStates(); state++) {
-      long[] words = g.full(state).words();
+      long[] words = g.full(state).toWords((v.maskSize() + 63) / 64);
       for (int id = 0; id < v.maskSize(); id++) {
         boolean allowed = (words[id >>> 6] >>> id & 1) != 0;
         byte[] bytes = v.bytes(id);
@@ -163,7 +163,7 @@ class ConstraintTest {
     ConstraintMatcher m = g.matcher();
     java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
     for (int step = 0; step < maxTokens; step++) {
-      long[] words = m.allowed(maxTokens - step);
+      long[] words = m.allowed(maxTokens - step).toWords((v.maskSize() + 63) / 64);
       List<Integer> allowed = new ArrayList<>();
       for (int id = 0; id < v.maskSize(); id++) if ((words[id >>> 6] >>> id & 1) != 0) allowed.add(id);
       int token = allowed.get(random.nextInt(allowed.size()));
@@ -215,13 +215,101 @@ class ConstraintTest {
     Grammar.Mask full = g.full(m.state()); // one x, or thirty (the minLength met at once)
     assertTrue(full.maxDistance() - full.minDistance() > 16, full.minDistance() + ".." + full.maxDistance());
     for (int tokensLeft = full.maxDistance() + 2; tokensLeft >= full.minDistance() + 2; tokensLeft--) {
-      m.allowed(tokensLeft);
+      m.allowed(tokensLeft).toWords(words(g)); // waits for a mask computed on a worker
     }
     // Counted for this state alone: the background thread caches other states' full masks meanwhile.
     int closing = g.cachedMasks(m.state()) - 1;
     int ladder = 32 - Integer.numberOfLeadingZeros(full.maxDistance() - full.minDistance() + 1);
     assertTrue(closing >= 1 && closing <= ladder, closing + " closing masks for one state, "
         + (full.maxDistance() - full.minDistance()) + " budgets");
+  }
+
+  /**
+   * Masks written one after another into one staging buffer, as the sampler writes a batch's rows: each row holds
+   * exactly its state's tokens, whether the mask keeps ids (few tokens) or bits (many).
+   */
+  @Test
+  void masksWrittenBackToBackHoldTheirOwnTokens() throws Exception {
+    int eos = 300;
+    TokenVocabulary v = vocabulary(eos);
+    Grammar g = Grammar.compile(tightSchema(), v);
+    ByteDfa dfa = g.dfa();
+    int words = words(g);
+    java.nio.LongBuffer staging = java.nio.ByteBuffer.allocateDirect(8 * words * dfa.numStates())
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN).asLongBuffer();
+    for (int i = 0; i < words * dfa.numStates(); i++) staging.put(-1L); // stale bits from an earlier step
+    staging.clear();
+    boolean sawSparse = false, sawBits = false;
+    for (int state = 0; state < dfa.numStates(); state++) {
+      Grammar.Mask mask = g.full(state);
+      sawSparse |= mask.sparse();
+      sawBits |= !mask.sparse();
+      mask.writeWords(staging, words);
+    }
+    assertTrue(sawSparse && sawBits, "both kinds of mask were written");
+    for (int state = 0; state < dfa.numStates(); state++) {
+      for (int id = 0; id < words * 64; id++) {
+        boolean allowed = (staging.get(state * words + (id >>> 6)) >>> id & 1) != 0;
+        byte[] bytes = v.bytes(id);
+        boolean expected = id == eos ? dfa.isAccepting(state) : bytes != null && dfa.walk(state, bytes) >= 0;
+        assertEquals(expected, allowed, "state " + state + " token " + id);
+      }
+    }
+  }
+
+  /**
+   * After compiling, the background computes every state's full mask, so requests that follow find them cached;
+   * a mask many rows miss at once (a closing one) is computed once however many ask for it.
+   */
+  @Test
+  void everyStateIsPrecomputedAndAMissIsWalkedOnce() throws Exception {
+    int eos = 300;
+    TokenVocabulary v = vocabulary(eos);
+    Grammar g = Grammar.compile(tightSchema(), v);
+    g.precomputed().get(60, java.util.concurrent.TimeUnit.SECONDS);
+    int states = g.dfa().numStates();
+    assertEquals(states, g.cachedMasks());
+    assertEquals(states, g.walks());
+    Random random = new Random(3);
+    for (int trial = 0; trial < 20; trial++) sampleToTheEnd(g, v, eos, 1000, random); // roomy: full masks only
+    assertEquals(states, g.walks(), "roomy requests walked the vocabulary again");
+
+    ConstraintMatcher m = g.matcher();
+    for (byte b : "{\"a\":\"".getBytes(StandardCharsets.UTF_8)) assertTrue(m.accept(b & 0xff));
+    Grammar.Mask full = g.full(m.state());
+    int tokensLeft = full.minDistance() + 4; // a closing mask, not cached yet
+    int state = m.state();
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(8);
+    List<java.util.concurrent.Future<long[]>> rows = new ArrayList<>();
+    try {
+      for (int row = 0; row < 8; row++) {
+        rows.add(threads.submit(() -> {
+          go.await();
+          return g.allowed(state, tokensLeft - 2).toWords(words(g));
+        }));
+      }
+      go.countDown();
+      for (var row : rows) {
+        assertTrue(java.util.Arrays.equals(rows.get(0).get(60, java.util.concurrent.TimeUnit.SECONDS),
+            row.get(60, java.util.concurrent.TimeUnit.SECONDS)));
+      }
+    } finally {
+      threads.shutdownNow();
+    }
+    long[] first = rows.get(0).get();
+    assertEquals(states + 1, g.walks(), "one walk for eight rows");
+    long[] fullWords = full.toWords(words(g));
+    int closing = 0;
+    for (int w = 0; w < first.length; w++) {
+      assertEquals(0, first[w] & ~fullWords[w], "a closing mask allows only what the full one does");
+      closing += Long.bitCount(first[w]);
+    }
+    assertTrue(closing > 0 && closing < full.allowed(), closing + " of " + full.allowed());
+  }
+
+  private static int words(Grammar g) {
+    return (g.maskSize() + 63) / 64;
   }
 
   /** Its shortest output is some 70 bytes (two strings of at least 20 characters, five integers). */

@@ -75,4 +75,55 @@ class R1VocabularyMaskTest {
     System.out.printf("R1 masks: %d states; walk (cache miss) %.2f ms average over %d states; first mask %.2f ms; "
         + "cached mask %.1f us%n", dfa.numStates(), walkNanos / 1e6 / walks, walks, firstNanos / 1e6, hitNanos / 1e3);
   }
+
+  /**
+   * The benchmark's schema (scripts/bench/article-schema.json) served to 64 requests that pick uniformly among the
+   * allowed tokens, as a random-weight model does, with max_tokens 128: every state's full mask is computed in the
+   * background after compiling and fits the grammar's budget, so the requests walk the vocabulary only for closing
+   * masks near their ends, and those stay rare (the threshold ladder).
+   */
+  @Test
+  void theBenchmarkSchemaIsPrecomputedAndItsRequestsRarelyMiss() throws Exception {
+    long start = System.nanoTime();
+    Grammar g = Grammar.compile(JsonSchemas.compile(new ObjectMapper().readTree(
+        java.nio.file.Files.readString(Path.of("../scripts/bench/article-schema.json")))), vocabulary);
+    g.precomputed().get(120, java.util.concurrent.TimeUnit.SECONDS);
+    double precomputeMs = (System.nanoTime() - start) / 1e6;
+    int states = g.dfa().numStates();
+    assertEquals(states, g.cachedMasks(), "every state's full mask is cached");
+    assertEquals(states, g.walks());
+    Random random = new Random(13);
+    int words = (VOCAB + 63) / 64, steps = 0;
+    for (int request = 0; request < 64; request++) {
+      ConstraintMatcher m = g.matcher();
+      for (int step = 0; step < 128; step++, steps++) {
+        long[] allowed = m.allowed(128 - step).toWords(words);
+        int pick = random.nextInt(bitCount(allowed)), token = -1;
+        for (int w = 0; token < 0; w++) {
+          int c = Long.bitCount(allowed[w]);
+          if (pick >= c) {
+            pick -= c;
+            continue;
+          }
+          long bits = allowed[w];
+          for (int j = 0; j < pick; j++) bits &= bits - 1;
+          token = w * 64 + Long.numberOfTrailingZeros(bits);
+        }
+        assertTrue(m.accept(token));
+        if (token == EOS) break;
+        assertTrue(step < 127, "no EOS within max_tokens");
+      }
+    }
+    int closingWalks = g.walks() - states;
+    System.out.printf("benchmark schema: %d states precomputed in %.0f ms, %d KiB cached; %d requests, %d steps, "
+        + "%d closing-mask walks%n", states, precomputeMs, g.cachedBytes() >> 10, 64, steps, closingWalks);
+    assertTrue(g.cachedBytes() < Grammar.GRAMMAR_MASK_BYTES / 2, g.cachedBytes() + " bytes");
+    assertTrue(closingWalks < steps / 20, closingWalks + " walks in " + steps + " steps");
+  }
+
+  private static int bitCount(long[] words) {
+    int n = 0;
+    for (long w : words) n += Long.bitCount(w);
+    return n;
+  }
 }

@@ -237,4 +237,45 @@ class CudaKernelsTest {
     report.add(String.format("%s %.1e", name, d));
     assertTrue(d <= 2e-3, name + ": max relative diff " + d);
   }
+
+  /**
+   * The one-kernel constraint masks against the DJL ops they replace, over R1-Distill's vocabulary width: masked
+   * rows (dense and near-empty masks), an unmasked row and a row with a forced token give the same logits, -inf and
+   * all, and the buffers are reused for a second, smaller step.
+   */
+  @Test
+  void tokenMaskKernelMatchesDjlMasking() {
+    int vocab = 151_936, words = (vocab + 63) / 64;
+    Random random = new Random(17);
+    try (NDManager m = NDManager.newBaseManager(Device.gpu(), "PyTorch");
+        CudaTokenMasks masks = new CudaTokenMasks(m, 8)) {
+      for (int rows : new int[] {5, 3}) {
+        float[] values = new float[rows * vocab];
+        for (int i = 0; i < values.length; i++) values[i] = (float) random.nextGaussian() * 4;
+        List<barista.engine.sampling.SamplingRow> sampling = new ArrayList<>();
+        var greedy = barista.engine.sampling.SamplingParams.greedy(4);
+        for (int r = 0; r < rows; r++) {
+          long[] bits = new long[words];
+          if (r % 2 == 0) {
+            for (int w = 0; w < words; w++) bits[w] = random.nextLong();
+          } else {
+            bits[random.nextInt(words)] = 1L << random.nextInt(64);
+            bits[words - 1] |= 1L << ((vocab - 1) % 64); // the last token
+          }
+          var mask = barista.engine.sampling.TokenMask.ofWords(bits);
+          if (r == 1) mask = null; // unmasked
+          int forced = r == 3 ? 7 : -1; // a forced row keeps everything here (the sampler already forced it)
+          sampling.add(new barista.engine.sampling.SamplingRow(greedy, 0, new int[] {1}, 1, 0, new int[0], mask,
+              forced));
+        }
+        NDArray x = m.create(values, new Shape(rows, vocab));
+        float[] expected = barista.engine.sampling.Sampler.maskWithDjlOps(x, sampling, vocab, m).toFloatArray();
+        float[] actual = masks.apply(x.duplicate(), sampling, vocab, m).toFloatArray();
+        assertArrayEquals(expected, actual, rows + " rows");
+        int kept = 0;
+        for (float v : actual) if (v != Float.NEGATIVE_INFINITY) kept++;
+        assertTrue(kept > vocab && kept < rows * vocab, kept + " logits kept");
+      }
+    }
+  }
 }

@@ -129,7 +129,7 @@ class LogitBiasTest {
   }
 
   private static SamplingRow masked(SamplingParams p, long[] allowed, double uniform) {
-    return new SamplingRow(p, uniform, new int[] {1, 2}, 2, 0, new int[0], allowed);
+    return new SamplingRow(p, uniform, new int[] {1, 2}, 2, 0, new int[0], TokenMask.ofWords(allowed));
   }
 
   private static SampleResult sample(List<SamplingRow> rows) {

@@ -14,10 +14,10 @@ import org.junit.jupiter.api.Test;
 class SamplerMaskTest {
   private static final int VOCAB = 1003; // not a multiple of 16 or 64
 
-  private static long[] mask(Set<Integer> ids) {
+  private static TokenMask mask(Set<Integer> ids) {
     long[] words = new long[(VOCAB + 63) / 64];
     for (int id : ids) words[id >>> 6] |= 1L << id;
-    return words;
+    return TokenMask.ofWords(words);
   }
 
   @Test

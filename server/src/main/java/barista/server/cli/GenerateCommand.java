@@ -62,7 +62,7 @@ public final class GenerateCommand implements Callable<Integer> {
   String quantization;
   @Option(names = "--enforce-eager", description = "No CUDA graphs: decode steps run the kernels one by one.")
   boolean enforceEager;
-  @Option(names = "--cuda-graph-sizes", split = ",", description = "Decode batch sizes captured as CUDA graphs.")
+  @Option(names = "--cuda-graph-sizes", split = ",", description = "Step sizes (tokens) captured as CUDA graphs.")
   List<Integer> cudaGraphSizes = new ArrayList<>();
   @Option(names = "--native-library", description = "libbarista_native.so (default: see serve --help).")
   Path nativeLibrary;
