@@ -47,6 +47,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   private volatile EngineStatus status;
   private volatile boolean idle; // set by the engine thread only when it has no work at all
   private volatile Throwable failure; // what killed the loop; null while it has not died
+  private volatile boolean loopEnded; // no engine thread drains the inbox any more
   private final Object statusChanged = new Object();
 
   public EngineCore(StepExecutor executor, SchedulerConfig config, Limits limits, Detokenizer.Factory detokenizers,
@@ -56,7 +57,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
     this.limits = limits;
     this.detokenizers = detokenizers;
     this.kv = new KvCacheManager(executor.numBlocks(), executor.blockSize(), config.enablePrefixCaching());
-    this.scheduler = new Scheduler(config, kv, executor.graphTokens());
+    this.scheduler = new Scheduler(config, kv);
     this.seeds = new SplittableRandom(seed);
     publishStatus();
     this.thread = new Thread(this::loop, "barista-engine");
@@ -68,12 +69,31 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   public void submit(GenerationRequest request, OutputListener listener) {
     int maxTokens = checkFits(request);
     if (!accepting) throw new EngineOverloadedException("the server is shutting down");
+    if (loopEnded) throw stopped();
     if (queued.incrementAndGet() + schedulerWaiting > config.maxWaitingRequests()) {
       queued.decrementAndGet();
       throw new EngineOverloadedException("too many waiting requests (" + config.maxWaitingRequests()
           + "); retry later");
     }
     inbox.add(() -> admit(request, listener, maxTokens));
+    if (loopEnded) abortLeftovers(); // the loop ended between the check and the add: nobody else drains the inbox
+  }
+
+  private EngineOverloadedException stopped() {
+    Throwable t = failure;
+    return new EngineOverloadedException(t == null ? "the engine has stopped"
+        : "the engine stopped after an error (" + t + "); the server needs a restart");
+  }
+
+  /** After the loop ended: admits and at once aborts what callers queued since, so no request waits forever. */
+  private synchronized void abortLeftovers() {
+    Runnable cmd;
+    while ((cmd = inbox.poll()) != null) cmd.run();
+    for (Request r : byId.values()) {
+      scheduler.remove(r);
+      deliver(r, abortOutput(r));
+    }
+    byId.clear();
   }
 
   /** Validates what only the engine knows; returns the effective max_tokens. */
@@ -178,6 +198,8 @@ public final class EngineCore implements EngineClient, AutoCloseable {
       log.error("Engine loop died; aborting all requests", t);
     } finally {
       abortAll();
+      loopEnded = true;
+      abortLeftovers(); // queued while abortAll ran
       publishStatus();
     }
   }

@@ -24,19 +24,12 @@ final class Scheduler {
   private final PriorityQueue<Request> waiting;
   private final Comparator<Request> order;
   private final List<Request> running = new ArrayList<>();
-  private final int graphTokens;
   private long preemptions;
   private long preemptionOrder; // preempted requests go to the front of their priority class
 
   Scheduler(SchedulerConfig config, KvCacheManager kv) {
-    this(config, kv, 0);
-  }
-
-  /** @param graphTokens the largest step the engine replays as a CUDA graph (0: none) */
-  Scheduler(SchedulerConfig config, KvCacheManager kv, int graphTokens) {
     this.config = config;
     this.kv = kv;
-    this.graphTokens = graphTokens;
     Comparator<Request> arrival = Comparator.comparingLong((Request r) -> r.queueKey).thenComparingLong(r -> r.seqId);
     this.order = config.policy().equals("priority")
         ? Comparator.comparingInt((Request r) -> r.priority).thenComparing(arrival) : arrival;
@@ -74,7 +67,7 @@ final class Scheduler {
 
   ScheduledBatch schedule() {
     ScheduledBatch batch = new ScheduledBatch();
-    int budget = stepBudget();
+    int budget = config.maxNumBatchedTokens();
     boolean preempted = false;
     for (int i = 0; i < running.size() && budget > 0; ) {
       Request r = running.get(i);
@@ -129,20 +122,6 @@ final class Scheduler {
     waiting.addAll(deferred);
     batch.seal(kv);
     return batch;
-  }
-
-  /**
-   * The step's token budget. Beside decodes, a step that fits the engine's largest CUDA graph replays it (~3 ms for
-   * R1-Distill on an H200) where a larger one runs eagerly (~20 ms, every decode row waiting), so prompt chunks
-   * shrink to fit while there is room for them (at least half the graph); with nothing decoding, prompts take the
-   * whole budget. Prompts are only chunked with chunked prefill on.
-   */
-  private int stepBudget() {
-    int budget = config.maxNumBatchedTokens();
-    if (graphTokens <= 0 || !config.enableChunkedPrefill()) return budget;
-    int decoding = 0;
-    for (Request r : running) if (r.numUncomputed() == 1) decoding++;
-    return decoding > 0 && decoding <= graphTokens / 2 ? Math.min(budget, graphTokens) : budget;
   }
 
   /**

@@ -396,6 +396,18 @@ class EngineCoreTest {
       core.submit(new GenerationRequest("a", FakeExecutor.randomPrompt(1, 6), maxTokens(4), 0, System.nanoTime()), a);
       assertEquals(FinishReason.ABORT, a.await().finishReason());
       assertEquals("device lost", core.failure().getMessage());
+      // Later requests never wait for a loop that no longer runs: refused (503) once it has ended, aborted if they
+      // slipped in while it was ending.
+      for (int i = 0; i < 50; i++) {
+        Collector late = new Collector();
+        try {
+          core.submit(new GenerationRequest("late" + i, FakeExecutor.randomPrompt(2, 6), maxTokens(4), 0,
+              System.nanoTime()), late);
+          assertEquals(FinishReason.ABORT, late.await().finishReason());
+        } catch (EngineOverloadedException refused) {
+          assertTrue(refused.getMessage().contains("device lost"), refused.getMessage());
+        }
+      }
     } finally {
       core.close(); // joins the loop's thread, which publishes its last status on the way out
     }

@@ -87,25 +87,36 @@ class SchedulerTest {
   }
 
   /**
-   * With CUDA graphs of up to 16 tokens: a prompt arriving while others decode is chunked so the step fits the
-   * graph (not the whole 64-token budget, which would run eagerly); with nothing decoding it takes the budget.
+   * Requests arriving step by step, many with the same prompt (prefix-cache siblings), prompts chunked beside
+   * decodes: every request finishes with its solo output and the cache ends empty.
    */
   @Test
-  void promptsBesideDecodesShrinkToTheLargestGraph() {
-    executor = new FakeExecutor(128, BLOCK_SIZE);
-    kv = new KvCacheManager(128, BLOCK_SIZE, true);
-    scheduler = new Scheduler(config(8, 64, "fcfs"), kv, 16);
-    add("a", 40, 20, 0, 0);
-    add("b", 3, 20, 0, 1);
-    step(); // nothing decodes yet: both prompts whole, 43 tokens
-    add("late", 40, 4, 0, 2);
-    step(); // two decodes and 14 tokens of the late prompt
-    step();
-    step(); // 2 + 12: the prompt's last chunk
-    List<Integer> tokensPerStep = executor.steps.stream().map(FakeExecutor.Step::numTokens).toList();
-    assertEquals(List.of(43, 16, 16, 14), tokensPerStep);
-    runToEnd();
-    for (var e : Map.of("a", 20, "b", 20, "late", 4).entrySet()) {
+  void staggeredArrivalsUnderTheGraphBudgetAllFinish() {
+    executor = new FakeExecutor(256, BLOCK_SIZE);
+    kv = new KvCacheManager(256, BLOCK_SIZE, true);
+    scheduler = new Scheduler(config(8, 16, "fcfs"), kv);
+    java.util.Random random = new java.util.Random(4);
+    int[][] pool = new int[3][];
+    for (int i = 0; i < pool.length; i++) pool[i] = FakeExecutor.randomPrompt(100 + i, 20 + 9 * i);
+    Map<String, Integer> maxTokens = new HashMap<>();
+    int added = 0;
+    for (int steps = 0; added < 60 || scheduler.hasWork(); steps++) {
+      assertTrue(steps < 20_000, "requests never finish");
+      if (added < 60 && random.nextInt(3) == 0) {
+        String id = "q" + added;
+        int[] prompt = pool[random.nextInt(pool.length)];
+        int max = 1 + random.nextInt(12);
+        prompts.put(id, prompt);
+        maxTokens.put(id, max);
+        SamplingParams params = SamplingParams.greedy(max);
+        Request r = new Request(nextSeqId++, new GenerationRequest(id, prompt, params, 0, added), max, 0,
+            new StopChecker(params, new int[] {0}, new LetterDetokenizer()), out -> {});
+        scheduler.add(r);
+        added++;
+      }
+      if (scheduler.hasWork()) step();
+    }
+    for (var e : maxTokens.entrySet()) {
       int[] got = generated.get(e.getKey()).stream().mapToInt(Integer::intValue).toArray();
       assertArrayEquals(FakeExecutor.generate(prompts.get(e.getKey()), e.getValue()), got, e.getKey());
     }

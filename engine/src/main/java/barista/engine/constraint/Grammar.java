@@ -35,9 +35,11 @@ public final class Grammar {
   /** Misses of the current step, computed in parallel beside the forward pass. */
   private static final ExecutorService WORKERS = pool("barista-mask-worker",
       Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors() / 2)));
-  /** Threads that precompute a grammar together (a quarter of the cores: a 4,000-state schema in about a second). */
-  private static final int PRECOMPUTE_THREADS = Math.max(1, Math.min(4,
-      Runtime.getRuntime().availableProcessors() / 4));
+  /**
+   * Threads that precompute a grammar together: one, as measured on the H200 (a 3,739-state schema in ~4 s, done
+   * within the benchmark's warm-up). The work is shared out by an index, so more threads would split it.
+   */
+  private static final int PRECOMPUTE_THREADS = 1;
   /**
    * Whole-grammar precomputation. Unbounded queue, bounded use: each compiled grammar queues PRECOMPUTE_THREADS
    * tasks, and those of a released grammar (one the server's grammar cache let go) end at once.
