@@ -5,11 +5,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import barista.engine.sampling.LogitMasker;
+import barista.engine.sampling.Sampler;
 import barista.engine.sampling.SamplingRow;
-import barista.engine.sampling.TokenMask;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.LongBuffer;
 import java.util.List;
 
 /**
@@ -36,15 +35,7 @@ final class CudaTokenMasks implements LogitMasker, AutoCloseable {
     if (n > maxRows) throw new IllegalArgumentException(n + " rows exceed the mask buffer's " + maxRows);
     ensure((vocab + 63) / 64);
     // The previous step's copy is done: its tokens were read back, or it had no mask to copy.
-    LongBuffer longs = staging.clear().asLongBuffer();
-    for (SamplingRow r : rows) {
-      TokenMask allowed = r.forcedToken() >= 0 ? null : r.allowed();
-      if (allowed != null) {
-        allowed.writeWords(longs, words); // may wait for a mask computed while the forward pass ran
-      } else {
-        for (int w = 0; w < words; w++) longs.put(-1L);
-      }
-    }
+    Sampler.writeMaskWords(rows, staging.clear().asLongBuffer(), words);
     NDArray view = CudaNative.narrow(bits, 0, n, m);
     CudaNative.copyFromHost(CudaNative.handle(view), staging, 0, 8L * n * words);
     NDArray logits = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, true); // the sampler's own

@@ -186,14 +186,7 @@ public final class Sampler {
     int words = (vocab + 63) / 64;
     ByteBuffer packed = maskBuffer(rows.size() * words * 8L);
     LongBuffer longs = packed.asLongBuffer();
-    for (SamplingRow r : rows) {
-      TokenMask allowed = r.forcedToken() >= 0 ? null : r.allowed();
-      if (allowed != null) {
-        allowed.writeWords(longs, words); // may wait for a mask computed while the forward pass ran
-      } else {
-        for (int w = 0; w < words; w++) longs.put(-1L);
-      }
-    }
+    writeMaskWords(rows, longs, words);
     float[] powers = new float[8];
     for (int j = 0; j < 8; j++) powers[j] = 1 << j;
     NDArray bits = m.create(packed, new Shape(rows.size(), words * 8L), DataType.UINT8)
@@ -201,6 +194,21 @@ public final class Sampler {
         .div(m.create(powers, new Shape(1, 1, 8))).floor().mod(2f).reshape(rows.size(), words * 64L);
     NDArray keep = bits.get(":, 0:" + vocab).gt(0.5f);
     return NDArrays.where(keep, x, m.full(x.getShape(), Float.NEGATIVE_INFINITY, x.getDataType()));
+  }
+
+  /**
+   * Each row's mask as {@code words} words, one row after another; a row without a mask, or with a forced token,
+   * allows everything. Waits for masks still being computed.
+   */
+  public static void writeMaskWords(List<SamplingRow> rows, LongBuffer dst, int words) {
+    for (SamplingRow r : rows) {
+      TokenMask allowed = r.forcedToken() >= 0 ? null : r.allowed();
+      if (allowed != null) {
+        allowed.writeWords(dst, words); // may wait for a mask computed while the forward pass ran
+      } else {
+        for (int w = 0; w < words; w++) dst.put(-1L);
+      }
+    }
   }
 
   /** The engine thread's mask staging buffer (direct, so DJL copies it to the device as it is), grown as needed. */
