@@ -94,7 +94,7 @@ public final class CudaForwardPath implements AutoCloseable {
     int t = b.numTokens();
     if (graphs != null && t <= graphs.largest()) {
       int bucket = graphs.bucketFor(t);
-      int sampled = inputs.uploadGraphed(b, bucket);
+      int sampled = inputs.uploadStep(b, bucket);
       NDArray hidden = graphs.replay(bucket);
       // In the step's manager, even when every row samples: what is computed from it must be freed with the step,
       // not with the graph's output, which lives as long as the graph.

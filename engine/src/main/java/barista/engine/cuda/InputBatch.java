@@ -72,7 +72,7 @@ final class InputBatch implements AutoCloseable {
 
   /**
    * Views of the first {@code rows} rows of any step, as a CUDA graph records them: each row names its sequence, so
-   * prompt chunks and decodes share a graph. Call once per graph at capture, then {@link #uploadGraphed} before each
+   * prompt chunks and decodes share a graph. Call once per graph at capture, then {@link #uploadStep} before each
    * replay.
    */
   StepInputs graphViews(int rows, NDManager m) {
@@ -85,15 +85,16 @@ final class InputBatch implements AutoCloseable {
   void uploadPadding(int rows) {
     ForwardBatch empty = new ForwardBatch(new int[0], new int[0], new long[0], new int[0], new int[0], new int[0],
         new int[0][], new boolean[0]);
-    uploadGraphed(empty, rows);
+    uploadStep(empty, rows);
   }
 
   /**
-   * Writes a step of at most {@code rows} tokens for {@link #graphViews}: its rows (a prompt row attends up to its
-   * own position, as a decode row does), then padding rows that write nowhere and attend to nothing, and the rows
-   * whose logits are wanted ({@link #logitRows}). Returns how many those are.
+   * Writes a step of at most {@code rows} tokens: its rows (a prompt row attends up to its own position, as a
+   * decode row does), then padding rows up to {@code rows} that write nowhere and attend to nothing (a graph's
+   * bucket; none on the eager path), and the rows whose logits are wanted ({@link #logitRows}). Returns how many
+   * those are.
    */
-  int uploadGraphed(ForwardBatch b, int rows) {
+  int uploadStep(ForwardBatch b, int rows) {
     int t = b.numTokens();
     int n = b.numSequences();
     if (rows < t || rows > maxTokens || n > maxSeqs) {
@@ -125,7 +126,7 @@ final class InputBatch implements AutoCloseable {
     staging.putInt((int) (offRowSeq + 4L * r), seq);
   }
 
-  /** The first {@code n} rows uploaded by {@link #uploadGraphed} whose logits are wanted, as a device index. */
+  /** The first {@code n} rows uploaded by {@link #uploadStep} whose logits are wanted, as a device index. */
   NDArray logitRows(int n, NDManager m) {
     return CudaNative.narrow(logitRows, 0, n, m);
   }
@@ -162,26 +163,9 @@ final class InputBatch implements AutoCloseable {
       uploadDecode(b, n);
       return decodeViews(n, m);
     }
-    long[] rows = b.logitRows();
-    for (int s = 0; s < n; s++) {
-      for (int r = b.queryStart()[s]; r < b.queryStart()[s] + b.queryLen()[s]; r++) {
-        staging.putLong((int) (8L * r), b.tokenIds()[r]);
-        staging.putLong((int) (offPositions + 8L * r), b.positions()[r]);
-        staging.putLong((int) (offSlots + 8L * r), b.slotMapping()[r]);
-        staging.putInt((int) (offContext + 4L * r), b.positions()[r] + 1);
-        staging.putInt((int) (offRowSeq + 4L * r), s);
-      }
-    }
-    for (int i = 0; i < rows.length; i++) staging.putLong((int) (offRows + 8L * i), rows[i]);
-    copy(tokenIds, 0, 8L * t);
-    copy(positions, offPositions, 8L * t);
-    copy(slots, offSlots, 8L * t);
-    copy(contextLens, offContext, 4L * t);
-    copy(rowSeq, offRowSeq, 4L * t);
-    copy(logitRows, offRows, 8L * rows.length);
-    uploadTables(b.blockTables(), n);
+    int sampled = uploadStep(b, t); // the same rows, without padding
     return new StepInputs(CudaNative.narrow(tokenIds, 0, t, m), CudaNative.narrow(positions, 0, t, m),
-        rows.length == t ? null : CudaNative.narrow(logitRows, 0, rows.length, m),
+        sampled == t ? null : CudaNative.narrow(logitRows, 0, sampled, m),
         new PagedAttention.Paged(CudaNative.narrow(slots, 0, t, m), CudaNative.narrow(blockTables, 0, n, m),
             CudaNative.narrow(rowSeq, 0, t, m), CudaNative.narrow(contextLens, 0, t, m)));
   }
