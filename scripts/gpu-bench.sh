@@ -59,7 +59,8 @@ serve_and_bench() { # name model-dir extra-serve-args...
 structured_runs() { # port name: free (unconstrained) and schema runs, alternating, 128 in / at most 128 out
   local port=$1 name=$2 schema n=${STRUCTURED_N:-320}
   schema=$(cd "$(dirname "$0")" && pwd)/bench/article-schema.json
-  local args="--base-url http://127.0.0.1:$port --concurrency 32 --input-len 128 --output-len 128"
+  # a stalled server fails the run within a minute instead of holding the lease
+  local args="--base-url http://127.0.0.1:$port --concurrency 32 --input-len 128 --output-len 128 --timeout 60"
   # compiles the schema's grammar once (the server caches it) and warms the mask cache, as a serving process is
   barista bench $args --num-prompts 32 --seed 99 --json-schema-path "$schema" > "$out/structured-warmup.txt" 2>&1 \
     || echo "structured warm-up failed"
@@ -92,7 +93,7 @@ for seed in range(8):
             "response_format": {"type": "json_schema", "json_schema": {"name": "article", "schema": schema}}}
     req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/completions", json.dumps(body).encode(),
                                  {"Content-Type": "application/json"})
-    choice = json.load(urllib.request.urlopen(req))["choices"][0]
+    choice = json.load(urllib.request.urlopen(req, timeout=60))["choices"][0]
     value = json.loads(choice["text"])
     good = choice["finish_reason"] == "stop" and set(value) == set(schema["required"]) \
         and value["status"] in schema["properties"]["status"]["enum"] and 1 <= len(value["sections"]) <= 4
@@ -107,8 +108,8 @@ PY
 for part in $parts; do
   case $part in
     ours) serve_and_bench fp16 "$model" ;;
-    preset) PRESET_RUN=1 levels="" serve_and_bench fp16 "$model" ;;
-    structured) STRUCTURED_RUN=1 levels="" serve_and_bench fp16 "$model" ;;
+    preset) PRESET_RUN=1 levels="" serve_and_bench fp16-preset "$model" ;; # own serve logs: parts run in turn
+    structured) STRUCTURED_RUN=1 levels="" serve_and_bench fp16-structured "$model" ;;
     eager) python3 scripts/hf-baseline.py "$model" eager "$(echo $levels | tr ' ' ,)" --json "$out/hf-eager.json" ;;
     compiled) python3 scripts/hf-baseline.py "$model" compiled "${COMPILED_LEVELS:-1,32,256}" --json "$out/hf-compiled.json" ;;
     quant) # AWQ from our quantizer's checkpoint; INT8 quantized while loading the 16-bit checkpoint
