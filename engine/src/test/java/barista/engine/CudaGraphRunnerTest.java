@@ -33,8 +33,7 @@ class CudaGraphRunnerTest {
   }
 
   private static ModelRunner runner(boolean eager) {
-    return ModelRunner.start(EngineConfig.defaults(TestModels.tiny()).withDevice("cuda").withMaxModelLen(256)
-        .withBlocks(16, 64).withCuda(new EngineConfig.CudaOptions(eager, List.of(1, 2, 4, 8), null)));
+    return runner(eager, List.of(1, 2, 4, 8));
   }
 
   @Test

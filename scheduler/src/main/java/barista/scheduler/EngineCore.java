@@ -76,7 +76,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
           + "); retry later");
     }
     inbox.add(() -> admit(request, listener, maxTokens));
-    if (loopEnded) abortLeftovers(); // the loop ended between the check and the add: nobody else drains the inbox
+    if (loopEnded) abortAll(); // the loop ended between the check and the add: nobody else drains the inbox
   }
 
   private EngineOverloadedException stopped() {
@@ -85,8 +85,11 @@ public final class EngineCore implements EngineClient, AutoCloseable {
         : "the engine stopped after an error (" + t + "); the server needs a restart");
   }
 
-  /** After the loop ended: admits and at once aborts what callers queued since, so no request waits forever. */
-  private synchronized void abortLeftovers() {
+  /**
+   * Once the loop has ended: admits what is still queued and aborts every request, so none waits forever. Runs on
+   * the engine thread as it leaves, and on a caller whose request slipped in after that.
+   */
+  private synchronized void abortAll() {
     Runnable cmd;
     while ((cmd = inbox.poll()) != null) cmd.run();
     for (Request r : byId.values()) {
@@ -197,9 +200,8 @@ public final class EngineCore implements EngineClient, AutoCloseable {
       failure = t;
       log.error("Engine loop died; aborting all requests", t);
     } finally {
+      loopEnded = true; // from here on, submit refuses, or aborts what slipped in
       abortAll();
-      loopEnded = true;
-      abortLeftovers(); // queued while abortAll ran
       publishStatus();
     }
   }
@@ -226,21 +228,6 @@ public final class EngineCore implements EngineClient, AutoCloseable {
       log.warn("Output listener of request {} failed; aborting it", out.requestId(), e);
       if (!out.finished() && scheduler.remove(r)) byId.remove(r.id);
     }
-  }
-
-  private void abortAll() {
-    for (Request r : byId.values()) {
-      scheduler.remove(r);
-      deliver(r, abortOutput(r));
-    }
-    byId.clear();
-    Runnable cmd;
-    while ((cmd = inbox.poll()) != null) cmd.run(); // admits then aborts late arrivals below
-    for (Request r : byId.values()) {
-      scheduler.remove(r);
-      deliver(r, abortOutput(r));
-    }
-    byId.clear();
   }
 
   private void publishStatus() {

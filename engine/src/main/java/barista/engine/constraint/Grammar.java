@@ -36,15 +36,11 @@ public final class Grammar {
   private static final ExecutorService WORKERS = pool("barista-mask-worker",
       Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors() / 2)));
   /**
-   * Threads that precompute a grammar together: one, as measured on the H200 (a 3,739-state schema in ~4 s, done
-   * within the benchmark's warm-up). The work is shared out by an index, so more threads would split it.
+   * Whole-grammar precomputation on one thread, as measured on the H200 (a 3,739-state schema in ~4 s, done within
+   * the benchmark's warm-up). Unbounded queue, bounded use: each compiled grammar queues one task, and that of a
+   * released grammar (one the server's grammar cache let go) ends at once.
    */
-  private static final int PRECOMPUTE_THREADS = 1;
-  /**
-   * Whole-grammar precomputation. Unbounded queue, bounded use: each compiled grammar queues PRECOMPUTE_THREADS
-   * tasks, and those of a released grammar (one the server's grammar cache let go) end at once.
-   */
-  private static final ExecutorService PRECOMPUTE = pool("barista-mask-precompute", PRECOMPUTE_THREADS);
+  private static final ExecutorService PRECOMPUTE = pool("barista-mask-precompute", 1);
 
   /**
    * One state's allowed tokens, and the farthest and the nearest end state from acceptance among them (in bytes;
@@ -66,7 +62,9 @@ public final class Grammar {
         ids = new int[w.allowed];
         int n = 0;
         for (int i = 0; i < w.words.length; i++) {
-          for (long bits = w.words[i]; bits != 0; bits &= bits - 1) ids[n++] = i * 64 + Long.numberOfTrailingZeros(bits);
+          for (long bits = w.words[i]; bits != 0; bits &= bits - 1) {
+            ids[n++] = i * 64 + Long.numberOfTrailingZeros(bits);
+          }
         }
         words = null;
       } else {
@@ -78,9 +76,7 @@ public final class Grammar {
     @Override
     public void writeWords(LongBuffer dst, int n) {
       if (words != null) {
-        int copied = Math.min(n, words.length);
-        dst.put(words, 0, copied);
-        for (int i = copied; i < n; i++) dst.put(0L);
+        TokenMask.putWords(dst, words, n);
         return;
       }
       int base = dst.position();
@@ -179,7 +175,7 @@ public final class Grammar {
   }
 
   /** The mask {@link #allowed} stands for, computed here (and cached) where missing. */
-  Mask select(int state, int budget) {
+  private Mask select(int state, int budget) {
     Mask full = full(state);
     int threshold = threshold(full, budget);
     return threshold == Integer.MAX_VALUE ? full : mask(state, threshold);
@@ -240,28 +236,19 @@ public final class Grammar {
     }
   }
 
-  /**
-   * Full masks of every state, nearest the start first (breadth-first), shared out among the precompute threads,
-   * until done, released or out of budget.
-   */
+  /** Full masks of every state, nearest the start first (breadth-first), until done, released or out of budget. */
   private void startPrecompute() {
-    int[] order = breadthFirst();
-    AtomicInteger next = new AtomicInteger();
-    AtomicInteger running = new AtomicInteger(
-        PRECOMPUTE_THREADS);
-    for (int t = 0; t < PRECOMPUTE_THREADS; t++) {
-      PRECOMPUTE.execute(() -> {
-        try {
-          for (int i; !released && (i = next.getAndIncrement()) < order.length; ) {
-            int s = order[i];
-            full(s);
-            if (!masks.containsKey(key(s, Integer.MAX_VALUE))) break; // the budget is spent
-          }
-        } finally {
-          if (running.decrementAndGet() == 0) precomputed.complete(null);
+    PRECOMPUTE.execute(() -> {
+      try {
+        for (int s : breadthFirst()) {
+          if (released) break;
+          full(s);
+          if (!masks.containsKey(key(s, Integer.MAX_VALUE))) break; // the budget is spent
         }
-      });
-    }
+      } finally {
+        precomputed.complete(null);
+      }
+    });
   }
 
   /** States in breadth-first order from the start; only the start for automata too large to precompute. */

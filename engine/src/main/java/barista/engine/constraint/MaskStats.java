@@ -4,7 +4,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * What constrained decoding costs the engine loop: the time its thread spends on masks (looking them up, and
- * waiting for those still being computed when the sampler needs them) and how many were used. Process-wide; the stats log line reports the change per interval.
+ * waiting for those still being computed when the sampler needs them) and how many were used. Process-wide; the
+ * stats log line reports the change per interval.
  */
 public final class MaskStats {
   private static final LongAdder NANOS = new LongAdder();

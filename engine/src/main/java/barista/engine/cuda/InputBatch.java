@@ -63,13 +63,6 @@ final class InputBatch implements AutoCloseable {
     blockTables = manager.zeros(new Shape(maxSeqs, maxBlocksPerSeq), DataType.INT32);
   }
 
-  /** Views of the first {@code rows} rows of a pure decode step (row r is sequence r), for the eager path. */
-  StepInputs decodeViews(int rows, NDManager m) {
-    return new StepInputs(CudaNative.narrow(tokenIds, 0, rows, m), CudaNative.narrow(positions, 0, rows, m), null,
-        new PagedAttention.Paged(CudaNative.narrow(slots, 0, rows, m), CudaNative.narrow(blockTables, 0, rows, m),
-            null, CudaNative.narrow(contextLens, 0, rows, m)));
-  }
-
   /**
    * Views of the first {@code rows} rows of any step, as a CUDA graph records them: each row names its sequence, so
    * prompt chunks and decodes share a graph. Call once per graph at capture, then {@link #uploadStep} before each
@@ -131,38 +124,13 @@ final class InputBatch implements AutoCloseable {
     return CudaNative.narrow(logitRows, 0, n, m);
   }
 
-  /** Writes a pure decode step (one new token per sequence) padded to {@code rows} and copies it to the device. */
-  void uploadDecode(ForwardBatch b, int rows) {
-    int n = b.numSequences();
-    if (rows < n || rows > maxSeqs) throw new IllegalArgumentException(n + " sequences in " + rows + " rows");
-    for (int i = 0; i < rows; i++) {
-      boolean real = i < n;
-      staging.putLong((int) (8L * i), real ? b.tokenIds()[i] : 0);
-      staging.putLong((int) (offPositions + 8L * i), real ? b.positions()[i] : 0);
-      staging.putLong((int) (offSlots + 8L * i), real ? b.slotMapping()[i] : -1);
-      staging.putInt((int) (offContext + 4L * i), real ? b.contextLen()[i] : 0);
-    }
-    copy(tokenIds, 0, 8L * rows);
-    copy(positions, offPositions, 8L * rows);
-    copy(slots, offSlots, 8L * rows);
-    copy(contextLens, offContext, 4L * rows);
-    uploadTables(b.blockTables(), n);
-  }
-
   /**
-   * Writes any step for the eager path: a pure decode step as the graphs read it, a step with prompt chunks with
-   * one context length and sequence index per row (each prompt row attends up to its own position).
+   * Writes any step for the eager path, its rows as a graph reads them but unpadded, and returns views of it
+   * (with the rows whose logits are wanted unless every row samples).
    */
   StepInputs upload(ForwardBatch b, NDManager m) {
     int t = b.numTokens();
     int n = b.numSequences();
-    if (t > maxTokens || n > maxSeqs) {
-      throw new IllegalArgumentException(t + " tokens / " + n + " sequences exceed the input batch");
-    }
-    if (b.isPureDecode()) {
-      uploadDecode(b, n);
-      return decodeViews(n, m);
-    }
     int sampled = uploadStep(b, t); // the same rows, without padding
     return new StepInputs(CudaNative.narrow(tokenIds, 0, t, m), CudaNative.narrow(positions, 0, t, m),
         sampled == t ? null : CudaNative.narrow(logitRows, 0, sampled, m),

@@ -186,7 +186,8 @@ public final class Sampler {
     int words = (vocab + 63) / 64, n = rows.size();
     long[] bits = wordBuffer(n * words);
     writeMaskWords(rows, LongBuffer.wrap(bits, 0, n * words), words);
-    return x.getDevice().isGpu() ? unpackOnDevice(x, bits, n, words, vocab, m) : addPenalties(x, bits, n, words, vocab, m);
+    return x.getDevice().isGpu() ? unpackOnDevice(x, bits, n, words, vocab, m)
+        : addPenalties(x, bits, n, words, vocab, m);
   }
 
   /**

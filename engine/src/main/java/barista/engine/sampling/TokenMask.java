@@ -24,10 +24,13 @@ public interface TokenMask {
   /** A mask given as its words. */
   static TokenMask ofWords(long[] words) {
     long[] own = words.clone();
-    return (dst, n) -> {
-      int copied = Math.min(n, own.length);
-      dst.put(own, 0, copied);
-      for (int w = copied; w < n; w++) dst.put(0L);
-    };
+    return (dst, n) -> putWords(dst, own, n);
+  }
+
+  /** Puts {@code n} words: the mask's own, then none allowed past its width. */
+  static void putWords(LongBuffer dst, long[] words, int n) {
+    int copied = Math.min(n, words.length);
+    dst.put(words, 0, copied);
+    for (int w = copied; w < n; w++) dst.put(0L);
   }
 }
