@@ -57,12 +57,15 @@ serve_and_bench() { # name model-dir extra-serve-args...
 }
 
 structured_runs() { # port name: free (unconstrained) and schema runs, alternating, 128 in / at most 128 out
-  local port=$1 name=$2 schema n=${STRUCTURED_N:-320}
+  local port=$1 name=$2 schema n=${STRUCTURED_N:-640}
   schema=$(cd "$(dirname "$0")" && pwd)/bench/article-schema.json
   # a stalled server fails the run within a minute instead of holding the lease
   local args="--base-url http://127.0.0.1:$port --concurrency 32 --input-len 128 --output-len 128 --timeout 60"
-  # compiles the schema's grammar once (the server caches it) and warms the mask cache, as a serving process is
-  barista bench $args --num-prompts 32 --seed 99 --json-schema-path "$schema" > "$out/structured-warmup.txt" 2>&1 \
+  # warms both paths as a serving process is: the JIT and the allocator on unconstrained steps, and the schema's
+  # grammar compiled once (the server caches it) with its masks precomputed
+  barista bench $args --num-prompts 64 --seed 98 > "$out/structured-warmup-free.txt" 2>&1 \
+    || echo "unconstrained warm-up failed"
+  barista bench $args --num-prompts 64 --seed 99 --json-schema-path "$schema" > "$out/structured-warmup.txt" 2>&1 \
     || echo "structured warm-up failed"
   grep -iE "output token throughput|successful|failed|error" "$out/structured-warmup.txt" | sed "s/^/warm-up: /"
   for run in free-1 schema-1 free-2 schema-2; do

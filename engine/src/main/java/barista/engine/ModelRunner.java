@@ -255,6 +255,11 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
     }
   }
 
+  @Override
+  public int graphTokens() {
+    return cudaPath == null ? 0 : cudaPath.graphTokens();
+  }
+
   /** Whether decode steps replay CUDA graphs (false on CPU, without the native library, or with --enforce-eager). */
   public boolean cudaGraphs() {
     return cudaPath != null && cudaPath.graphsEnabled();

@@ -12,4 +12,9 @@ public interface StepExecutor {
   int numBlocks();
 
   int blockSize();
+
+  /** The most tokens a step may have and still replay a CUDA graph; 0 without graphs. */
+  default int graphTokens() {
+    return 0;
+  }
 }

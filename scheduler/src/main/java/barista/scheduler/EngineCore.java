@@ -57,7 +57,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
     this.limits = limits;
     this.detokenizers = detokenizers;
     this.kv = new KvCacheManager(executor.numBlocks(), executor.blockSize(), config.enablePrefixCaching());
-    this.scheduler = new Scheduler(config, kv);
+    this.scheduler = new Scheduler(config, kv, executor.graphTokens());
     this.seeds = new SplittableRandom(seed);
     publishStatus();
     this.thread = new Thread(this::loop, "barista-engine");

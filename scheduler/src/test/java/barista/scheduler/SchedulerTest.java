@@ -28,9 +28,13 @@ class SchedulerTest {
   private long nextSeqId;
 
   private void start(int numBlocks, SchedulerConfig config) {
+    start(numBlocks, config, 0);
+  }
+
+  private void start(int numBlocks, SchedulerConfig config, int graphTokens) {
     executor = new FakeExecutor(numBlocks, BLOCK_SIZE);
     kv = new KvCacheManager(numBlocks, BLOCK_SIZE, config.enablePrefixCaching());
-    scheduler = new Scheduler(config, kv);
+    scheduler = new Scheduler(config, kv, graphTokens);
   }
 
   private static SchedulerConfig config(int maxNumSeqs, int maxNumBatchedTokens, String policy) {
@@ -66,9 +70,13 @@ class SchedulerTest {
 
   /** Each request generated exactly what the model gives its prompt alone, and the cache is empty again. */
   private void assertSoloOutputsAndCacheFree(int maxTokens) {
+    assertSoloOutputsAndCacheFree(id -> maxTokens);
+  }
+
+  private void assertSoloOutputsAndCacheFree(java.util.function.ToIntFunction<String> maxTokens) {
     for (var e : prompts.entrySet()) {
       int[] got = generated.get(e.getKey()).stream().mapToInt(Integer::intValue).toArray();
-      assertArrayEquals(FakeExecutor.generate(e.getValue(), maxTokens), got, e.getKey());
+      assertArrayEquals(FakeExecutor.generate(e.getValue(), maxTokens.applyAsInt(e.getKey())), got, e.getKey());
     }
     assertEquals(kv.numBlocks() - 1, kv.numFreeBlocks());
   }
@@ -94,7 +102,7 @@ class SchedulerTest {
   void staggeredArrivalsUnderTheGraphBudgetAllFinish() {
     executor = new FakeExecutor(256, BLOCK_SIZE);
     kv = new KvCacheManager(256, BLOCK_SIZE, true);
-    scheduler = new Scheduler(config(8, 16, "fcfs"), kv);
+    scheduler = new Scheduler(config(8, 64, "fcfs"), kv, 16); // mostly graph-sized steps, some whole-budget ones
     java.util.Random random = new java.util.Random(4);
     int[][] pool = new int[3][];
     for (int i = 0; i < pool.length; i++) pool[i] = FakeExecutor.randomPrompt(100 + i, 20 + 9 * i);
@@ -121,6 +129,38 @@ class SchedulerTest {
       assertArrayEquals(FakeExecutor.generate(prompts.get(e.getKey()), e.getValue()), got, e.getKey());
     }
     assertEquals(kv.numBlocks() - 1, kv.numFreeBlocks());
+  }
+
+  /**
+   * With CUDA graphs of up to 32 tokens: prompts arriving beside decodes, all the work fitting in a few graph steps,
+   * are chunked to the graph, and every decode row still runs each step.
+   */
+  @Test
+  void aFewPromptsBesideDecodesAreChunkedToTheLargestGraph() {
+    start(256, config(16, 256, "fcfs"), 32);
+    List<Request> early = new ArrayList<>();
+    for (int i = 0; i < 6; i++) early.add(add("d" + i, 8, 20, 0, i));
+    while (early.stream().anyMatch(r -> r.numOutput() == 0)) step();
+    int before = executor.steps.size();
+    for (int i = 0; i < 3; i++) add("p" + i, 20, 6, 0, 10 + i); // 60 prompt tokens + 6 decodes: 2-3 graph steps
+    step();
+    FakeExecutor.Step first = executor.steps.get(before);
+    assertEquals(32, first.numTokens(), "the burst is cut to the graph: " + first);
+    runToEnd();
+    for (FakeExecutor.Step s : executor.steps) assertTrue(s.numTokens() <= 32, s.toString());
+    for (Request r : early) assertEquals(20, r.numOutput(), "every decode row ran to max_tokens");
+    assertSoloOutputsAndCacheFree(id -> id.startsWith("d") ? 20 : 6);
+  }
+
+  /** A wave bigger than a few graph steps takes the whole token budget: cutting it up costs throughput. */
+  @Test
+  void aWaveOfPromptsTakesTheWholeBudget() {
+    start(256, config(16, 256, "fcfs"), 32);
+    for (int i = 0; i < 10; i++) add("w" + i, 20, 4, 0, i); // 200 tokens > 4 graph steps of 32
+    step();
+    assertEquals(200, executor.steps.get(0).numTokens());
+    runToEnd();
+    assertSoloOutputsAndCacheFree(4);
   }
 
   @Test

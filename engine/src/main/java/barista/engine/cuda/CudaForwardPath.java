@@ -116,6 +116,11 @@ public final class CudaForwardPath implements AutoCloseable {
     return tokenMasks;
   }
 
+  /** The largest step a graph holds, in tokens; 0 when eager only. */
+  public int graphTokens() {
+    return graphs == null ? 0 : graphs.largest();
+  }
+
   public boolean graphsEnabled() {
     return graphs != null;
   }
