@@ -34,6 +34,7 @@ serve_and_bench() { # name model-dir extra-serve-args...
   "$java" -cp "$cp" barista.server.Main serve --model "$dir" --device "$device" --port $port --max-model-len 4096 --max-num-seqs 256 \
     --max-num-batched-tokens 8192 --disable-log-requests "$@" > "$out/serve-$name.log" 2>&1 &
   local pid=$! t0=$(date +%s%N)
+  trap "kill -TERM $pid 2>/dev/null || true" EXIT # a failing part must not leave the server holding the GPU
   until curl -sf localhost:$port/health >/dev/null; do
     kill -0 $pid 2>/dev/null || { echo "server $name died"; tail -5 "$out/serve-$name.log"; return 1; }
     sleep 0.2
@@ -54,6 +55,7 @@ serve_and_bench() { # name model-dir extra-serve-args...
     grep -iE "output token throughput|successful|median ttft|gpu util" "$out/bench-$name-c$c.txt" | sed "s/^/$name c=$c: /"
   done
   kill -TERM $pid; wait $pid || true # the server drains and exits; the port is free for the next one
+  trap - EXIT
 }
 
 structured_runs() { # port name: free (unconstrained) and schema runs, alternating, 128 in / at most 128 out
@@ -80,6 +82,8 @@ structured_runs() { # port name: free (unconstrained) and schema runs, alternati
 import json, statistics, sys
 out = sys.argv[1]
 runs = {r: json.load(open(f"{out}/structured-{r}.json")) for r in ("free-1", "schema-1", "free-2", "schema-2")}
+if any(run["failed"] or not run["completed"] for run in runs.values()):
+    sys.exit("structured: a run had failed requests; no ratio")
 tput = lambda kind: [runs[f"{kind}-{i}"]["output_throughput"] for i in (1, 2)]
 mean_len = lambda kind: statistics.mean(runs[f"{kind}-{i}"]["total_output_tokens"] / runs[f"{kind}-{i}"]["completed"] for i in (1, 2))
 free, schema = tput("free"), tput("schema")

@@ -293,6 +293,11 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
     return new ForwardBatch(tokenIds, positions, slots, queryStart, queryLen, contextLen, tables, sample);
   }
 
+  /** Arrays alive on the runner's device manager and below (tests: a step must leave none behind). */
+  int liveArraysForTest() {
+    return manager.getManagedArrays().size();
+  }
+
   PagedKvCache cacheForTest() {
     return cache;
   }

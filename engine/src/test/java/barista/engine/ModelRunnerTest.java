@@ -1,6 +1,7 @@
 package barista.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -65,6 +66,9 @@ class ModelRunnerTest {
     int[][] expected;
     try (ModelRunner runner = TestModels.cpuRunner(TestModels.tiny(), 16, 64)) {
       expected = GreedyDriver.generate(runner, prompts, 12);
+      int live = runner.liveArraysForTest();
+      assertArrayEquals(expected, GreedyDriver.generate(runner, prompts, 12), "the same batch again");
+      assertEquals(live, runner.liveArraysForTest(), "arrays left behind by a batch's steps");
       for (int i = 0; i < prompts.length; i++) {
         int[][] alone = GreedyDriver.generate(runner, new int[][] {prompts[i]}, 12);
         assertArrayEquals(expected[i], alone[0], "prompt " + i + " alone vs in a batch");

@@ -96,10 +96,15 @@ public final class CudaForwardPath implements AutoCloseable {
       int bucket = graphs.bucketFor(t);
       int sampled = inputs.uploadStep(b, bucket);
       NDArray hidden = graphs.replay(bucket);
-      // In the step's manager, even when every row samples: what is computed from it must be freed with the step,
-      // not with the graph's output, which lives as long as the graph.
-      NDArray rows = b.isPureDecode() ? CudaNative.narrow(hidden, 0, t, step)
-          : hidden.get(new NDIndex("{}", inputs.logitRows(sampled, step)));
+      // In the step's manager: DJL puts an op's result in its input's manager, and the graph's output lives as long
+      // as the graph, so rows left there (and the logits computed from them) would pile up step after step.
+      NDArray rows;
+      if (b.isPureDecode()) {
+        rows = CudaNative.narrow(hidden, 0, t, step);
+      } else {
+        rows = hidden.get(new NDIndex("{}", inputs.logitRows(sampled, step)));
+        rows.attach(step);
+      }
       return model.logits(rows);
     }
     StepInputs in = inputs.upload(b, step);
