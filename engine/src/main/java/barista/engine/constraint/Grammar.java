@@ -36,11 +36,16 @@ public final class Grammar {
   private static final ExecutorService WORKERS = pool("barista-mask-worker",
       Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors() / 2)));
   /**
-   * Whole-grammar precomputation on one thread, as measured on the H200 (a 3,739-state schema in ~4 s, done within
-   * the benchmark's warm-up). Unbounded queue, bounded use: each compiled grammar queues one task, and that of a
-   * released grammar (one the server's grammar cache let go) ends at once.
+   * Threads that precompute one grammar together: a quarter of the cores, at most 4 (one thread takes ~4 s for a
+   * 3,739-state schema on the H200 host, and its first requests wait on misses meanwhile).
    */
-  private static final ExecutorService PRECOMPUTE = pool("barista-mask-precompute", 1);
+  static final int PRECOMPUTE_THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors() / 4));
+  /**
+   * Whole-grammar precomputation. Unbounded queue, bounded use: each compiled grammar queues PRECOMPUTE_THREADS
+   * tasks, and those of a released grammar (one the server's grammar cache let go) end at once.
+   */
+  private static final ExecutorService PRECOMPUTE = pool("barista-mask-precompute", 4);
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Grammar.class);
 
   /**
    * One state's allowed tokens, and the farthest and the nearest end state from acceptance among them (in bytes;
@@ -142,8 +147,13 @@ public final class Grammar {
 
   /** Compiles a char-level automaton for a vocabulary; IllegalArgumentException when it is empty or too large. */
   public static Grammar compile(Automaton chars, TokenVocabulary vocabulary) {
+    return compile(chars, vocabulary, PRECOMPUTE_THREADS);
+  }
+
+  /** As {@link #compile(Automaton, TokenVocabulary)}, precomputed by {@code threads} threads (1..4; tests). */
+  static Grammar compile(Automaton chars, TokenVocabulary vocabulary, int threads) {
     Grammar g = new Grammar(ByteDfa.of(chars), vocabulary);
-    g.startPrecompute();
+    g.startPrecompute(threads);
     return g;
   }
 
@@ -236,19 +246,34 @@ public final class Grammar {
     }
   }
 
-  /** Full masks of every state, nearest the start first (breadth-first), until done, released or out of budget. */
-  private void startPrecompute() {
-    PRECOMPUTE.execute(() -> {
+  /**
+   * Full masks of every state, nearest the start first (breadth-first), until done, released or out of budget. The
+   * threads take states from one shared index, so the nearest states are still done first.
+   */
+  private void startPrecompute(int threads) {
+    long start = System.nanoTime();
+    int[] order = breadthFirst();
+    AtomicInteger next = new AtomicInteger();
+    AtomicInteger running = new AtomicInteger(threads);
+    Runnable task = () -> {
       try {
-        for (int s : breadthFirst()) {
-          if (released) break;
-          full(s);
-          if (!masks.containsKey(key(s, Integer.MAX_VALUE))) break; // the budget is spent
+        for (int i; !released && (i = next.getAndIncrement()) < order.length; ) {
+          full(order[i]);
+          if (!masks.containsKey(key(order[i], Integer.MAX_VALUE))) next.set(order.length); // the budget is spent
         }
       } finally {
-        precomputed.complete(null);
+        if (running.decrementAndGet() == 0) {
+          long ms = (System.nanoTime() - start) / 1_000_000;
+          // Worth an operator's notice only when slow: requests wait on misses until it is done.
+          if (ms >= 1000) {
+            log.info("Precomputed the masks of a {}-state grammar in {} ms ({} MiB, {} threads)", order.length, ms,
+                cachedBytes.get() >> 20, threads);
+          }
+          precomputed.complete(null);
+        }
       }
-    });
+    };
+    for (int t = 0; t < threads; t++) PRECOMPUTE.execute(task);
   }
 
   /** States in breadth-first order from the start; only the start for automata too large to precompute. */
