@@ -7,6 +7,7 @@
 #   preset: the deployment guide's 32-user test (barista bench --preset seed-32-users) against our server
 #   structured: json_schema output (scripts/bench/article-schema.json) at concurrency 32 beside unconstrained
 #     output on the same server, alternating runs; then 8 schema outputs checked and the stats log's mask cost
+# SERVER_JAVA_OPTS: JVM options for the servers (e.g. -Xlog:gc:file=OUT/gc.log to see pauses).
 # Needs: nvidia-smi, python3 with torch + transformers, $JAVA (or java) and the runtime classpath in
 # $BARISTA_GPU_CLASSPATH (or server/target/barista.jar), the Qwen2 BPE in $BARISTA_QWEN_TOKENIZER_JSON.
 set -euo pipefail
@@ -31,7 +32,7 @@ serve_and_bench() { # name model-dir extra-serve-args...
   local name=$1 dir=$2; shift 2
   local port=8765
   # java itself in the background (not a shell function's subshell), so the TERM below reaches the server
-  "$java" -cp "$cp" barista.server.Main serve --model "$dir" --device "$device" --port $port --max-model-len 4096 --max-num-seqs 256 \
+  "$java" ${SERVER_JAVA_OPTS:-} -cp "$cp" barista.server.Main serve --model "$dir" --device "$device" --port $port --max-model-len 4096 --max-num-seqs 256 \
     --max-num-batched-tokens 8192 --disable-log-requests "$@" > "$out/serve-$name.log" 2>&1 &
   local pid=$! t0=$(date +%s%N)
   trap "kill -TERM $pid 2>/dev/null || true" EXIT # a failing part must not leave the server holding the GPU

@@ -17,6 +17,7 @@ public final class DataParallelEngine implements EngineClient, AutoCloseable {
   private final AtomicLong[] submitted; // per engine, since start
   private final Map<String, EngineCore> owners = new ConcurrentHashMap<>();
   private volatile boolean accepting = true;
+  private final java.util.concurrent.CompletableFuture<Throwable> death = new java.util.concurrent.CompletableFuture<>();
 
   public DataParallelEngine(List<EngineCore> engines) {
     if (engines.isEmpty()) throw new IllegalArgumentException("data parallelism needs at least one engine");
@@ -24,6 +25,14 @@ public final class DataParallelEngine implements EngineClient, AutoCloseable {
     this.inFlight = new int[engines.size()];
     this.submitted = new AtomicLong[engines.size()];
     for (int i = 0; i < submitted.length; i++) submitted[i] = new AtomicLong();
+    // One engine's death is the server's, as in vLLM: a restart brings its GPU back, where routing around it
+    // would serve on at a fraction of the capacity with nobody told.
+    for (EngineCore e : this.engines) e.death().thenAccept(death::complete);
+  }
+
+  @Override
+  public java.util.concurrent.CompletionStage<Throwable> death() {
+    return death;
   }
 
   @Override

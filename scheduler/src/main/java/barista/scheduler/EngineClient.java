@@ -17,4 +17,13 @@ public interface EngineClient {
   void abort(String requestId);
 
   EngineStatus status();
+
+  /**
+   * Completes, with the cause, when the engine can serve no more requests because its loop died (a CUDA error, say);
+   * never on a clean shutdown. The server then shuts down so that its service manager can restart it, as vLLM's
+   * does. Callbacks may run on the dying engine thread: they must hand their work off.
+   */
+  default java.util.concurrent.CompletionStage<Throwable> death() {
+    return new java.util.concurrent.CompletableFuture<>(); // an engine that cannot die
+  }
 }

@@ -47,6 +47,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   private volatile EngineStatus status;
   private volatile boolean idle; // set by the engine thread only when it has no work at all
   private volatile Throwable failure; // what killed the loop; null while it has not died
+  private final java.util.concurrent.CompletableFuture<Throwable> death = new java.util.concurrent.CompletableFuture<>();
   private volatile boolean loopEnded; // no engine thread drains the inbox any more
   private final Object statusChanged = new Object();
 
@@ -203,6 +204,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
       loopEnded = true; // from here on, submit refuses, or aborts what slipped in
       abortAll();
       publishStatus();
+      if (failure != null) death.complete(failure); // after the aborts: every request has its answer first
     }
   }
 
@@ -250,6 +252,11 @@ public final class EngineCore implements EngineClient, AutoCloseable {
    */
   Throwable failure() {
     return failure;
+  }
+
+  @Override
+  public java.util.concurrent.CompletionStage<Throwable> death() {
+    return death;
   }
 
   @Override

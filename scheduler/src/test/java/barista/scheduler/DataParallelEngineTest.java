@@ -112,6 +112,7 @@ class DataParallelEngineTest {
     fakes.add(new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(1, 32, true, "fcfs"), 0)); // one at a time
     DataParallelEngine dp = new DataParallelEngine(fakes.stream().map(f -> f.core).toList());
     List<Collector> small = new ArrayList<>();
+    fakes.get(0).executor.holdSteps(); // all six queued before the first step ends: together they overflow the cache
     for (int i = 0; i < 6; i++) {
       Collector c = new Collector();
       fakes.get(0).track(c);
@@ -119,6 +120,7 @@ class DataParallelEngineTest {
           SamplingParams.greedy(20), 0, System.nanoTime()), c);
       small.add(c);
     }
+    fakes.get(0).executor.allowSteps(Integer.MAX_VALUE / 2);
     for (Collector c : small) c.await();
     int[] repeated = FakeExecutor.randomPrompt(200, 9);
     fakes.get(1).submit("warm", repeated, SamplingParams.greedy(2)).await(); // its two full blocks are cached
@@ -187,5 +189,6 @@ class DataParallelEngineTest {
     assertArrayEquals(new long[] {1, 2}, dp.submittedCounts());
     dp.engines().get(1).close();
     assertThrows(EngineOverloadedException.class, () -> submit(dp, "d", FakeExecutor.randomPrompt(4, 8), 2));
+    assertFalse(dp.death().toCompletableFuture().isDone(), "engines closed cleanly are no death");
   }
 }

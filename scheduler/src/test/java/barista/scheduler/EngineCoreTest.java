@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import barista.engine.sampling.InvalidSamplingParamException;
@@ -391,11 +392,16 @@ class EngineCoreTest {
     EngineCore core = new EngineCore(failing, FakeEngine.config(4, 32, true, "fcfs"),
         new EngineCore.Limits(FakeEngine.MAX_MODEL_LEN, FakeExecutor.VOCAB, new int[] {0}), LetterDetokenizer.FACTORY,
         1);
+    DataParallelEngine both = new DataParallelEngine(List.of(core)); // its death is any engine's
     try {
+      assertFalse(core.death().toCompletableFuture().isDone());
       Collector a = new Collector();
       core.submit(new GenerationRequest("a", FakeExecutor.randomPrompt(1, 6), maxTokens(4), 0, System.nanoTime()), a);
       assertEquals(FinishReason.ABORT, a.await().finishReason());
       assertEquals("device lost", core.failure().getMessage());
+      // The server learns of it (and shuts down for a restart), after every request got its answer.
+      assertSame(core.failure(), core.death().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS));
+      assertSame(core.failure(), both.death().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS));
       // Later requests never wait for a loop that no longer runs: refused (503) once it has ended, aborted if they
       // slipped in while it was ending.
       for (int i = 0; i < 50; i++) {

@@ -8,7 +8,10 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-/** {@code barista serve}: load the model, start the server, serve until SIGTERM, then shut down gracefully. */
+/**
+ * {@code barista serve}: load the model, start the server, serve until SIGTERM (exit 0) or until the engine dies
+ * (exit 1), then shut down gracefully.
+ */
 @Command(name = "serve")
 public final class ServeCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
@@ -52,12 +55,13 @@ public final class ServeCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     StopSignals.onFirst(server::close);
     server.awaitClosed();
+    int exitCode = server.engineDeath() == null ? 0 : 1; // a dead engine: let the service manager restart us
     try {
       Runtime.getRuntime().removeShutdownHook(hook);
     } catch (IllegalStateException shuttingDown) {
-      return 0; // the hook closed the server and closes the engine
+      return exitCode; // the hook closed the server and closes the engine
     }
     closeEngine.run();
-    return 0;
+    return exitCode;
   }
 }

@@ -46,6 +46,8 @@ public final class Server implements AutoCloseable {
   private final EventLoopGroup acceptors = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
   private final CountDownLatch closed = new CountDownLatch(1);
+  private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+  private volatile Throwable engineDeath;
   private Channel listener;
   private ConnectionLimits connectionLimits;
 
@@ -90,6 +92,21 @@ public final class Server implements AutoCloseable {
     log.info("Serving {} on http://{}:{}{}", context.model().servedNames(), options.host, port(),
         apiKey == null ? "" : " (API key required)");
     log.info("Application startup complete.");
+    context.engine().death().thenAccept(cause -> {
+      engineDeath = cause;
+      if (closing.get()) return; // already on the way out (a signal): the exit code still says it
+      log.error("The engine died ({}); shutting the server down so that its service manager can restart it",
+          cause.toString());
+      new Thread(this::close, "barista-engine-died").start(); // not on the dying engine's thread
+    });
+  }
+
+  /**
+   * What killed the engine when that is why the server closed (then {@code serve} exits with 1, which systemd's
+   * Restart=on-failure and Kubernetes restart); null otherwise.
+   */
+  public Throwable engineDeath() {
+    return engineDeath;
   }
 
   /**
@@ -169,11 +186,18 @@ public final class Server implements AutoCloseable {
   /**
    * Stops accepting connections and refuses new requests on open ones, lets running requests finish for up to
    * --shutdown-timeout seconds, ends the rest with finish_reason "abort", then stops the event loops. Safe to call
-   * twice.
+   * twice, and from two threads at once (the second returns when the first is done).
    */
   @Override
   public void close() {
-    if (closed.getCount() == 0) return;
+    if (!closing.compareAndSet(false, true)) { // a second caller (a signal beside an engine death) waits for the first
+      try {
+        closed.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return;
+    }
     try {
       listener.close().syncUninterruptibly();
       context.sessions().startDraining();

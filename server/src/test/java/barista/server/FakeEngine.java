@@ -39,6 +39,13 @@ final class FakeEngine implements EngineClient, AutoCloseable {
   volatile boolean stall;
   volatile boolean ready = true;
   volatile boolean alive = true;
+  /** Complete it to play an engine whose loop died. */
+  final CompletableFuture<Throwable> death = new CompletableFuture<>();
+
+  @Override
+  public java.util.concurrent.CompletionStage<Throwable> death() {
+    return death;
+  }
 
   @Override
   public void submit(GenerationRequest request, OutputListener listener) {
