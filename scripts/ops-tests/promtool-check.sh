@@ -3,7 +3,8 @@
 # vllm: metric documented in docs/monitoring.md, and docs/alerts.yml plus every query of
 # docs/grafana-dashboard.json checked by `promtool check rules` and naming only metrics the server exposes.
 # promtool comes from Debian's prometheus package. Its lint "metric names should not contain ':'" is accepted for
-# vllm: names only: they are vLLM's names, kept so vLLM dashboards work (docs/monitoring.md).
+# vllm: names only: they are vLLM's names, kept so vLLM dashboards work (docs/monitoring.md); so is its lint about
+# "_total" on vllm:iteration_tokens_total, a histogram vLLM named so.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/ops-tests/lib.sh
@@ -19,7 +20,8 @@ metrics_ok() {
   local out
   out=$(promtool check metrics < "$1" 2>&1)
   case $? in 0) return 0 ;; 3) ;; *) echo "$out"; return 1 ;; esac
-  out=$(grep -v "^vllm:[a-z0-9_]* metric names should not contain ':'$" <<< "$out")
+  out=$(grep -v "^vllm:[a-z0-9_]* metric names should not contain ':'$" <<< "$out" \
+    | grep -vx 'vllm:iteration_tokens_total non-counter metrics should not have "_total" suffix')
   [ -z "$out" ] || { echo "$out"; return 1; }
 }
 

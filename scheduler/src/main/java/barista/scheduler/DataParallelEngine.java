@@ -36,6 +36,11 @@ public final class DataParallelEngine implements EngineClient, AutoCloseable {
   }
 
   @Override
+  public StepTokenHistogram.Snapshot stepTokens() {
+    return StepTokenHistogram.Snapshot.sum(engines.stream().map(EngineCore::stepTokens).toList());
+  }
+
+  @Override
   public void submit(GenerationRequest request, OutputListener listener) {
     if (!accepting) throw new EngineOverloadedException("the server is shutting down");
     int i = route();

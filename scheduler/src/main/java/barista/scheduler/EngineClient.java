@@ -26,4 +26,9 @@ public interface EngineClient {
   default java.util.concurrent.CompletionStage<Throwable> death() {
     return new java.util.concurrent.CompletableFuture<>(); // an engine that cannot die
   }
+
+  /** Tokens per engine step since start ({@code vllm:iteration_tokens_total}). */
+  default StepTokenHistogram.Snapshot stepTokens() {
+    return StepTokenHistogram.Snapshot.EMPTY;
+  }
 }

@@ -48,6 +48,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   private volatile boolean idle; // set by the engine thread only when it has no work at all
   private volatile Throwable failure; // what killed the loop; null while it has not died
   private final java.util.concurrent.CompletableFuture<Throwable> death = new java.util.concurrent.CompletableFuture<>();
+  private final StepTokenHistogram stepTokens = new StepTokenHistogram();
   private volatile boolean loopEnded; // no engine thread drains the inbox any more
   private final Object statusChanged = new Object();
 
@@ -185,6 +186,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
           throw new IllegalStateException("scheduler made no progress with " + scheduler.numWaiting()
               + " waiting and " + scheduler.numRunning() + " running requests");
         }
+        stepTokens.record(batch.numTokens());
         SampleResult result = executor.execute(batch.sequences);
         List<RequestOutput> outputs = scheduler.update(batch, result);
         lastProgressNanos = System.nanoTime();
@@ -257,6 +259,11 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   @Override
   public java.util.concurrent.CompletionStage<Throwable> death() {
     return death;
+  }
+
+  @Override
+  public StepTokenHistogram.Snapshot stepTokens() {
+    return stepTokens.snapshot();
   }
 
   @Override

@@ -50,6 +50,13 @@ final class ScheduledBatch {
     if (masks > 0) MaskStats.recordStep(maskNanos, masks);
   }
 
+  /** New tokens of the step, prompt and decode together. */
+  int numTokens() {
+    int n = 0;
+    for (int k : numNew) n += k;
+    return n;
+  }
+
   boolean isEmpty() {
     return requests.isEmpty();
   }

@@ -67,6 +67,19 @@ class EngineCoreTest {
     assertEquals(status.totalBlocks(), status.freeBlocks());
   }
 
+  /** Every step's tokens land in vLLM's buckets: 50 prompt tokens in chunks of 8 and 2, then 5 decodes. */
+  @Test
+  void stepTokensCountEveryStepInItsBucket() throws Exception {
+    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(2, 8, false, "fcfs"), 0);
+    engine.submit("long", FakeExecutor.randomPrompt(1, 50), maxTokens(6)).await();
+    StepTokenHistogram.Snapshot s = engine.core.stepTokens();
+    assertEquals(engine.executor.steps.size(), s.steps());
+    assertEquals(50 + 5, s.tokens());
+    assertEquals(5, s.counts()[0], "decode steps: 1 token");
+    assertEquals(7, s.counts()[1], "six chunks of 8 and one of 2: (1, 8]");
+    assertEquals(12, s.steps());
+  }
+
   @Test
   void chunkedPromptLongerThanTheBudgetCompletes() throws Exception {
     engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(2, 8, false, "fcfs"), 0);

@@ -39,6 +39,14 @@ final class FakeEngine implements EngineClient, AutoCloseable {
   volatile boolean stall;
   volatile boolean ready = true;
   volatile boolean alive = true;
+  volatile barista.scheduler.StepTokenHistogram.Snapshot stepTokens =
+      barista.scheduler.StepTokenHistogram.Snapshot.EMPTY;
+
+  @Override
+  public barista.scheduler.StepTokenHistogram.Snapshot stepTokens() {
+    return stepTokens;
+  }
+
   /** Complete it to play an engine whose loop died. */
   final CompletableFuture<Throwable> death = new CompletableFuture<>();
 

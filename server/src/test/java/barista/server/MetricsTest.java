@@ -16,6 +16,11 @@ class MetricsTest {
     try (TestServer server = new TestServer()) {
       assertEquals(200, server.post("/v1/completions", "{\"prompt\":\"abcd\",\"max_tokens\":3}").statusCode());
       assertEquals(200, server.post("/v1/completions", "{\"prompt\":\"ab\"}").statusCode());
+      long[] steps = new long[barista.scheduler.StepTokenHistogram.BOUNDS.length + 1];
+      steps[0] = 1; // a decode step
+      steps[1] = 1; // 5 tokens: (1, 8]
+      steps[7] = 1; // 300 tokens: (256, 512]
+      server.engine.stepTokens = new barista.scheduler.StepTokenHistogram.Snapshot(steps, 3, 306);
       HttpResponse<String> response = server.get("/metrics");
       assertEquals(200, response.statusCode());
       assertTrue(response.headers().firstValue("content-type").orElseThrow().startsWith("text/plain"));
@@ -37,6 +42,16 @@ class MetricsTest {
       assertEquals(2.0, value(text, "vllm:time_per_output_token_seconds_count{" + model + "}"));
       assertEquals(2.0, value(text, "vllm:e2e_request_latency_seconds_count{" + model + "}"));
       assertEquals(2.0, value(text, "vllm:e2e_request_latency_seconds_bucket{" + model + ",le=\"+Inf\"}"));
+      // vLLM's name, "_total" and all, with cumulative buckets
+      String bucket = "vllm:iteration_tokens_total_bucket{" + model + ",le=";
+      assertEquals(1.0, value(text, bucket + "\"1.0\"}"));
+      assertEquals(2.0, value(text, bucket + "\"8.0\"}"));
+      assertEquals(2.0, value(text, bucket + "\"256.0\"}"));
+      assertEquals(3.0, value(text, bucket + "\"512.0\"}"));
+      assertEquals(3.0, value(text, bucket + "\"+Inf\"}"));
+      assertEquals(3.0, value(text, "vllm:iteration_tokens_total_count{" + model + "}"));
+      assertEquals(306.0, value(text, "vllm:iteration_tokens_total_sum{" + model + "}"));
+      assertTrue(text.contains("# TYPE vllm:iteration_tokens_total histogram\n"), text);
       assertTrue(text.contains("vllm:time_to_first_token_seconds_bucket{" + model + ",le=\"0.001\"}"), text);
       assertTrue(text.contains("jvm_memory_used_bytes{"), "JVM metrics too");
     }

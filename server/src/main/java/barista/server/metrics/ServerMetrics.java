@@ -2,6 +2,7 @@ package barista.server.metrics;
 
 import barista.scheduler.EngineClient;
 import barista.scheduler.FinishReason;
+import barista.scheduler.StepTokenHistogram;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -54,12 +55,17 @@ public final class ServerMetrics implements AutoCloseable {
   private final DistributionSummary requestMaxTokens;
   private final DistributionSummary requestN;
   private final Map<FinishReason, Counter> successes = new EnumMap<>(FinishReason.class);
+  private final EngineClient engine;
+  private final String modelLabel;
 
   /**
    * @param maxModelLen the longest sequence, the top of the token-count histograms' 1-2-5 buckets
    * @param cacheConfig the KV cache's settings, exposed as the labels of {@code vllm:cache_config_info}
    */
   public ServerMetrics(EngineClient engine, String modelName, int maxModelLen, Map<String, String> cacheConfig) {
+    this.engine = engine;
+    String escaped = modelName.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+    this.modelLabel = "model_name=\"" + escaped + "\"";
     registry.config().namingConvention(new VllmNamingConvention());
     // Two JVM meters break Prometheus naming rules (promtool: "abbreviated units", "_count" on a gauge);
     // process_cpu_usage and the JVM metrics cover them.
@@ -153,7 +159,28 @@ public final class ServerMetrics implements AutoCloseable {
   }
 
   public String scrape() {
-    return registry.scrape();
+    StringBuilder out = new StringBuilder(registry.scrape());
+    appendStepTokens(out, engine.stepTokens());
+    return out.toString();
+  }
+
+  /**
+   * {@code vllm:iteration_tokens_total}, written here: vLLM names this histogram with "_total", which the Prometheus
+   * Java client reserves for counters and would not register.
+   */
+  private void appendStepTokens(StringBuilder out, StepTokenHistogram.Snapshot s) {
+    String name = "vllm:iteration_tokens_total";
+    out.append("# HELP ").append(name).append(" Histogram of number of tokens per engine_step.\n");
+    out.append("# TYPE ").append(name).append(" histogram\n");
+    long cumulative = 0;
+    for (int i = 0; i <= StepTokenHistogram.BOUNDS.length; i++) {
+      cumulative += s.counts()[i];
+      String le = i < StepTokenHistogram.BOUNDS.length ? StepTokenHistogram.BOUNDS[i] + ".0" : "+Inf";
+      out.append(name).append("_bucket{").append(modelLabel).append(",le=\"").append(le).append("\"} ")
+          .append(cumulative).append('\n');
+    }
+    out.append(name).append("_count{").append(modelLabel).append("} ").append(s.steps()).append('\n');
+    out.append(name).append("_sum{").append(modelLabel).append("} ").append(s.tokens()).append('\n');
   }
 
   public void firstToken(long sinceArrivalNanos) {
