@@ -3,6 +3,8 @@ package barista.scheduler;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -17,7 +19,7 @@ public final class DataParallelEngine implements EngineClient, AutoCloseable {
   private final AtomicLong[] submitted; // per engine, since start
   private final Map<String, EngineCore> owners = new ConcurrentHashMap<>();
   private volatile boolean accepting = true;
-  private final java.util.concurrent.CompletableFuture<Throwable> death = new java.util.concurrent.CompletableFuture<>();
+  private final CompletableFuture<Throwable> death = new CompletableFuture<>();
 
   public DataParallelEngine(List<EngineCore> engines) {
     if (engines.isEmpty()) throw new IllegalArgumentException("data parallelism needs at least one engine");
@@ -31,7 +33,7 @@ public final class DataParallelEngine implements EngineClient, AutoCloseable {
   }
 
   @Override
-  public java.util.concurrent.CompletionStage<Throwable> death() {
+  public CompletionStage<Throwable> death() {
     return death;
   }
 

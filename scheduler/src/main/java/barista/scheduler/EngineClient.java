@@ -1,5 +1,8 @@
 package barista.scheduler;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
 /**
  * What the front end sees of the engine: submit, abort, look. Calls never block on the engine loop; the listener
  * of a request is called on the engine thread and must hand its work off without blocking.
@@ -23,8 +26,8 @@ public interface EngineClient {
    * never on a clean shutdown. The server then shuts down so that its service manager can restart it, as vLLM's
    * does. Callbacks may run on the dying engine thread: they must hand their work off.
    */
-  default java.util.concurrent.CompletionStage<Throwable> death() {
-    return new java.util.concurrent.CompletableFuture<>(); // an engine that cannot die
+  default CompletionStage<Throwable> death() {
+    return new CompletableFuture<>(); // an engine that cannot die
   }
 
   /** Tokens per engine step since start ({@code vllm:iteration_tokens_total}). */

@@ -10,6 +10,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -47,7 +49,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   private volatile EngineStatus status;
   private volatile boolean idle; // set by the engine thread only when it has no work at all
   private volatile Throwable failure; // what killed the loop; null while it has not died
-  private final java.util.concurrent.CompletableFuture<Throwable> death = new java.util.concurrent.CompletableFuture<>();
+  private final CompletableFuture<Throwable> death = new CompletableFuture<>();
   private final StepTokenHistogram stepTokens = new StepTokenHistogram();
   private volatile boolean loopEnded; // no engine thread drains the inbox any more
   private final Object statusChanged = new Object();
@@ -257,7 +259,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   }
 
   @Override
-  public java.util.concurrent.CompletionStage<Throwable> death() {
+  public CompletionStage<Throwable> death() {
     return death;
   }
 

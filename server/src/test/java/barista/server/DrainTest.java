@@ -20,14 +20,8 @@ class DrainTest {
       keepAlive.send(RawHttp.post("HTTP/1.1", "/v1/completions", body, ""));
       assertTrue(keepAlive.readUntil("\"finish_reason\"").contains("200 OK"), "the connection works first");
 
-      ts.engine.stall = true; // a running request keeps the drain busy until it is aborted
-      CompletableFuture<HttpResponse<String>> running = ts.client.sendAsync(
-          java.net.http.HttpRequest.newBuilder(ts.uri("/v1/completions")).header("Content-Type", "application/json")
-              .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
-                  "{\"model\":\"fake-model\",\"prompt\":\"hi\",\"max_tokens\":50,\"stream\":true}")).build(),
-          HttpResponse.BodyHandlers.ofString());
-      ts.engine.arrivals.poll(10, TimeUnit.SECONDS); // the first request
-      assertTrue(ts.engine.arrivals.poll(10, TimeUnit.SECONDS) != null, "the long request reached the engine");
+      // a running request keeps the drain busy until it is aborted
+      CompletableFuture<HttpResponse<String>> running = ts.stalledStream(1);
 
       Thread closer = new Thread(ts.server::close, "closer");
       closer.start();

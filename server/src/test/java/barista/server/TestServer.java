@@ -50,6 +50,24 @@ final class TestServer implements AutoCloseable {
     return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /**
+   * A streamed completion that the engine holds until it is aborted (a request in flight for shutdown tests),
+   * returned once it reached the engine; {@code before} requests were sent earlier and are skipped.
+   */
+  java.util.concurrent.CompletableFuture<HttpResponse<String>> stalledStream(int before) throws InterruptedException {
+    engine.stall = true;
+    java.util.concurrent.CompletableFuture<HttpResponse<String>> running = client.sendAsync(
+        HttpRequest.newBuilder(uri("/v1/completions")).header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(
+                "{\"model\":\"fake-model\",\"prompt\":\"hi\",\"max_tokens\":50,\"stream\":true}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    for (int i = 0; i < before; i++) engine.arrivals.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+    if (engine.arrivals.poll(10, java.util.concurrent.TimeUnit.SECONDS) == null) {
+      throw new AssertionError("the stream never reached the engine");
+    }
+    return running;
+  }
+
   static JsonNode json(HttpResponse<String> response) throws IOException {
     return Json.MAPPER.readTree(response.body());
   }
