@@ -1,5 +1,6 @@
 package barista.engine.constraint;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -257,6 +258,30 @@ class ConstraintTest {
    * After compiling, the background computes every state's full mask, so requests that follow find them cached;
    * a mask many rows miss at once (a closing one) is computed once however many ask for it.
    */
+  /** A closing mask derived from a sparse full mask (each id walked) is the one a vocabulary walk gives. */
+  @Test
+  void closingMasksFromSparseFullMasksEqualTheirWalks() throws Exception {
+    TokenVocabulary v = vocabulary(300);
+    Grammar g = Grammar.compile(tightSchema(), v, 1);
+    g.precomputed().get(60, java.util.concurrent.TimeUnit.SECONDS);
+    int checked = 0;
+    for (int s = 0; s < g.dfa().numStates(); s++) {
+      Grammar.Mask full = g.full(s);
+      if (!full.sparse() || full.allowed() == 0) continue;
+      for (int t = full.minDistance(); t <= full.maxDistance(); t++) {
+        Grammar.Mask derived = full.restrict(t, g.dfa(), s, v);
+        Grammar.Mask walked = new Grammar.Mask(v.walk(g.dfa(), s, t));
+        String where = "state " + s + ", distance " + t;
+        assertArrayEquals(walked.toWords(words(g)), derived.toWords(words(g)), where);
+        assertEquals(walked.allowed(), derived.allowed(), where);
+        assertEquals(walked.minDistance(), derived.minDistance(), where);
+        assertEquals(walked.maxDistance(), derived.maxDistance(), where);
+        checked++;
+      }
+    }
+    assertTrue(checked > 20, checked + " closing masks compared");
+  }
+
   @Test
   void everyStateIsPrecomputedAndAMissIsWalkedOnce() throws Exception {
     int eos = 300;
