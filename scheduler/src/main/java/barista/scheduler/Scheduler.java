@@ -137,13 +137,19 @@ final class Scheduler {
    * So when all the work in sight (running rows plus the prompts that could join) fits in a few graph steps, prompts
    * are chunked to graph size: a handful of prompts arriving beside decodes then costs a few graph steps instead of
    * one eager one. A bigger wave (many prompts at once) takes the whole budget: its eager steps are
-   * compute-bound, and cutting it up costs throughput (c=256 lost 16% when every step was capped).
+   * compute-bound, and cutting it up costs throughput (c=256 lost 16% when every step was capped). So do more
+   * decoding rows than the graph holds: a graph-sized budget would leave the last ones out of every step.
    */
   private int stepBudget() {
     int budget = config.maxNumBatchedTokens();
     if (graphTokens <= 0 || graphTokens >= budget || !config.enableChunkedPrefill()) return budget;
     long limit = (long) GRAPH_STEPS * graphTokens, pending = 0;
-    for (Request r : running) pending += r.numUncomputed();
+    int decoding = 0;
+    for (Request r : running) {
+      pending += r.numUncomputed();
+      if (r.numUncomputed() == 1) decoding++;
+    }
+    if (decoding >= graphTokens) return budget;
     int room = config.maxNumSeqs() - running.size();
     for (Request r : waiting) { // heap order, not policy order: only the sum counts, and it stops past the limit
       if (pending > limit || room-- <= 0) break;

@@ -152,6 +152,23 @@ class SchedulerTest {
     assertSoloOutputsAndCacheFree(id -> id.startsWith("d") ? 20 : 6);
   }
 
+  /** More decoding rows than the largest graph holds: every one of them still runs every step. */
+  @Test
+  void decodesBeyondTheGraphAreNeverLeftOut() {
+    start(256, config(16, 256, "fcfs"), 8);
+    List<Request> rows = new ArrayList<>();
+    for (int i = 0; i < 12; i++) rows.add(add("d" + i, 2, 10, 0, i));
+    while (rows.stream().anyMatch(r -> r.numOutput() == 0)) step();
+    add("late", 4, 2, 0, 20); // 12 decodes + 4 prompt tokens: within four graph steps of 8, but 12 > 8
+    int[] before = rows.stream().mapToInt(Request::numOutput).toArray();
+    step();
+    for (int i = 0; i < rows.size(); i++) {
+      assertEquals(Math.min(10, before[i] + 1), rows.get(i).numOutput(), "decode row " + i + " ran this step");
+    }
+    runToEnd();
+    assertSoloOutputsAndCacheFree(id -> id.equals("late") ? 2 : 10);
+  }
+
   /** A wave bigger than a few graph steps takes the whole token budget: cutting it up costs throughput. */
   @Test
   void aWaveOfPromptsTakesTheWholeBudget() {
