@@ -137,8 +137,8 @@ final class Scheduler {
    * So when all the work in sight (running rows plus the prompts that could join) fits in a few graph steps, prompts
    * are chunked to graph size: a handful of prompts arriving beside decodes then costs a few graph steps instead of
    * one eager one. A bigger wave (many prompts at once) takes the whole budget: its eager steps are
-   * compute-bound, and cutting it up costs throughput (c=256 lost 16% when every step was capped). So do more
-   * decoding rows than the graph holds: a graph-sized budget would leave the last ones out of every step.
+   * compute-bound, and cutting it up costs throughput (c=256 lost 16% when every step was capped). So does a step
+   * with more decoding rows than the graph holds: a graph-sized budget would leave the last ones out of every step.
    */
   private int stepBudget() {
     int budget = config.maxNumBatchedTokens();

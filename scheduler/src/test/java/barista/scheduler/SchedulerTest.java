@@ -138,9 +138,7 @@ class SchedulerTest {
   @Test
   void aFewPromptsBesideDecodesAreChunkedToTheLargestGraph() {
     start(256, config(16, 256, "fcfs"), 32);
-    List<Request> early = new ArrayList<>();
-    for (int i = 0; i < 6; i++) early.add(add("d" + i, 8, 20, 0, i));
-    while (early.stream().anyMatch(r -> r.numOutput() == 0)) step();
+    List<Request> early = decoding(6, 8, 20);
     int before = executor.steps.size();
     for (int i = 0; i < 3; i++) add("p" + i, 20, 6, 0, 10 + i); // 60 prompt tokens + 6 decodes: 2-3 graph steps
     step();
@@ -156,9 +154,7 @@ class SchedulerTest {
   @Test
   void decodesBeyondTheGraphAreNeverLeftOut() {
     start(256, config(16, 256, "fcfs"), 8);
-    List<Request> rows = new ArrayList<>();
-    for (int i = 0; i < 12; i++) rows.add(add("d" + i, 2, 10, 0, i));
-    while (rows.stream().anyMatch(r -> r.numOutput() == 0)) step();
+    List<Request> rows = decoding(12, 2, 10);
     add("late", 4, 2, 0, 20); // 12 decodes + 4 prompt tokens: within four graph steps of 8, but 12 > 8
     int[] before = rows.stream().mapToInt(Request::numOutput).toArray();
     step();
@@ -167,6 +163,14 @@ class SchedulerTest {
     }
     runToEnd();
     assertSoloOutputsAndCacheFree(id -> id.equals("late") ? 2 : 10);
+  }
+
+  /** Requests d0..d{n-1}, stepped until each has its first token: all of them decoding. */
+  private List<Request> decoding(int n, int promptLength, int maxTokens) {
+    List<Request> rows = new ArrayList<>();
+    for (int i = 0; i < n; i++) rows.add(add("d" + i, promptLength, maxTokens, 0, i));
+    while (rows.stream().anyMatch(r -> r.numOutput() == 0)) step();
+    return rows;
   }
 
   /** A wave bigger than a few graph steps takes the whole token budget: cutting it up costs throughput. */

@@ -384,17 +384,16 @@ public final class Grammar {
   private static ExecutorService pool(String name, int threads) {
     // Unbounded queue, bounded use: a step submits at most one task per row and waits for them before the next.
     ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-        new LinkedBlockingQueue<>(), daemon(name, Thread.NORM_PRIORITY));
+        new LinkedBlockingQueue<>(), daemon(name));
     pool.allowCoreThreadTimeOut(true);
     return pool;
   }
 
-  private static java.util.concurrent.ThreadFactory daemon(String name, int priority) {
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
     AtomicInteger count = new AtomicInteger();
     return r -> {
       Thread t = new Thread(r, name + "-" + count.incrementAndGet());
       t.setDaemon(true);
-      t.setPriority(priority);
       return t;
     };
   }

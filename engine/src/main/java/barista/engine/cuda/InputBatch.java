@@ -69,9 +69,14 @@ final class InputBatch implements AutoCloseable {
    * replay.
    */
   StepInputs graphViews(int rows, NDManager m) {
-    return new StepInputs(CudaNative.narrow(tokenIds, 0, rows, m), CudaNative.narrow(positions, 0, rows, m), null,
-        new PagedAttention.Paged(CudaNative.narrow(slots, 0, rows, m), blockTables,
-            CudaNative.narrow(rowSeq, 0, rows, m), CudaNative.narrow(contextLens, 0, rows, m)));
+    return views(rows, blockTables, null, m);
+  }
+
+  /** Views of the first {@code rows} rows, with the given block tables and rows whose logits are wanted. */
+  private StepInputs views(int rows, NDArray tables, NDArray wanted, NDManager m) {
+    return new StepInputs(CudaNative.narrow(tokenIds, 0, rows, m), CudaNative.narrow(positions, 0, rows, m), wanted,
+        new PagedAttention.Paged(CudaNative.narrow(slots, 0, rows, m), tables, CudaNative.narrow(rowSeq, 0, rows, m),
+            CudaNative.narrow(contextLens, 0, rows, m)));
   }
 
   /** Fills rows as padding: what a graph is warmed up and captured with (no real block is read or written). */
@@ -132,10 +137,7 @@ final class InputBatch implements AutoCloseable {
     int t = b.numTokens();
     int n = b.numSequences();
     int sampled = uploadStep(b, t); // the same rows, without padding
-    return new StepInputs(CudaNative.narrow(tokenIds, 0, t, m), CudaNative.narrow(positions, 0, t, m),
-        sampled == t ? null : CudaNative.narrow(logitRows, 0, sampled, m),
-        new PagedAttention.Paged(CudaNative.narrow(slots, 0, t, m), CudaNative.narrow(blockTables, 0, n, m),
-            CudaNative.narrow(rowSeq, 0, t, m), CudaNative.narrow(contextLens, 0, t, m)));
+    return views(t, CudaNative.narrow(blockTables, 0, n, m), sampled == t ? null : logitRows(sampled, m), m);
   }
 
   NDManager manager() {
