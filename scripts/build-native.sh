@@ -35,11 +35,15 @@ else
       *) gencode+=("-gencode=arch=compute_$n,code=[sm_$n,compute_$n]") ;;
     esac
   done
-  "$nvcc" -std=c++17 -O3 --use_fast_math -lineinfo -Xcompiler -fPIC "${gencode[@]}" \
-    -c "$root/native/src/kernels.cu" -o "$out/kernels.o"
+  objs=()
+  while IFS= read -r cu; do
+    o="$out/$(echo "${cu#$root/native/src/}" | tr / _).o"
+    "$nvcc" -std=c++17 -O3 --use_fast_math -lineinfo -Xcompiler -fPIC "${gencode[@]}" -I"$root/native/src" -c "$cu" -o "$o"
+    objs+=("$o")
+  done < <(find "$root/native/src" -name '*.cu' | sort)
   g++ -std=c++17 -O2 -fPIC -shared -D_GLIBCXX_USE_CXX11_ABI=1 -DBARISTA_NATIVE_ARCHS="\"$archs\"" \
     -I"$torch/include" -I"$torch/include/torch/csrc/api/include" -I"$cuda/include" -I"$jni" -I"$jni/linux" \
-    "$root/native/src/barista_jni.cpp" "$out/kernels.o" -o "$out/libbarista_native.so" \
+    -I"$root/native/src" "$root"/native/src/*.cpp "${objs[@]}" -o "$out/libbarista_native.so" \
     -L"$torch/lib" -ltorch -ltorch_cpu -ltorch_cuda -lc10 -lc10_cuda -L"$cuda/lib64" -lcudart \
     -Wl,-rpath,"$torch/lib"
 fi
