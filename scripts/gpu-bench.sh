@@ -2,8 +2,11 @@
 # Side-by-side on one GPU box: barista (our server on CUDA, driven by `barista bench`) against Hugging Face
 # transformers (eager generate, and static cache + torch.compile) on the same synthetic r1-distill-1.5b checkpoint:
 # 128 random prompt tokens, 128 output tokens (EOS ignored), greedy, at each concurrency / batch size.
-# Usage: scripts/gpu-bench.sh OUT_DIR [ours] [eager] [compiled] [quant] [preset] [structured]
-#   (default: ours eager compiled)
+# Usage: scripts/gpu-bench.sh OUT_DIR [ours] [eager] [compiled] [quant] [preset] [structured] [reasoning]
+#        [compiled-reasoning] [long]      (default: ours eager compiled)
+#   reasoning: R1's lengths, 128 in / 2,048 out at concurrency 1, 32 and 256 (REASONING_LEVELS)
+#   compiled-reasoning: transformers compiled at the same lengths, batch 1 and 32
+#   long: single prompts of 4,096 and 16,384 tokens (--max-model-len 32768): TTFT, and TPOT of 64 output tokens
 #   preset: the deployment guide's 32-user test (barista bench --preset seed-32-users) against our server
 #   structured: json_schema output (scripts/bench/article-schema.json) at concurrency 32 beside unconstrained
 #     output on the same server, alternating runs; then 8 schema outputs checked and the stats log's mask cost
@@ -32,8 +35,9 @@ serve_and_bench() { # name model-dir extra-serve-args...
   local name=$1 dir=$2; shift 2
   local port=8765
   # java itself in the background (not a shell function's subshell), so the TERM below reaches the server
-  "$java" ${SERVER_JAVA_OPTS:-} -cp "$cp" barista.server.Main serve --model "$dir" --device "$device" --port $port --max-model-len 4096 --max-num-seqs 256 \
-    --max-num-batched-tokens 8192 --disable-log-requests "$@" > "$out/serve-$name.log" 2>&1 &
+  "$java" ${SERVER_JAVA_OPTS:-} -cp "$cp" barista.server.Main serve --model "$dir" --device "$device" --port $port \
+    --max-model-len ${MAX_MODEL_LEN:-4096} --max-num-seqs 256 --max-num-batched-tokens ${MAX_BATCHED:-8192} \
+    --disable-log-requests "$@" > "$out/serve-$name.log" 2>&1 &
   local pid=$! t0=$(date +%s%N)
   trap "kill -TERM $pid 2>/dev/null || true" EXIT # a failing part must not leave the server holding the GPU
   until curl -sf localhost:$port/health >/dev/null; do
@@ -47,13 +51,22 @@ serve_and_bench() { # name model-dir extra-serve-args...
     grep -iE "answers|median ttft|successful" "$out/preset-$name.txt" | sed "s/^/$name preset: /"
   fi
   if [ -n "${STRUCTURED_RUN:-}" ]; then structured_runs $port "$name"; fi
+  local in_len=${INPUT_LEN:-128} out_len=${OUTPUT_LEN:-128}
   for c in $levels; do
     local n=$(( c < 8 ? 8 : c * 2 ))
     [ "$c" -ge 128 ] && n=$c
-    barista bench --base-url http://127.0.0.1:$port --num-prompts $n --concurrency $c --input-len 128 \
-      --output-len 128 --ignore-eos --json "$out/bench-$name-c$c.json" > "$out/bench-$name-c$c.txt" 2>&1 \
+    [ -n "${NUM_PROMPTS:-}" ] && n=$(( NUM_PROMPTS > c ? NUM_PROMPTS : c ))
+    barista bench --base-url http://127.0.0.1:$port --num-prompts $n --concurrency $c --input-len $in_len \
+      --output-len $out_len --ignore-eos --json "$out/bench-$name-c$c.json" > "$out/bench-$name-c$c.txt" 2>&1 \
       || echo "bench $name c=$c failed"
-    grep -iE "output token throughput|successful|median ttft|gpu util" "$out/bench-$name-c$c.txt" | sed "s/^/$name c=$c: /"
+    grep -iE "output token throughput|successful|median ttft|median tpot|gpu util" "$out/bench-$name-c$c.txt" \
+      | sed "s/^/$name c=$c: /"
+  done
+  for len in ${LONG_PROMPTS:-}; do # one prompt at a time: the prompt's TTFT, then the decode over its context
+    barista bench --base-url http://127.0.0.1:$port --num-prompts 4 --concurrency 1 --input-len "$len" \
+      --output-len 64 --ignore-eos --json "$out/bench-$name-prompt$len.json" > "$out/bench-$name-prompt$len.txt" 2>&1 \
+      || echo "bench $name prompt $len failed"
+    grep -iE "successful|median ttft|median tpot" "$out/bench-$name-prompt$len.txt" | sed "s/^/$name prompt $len: /"
   done
   kill -TERM $pid; wait $pid || true # the server drains and exits; the port is free for the next one
   trap - EXIT
@@ -120,6 +133,11 @@ for part in $parts; do
     structured) STRUCTURED_RUN=1 levels="" serve_and_bench fp16-structured "$model" ;;
     eager) python3 scripts/hf-baseline.py "$model" eager "$(echo $levels | tr ' ' ,)" --json "$out/hf-eager.json" ;;
     compiled) python3 scripts/hf-baseline.py "$model" compiled "${COMPILED_LEVELS:-1,32,256}" --json "$out/hf-compiled.json" ;;
+    reasoning) INPUT_LEN=128 OUTPUT_LEN=2048 NUM_PROMPTS=4 levels="${REASONING_LEVELS:-1 32 256}" \
+      serve_and_bench fp16-reasoning "$model" ;;
+    compiled-reasoning) python3 scripts/hf-baseline.py "$model" compiled "${COMPILED_LEVELS:-1,32}" --output-len 2048 \
+      --json "$out/hf-compiled-reasoning.json" ;;
+    long) MAX_MODEL_LEN=32768 MAX_BATCHED=16384 LONG_PROMPTS="4096 16384" levels="" serve_and_bench fp16-long "$model" ;;
     quant) # AWQ from our quantizer's checkpoint; INT8 quantized while loading the 16-bit checkpoint
       [ -f "$model-awq/config.json" ] || barista quantize --model "$model" --out "$model-awq" --method awq 2>&1 | tail -1
       levels="1 64" serve_and_bench awq "$model-awq"

@@ -33,11 +33,11 @@ greedy() { # lib model label
   for mode in graphs eager ${REPEAT:+graphs2 eager2}; do
     local extra=(); [[ $mode = eager* ]] && extra=(--enforce-eager)
     BARISTA_NATIVE_LIBRARY=$lib "$java" -cp "$cp" barista.server.Main generate --model "$model" --device cuda \
-      "${args[@]}" --max-tokens 128 --temperature 0 --ignore-eos "${extra[@]}" ${EXTRA:-} \
+      "${args[@]}" --max-tokens ${TOKENS:-128} --temperature 0 --ignore-eos "${extra[@]}" ${EXTRA:-} \
       > "$out/greedy-$label-$mode.jsonl" 2> "$out/greedy-$label-$mode.log"
     grep -E "tokens/s|CUDA graphs|Captured" "$out/greedy-$label-$mode.log" | sed "s/^/  $label $mode: /"
   done
-  python3 - "$out/greedy-$label-graphs.jsonl" "$out/greedy-$label-eager.jsonl" <<'PY'
+  python3 - "$out/greedy-$label-graphs.jsonl" "$out/greedy-$label-eager.jsonl" "${TOKENS:-128}" <<'PY'
 import json, sys
 a = [json.loads(l)["token_ids"] for l in open(sys.argv[1]) if l.startswith("{")]
 b = [json.loads(l)["token_ids"] for l in open(sys.argv[2]) if l.startswith("{")]
@@ -45,7 +45,7 @@ same = sum(x == y for x, y in zip(a, b))
 first = [next((i for i, (p, q) in enumerate(zip(x, y)) if p != q), None) for x, y in zip(a, b)]
 print(f"  {len(a)} vs {len(b)} sequences, {same} identical, tokens each: {sorted(set(map(len, a)))}"
       + ("" if same == len(a) else f"; first differing token per sequence: {first}"))
-sys.exit(0 if len(a) == 32 and a == b and all(len(x) == 128 for x in a) else 1)
+sys.exit(0 if len(a) == 32 and a == b and all(len(x) == int(sys.argv[3]) for x in a) else 1)
 PY
   result $? "greedy graphs == eager, $label"
   if [ -n "${REPEAT:-}" ]; then # run-to-run: is either path nondeterministic?
@@ -64,16 +64,19 @@ for variant in default ptx75; do
   echo "== $variant ($lib)"
   BARISTA_NATIVE_LIBRARY=$lib "$java" -cp "$cp" org.junit.platform.console.ConsoleLauncher execute \
     --select-class barista.engine.cuda.CudaKernelsTest --select-class barista.engine.CudaGraphRunnerTest \
-    --select-class barista.engine.cuda.CudaGraphsBucketsTest --details=tree --disable-banner \
+    --select-class barista.engine.cuda.CudaGraphsBucketsTest ${EXTRA_TESTS:-} --details=tree --disable-banner \
     > "$out/junit-$variant.log" 2>&1
   rc=$?
-  grep -E "paged decode|fused ops|tests (successful|failed|skipped|aborted)|✘|MethodSource" "$out/junit-$variant.log" | grep -v "^\s*$" | head -30
+  grep -E "paged|max diff vs DJL|fused ops|tests (successful|failed|skipped|aborted)|✘|MethodSource" "$out/junit-$variant.log" | grep -v "^\s*$" | head -30
   result $rc "native JUnit tests, $variant"
   greedy "$lib" /tmp/check-tiny "tiny-$variant"
-  REPEAT=$([ $variant = default ] && echo 1) greedy "$lib" /tmp/check-r1 "r1-$variant"
+  # R1's lengths: 512 tokens, so contexts grow past the split-KV thresholds
+  TOKENS=512 REPEAT=$([ $variant = default ] && echo 1) greedy "$lib" /tmp/check-r1 "r1-$variant"
   # 48-token steps: prompt chunks beside decodes, so mixed steps replay graphs of their token count
   [ $variant = default ] && EXTRA="--max-num-batched-tokens 48" greedy "$lib" /tmp/check-r1 "r1-$variant-chunked"
 done
+bash scripts/gpu-attention-check.sh "$out/attention" > "$out/attention.txt" 2>&1; result $? "attention kernels (float64 reference, sm native + compute_75 PTX)"
+grep -E "FAIL|passed" "$out/attention.txt"
 tar -C "$out" -czf "$out/../gpu-check-logs.tgz" . 2>/dev/null
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -12,8 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The CUDA forward path with libbarista_native: fused layer ops, the paged attention kernel (prompt chunks and
- * decodes alike), the persistent input batch, steps replayed as CUDA graphs of their token count (larger steps run
+ * The CUDA forward path with libbarista_native: fused layer ops, the paged attention backend (prompt chunks and
+ * decodes in one launch), the persistent input batch, steps replayed as CUDA graphs of their token count (larger steps run
  * the same kernels eagerly), and constraint masks applied by one kernel. All device work of the engine runs on
  * one stream of ours, made current on each thread that calls in.
  */
@@ -58,9 +58,11 @@ public final class CudaForwardPath implements AutoCloseable {
    */
   public static CudaForwardPath start(Qwen2Model model, PagedKvCache cache, NDManager manager, long stream,
       int deviceId, int maxTokens, int maxSeqs, int maxModelLen, int[] graphSizes) {
-    PagedAttention attention = new PagedAttention(cache, model.geometry().numHeads(), model.geometry().headDim());
-    InputBatch inputs = new InputBatch(manager, maxTokens, Math.max(maxSeqs, graphSizes == null ? 0
-        : graphSizes[graphSizes.length - 1]), maxModelLen, cache.blockSize());
+    int seqs = Math.max(maxSeqs, graphSizes == null ? 0 : graphSizes[graphSizes.length - 1]);
+    PagedAttention attention = new PagedAttention(cache, model.geometry(), model.dtype(), manager, maxTokens, seqs,
+        maxModelLen, deviceId);
+    log.info("Attention: {}", attention.describe());
+    InputBatch inputs = new InputBatch(manager, maxTokens, seqs, attention.metadataBuilder());
     CudaGraphs graphs = null;
     try {
       if (graphSizes != null && graphSizes.length > 0) {
@@ -71,6 +73,7 @@ public final class CudaForwardPath implements AutoCloseable {
       return new CudaForwardPath(model, attention, inputs, graphs, stream);
     } catch (RuntimeException e) {
       inputs.close();
+      attention.close();
       throw e;
     }
   }
@@ -141,6 +144,7 @@ public final class CudaForwardPath implements AutoCloseable {
   public void close() {
     if (graphs != null) graphs.close();
     inputs.close();
+    attention.close();
     tokenMasks.close();
   }
 }

@@ -28,6 +28,13 @@ public final class CudaNative {
   public static final String FILE_NAME = "libbarista_native.so";
   public static final String ENV = "BARISTA_NATIVE_LIBRARY";
 
+  /**
+   * The JNI interface this code calls: the library's {@code version()} starts with "barista-native N ". Bumped
+   * whenever an entry point is added or changes, so a stale build is refused at load with one clear message instead
+   * of an UnsatisfiedLinkError in the middle of a graph capture.
+   */
+  static final int INTERFACE = 2;
+
   private static volatile String loaded; // version string once loaded
   private static volatile String failure; // why it is not loaded, once tried
 
@@ -54,7 +61,13 @@ public final class CudaNative {
       if (!Files.isRegularFile(p)) continue;
       try {
         System.load(p.toAbsolutePath().toString());
-        loaded = version();
+        String v = version();
+        if (!v.startsWith("barista-native " + INTERFACE + " ")) {
+          failure = p + " is " + v + " but this barista needs interface " + INTERFACE
+              + ": rebuild it with scripts/build-native.sh";
+          return Optional.of(failure);
+        }
+        loaded = v;
         log.info("Loaded {} from {}", loaded, p);
         return Optional.empty();
       } catch (UnsatisfiedLinkError e) {
@@ -145,4 +158,15 @@ public final class CudaNative {
   /** @param rowSeq 0: row r is sequence r (a decode step) */
   static native long pagedAttention(long q, long kCache, long vCache, long blockTables, long rowSeq,
       long contextLens, int blockSize, float scale);
+
+  /** The device's streaming multiprocessors: how many blocks a launch needs to fill it. */
+  static native int multiProcessorCount(int device);
+
+  /**
+   * The tensor-core paged attention (fp16, head_dim 16/32/64/128): {@code maxItems} blocks over the work list
+   * {@code work} built by {@link AttentionWork}, split chunks in {@code scratch} (float32) merged by the last to
+   * finish as {@code counters} (int32, zero between launches) tell; returns {@code [R, H, D]}.
+   */
+  static native long pagedAttentionTc(long q, long kCache, long vCache, long blockTables, long work, long scratch,
+      long counters, int maxItems, int blockSize, float scale);
 }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import barista.engine.model.AttentionBackend;
 import barista.engine.model.ForwardBatch;
 import barista.engine.model.StepInputs;
 import java.nio.ByteBuffer;
@@ -13,70 +14,47 @@ import java.util.Arrays;
 /**
  * The persistent input batch (vLLM's InputBatch, reduced to what a step reads): device buffers sized once from
  * {@code --max-num-batched-tokens} and {@code --max-num-seqs}, filled each step from one pinned host staging buffer
- * by asynchronous copies. CUDA graphs record reads of these buffers, so replaying one only needs new contents here.
+ * by asynchronous copies, beside the attention backend's own metadata ({@link AttentionBackend.MetadataBuilder}).
+ * CUDA graphs record reads of these buffers, so replaying one only needs new contents here.
  *
- * <p>Block tables stay on the device: a host mirror remembers what each row holds and only the rows whose block ids
- * changed are copied. Padding rows (a step rounded up to its graph's token count) get slot -1 (written nowhere) and
- * context length 0 (attends to nothing), so they never touch a real block.
+ * <p>Padding rows (a step rounded up to its graph's token count) read token 0 at position 0; the attention
+ * metadata makes them write no KV slot and attend to nothing, and no logits are taken from them.
  */
 final class InputBatch implements AutoCloseable {
   private final int maxTokens;
   private final int maxSeqs;
-  private final int maxBlocksPerSeq;
+  private final AttentionBackend.MetadataBuilder attention;
   private final ByteBuffer staging;
   private final long offPositions;
-  private final long offSlots;
   private final long offRows;
-  private final long offContext;
-  private final long offRowSeq;
-  private final long offTables;
-  private final int[] mirror; // what the device block table holds, row-major [maxSeqs, maxBlocksPerSeq]
   private final NDArray tokenIds; // [maxTokens] int64
   private final NDArray positions; // [maxTokens] int64
-  private final NDArray slots; // [maxTokens] int64
   private final NDArray logitRows; // [maxSeqs] int64
-  private final NDArray contextLens; // [maxRows] int32, per query row
-  private final NDArray rowSeq; // [maxTokens] int32, each row's sequence (prompt chunks)
-  private final NDArray blockTables; // [maxSeqs, maxBlocksPerSeq] int32
   private boolean closed;
 
-  InputBatch(NDManager manager, int maxTokens, int maxSeqs, int maxModelLen, int blockSize) {
+  InputBatch(NDManager manager, int maxTokens, int maxSeqs, AttentionBackend.MetadataBuilder attention) {
     this.maxTokens = maxTokens;
     this.maxSeqs = maxSeqs;
-    this.maxBlocksPerSeq = (maxModelLen + blockSize - 1) / blockSize;
+    this.attention = attention;
     offPositions = 8L * maxTokens;
-    offSlots = offPositions + 8L * maxTokens;
-    offRows = offSlots + 8L * maxTokens;
-    int maxRows = Math.max(maxTokens, maxSeqs);
-    offContext = offRows + 8L * maxSeqs;
-    offRowSeq = offContext + 4L * maxRows;
-    offTables = offRowSeq + 4L * maxTokens;
-    long bytes = offTables + 4L * maxSeqs * maxBlocksPerSeq;
-    staging = CudaNative.allocPinned(bytes).order(ByteOrder.nativeOrder());
-    mirror = new int[maxSeqs * maxBlocksPerSeq];
+    offRows = offPositions + 8L * maxTokens;
+    staging = CudaNative.allocPinned(offRows + 8L * maxSeqs).order(ByteOrder.nativeOrder());
     tokenIds = manager.zeros(new Shape(maxTokens), DataType.INT64);
     positions = manager.zeros(new Shape(maxTokens), DataType.INT64);
-    slots = manager.zeros(new Shape(maxTokens), DataType.INT64);
     logitRows = manager.zeros(new Shape(maxSeqs), DataType.INT64);
-    contextLens = manager.zeros(new Shape(maxRows), DataType.INT32);
-    rowSeq = manager.zeros(new Shape(maxTokens), DataType.INT32);
-    blockTables = manager.zeros(new Shape(maxSeqs, maxBlocksPerSeq), DataType.INT32);
   }
 
   /**
-   * Views of the first {@code rows} rows of any step, as a CUDA graph records them: each row names its sequence, so
-   * prompt chunks and decodes share a graph. Call once per graph at capture, then {@link #uploadStep} before each
-   * replay.
+   * Views of the first {@code rows} rows of any step, as a CUDA graph records them: prompt chunks and decodes share
+   * a graph. Call once per graph at capture, then {@link #uploadStep} before each replay.
    */
   StepInputs graphViews(int rows, NDManager m) {
-    return views(rows, blockTables, null, m);
+    return views(rows, null, m);
   }
 
-  /** Views of the first {@code rows} rows, with the given block tables and rows whose logits are wanted. */
-  private StepInputs views(int rows, NDArray tables, NDArray wanted, NDManager m) {
+  private StepInputs views(int rows, NDArray wanted, NDManager m) {
     return new StepInputs(CudaNative.narrow(tokenIds, 0, rows, m), CudaNative.narrow(positions, 0, rows, m), wanted,
-        new PagedAttention.Paged(CudaNative.narrow(slots, 0, rows, m), tables, CudaNative.narrow(rowSeq, 0, rows, m),
-            CudaNative.narrow(contextLens, 0, rows, m)));
+        attention.views(rows, m));
   }
 
   /** Fills rows as padding: what a graph is warmed up and captured with (no real block is read or written). */
@@ -87,10 +65,9 @@ final class InputBatch implements AutoCloseable {
   }
 
   /**
-   * Writes a step of at most {@code rows} tokens: its rows (a prompt row attends up to its own position, as a
-   * decode row does), then padding rows up to {@code rows} that write nowhere and attend to nothing (a graph's
-   * bucket; none on the eager path), and the rows whose logits are wanted ({@link #logitRows}). Returns how many
-   * those are.
+   * Writes a step of at most {@code rows} tokens: its rows, then padding rows up to {@code rows} (a graph's bucket;
+   * none on the eager path), the rows whose logits are wanted ({@link #logitRows}) and the attention metadata.
+   * Returns how many rows sample.
    */
   int uploadStep(ForwardBatch b, int rows) {
     int t = b.numTokens();
@@ -98,30 +75,21 @@ final class InputBatch implements AutoCloseable {
     if (rows < t || rows > maxTokens || n > maxSeqs) {
       throw new IllegalArgumentException(t + " tokens / " + n + " sequences in " + rows + " graph rows");
     }
-    for (int s = 0; s < n; s++) {
-      for (int r = b.queryStart()[s]; r < b.queryStart()[s] + b.queryLen()[s]; r++) {
-        putRow(r, b.tokenIds()[r], b.positions()[r], b.slotMapping()[r], b.positions()[r] + 1, s);
-      }
+    for (int r = 0; r < t; r++) {
+      staging.putLong(8 * r, b.tokenIds()[r]);
+      staging.putLong((int) (offPositions + 8L * r), b.positions()[r]);
     }
-    for (int r = t; r < rows; r++) putRow(r, 0, 0, -1, 0, 0);
+    for (int r = t; r < rows; r++) {
+      staging.putLong(8 * r, 0);
+      staging.putLong((int) (offPositions + 8L * r), 0);
+    }
     long[] wanted = b.logitRows();
     for (int i = 0; i < wanted.length; i++) staging.putLong((int) (offRows + 8L * i), wanted[i]);
     copy(tokenIds, 0, 8L * rows);
     copy(positions, offPositions, 8L * rows);
-    copy(slots, offSlots, 8L * rows);
-    copy(contextLens, offContext, 4L * rows);
-    copy(rowSeq, offRowSeq, 4L * rows);
     copy(logitRows, offRows, 8L * wanted.length);
-    uploadTables(b.blockTables(), n);
+    attention.stage(b, rows);
     return wanted.length;
-  }
-
-  private void putRow(int r, int token, int position, long slot, int contextLen, int seq) {
-    staging.putLong((int) (8L * r), token);
-    staging.putLong((int) (offPositions + 8L * r), position);
-    staging.putLong((int) (offSlots + 8L * r), slot);
-    staging.putInt((int) (offContext + 4L * r), contextLen);
-    staging.putInt((int) (offRowSeq + 4L * r), seq);
   }
 
   /** The first {@code n} rows uploaded by {@link #uploadStep} whose logits are wanted, as a device index. */
@@ -135,9 +103,8 @@ final class InputBatch implements AutoCloseable {
    */
   StepInputs upload(ForwardBatch b, NDManager m) {
     int t = b.numTokens();
-    int n = b.numSequences();
     int sampled = uploadStep(b, t); // the same rows, without padding
-    return views(t, CudaNative.narrow(blockTables, 0, n, m), sampled == t ? null : logitRows(sampled, m), m);
+    return views(t, sampled == t ? null : logitRows(sampled, m), m);
   }
 
   NDManager manager() {
@@ -146,39 +113,6 @@ final class InputBatch implements AutoCloseable {
 
   int maxSeqs() {
     return maxSeqs;
-  }
-
-  /** Copies the rows whose block ids changed (one contiguous range) to the device table. */
-  private void uploadTables(int[][] tables, int n) {
-    int first = -1, last = -1;
-    for (int r = 0; r < n; r++) {
-      int[] table = tables[r];
-      if (table.length > maxBlocksPerSeq) {
-        throw new IllegalArgumentException("block table of " + table.length + " blocks exceeds " + maxBlocksPerSeq);
-      }
-      int base = r * maxBlocksPerSeq;
-      boolean changed = false;
-      for (int j = 0; j < table.length; j++) {
-        if (mirror[base + j] != table[j]) {
-          mirror[base + j] = table[j];
-          changed = true;
-        }
-      }
-      if (changed) {
-        if (first < 0) first = r;
-        last = r;
-      }
-    }
-    if (first < 0) return;
-    long rowBytes = 4L * maxBlocksPerSeq;
-    for (int i = first * maxBlocksPerSeq; i < (last + 1) * maxBlocksPerSeq; i++) {
-      staging.putInt((int) (offTables + 4L * i), mirror[i]);
-    }
-    try (NDManager tmp = blockTables.getManager().newSubManager()) {
-      NDArray rowsView = CudaNative.narrow(blockTables, first, last - first + 1, tmp);
-      CudaNative.copyFromHost(CudaNative.handle(rowsView), staging, offTables + first * rowBytes,
-          (last - first + 1) * rowBytes);
-    }
   }
 
   private void copy(NDArray dst, long offset, long bytes) {
@@ -190,7 +124,7 @@ final class InputBatch implements AutoCloseable {
   public void close() {
     if (closed) return;
     closed = true;
-    Arrays.asList(tokenIds, positions, slots, logitRows, contextLens, rowSeq, blockTables).forEach(NDArray::close);
+    Arrays.asList(tokenIds, positions, logitRows).forEach(NDArray::close);
     CudaNative.freePinned(staging);
   }
 }

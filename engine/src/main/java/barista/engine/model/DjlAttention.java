@@ -9,6 +9,19 @@ public final class DjlAttention implements AttentionBackend {
   private final PagedKvCache cache;
   private final ModelGeometry geometry;
   private final DataType dtype;
+  private final MetadataBuilder builder = new MetadataBuilder() {
+    private ForwardBatch staged;
+
+    @Override
+    public void stage(ForwardBatch b, int rows) {
+      staged = b; // the plan holds per-step shapes: there are no padding rows on this path
+    }
+
+    @Override
+    public Metadata views(int rows, NDManager m) {
+      return plan(staged, m);
+    }
+  };
 
   public DjlAttention(PagedKvCache cache, ModelGeometry geometry, DataType dtype) {
     this.cache = cache;
@@ -24,8 +37,13 @@ public final class DjlAttention implements AttentionBackend {
   }
 
   @Override
-  public PagedKvCache cache() {
-    return cache;
+  public MetadataBuilder metadataBuilder() {
+    return builder;
+  }
+
+  @Override
+  public boolean captureSafe() {
+    return false;
   }
 
   @Override
@@ -36,7 +54,5 @@ public final class DjlAttention implements AttentionBackend {
   }
 
   @Override
-  public void close() {
-    cache.close();
-  }
+  public void close() {}
 }

@@ -13,10 +13,12 @@ public record StepInputs(NDArray tokenIds, NDArray positions, NDArray logitRows,
     AttentionBackend.Metadata attention) {
 
   /** Copies a host batch to the device with ordinary DJL creates (the eager path; never inside a CUDA graph). */
-  public static StepInputs upload(ForwardBatch b, DjlAttention attention, NDManager m) {
+  public static StepInputs upload(ForwardBatch b, AttentionBackend attention, NDManager m) {
     long[] rows = b.logitRows();
     boolean allRows = rows.length == b.numTokens();
+    AttentionBackend.MetadataBuilder builder = attention.metadataBuilder();
+    builder.stage(b, b.numTokens());
     return new StepInputs(m.create(Qwen2Model.toLongs(b.tokenIds())), m.create(Qwen2Model.toLongs(b.positions())),
-        allRows ? null : m.create(rows), attention.plan(b, m));
+        allRows ? null : m.create(rows), builder.views(b.numTokens(), m));
   }
 }

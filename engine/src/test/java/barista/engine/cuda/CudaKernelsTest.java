@@ -59,130 +59,108 @@ class CudaKernelsTest {
   }
 
   /**
-   * Contexts of 1, 15, 16, 17, 33 (block boundaries) and 4,096 tokens in shuffled blocks, plus one padding row:
-   * the paged kernel equals the DJL backend's gather + softmax within 2e-3, and the padding row reads nothing.
+   * One step through PagedAttention's metadata builder against the DJL backend (gather + masked softmax): each
+   * sequence {@code s} has {@code queryLens[s]} new tokens ending a context of {@code contexts[s]}, in shuffled
+   * blocks, plus three padding rows that must write no slot. The step is attended twice, as a graph replays it
+   * (split contexts' merge counters must be back at zero). Returns the max difference.
    */
-  @Test
-  void pagedDecodeAttentionMatchesDjlBackend() {
-    int[] contexts = {1, 15, 16, 17, 33, 4096};
-    Random random = new Random(7);
-    int totalBlocks = 1;
-    for (int c : contexts) totalBlocks += (c + BLOCK - 1) / BLOCK;
+  private static double attendLikeDjl(String name, int heads, int kvHeads, int headDim, DataType dtype,
+      int[] queryLens, int[] contexts) {
+    Random random = new Random(name.hashCode());
+    int n = contexts.length;
+    int totalBlocks = 1, rows = 0, maxContext = 1;
+    for (int s = 0; s < n; s++) {
+      totalBlocks += (contexts[s] + BLOCK - 1) / BLOCK;
+      rows += queryLens[s];
+      maxContext = Math.max(maxContext, contexts[s]);
+    }
     List<Integer> ids = new ArrayList<>();
     for (int b = 1; b < totalBlocks; b++) ids.add(b);
     Collections.shuffle(ids, random);
-    int maxBlocks = (4096 + BLOCK - 1) / BLOCK;
-    ModelGeometry g = new ModelGeometry(1, HEADS * HEAD_DIM, HEADS, KV_HEADS, HEAD_DIM, 64, 64, 10000, 1e-6, 4096,
+    ModelGeometry g = new ModelGeometry(1, heads * headDim, heads, kvHeads, headDim, 64, 64, 10000, 1e-6, maxContext,
         true, false);
+    int padding = 3;
     try (NDManager m = NDManager.newBaseManager(Device.gpu(), "PyTorch")) {
-      PagedKvCache cache = new PagedKvCache(m, 1, totalBlocks, BLOCK, KV_HEADS, HEAD_DIM, DataType.FLOAT16);
-      DjlAttention djl = new DjlAttention(cache, g, DataType.FLOAT16);
+      PagedKvCache cache = new PagedKvCache(m, 1, totalBlocks, BLOCK, kvHeads, headDim, dtype);
       long slotsTotal = (long) totalBlocks * BLOCK;
-      NDArray allK = randn(m, random, slotsTotal, KV_HEADS, HEAD_DIM);
-      NDArray allV = randn(m, random, slotsTotal, KV_HEADS, HEAD_DIM);
-      cache.write(0, m.arange(0, slotsTotal, 1, DataType.INT64), allK, allV);
-
-      int s = contexts.length;
-      int[][] tables = new int[s][];
-      int[] flatTables = new int[(s + 1) * maxBlocks];
-      long[] lastSlot = new long[s];
-      int[] ctx = new int[s + 1];
-      int next = 0;
-      for (int i = 0; i < s; i++) {
-        tables[i] = new int[(contexts[i] + BLOCK - 1) / BLOCK];
-        for (int j = 0; j < tables[i].length; j++) {
-          tables[i][j] = ids.get(next++);
-          flatTables[i * maxBlocks + j] = tables[i][j];
+      cache.write(0, m.arange(0, slotsTotal, 1, DataType.INT64), randn(m, random, slotsTotal, kvHeads, headDim)
+          .toType(dtype, false), randn(m, random, slotsTotal, kvHeads, headDim).toType(dtype, false));
+      int[][] tables = new int[n][];
+      int[] positions = new int[rows], starts = new int[n];
+      long[] slots = new long[rows];
+      boolean[] sample = new boolean[n];
+      for (int s = 0, next = 0, r = 0; s < n; s++) {
+        tables[s] = new int[(contexts[s] + BLOCK - 1) / BLOCK];
+        for (int j = 0; j < tables[s].length; j++) tables[s][j] = ids.get(next++);
+        starts[s] = r;
+        sample[s] = true;
+        for (int i = 0; i < queryLens[s]; i++, r++) {
+          positions[r] = contexts[s] - queryLens[s] + i;
+          slots[r] = (long) tables[s][positions[r] / BLOCK] * BLOCK + positions[r] % BLOCK;
         }
-        int p = contexts[i] - 1;
-        lastSlot[i] = (long) tables[i][p / BLOCK] * BLOCK + p % BLOCK;
-        ctx[i] = contexts[i];
       }
-      NDArray q = randn(m, random, s + 1, HEADS, HEAD_DIM);
-      NDArray slotIndex = m.create(lastSlot);
-      NDArray kNew = allK.get(new ai.djl.ndarray.index.NDIndex("{}", slotIndex));
-      NDArray vNew = allV.get(new ai.djl.ndarray.index.NDIndex("{}", slotIndex));
+      ForwardBatch batch = new ForwardBatch(new int[rows], positions, slots, starts, queryLens.clone(),
+          contexts.clone(), tables, sample);
+      NDArray q = randn(m, random, rows + padding, heads, headDim).toType(dtype, false);
+      NDArray k = randn(m, random, rows + padding, kvHeads, headDim).toType(dtype, false);
+      NDArray v = randn(m, random, rows + padding, kvHeads, headDim).toType(dtype, false);
+      NDArray qReal = q.get("0:" + rows), kReal = k.get("0:" + rows), vReal = v.get("0:" + rows);
+      DjlAttention djl = new DjlAttention(cache, g, dtype);
+      NDArray expected = djl.attend(0, qReal, kReal, vReal, djl.plan(batch, m));
 
-      int[] zeros = new int[s];
-      int[] starts = new int[s];
-      int[] ones = new int[s];
-      boolean[] sample = new boolean[s];
-      for (int i = 0; i < s; i++) {
-        starts[i] = i;
-        ones[i] = 1;
-        sample[i] = true;
-      }
-      ForwardBatch batch = new ForwardBatch(zeros, contexts.clone(), lastSlot, starts, ones, contexts.clone(), tables,
-          sample);
-      NDArray qReal = q.get("0:" + s);
-      NDArray expected = djl.attend(0, qReal, kNew, vNew, djl.plan(batch, m));
-
-      PagedAttention paged = new PagedAttention(cache, HEADS, HEAD_DIM);
-      long[] slotsWithPad = java.util.Arrays.copyOf(lastSlot, s + 1);
-      slotsWithPad[s] = -1;
-      NDArray kPad = randn(m, random, s + 1, KV_HEADS, HEAD_DIM); // the padding row's k/v must land nowhere
-      NDArray vPad = randn(m, random, s + 1, KV_HEADS, HEAD_DIM);
-      kPad.set(new ai.djl.ndarray.index.NDIndex("0:" + s), kNew);
-      vPad.set(new ai.djl.ndarray.index.NDIndex("0:" + s), vNew);
       float[] before = cache.keyTensor(0).toType(DataType.FLOAT32, false).toFloatArray();
-      AttentionBackend.Metadata decode = new PagedAttention.Paged(m.create(slotsWithPad),
-          m.create(flatTables, new Shape(s + 1, maxBlocks)), null, m.create(ctx));
-      NDArray got = paged.attend(0, q, kPad, vPad, decode);
-
-      double diff = maxDiff(got.get("0:" + s), expected);
-      System.out.printf("paged decode attention vs DJL backend, contexts %s: max diff %.2e%n",
-          java.util.Arrays.toString(contexts), diff);
-      assertTrue(diff <= 2e-3, "max diff " + diff);
-      float[] pad = got.get(s + ":").toType(DataType.FLOAT32, false).toFloatArray();
-      assertArrayEquals(new float[pad.length], pad, "a padding row attends to nothing");
-      assertArrayEquals(before, cache.keyTensor(0).toType(DataType.FLOAT32, false).toFloatArray(),
-          "a padding row (slot -1) must not write the cache");
+      try (PagedAttention paged = new PagedAttention(cache, g, dtype, m, rows + padding, n, maxContext, 0)) {
+        AttentionBackend.MetadataBuilder builder = paged.metadataBuilder();
+        builder.stage(batch, rows + padding);
+        AttentionBackend.Metadata metadata = builder.views(rows + padding, m);
+        double worst = 0;
+        for (int replay = 0; replay < 2; replay++) {
+          NDArray got = paged.attend(0, q, k, v, metadata);
+          worst = Math.max(worst, maxDiff(got.get("0:" + rows), expected));
+        }
+        System.out.printf("%s (%s): %s, max diff vs DJL backend %.2e%n", name, dtype, paged.describe(), worst);
+        assertArrayEquals(before, cache.keyTensor(0).toType(DataType.FLOAT32, false).toFloatArray(),
+            "the step rewrote the same k/v, and padding rows (slot -1) wrote nothing");
+        return worst;
+      }
     }
   }
 
+  private static int[] ones(int n) {
+    int[] a = new int[n];
+    java.util.Arrays.fill(a, 1);
+    return a;
+  }
+
+  /** Decodes at contexts 1, 15, 16, 17, 33, 4,096 and 16,384 in one step, GQA ratios 6 (R1) and 1, fp16. */
+  @Test
+  void pagedDecodeAttentionMatchesDjlBackend() {
+    int[] contexts = {1, 15, 16, 17, 33, 4096, 16384};
+    assertTrue(attendLikeDjl("decodes, GQA 6", HEADS, KV_HEADS, HEAD_DIM, DataType.FLOAT16, ones(7), contexts) <= 2e-3);
+    assertTrue(attendLikeDjl("decodes, GQA 1", 4, 4, HEAD_DIM, DataType.FLOAT16, ones(7), contexts) <= 2e-3);
+    assertTrue(attendLikeDjl("one decode at 16,384 (split)", HEADS, KV_HEADS, HEAD_DIM, DataType.FLOAT16,
+        new int[] {1}, new int[] {16384}) <= 2e-3);
+  }
+
   /**
-   * A prompt chunk (20 new tokens after 17 cached, crossing blocks) beside a decode, in one launch: each prompt row
-   * attends causally up to its own position, as the DJL plan's masked softmax does.
+   * Prompt rows attend causally up to their own positions: a chunk of 20 after 17 cached tokens (a prefix-cache
+   * hit) beside a decode, a whole prompt of 4,096, a chunk of 512 ending a context of 16,384; fp16, GQA 6 and 1,
+   * head_dim 64; and the CUDA-core kernel that serves fp32.
    */
   @Test
-  void pagedAttentionOverPromptChunksMatchesDjlPlan() {
-    Random random = new Random(3);
-    int blocks = 8;
-    int[][] tables = {{5, 2, 7}, {3}};
-    int cached = 17, chunk = 20, decodeCtx = 5;
-    ModelGeometry g = new ModelGeometry(1, HEADS * HEAD_DIM, HEADS, KV_HEADS, HEAD_DIM, 64, 64, 10000, 1e-6, 256,
-        true, false);
-    try (NDManager m = NDManager.newBaseManager(Device.gpu(), "PyTorch")) {
-      PagedKvCache cache = new PagedKvCache(m, 1, blocks, BLOCK, KV_HEADS, HEAD_DIM, DataType.FLOAT16);
-      long slotsTotal = (long) blocks * BLOCK;
-      cache.write(0, m.arange(0, slotsTotal, 1, DataType.INT64), randn(m, random, slotsTotal, KV_HEADS, HEAD_DIM),
-          randn(m, random, slotsTotal, KV_HEADS, HEAD_DIM));
-      int rows = chunk + 1;
-      int[] ids = new int[rows], pos = new int[rows], rowSeq = new int[rows], ctxRows = new int[rows];
-      long[] slots = new long[rows];
-      for (int r = 0; r < rows; r++) {
-        boolean prompt = r < chunk;
-        int s = prompt ? 0 : 1;
-        pos[r] = prompt ? cached + r : decodeCtx - 1;
-        slots[r] = (long) tables[s][pos[r] / BLOCK] * BLOCK + pos[r] % BLOCK;
-        rowSeq[r] = s;
-        ctxRows[r] = pos[r] + 1;
-      }
-      ForwardBatch batch = new ForwardBatch(ids, pos, slots, new int[] {0, chunk}, new int[] {chunk, 1},
-          new int[] {cached + chunk, decodeCtx}, tables, new boolean[] {true, true});
-      NDArray q = randn(m, random, rows, HEADS, HEAD_DIM);
-      NDArray k = randn(m, random, rows, KV_HEADS, HEAD_DIM);
-      NDArray v = randn(m, random, rows, KV_HEADS, HEAD_DIM);
-      DjlAttention djl = new DjlAttention(cache, g, DataType.FLOAT16);
-      NDArray expected = djl.attend(0, q, k, v, djl.plan(batch, m));
-      int[] flat = new int[2 * 4];
-      for (int s = 0; s < 2; s++) System.arraycopy(tables[s], 0, flat, s * 4, tables[s].length);
-      NDArray got = new PagedAttention(cache, HEADS, HEAD_DIM).attend(0, q, k, v, new PagedAttention.Paged(
-          m.create(slots), m.create(flat, new Shape(2, 4)), m.create(rowSeq), m.create(ctxRows)));
-      double diff = maxDiff(got, expected);
-      System.out.printf("paged attention over a prompt chunk + a decode vs DJL plan: max diff %.2e%n", diff);
-      assertTrue(diff <= 2e-3, "max diff " + diff);
-    }
+  void pagedAttentionOverPromptChunksMatchesDjlBackend() {
+    assertTrue(attendLikeDjl("chunk after a cached prefix + a decode", HEADS, KV_HEADS, HEAD_DIM, DataType.FLOAT16,
+        new int[] {20, 1}, new int[] {37, 5}) <= 2e-3);
+    assertTrue(attendLikeDjl("chunk after a cached prefix, GQA 1", 4, 4, HEAD_DIM, DataType.FLOAT16,
+        new int[] {20, 1}, new int[] {37, 5}) <= 2e-3);
+    assertTrue(attendLikeDjl("prompt of 4096", HEADS, KV_HEADS, HEAD_DIM, DataType.FLOAT16, new int[] {4096},
+        new int[] {4096}) <= 2e-3);
+    assertTrue(attendLikeDjl("chunk of 512 ending 16,384", HEADS, KV_HEADS, HEAD_DIM, DataType.FLOAT16,
+        new int[] {512}, new int[] {16384}) <= 2e-3);
+    assertTrue(attendLikeDjl("mixed, head_dim 64", 8, 2, 64, DataType.FLOAT16, new int[] {1, 33, 1, 70},
+        new int[] {40, 97, 1, 70}) <= 2e-3);
+    assertTrue(attendLikeDjl("mixed, fp32 (CUDA-core kernel)", HEADS, KV_HEADS, HEAD_DIM, DataType.FLOAT32,
+        new int[] {1, 20, 1}, new int[] {4096, 37, 15}) <= 2e-3);
   }
 
   /** Each fused op equals the DJL op sequence it replaces (within one fp16 rounding). */
