@@ -23,6 +23,11 @@ tail -3 "$out/build-default.log"
 CUDA_ARCHS=75-virtual scripts/build-native.sh native/build-ptx75 > "$out/build-ptx75.log" 2>&1; result $? "build compute_75 PTX only"
 tail -2 "$out/build-ptx75.log"
 
+# the quantized linear kernels on their own (no torch, no Java): both builds, checks and timings
+scripts/gpu-quant-kernels.sh "$out/quant-kernels" > "$out/quant-kernels.log" 2>&1; rc=$?
+grep -E "^(FAIL|device)|checks," "$out/quant-kernels.log" | head -20
+result $rc "quantized GEMV/GEMM against dequantize-then-matmul in fp32 (native build and compute_75 PTX)"
+
 "$java" -cp "$cp" barista.server.Main make-model --preset tiny --out /tmp/check-tiny > /dev/null 2>&1
 [ -f /tmp/check-r1/config.json ] || "$java" -cp "$cp" barista.server.Main make-model --preset r1-distill-1.5b \
   --out /tmp/check-r1 > "$out/make-r1.log" 2>&1
@@ -64,7 +69,8 @@ for variant in default ptx75; do
   echo "== $variant ($lib)"
   BARISTA_NATIVE_LIBRARY=$lib "$java" -cp "$cp" org.junit.platform.console.ConsoleLauncher execute \
     --select-class barista.engine.cuda.CudaKernelsTest --select-class barista.engine.CudaGraphRunnerTest \
-    --select-class barista.engine.cuda.CudaGraphsBucketsTest ${EXTRA_TESTS:-} --details=tree --disable-banner \
+    --select-class barista.engine.cuda.CudaGraphsBucketsTest --select-class barista.engine.cuda.QuantKernelsTest \
+    ${EXTRA_TESTS:-} --details=tree --disable-banner \
     > "$out/junit-$variant.log" 2>&1
   rc=$?
   grep -E "paged|max diff vs DJL|fused ops|tests (successful|failed|skipped|aborted)|✘|MethodSource" "$out/junit-$variant.log" | grep -v "^\s*$" | head -30

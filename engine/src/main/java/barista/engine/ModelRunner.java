@@ -11,6 +11,8 @@ import barista.engine.checkpoint.ModelConfig;
 import barista.engine.cuda.CudaForwardPath;
 import barista.engine.cuda.CudaGraphs;
 import barista.engine.cuda.CudaNative;
+import barista.engine.cuda.NativeQuantMethods;
+import barista.engine.quant.QuantMethods;
 import barista.engine.model.DjlAttention;
 import barista.engine.model.ForwardBatch;
 import barista.engine.model.ModelGeometry;
@@ -79,7 +81,8 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
     CudaForwardPath cudaPath = null;
     try {
       log.info("Loading {} ({}, {} layers) on {} as {}", cfg.model(), mc.architecture(), mc.numLayers(), device, dtype);
-      Qwen2Model model = ModelLoader.load(ckpt, manager, dtype, maxModelLen, cfg.quantization());
+      Qwen2Model model = ModelLoader.load(ckpt, manager, dtype, maxModelLen, cfg.quantization(),
+          fused ? NativeQuantMethods.forDtype(dtype) : QuantMethods.REFERENCE);
       if (fused) CudaForwardPath.useFusedOps(model);
       int[] graphSizes = fused ? graphSizes(cfg, model) : null;
       ModelGeometry g = model.geometry();

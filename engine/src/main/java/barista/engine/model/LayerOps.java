@@ -3,7 +3,7 @@ package barista.engine.model;
 import ai.djl.ndarray.NDArray;
 
 /**
- * The elementwise and normalization steps of a decoder layer, beside {@link LinearLayer}: {@link DjlLayerOps}
+ * The elementwise and normalization steps of a decoder layer, beside {@link barista.engine.linear.LinearLayer}: {@link DjlLayerOps}
  * writes them as DJL ops (any device), {@code barista.engine.cuda.CudaLayerOps} as fused kernels that CUDA graphs
  * can record. Signatures follow vLLM's fused kernels ({@code fused_add_rms_norm}, {@code silu_and_mul}).
  */

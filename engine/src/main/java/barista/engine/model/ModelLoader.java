@@ -9,6 +9,9 @@ import ai.djl.ndarray.types.Shape;
 import barista.engine.checkpoint.Checkpoint;
 import barista.engine.checkpoint.CheckpointException;
 import barista.engine.checkpoint.ModelConfig;
+import barista.engine.linear.DenseLinear;
+import barista.engine.linear.LinearLayer;
+import barista.engine.quant.QuantMethods;
 import barista.engine.quant.QuantizedLinears;
 import barista.engine.quant.WeightBytes;
 import java.nio.ByteBuffer;
@@ -47,7 +50,16 @@ public final class ModelLoader {
    */
   public static Qwen2Model load(Checkpoint ckpt, NDManager manager, DataType dtype, int maxModelLen,
       String quantization) {
-    QuantizedLinears quantized = QuantizedLinears.open(ckpt, manager, dtype, quantization);
+    return load(ckpt, manager, dtype, maxModelLen, quantization, QuantMethods.REFERENCE);
+  }
+
+  /**
+   * @param methods how quantized linears are applied, chosen by the forward path (their weights are laid out for
+   *     it): {@link QuantMethods#REFERENCE} on the CPU, native kernels on CUDA
+   */
+  public static Qwen2Model load(Checkpoint ckpt, NDManager manager, DataType dtype, int maxModelLen,
+      String quantization, QuantMethods methods) {
+    QuantizedLinears quantized = QuantizedLinears.open(ckpt, manager, dtype, quantization, methods);
     return new ModelLoader(ckpt, manager, dtype, quantized).load(geometry(ckpt.config(), maxModelLen));
   }
 
@@ -87,6 +99,7 @@ public final class ModelLoader {
     boolean tied = g.tieWordEmbeddings() || !ckpt.has("lm_head.weight");
     LinearLayer lmHead = new DenseLinear(tied ? embed : tensor("lm_head.weight", g.vocabSize(), hidden), null);
     Qwen2Model model = new Qwen2Model(g, dtype, embed, layers, norm, lmHead, tied, manager);
+    logLinears(layers, lmHead);
     if (quantized != null) {
       long dense = WeightBytes.of(g, dtype, null, 0);
       log.info("{}: {} MiB of weights on the device, {}% of the {} MiB they take in {}",
@@ -94,6 +107,21 @@ public final class ModelLoader {
           String.format("%.1f", 100.0 * model.weightBytes() / dense), String.format("%.1f", dense / 1048576.0), dtype);
     }
     return model;
+  }
+
+  /** Which format and method serve each linear of the model (the first layer's; every layer is loaded alike). */
+  private static void logLinears(Qwen2Model.DecoderLayer[] layers, LinearLayer lmHead) {
+    if (layers.length == 0) return;
+    Qwen2Model.DecoderLayer l = layers[0];
+    java.util.Map<String, java.util.List<String>> byMethod = new java.util.LinkedHashMap<>();
+    String[] names = {"qkv_proj", "o_proj", "gate_up_proj", "down_proj"};
+    LinearLayer[] linears = {l.qkvProj(), l.oProj(), l.gateUpProj(), l.downProj()};
+    for (int i = 0; i < names.length; i++) {
+      byMethod.computeIfAbsent(linears[i].describe(), k -> new java.util.ArrayList<>()).add(names[i]);
+    }
+    byMethod.forEach((method, which) -> log.info("Linears {} of the {} layers: {}", String.join(", ", which),
+        layers.length, method));
+    log.info("Linear lm_head: {}", lmHead.describe());
   }
 
   /** Modules fused along the output dimension (q/k/v, gate/up) or a single one, quantized or dense. */

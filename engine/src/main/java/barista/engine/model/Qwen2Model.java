@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import barista.engine.linear.DenseLinear;
+import barista.engine.linear.LinearLayer;
 
 /**
  * Qwen2ForCausalLM (and LlamaForCausalLM, which is the same network without the q/k/v biases) written with DJL

@@ -6,17 +6,22 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import barista.engine.checkpoint.Checkpoint;
 import barista.engine.checkpoint.CheckpointException;
-import barista.engine.model.LinearLayer;
+import barista.engine.linear.LinearLayer;
+import barista.engine.linear.MethodLinear;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
-/** AutoAWQ GEMM tensors ({@code qweight}, {@code qzeros}, {@code scales}) repacked into {@link AwqLinear}s. */
+/**
+ * AutoAWQ GEMM tensors ({@code qweight}, {@code qzeros}, {@code scales}) repacked into an {@link AwqDeviceWeight}
+ * of the layout the chosen method reads.
+ */
 final class AwqLinears extends QuantizedLinears {
   private final int group;
 
-  AwqLinears(Checkpoint ckpt, NDManager manager, DataType dtype, Quantization quantization) {
-    super(ckpt, manager, dtype, quantization);
+  AwqLinears(Checkpoint ckpt, NDManager manager, DataType dtype, Quantization quantization, QuantMethods methods) {
+    super(ckpt, manager, dtype, quantization, methods);
     this.group = quantization.groupSize();
   }
 
@@ -26,6 +31,8 @@ final class AwqLinears extends QuantizedLinears {
     List<NDArray> packed = new ArrayList<>();
     List<NDArray> zeros = new ArrayList<>();
     List<NDArray> scales = new ArrayList<>();
+    QuantMethods use = methods.servesAwq(in, Arrays.stream(outs).sum(), group) ? methods : QuantMethods.REFERENCE;
+    boolean kernel = use.awqLayout() == AwqDeviceWeight.Layout.KERNEL;
     for (int k = 0; k < modules.length; k++) {
       String m = modules[k];
       int out = Math.toIntExact(outs[k]);
@@ -35,15 +42,37 @@ final class AwqLinears extends QuantizedLinears {
       }
       if (out % 8 != 0) throw new CheckpointException("tensor " + m + ".qweight: output dim " + out + " is not a multiple of 8");
       long groups = in / group;
-      byte[] pairs = AwqPacking.toNibblePairs(ints(m + ".qweight", in, out / 8), (int) in, out);
+      int[] qweight = ints(m + ".qweight", in, out / 8);
       int[] z = AwqPacking.unpack(ints(m + ".qzeros", groups, out / 8), (int) groups, out);
       float[] s = floats(m + ".scales", groups, out);
       float[] zf = new float[z.length];
       for (int i = 0; i < z.length; i++) zf[i] = z[i];
-      packed.add(manager.create(ByteBuffer.wrap(pairs), new Shape(in / 2, out), DataType.UINT8));
-      zeros.add(device(zf, groups, out));
-      scales.add(device(s, groups, out));
+      if (kernel) {
+        int[] words = AwqPacking.toKernelLayout(qweight, (int) in, out);
+        packed.add(manager.create(words, new Shape(out, in / 8)));
+        zeros.add(device(transpose(zf, (int) groups, out), out, groups));
+        scales.add(device(transpose(s, (int) groups, out), out, groups));
+      } else {
+        byte[] pairs = AwqPacking.toNibblePairs(qweight, (int) in, out);
+        packed.add(manager.create(ByteBuffer.wrap(pairs), new Shape(in / 2, out), DataType.UINT8));
+        zeros.add(device(zf, groups, out));
+        scales.add(device(s, groups, out));
+      }
     }
-    return new AwqLinear(concat(packed, 1), concat(zeros, 1), concat(scales, 1), bias, group);
+    int axis = kernel ? 0 : 1; // fused along the output dimension
+    AwqDeviceWeight w = kernel
+        ? new AwqDeviceWeight(AwqDeviceWeight.Layout.KERNEL, concat(packed, 0), concat(zeros, 0), concat(scales, 0),
+            bias, (int) in, (int) Arrays.stream(outs).sum(), group)
+        : AwqDeviceWeight.nibblePairs(concat(packed, axis), concat(zeros, axis), concat(scales, axis), bias, group);
+    return new MethodLinear<>(w, use.awq());
+  }
+
+  /** {@code [rows, cols]} row-major to {@code [cols, rows]}. */
+  static float[] transpose(float[] a, int rows, int cols) {
+    float[] t = new float[a.length];
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
+    }
+    return t;
   }
 }

@@ -60,4 +60,35 @@ public final class AwqPacking {
     });
     return pairs;
   }
+
+  /** Nibble slot {@code s} of a kernel-layout word holds input {@code 8j + KERNEL_ORDER[s]}. */
+  public static final int[] KERNEL_ORDER = {0, 2, 4, 6, 1, 3, 5, 7};
+
+  /**
+   * libbarista_native's layout of a {@code [in, out]} 4-bit matrix (native/src/quantization/quant_kernels.h):
+   * {@code [out, in / 8]} words, word {@code (o, j)} holding inputs {@code 8j .. 8j + 7} of output {@code o}, input
+   * {@code 8j + KERNEL_ORDER[s]} in nibble slot {@code s}, so that one shift and mask yields two adjacent inputs
+   * as an fp16 pair.
+   */
+  public static int[] toKernelLayout(int[] qweight, int in, int out) {
+    int words = out / 8;
+    int perRow = in / 8;
+    int[] packed = new int[out * perRow];
+    IntStream.range(0, out).parallel().forEach(o -> {
+      for (int j = 0; j < perRow; j++) {
+        int word = 0;
+        for (int s = 0; s < 8; s++) word |= value(qweight, (8 * j + KERNEL_ORDER[s]) * words, o) << (4 * s);
+        packed[o * perRow + j] = word;
+      }
+    });
+    return packed;
+  }
+
+  /** The value of input {@code i}, output {@code o} of a {@link #toKernelLayout} matrix. */
+  public static int kernelValue(int[] packed, int in, int i, int o) {
+    int word = packed[o * (in / 8) + i / 8];
+    int slot = 0;
+    while (KERNEL_ORDER[slot] != i % 8) slot++;
+    return (word >>> (4 * slot)) & 0xf;
+  }
 }

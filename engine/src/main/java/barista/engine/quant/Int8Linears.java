@@ -7,7 +7,8 @@ import ai.djl.ndarray.types.Shape;
 import barista.engine.checkpoint.Checkpoint;
 import barista.engine.checkpoint.CheckpointException;
 import barista.engine.checkpoint.DType;
-import barista.engine.model.LinearLayer;
+import barista.engine.linear.LinearLayer;
+import barista.engine.linear.MethodLinear;
 import barista.engine.checkpoint.TensorInfo;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -16,13 +17,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@link Int8Linear}s from compressed-tensors tensors ({@code weight_packed} of pack-quantized, int8 {@code weight}
+ * {@link Int8DeviceWeight}s from compressed-tensors tensors ({@code weight_packed} of pack-quantized, int8 {@code weight}
  * of int-quantized, each with {@code weight_scale}), or from 16-bit weights quantized here when asked to.
  */
 final class Int8Linears extends QuantizedLinears {
 
-  Int8Linears(Checkpoint ckpt, NDManager manager, DataType dtype, Quantization quantization) {
-    super(ckpt, manager, dtype, quantization);
+  Int8Linears(Checkpoint ckpt, NDManager manager, DataType dtype, Quantization quantization, QuantMethods methods) {
+    super(ckpt, manager, dtype, quantization, methods);
   }
 
   @Override
@@ -44,7 +45,9 @@ final class Int8Linears extends QuantizedLinears {
       weights.add(manager.create(ByteBuffer.wrap(w.q()), new Shape(outs[k], in), DataType.INT8));
       scales.add(device(w.scales(), outs[k], groups));
     }
-    return new Int8Linear(concat(weights, 0), concat(scales, 0), bias);
+    QuantMethods use = methods.servesInt8(Arrays.stream(outs).sum(), in, groups) ? methods : QuantMethods.REFERENCE;
+    return new MethodLinear<>(new Int8DeviceWeight(use.int8Layout(), concat(weights, 0), concat(scales, 0), bias),
+        use.int8());
   }
 
   private Int8Weights read(String m, int out, int in, boolean packed) {

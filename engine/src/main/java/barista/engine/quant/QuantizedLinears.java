@@ -10,7 +10,7 @@ import barista.engine.checkpoint.Checkpoint;
 import barista.engine.checkpoint.CheckpointException;
 import barista.engine.checkpoint.DType;
 import barista.engine.checkpoint.TensorInfo;
-import barista.engine.model.LinearLayer;
+import barista.engine.linear.LinearLayer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
@@ -30,13 +30,16 @@ public abstract class QuantizedLinears {
   final Checkpoint ckpt;
   final NDManager manager;
   final DataType dtype;
+  final QuantMethods methods;
   private final Quantization quantization;
 
-  QuantizedLinears(Checkpoint ckpt, NDManager manager, DataType dtype, Quantization quantization) {
+  QuantizedLinears(Checkpoint ckpt, NDManager manager, DataType dtype, Quantization quantization,
+      QuantMethods methods) {
     this.ckpt = ckpt;
     this.manager = manager;
     this.dtype = dtype;
     this.quantization = quantization;
+    this.methods = methods;
   }
 
   /**
@@ -44,16 +47,30 @@ public abstract class QuantizedLinears {
    * @return null when the checkpoint is served in 16 bits
    */
   public static QuantizedLinears open(Checkpoint ckpt, NDManager manager, DataType dtype, String requested) {
+    return open(ckpt, manager, dtype, requested, QuantMethods.REFERENCE);
+  }
+
+  /**
+   * @param methods how the quantized linears will be applied (and so how their weights are laid out)
+   * @return null when the checkpoint is served in 16 bits
+   */
+  public static QuantizedLinears open(Checkpoint ckpt, NDManager manager, DataType dtype, String requested,
+      QuantMethods methods) {
     Quantization q = Quantization.resolve(ckpt.config(), requested, ckpt.folder().resolve("config.json").toString());
     if (q == null) return null;
     log.info("Quantization: {}{}", q.describe(),
         q.detected() ? ", detected from the checkpoint's quantization_config (no --quantization given)" : "");
-    return q.method() == Quantization.Method.AWQ ? new AwqLinears(ckpt, manager, dtype, q)
-        : new Int8Linears(ckpt, manager, dtype, q);
+    return q.method() == Quantization.Method.AWQ ? new AwqLinears(ckpt, manager, dtype, q, methods)
+        : new Int8Linears(ckpt, manager, dtype, q, methods);
   }
 
   public Quantization quantization() {
     return quantization;
+  }
+
+  /** The method that applies this checkpoint's quantized linears, for the startup log. */
+  public String describeMethod() {
+    return (quantization.method() == Quantization.Method.AWQ ? methods.awq() : methods.int8()).describe();
   }
 
   /**

@@ -34,8 +34,8 @@ public final class WeightBytes {
   private static long linear(long in, long out, DataType dtype, Quantization.Method method, int awqGroup) {
     if (method == null) return in * out * dtype.getNumOfBytes();
     return switch (method) {
-      case AWQ -> AwqLinear.bytes(in, out, awqGroup, dtype);
-      case INT8 -> Int8Linear.bytes(out, in, 1, dtype);
+      case AWQ -> AwqDeviceWeight.bytes(in, out, awqGroup, dtype);
+      case INT8 -> Int8DeviceWeight.bytes(out, in, 1, dtype);
     };
   }
 }

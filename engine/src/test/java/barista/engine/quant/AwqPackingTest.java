@@ -2,12 +2,14 @@ package barista.engine.quant;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import barista.engine.linear.MethodLinear;
 import java.nio.ByteBuffer;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -79,9 +81,11 @@ class AwqPackingTest {
       for (int i = 0; i < z.length; i++) zeros[i] = z[i];
       float[] bias = new float[out];
       for (int o = 0; o < out; o++) bias[o] = o;
-      AwqLinear layer = new AwqLinear(m.create(ByteBuffer.wrap(AwqPacking.toNibblePairs(qweight, in, out)),
-          new Shape(in / 2, out), DataType.UINT8), m.create(zeros, new Shape(in / group, out)),
-          m.create(a.scales(), new Shape(in / group, out)), m.create(bias), group);
+      MethodLinear<AwqDeviceWeight> layer = new MethodLinear<>(AwqDeviceWeight.nibblePairs(
+          m.create(ByteBuffer.wrap(AwqPacking.toNibblePairs(qweight, in, out)), new Shape(in / 2, out), DataType.UINT8),
+          m.create(zeros, new Shape(in / group, out)), m.create(a.scales(), new Shape(in / group, out)), m.create(bias),
+          group), DjlAwqMethod.INSTANCE);
+      assertFalse(layer.captureSafe(), "the DJL reference divides by host scalars");
       NDArray identity = m.eye(in);
       float[] dequantized = layer.apply(identity).toFloatArray(); // x = I: row i of the output is W[i] + bias
       for (int i = 0; i < in; i++) {
@@ -97,6 +101,38 @@ class AwqPackingTest {
       }
       assertEquals(in * out / 2 + 2L * (in / group) * out * 4 + out * 4, layer.deviceBytes());
       layer.close();
+    }
+  }
+
+  /**
+   * The kernels' layout holds every value of the AutoAWQ words at its input and output, eight inputs of one output
+   * per word, and two adjacent inputs in the low nibbles of the two half-words after one shift (what the kernels'
+   * magic-number conversion reads).
+   */
+  @Test
+  void kernelLayoutHoldsEveryValue() {
+    int in = 32;
+    int out = 16;
+    Random random = new Random(3);
+    int[] values = new int[in * out];
+    for (int i = 0; i < values.length; i++) values[i] = random.nextInt(16);
+    int[] qweight = AwqPacking.pack(values, in, out);
+    int[] kernel = AwqPacking.toKernelLayout(qweight, in, out);
+    assertEquals(in * out / 8, kernel.length);
+    for (int i = 0; i < in; i++) {
+      for (int o = 0; o < out; o++) {
+        assertEquals(values[i * out + o], AwqPacking.kernelValue(kernel, in, i, o), "value at " + i + ", " + o);
+      }
+    }
+    for (int o = 0; o < out; o++) {
+      for (int j = 0; j < in / 8; j++) {
+        int word = kernel[o * (in / 8) + j];
+        for (int pair = 0; pair < 4; pair++) {
+          int bits = (word >>> (4 * pair)) & 0x000f000f;
+          assertEquals(values[(8 * j + 2 * pair) * out + o], bits & 0xf, "low half of pair " + pair);
+          assertEquals(values[(8 * j + 2 * pair + 1) * out + o], bits >>> 16, "high half of pair " + pair);
+        }
+      }
     }
   }
 }

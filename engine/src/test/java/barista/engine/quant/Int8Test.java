@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import barista.engine.linear.MethodLinear;
 import barista.engine.checkpoint.DType;
 import java.nio.ByteBuffer;
 import java.util.Random;
@@ -51,8 +52,9 @@ class Int8Test {
     for (int i = 0; i < q.length; i++) q[i] = (byte) (i * 29 - 100);
     float[] scales = {0.5f, 2f, 0.25f, 1f, 3f, 0.125f};
     try (NDManager m = QuantTestModels.cpu();
-        Int8Linear layer = new Int8Linear(m.create(ByteBuffer.wrap(q), new Shape(out, in), DataType.INT8),
-            m.create(scales, new Shape(out, 2)), null)) {
+        MethodLinear<Int8DeviceWeight> layer = new MethodLinear<>(new Int8DeviceWeight(Int8DeviceWeight.Layout.DJL,
+            m.create(ByteBuffer.wrap(q), new Shape(out, in), DataType.INT8), m.create(scales, new Shape(out, 2)), null),
+            DjlInt8Method.INSTANCE)) {
       float[] y = layer.apply(m.eye(in)).toFloatArray(); // row i: W^T[i], i.e. W[o][i] at (i, o)
       for (int o = 0; o < out; o++) {
         for (int i = 0; i < in; i++) {

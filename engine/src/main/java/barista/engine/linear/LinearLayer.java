@@ -1,4 +1,4 @@
-package barista.engine.model;
+package barista.engine.linear;
 
 import ai.djl.ndarray.NDArray;
 
@@ -11,6 +11,11 @@ public interface LinearLayer extends AutoCloseable {
   /** Whether {@link #apply} can be recorded in a CUDA graph: tensor-tensor ops only, no host scalars or copies. */
   default boolean captureSafe() {
     return true;
+  }
+
+  /** What serves this layer, for the startup log. */
+  default String describe() {
+    return getClass().getSimpleName();
   }
 
   /** Bytes this layer's weights occupy on the device. */

@@ -1,4 +1,4 @@
-package barista.engine.model;
+package barista.engine.linear;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.core.Linear;
@@ -20,11 +20,16 @@ public final class DenseLinear implements LinearLayer {
   }
 
   @Override
+  public String describe() {
+    return "dense " + weight.getDataType() + " weight, DJL linear (cuBLAS on CUDA)";
+  }
+
+  @Override
   public long deviceBytes() {
     return bytes(weight) + (bias == null ? 0 : bytes(bias));
   }
 
-  static long bytes(NDArray a) {
+  public static long bytes(NDArray a) {
     return a.size() * a.getDataType().getNumOfBytes();
   }
 
