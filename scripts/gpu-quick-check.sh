@@ -17,7 +17,7 @@ scripts/build-native.sh native/build > "$out/build.log" 2>&1 & build=$!
 { [ -f $model/config.json ] || "$java" -cp "$cp" barista.server.Main make-model --preset r1-distill-1.5b --out $model
   [ -f $model-awq/config.json ] || "$java" -cp "$cp" barista.server.Main quantize --model $model --out $model-awq \
     --method awq; } > "$out/models.log" 2>&1 & models=$!
-ATTENTION_SYNC_BENCH=${ATTENTION_SYNC_BENCH:-0} bash scripts/gpu-attention-check.sh "$out/attention" \
+bash scripts/gpu-attention-check.sh "$out/attention" \
   > "$out/attention.txt" 2>&1; att=$?
 grep -E "FAIL|passed|device| us " "$out/attention.txt"
 wait $build || { echo "FAIL build"; tail -20 "$out/build.log"; exit 1; }
