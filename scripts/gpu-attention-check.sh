@@ -10,7 +10,7 @@ out=${1:-/tmp/gpu-attention-check}
 mkdir -p "$out"
 nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
 src=(-I"$root/native/src" "$root/native/tests/attention_test.cu" "$root/native/src/attention/paged_attention_tc.cu"
-  "$root/native/src/kernels.cu")
+  "$root/native/src/attention/paged_attention_v1.cu")
 rc=0
 for variant in native ptx75; do
   arch=(-arch=native); [ $variant = ptx75 ] && arch=(-gencode arch=compute_75,code=compute_75)

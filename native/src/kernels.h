@@ -1,5 +1,5 @@
 // barista's CUDA kernels behind a plain C++ interface (raw device pointers, sizes, a stream), so the .cu files need
-// no ATen headers. The JNI layer (barista_jni.cpp) checks shapes and dtypes before calling these.
+// no ATen headers. The JNI layer (ops_jni.cpp) checks shapes and dtypes before calling these.
 #pragma once
 #include <cstdint>
 #include <cuda_runtime.h>

@@ -8,7 +8,7 @@ import ai.djl.ndarray.NDManager;
 import barista.engine.model.LayerOps;
 
 /**
- * {@link LayerOps} as libbarista_native's fused kernels (native/src/kernels.cu): one launch each, no host scalars,
+ * {@link LayerOps} as libbarista_native's fused kernels (native/src/*_kernels.cu): one launch each, no host scalars,
  * so a step made of them can be recorded as a CUDA graph. Rounding follows the DJL ops they replace.
  */
 public final class CudaLayerOps implements LayerOps {

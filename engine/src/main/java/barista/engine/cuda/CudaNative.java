@@ -110,8 +110,6 @@ public final class CudaNative {
 
   static native void synchronize(long stream);
 
-  static native void deviceSynchronize();
-
   static native long newGraphPool();
 
   static native void freeGraphPool(long pool);
