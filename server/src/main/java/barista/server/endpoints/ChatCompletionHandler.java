@@ -33,6 +33,11 @@ public final class ChatCompletionHandler implements Endpoint {
   }
 
   @Override
+  public boolean heavy() {
+    return true;
+  }
+
+  @Override
   public void handle(Exchange exchange) {
     ChatRequest request = ChatRequest.parse(Requests.body(exchange, server),
         server.model().defaultSamplingParams(), server.options());

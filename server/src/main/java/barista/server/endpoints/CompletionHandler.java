@@ -21,6 +21,11 @@ public final class CompletionHandler implements Endpoint {
   }
 
   @Override
+  public boolean heavy() {
+    return true;
+  }
+
+  @Override
   public void handle(Exchange exchange) {
     CompletionRequest request = CompletionRequest.parse(Requests.body(exchange, server),
         server.model().defaultSamplingParams(), server.options());

@@ -77,34 +77,16 @@ final class Requests {
   }
 
   /**
-   * Runs {@code then} with the request's grammar (null when it has no constraint): at once when the grammar is
-   * cached, else on the event loop once the compiler threads have made it. Errors after this returns are sent
-   * as the response.
+   * Runs {@code then} with the request's grammar (null when it has no constraint) on the connection's event loop,
+   * once the compiler threads have made it (at the loop's next turn when it is cached), unless the client has gone
+   * by then. Errors, also those {@code then} throws, are sent as the response.
    */
   static void withGrammar(Exchange exchange, ServerContext server, StructuredOutput constraint,
       java.util.function.Consumer<Grammar> then) {
-    if (constraint == null) {
-      then.accept(null);
-      return;
-    }
-    java.util.concurrent.CompletableFuture<Grammar> grammar = server.constraints().grammar(constraint, server.model());
-    if (grammar.isDone()) {
-      then.accept(join(grammar));
-      return;
-    }
-    io.netty.channel.EventLoop loop = exchange.context().channel().eventLoop();
-    grammar.whenComplete((g, e) -> loop.execute(() -> {
-      try {
-        then.accept(join(grammar));
-      } catch (ApiException error) {
-        if (!exchange.isDone() && !exchange.isStreaming()) exchange.sendError(error);
-      } catch (RuntimeException bug) {
-        log.error("Bug while serving {}", exchange.path(), bug);
-        if (!exchange.isDone() && !exchange.isStreaming()) {
-          exchange.sendError(ApiException.internal("Internal error: " + bug));
-        }
-      }
-    }));
+    java.util.concurrent.CompletableFuture<Grammar> grammar = constraint == null
+        ? java.util.concurrent.CompletableFuture.completedFuture(null)
+        : server.constraints().grammar(constraint, server.model());
+    grammar.whenComplete((g, e) -> exchange.onEventLoop(() -> then.accept(join(grammar))));
   }
 
   private static Grammar join(java.util.concurrent.CompletableFuture<Grammar> grammar) {
