@@ -19,7 +19,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -70,10 +69,33 @@ public final class Exchange {
   }
 
   /** The URI's path, percent-decoded; null when the URI is malformed (a bad percent escape, invalid UTF-8). */
-  private static String decodedPath(String uri) {
+  static String decodedPath(String uri) {
+    int end = uri.length();
+    for (int i = 0; i < uri.length(); i++) {
+      char c = uri.charAt(i);
+      if (c == '?' || c == '#') {
+        end = i;
+        break;
+      }
+    }
+    String raw = uri.substring(0, end);
+    if (raw.indexOf('%') < 0) return raw;
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(raw.length());
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      if (c != '%') {
+        bytes.writeBytes(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
+        continue;
+      }
+      int high = i + 2 < raw.length() ? Character.digit(raw.charAt(i + 1), 16) : -1;
+      int low = high < 0 ? -1 : Character.digit(raw.charAt(i + 2), 16);
+      if (low < 0) return null;
+      bytes.write(high * 16 + low);
+      i += 2;
+    }
     try {
-      return new QueryStringDecoder(uri).path();
-    } catch (IllegalArgumentException malformed) {
+      return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes.toByteArray())).toString();
+    } catch (java.nio.charset.CharacterCodingException e) {
       return null;
     }
   }
@@ -103,6 +125,7 @@ public final class Exchange {
     if (!mediaType.equalsIgnoreCase("application/json")) throw ApiException.unsupportedMediaType(contentType);
     ByteBuf content = request.content();
     if (!content.isReadable()) throw ApiException.badRequest("The request body is empty; expected a JSON object", null);
+    requireUtf8(content);
     JsonNode node;
     try {
       node = Json.MAPPER.readTree((InputStream) new ByteBufInputStream(content.duplicate()));
@@ -116,6 +139,27 @@ public final class Exchange {
           + (node == null ? "nothing" : node.getNodeType().toString().toLowerCase()), null);
     }
     return (ObjectNode) node;
+  }
+
+  /**
+   * 400 unless the body is well-formed UTF-8: Jackson lets overlong forms ({@code C0 AF}) and encoded surrogates
+   * (CESU-8's {@code ED A0 80}) through, which the JDK's decoder refuses, as RFC 3629 asks.
+   */
+  private static void requireUtf8(ByteBuf content) {
+    java.nio.charset.CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+        .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+    java.nio.ByteBuffer bytes = content.nioBuffer();
+    java.nio.CharBuffer chars = java.nio.CharBuffer.allocate(8192);
+    while (true) {
+      java.nio.charset.CoderResult result = decoder.decode(bytes, chars, true);
+      if (result.isError()) {
+        throw ApiException.badRequest("The request body is not valid UTF-8 (invalid byte sequence at offset "
+            + bytes.position() + ")", null);
+      }
+      chars.clear();
+      if (result.isUnderflow()) break;
+    }
   }
 
   public void sendJson(HttpResponseStatus status, Object body) {
