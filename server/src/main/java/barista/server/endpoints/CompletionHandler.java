@@ -35,6 +35,12 @@ public final class CompletionHandler implements Endpoint {
     ServedModel served = server.model();
     List<GenerationSession.Prompt> prompts = new ArrayList<>();
     for (CompletionRequest.PromptInput input : request.prompts()) {
+      if (input.text() != null) {
+        server.promptBound().check(barista.server.openai.PromptBound.utf8Length(input.text()), served.maxModelLen(),
+            "prompt");
+      }
+    }
+    for (CompletionRequest.PromptInput input : request.prompts()) {
       int[] tokenIds = input.text() != null ? served.encode(input.text(), request.addSpecialTokens())
           : Requests.checkTokenIds(input.tokenIds(), server, "prompt");
       int maxTokens = ContextLimit.maxTokens(tokenIds.length, request.maxTokens(), served.maxModelLen(), "prompt");

@@ -23,7 +23,7 @@ final class Requests {
   private Requests() {}
 
   static ObjectNode body(Exchange exchange, ServerContext server) {
-    ObjectNode body = exchange.jsonBody();
+    ObjectNode body = exchange.jsonBody(server.promptBound().bodyReader(), server.promptBound()::tooLong);
     if (server.options().logRequestBodies) log.info("Request {} {}: {}", exchange.request().method(), exchange.path(), body);
     return body;
   }

@@ -120,6 +120,15 @@ public final class Exchange {
 
   /** The body as a JSON object: 415 unless Content-Type is application/json, 400 for invalid JSON or UTF-8. */
   public ObjectNode jsonBody() {
+    return jsonBody(Json.MAPPER.reader(), null);
+  }
+
+  /**
+   * The body as a JSON object read by {@code reader}; a body over the reader's stream limits (a string too long to
+   * be worth reading whole) is answered with {@code overLimits}, or as invalid JSON when that is null.
+   */
+  public ObjectNode jsonBody(com.fasterxml.jackson.databind.ObjectReader reader,
+      java.util.function.Supplier<ApiException> overLimits) {
     String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
     String mediaType = contentType.split(";", 2)[0].strip();
     if (!mediaType.equalsIgnoreCase("application/json")) throw ApiException.unsupportedMediaType(contentType);
@@ -128,7 +137,10 @@ public final class Exchange {
     requireUtf8(content);
     JsonNode node;
     try {
-      node = Json.MAPPER.readTree((InputStream) new ByteBufInputStream(content.duplicate()));
+      node = reader.readTree((InputStream) new ByteBufInputStream(content.duplicate()));
+    } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+      if (overLimits != null) throw overLimits.get();
+      throw ApiException.badRequest("Invalid JSON in the request body: " + e.getOriginalMessage(), null);
     } catch (JsonProcessingException e) {
       throw ApiException.badRequest("Invalid JSON in the request body: " + e.getOriginalMessage(), null);
     } catch (IOException e) {

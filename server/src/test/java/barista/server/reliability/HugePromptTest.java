@@ -1,0 +1,82 @@
+package barista.server.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Prompts of megabytes on the real tokenizer: parsing, templating and tokenizing run off the event loops, and the
+ * prompt's length is bounded from its bytes before any tokenizing, so /health keeps answering at once.
+ */
+class HugePromptTest {
+  private static final int PROMPT_BYTES = 8 << 20;
+
+  @Test
+  void eightConcurrentHugePromptsLeaveHealthAnsweringWithin200Ms() throws Exception {
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try (TinyServer s = new TinyServer()) {
+      String words = "lorem ipsum dolor sit amet ".repeat(PROMPT_BYTES / 27);
+      // Encoded before the probe starts: the test's own client work is not what is measured.
+      byte[] chat = ("{\"messages\":[{\"role\":\"user\",\"content\":\"" + words + "\"}],\"max_tokens\":4}")
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      byte[] completion = ("{\"prompt\":\"" + words + "\",\"max_tokens\":4}")
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      // The probe has a client of its own: the one sending 64 MiB would delay its answers on the client side.
+      java.net.http.HttpClient probe = java.net.http.HttpClient.newBuilder()
+          .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+      HttpRequest healthRequest = HttpRequest.newBuilder(s.uri("/health")).timeout(Duration.ofSeconds(10)).GET().build();
+      for (int i = 0; i < 5; i++) {
+        assertEquals(200, probe.send(healthRequest, HttpResponse.BodyHandlers.ofString()).statusCode()); // warm up
+      }
+      // Raw sockets: the test's own HTTP client would spend more CPU sending 64 MiB than the server receiving it.
+      List<CompletableFuture<String>> huge = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        String path = i % 2 == 0 ? "/v1/chat/completions" : "/v1/completions";
+        byte[] body = i % 2 == 0 ? chat : completion;
+        huge.add(CompletableFuture.supplyAsync(() -> post(s.port(), path, body), pool));
+      }
+      long slowestNanos = 0;
+      int probes = 0;
+      while (!CompletableFuture.allOf(huge.toArray(CompletableFuture[]::new)).isDone()) {
+        long start = System.nanoTime();
+        HttpResponse<String> health = probe.send(healthRequest, HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, health.statusCode());
+        slowestNanos = Math.max(slowestNanos, System.nanoTime() - start);
+        System.out.println("probe " + (System.nanoTime() - start) / 1e6);
+        probes++;
+        Thread.sleep(10); // paces the probe, not synchronization
+      }
+      for (CompletableFuture<String> f : huge) {
+        String response = f.get(60, TimeUnit.SECONDS);
+        assertTrue(response.startsWith("HTTP/1.1 400"), response);
+        assertTrue(response.contains("maximum context length"), response);
+      }
+      assertTrue(probes >= 3, "only " + probes + " probes ran while the prompts were served");
+      assertTrue(slowestNanos < 200_000_000L, "/health took " + slowestNanos / 1e6 + " ms");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** One request on its own connection, the whole response as text. */
+  private static String post(int port, String path, byte[] body) {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      java.io.OutputStream out = socket.getOutputStream();
+      out.write(("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+          + body.length + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.write(body);
+      out.flush();
+      return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+}
