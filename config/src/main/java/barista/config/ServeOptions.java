@@ -218,6 +218,11 @@ public class ServeOptions {
           + "closes (default: ${DEFAULT-VALUE}).")
   public double responseStallTimeoutSeconds;
 
+  @Option(names = "--constraint-compile-timeout", defaultValue = "10",
+      description = "Seconds of compile time one structured-output constraint may take; then 400 "
+          + "(default: ${DEFAULT-VALUE}).")
+  public double constraintCompileTimeoutSeconds;
+
   @Option(names = "--log-requests-bodies", description = "Log request bodies (they may hold private data).")
   public boolean logRequestBodies;
 
@@ -296,6 +301,8 @@ public class ServeOptions {
         + maxPendingResponseBytes);
     check(responseStallTimeoutSeconds > 0 && Double.isFinite(responseStallTimeoutSeconds),
         "--response-stall-timeout must be positive, got " + responseStallTimeoutSeconds);
+    check(constraintCompileTimeoutSeconds > 0 && Double.isFinite(constraintCompileTimeoutSeconds),
+        "--constraint-compile-timeout must be positive, got " + constraintCompileTimeoutSeconds);
     allowedOrigins();
     return this;
   }

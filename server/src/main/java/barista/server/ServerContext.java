@@ -15,7 +15,7 @@ public record ServerContext(
 
   public ServerContext(EngineClient engine, ServedModel model, ServeOptions options, ServerMetrics metrics,
       ActiveSessions sessions) {
-    this(engine, model, options, metrics, sessions, new Constraints(), new barista.server.openai.PromptBound(model));
+    this(engine, model, options, metrics, sessions, new Constraints(options.constraintCompileTimeoutSeconds), new barista.server.openai.PromptBound(model));
   }
 
   /** The name reported as "model" when a request names none. */

@@ -83,10 +83,13 @@ final class Requests {
    */
   static void withGrammar(Exchange exchange, ServerContext server, StructuredOutput constraint,
       java.util.function.Consumer<Grammar> then) {
-    java.util.concurrent.CompletableFuture<Grammar> grammar = constraint == null
-        ? java.util.concurrent.CompletableFuture.completedFuture(null)
-        : server.constraints().grammar(constraint, server.model());
-    grammar.whenComplete((g, e) -> exchange.onEventLoop(() -> then.accept(join(grammar))));
+    if (constraint == null) {
+      exchange.onEventLoop(() -> then.accept(null));
+      return;
+    }
+    barista.server.Constraints.Pending pending = server.constraints().grammar(constraint, server.model());
+    exchange.onCancel(pending.abandon()); // a client gone while its constraint compiles stops the compile
+    pending.grammar().whenComplete((g, e) -> exchange.onEventLoop(() -> then.accept(join(pending.grammar()))));
   }
 
   private static Grammar join(java.util.concurrent.CompletableFuture<Grammar> grammar) {

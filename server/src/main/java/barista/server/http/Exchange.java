@@ -245,10 +245,11 @@ public final class Exchange {
   }
 
   /**
-   * Runs once if the client goes away before the response is complete; at once if it has already gone. Event loop
-   * only.
+   * Runs once if the client goes away before the response is complete; at once if it has already gone. A later
+   * call replaces the hook. From any thread (set on the event loop, in call order).
    */
   public void onCancel(Runnable hook) {
+    if (handedToLoop(() -> onCancel(hook))) return;
     this.cancelHook = hook;
     if (cancelled) hook.run();
   }
