@@ -201,7 +201,14 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    log.debug("Connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+    if (cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() instanceof IllegalStateException
+        && String.valueOf(cause.getCause().getMessage()).contains("maxPipelineDepth")) {
+      // The codec holds at most 128 requests awaiting their responses: a client this deep does not read.
+      limits.deepPipelines.event("Closed the connection of {}: it pipelined more requests than the server holds "
+          + "(128) without reading the responses", ctx.channel().remoteAddress());
+    } else {
+      log.debug("Connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+    }
     ctx.close();
   }
 }

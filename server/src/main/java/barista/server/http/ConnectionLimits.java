@@ -36,6 +36,7 @@ public final class ConnectionLimits {
   final RateLimitedWarning bodyRefusals = new RateLimitedWarning(log, 10, TimeUnit.SECONDS);
   final RateLimitedWarning readTimeouts = new RateLimitedWarning(log, 10, TimeUnit.SECONDS);
   final RateLimitedWarning stalledResponses = new RateLimitedWarning(log, 10, TimeUnit.SECONDS);
+  final RateLimitedWarning deepPipelines = new RateLimitedWarning(log, 10, TimeUnit.SECONDS);
   final RateLimitedWarning responseBudgetSpent = new RateLimitedWarning(log, 10, TimeUnit.SECONDS);
 
   private record Waiter(EventExecutor executor, Runnable resume) {}

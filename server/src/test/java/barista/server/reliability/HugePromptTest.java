@@ -50,7 +50,6 @@ class HugePromptTest {
         HttpResponse<String> health = probe.send(healthRequest, HttpResponse.BodyHandlers.ofString());
         assertEquals(200, health.statusCode());
         slowestNanos = Math.max(slowestNanos, System.nanoTime() - start);
-        System.out.println("probe " + (System.nanoTime() - start) / 1e6);
         probes++;
         Thread.sleep(10); // paces the probe, not synchronization
       }
