@@ -54,4 +54,36 @@ class ConstraintCompileTest {
       }
     }
   }
+
+  /** CPU time of the compiler threads so far, in nanoseconds. */
+  private static long compilerCpuNanos() {
+    java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+    long total = 0;
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().equals("barista-constraint-compiler")) total += Math.max(0, threads.getThreadCpuTime(t.getId()));
+    }
+    return total;
+  }
+
+  @Test
+  void aCompileStopsWhenItsClientDisconnects() throws Exception {
+    try (TinyServer s = new TinyServer("--constraint-compile-timeout", "60")) {
+      byte[] body = completion(EXPLODING.replace("a", "d")).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      long before = compilerCpuNanos();
+      try (java.net.Socket client = new java.net.Socket("127.0.0.1", s.port())) {
+        client.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: "
+            + "application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        client.getOutputStream().write(body);
+        TinyServer.await("the compile is running", java.time.Duration.ofSeconds(10),
+            () -> compilerCpuNanos() - before > 200_000_000L);
+      } // the client hangs up mid-compile; the 60 s budget is far off
+      Thread.sleep(1000); // the second the compile has to notice: a bound, not synchronization
+      long stopped = compilerCpuNanos();
+      Thread.sleep(500);
+      long spent = compilerCpuNanos() - stopped;
+      assertTrue(spent < 50_000_000L, "the compilers spent " + spent / 1e6 + " ms of CPU after the hang-up");
+      assertEquals(200, s.post("/v1/completions", completion("(yes|no)")).statusCode());
+    }
+  }
 }
