@@ -208,6 +208,21 @@ public class ServeOptions {
           + "(default: ${DEFAULT-VALUE}).")
   public long maxPendingBodyBytes;
 
+  @Option(names = "--max-pending-response-bytes", defaultValue = "268435456",
+      description = "Bytes of responses written and not yet read by their clients, over all connections; beyond it "
+          + "no connection starts its next request (default: ${DEFAULT-VALUE}).")
+  public long maxPendingResponseBytes;
+
+  @Option(names = "--response-stall-timeout", defaultValue = "30",
+      description = "Seconds a client may leave its response unread without taking a byte; then the connection "
+          + "closes (default: ${DEFAULT-VALUE}).")
+  public double responseStallTimeoutSeconds;
+
+  @Option(names = "--constraint-compile-timeout", defaultValue = "10",
+      description = "Seconds of compile time one structured-output constraint may take; then 400 "
+          + "(default: ${DEFAULT-VALUE}).")
+  public double constraintCompileTimeoutSeconds;
+
   @Option(names = "--log-requests-bodies", description = "Log request bodies (they may hold private data).")
   public boolean logRequestBodies;
 
@@ -282,6 +297,12 @@ public class ServeOptions {
     check(maxConnections > 0, "--max-connections must be positive, got " + maxConnections);
     check(maxPendingBodyBytes >= maxRequestBodySize, "--max-pending-body-bytes must be at least "
         + "--max-request-body-size (" + maxRequestBodySize + "), got " + maxPendingBodyBytes);
+    check(maxPendingResponseBytes > 0, "--max-pending-response-bytes must be positive, got "
+        + maxPendingResponseBytes);
+    check(responseStallTimeoutSeconds > 0 && Double.isFinite(responseStallTimeoutSeconds),
+        "--response-stall-timeout must be positive, got " + responseStallTimeoutSeconds);
+    check(constraintCompileTimeoutSeconds > 0 && Double.isFinite(constraintCompileTimeoutSeconds),
+        "--constraint-compile-timeout must be positive, got " + constraintCompileTimeoutSeconds);
     allowedOrigins();
     return this;
   }

@@ -44,24 +44,37 @@ public final class DataParallelEngine implements EngineClient, AutoCloseable {
 
   @Override
   public void submit(GenerationRequest request, OutputListener listener) {
-    if (!accepting) throw new EngineOverloadedException("the server is shutting down");
-    int i = route();
-    EngineCore engine = engines.get(i);
-    owners.put(request.requestId(), engine);
-    try {
-      engine.submit(request, output -> {
-        if (output.finished()) finish(request.requestId(), i);
-        listener.onOutput(output);
-      });
-    } catch (RuntimeException e) {
-      finish(request.requestId(), i);
-      throw e;
-    }
-    submitted[i].incrementAndGet();
+    submitAll(List.of(request), List.of(listener));
   }
 
-  /** Picks an engine and counts the request on it, in one step so concurrent submits spread out. */
-  private synchronized int route() {
+  /** All of them go to one engine, which admits or refuses them as one. */
+  @Override
+  public void submitAll(List<GenerationRequest> requests, List<OutputListener> listeners) {
+    if (!accepting) throw new EngineOverloadedException("the server is shutting down");
+    int count = requests.size();
+    int i = route(count);
+    EngineCore engine = engines.get(i);
+    List<OutputListener> counted = new java.util.ArrayList<>(count);
+    for (int r = 0; r < count; r++) {
+      String id = requests.get(r).requestId();
+      OutputListener listener = listeners.get(r);
+      owners.put(id, engine);
+      counted.add(output -> {
+        if (output.finished()) finish(id, i);
+        listener.onOutput(output);
+      });
+    }
+    try {
+      engine.submitAll(requests, counted);
+    } catch (RuntimeException e) {
+      for (GenerationRequest r : requests) finish(r.requestId(), i);
+      throw e;
+    }
+    submitted[i].addAndGet(count);
+  }
+
+  /** Picks an engine and counts the requests on it, in one step so concurrent submits spread out. */
+  private synchronized int route(int count) {
     int best = -1;
     int bestBlocks = 0;
     for (int i = 0; i < engines.size(); i++) {
@@ -74,7 +87,7 @@ public final class DataParallelEngine implements EngineClient, AutoCloseable {
       }
     }
     if (best < 0) throw new EngineOverloadedException("no engine is alive");
-    inFlight[best]++;
+    inFlight[best] += count;
     return best;
   }
 

@@ -1,5 +1,6 @@
 package barista.scheduler;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -15,6 +16,24 @@ public interface EngineClient {
    * over the context limit, token ids outside the vocabulary).
    */
   void submit(GenerationRequest request, OutputListener listener);
+
+  /**
+   * Queues several requests (the prompts and choices of one API request) as one: every request is checked and
+   * room for all of them is taken in one step, so either all are queued or none is, and a refused batch never
+   * holds a place another client could have had. Throws as {@link #submit} with nothing queued.
+   * This default is for engines without a waiting limit: it submits one by one and aborts those queued when one is
+   * refused.
+   */
+  default void submitAll(List<GenerationRequest> requests, List<OutputListener> listeners) {
+    for (int i = 0; i < requests.size(); i++) {
+      try {
+        submit(requests.get(i), listeners.get(i));
+      } catch (RuntimeException e) {
+        for (int j = 0; j < i; j++) abort(requests.get(j).requestId());
+        throw e;
+      }
+    }
+  }
 
   /** Aborts a request (unknown or finished ids are ignored); its KV blocks are freed at the next step. */
   void abort(String requestId);

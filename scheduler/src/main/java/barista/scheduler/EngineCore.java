@@ -71,16 +71,39 @@ public final class EngineCore implements EngineClient, AutoCloseable {
 
   @Override
   public void submit(GenerationRequest request, OutputListener listener) {
-    int maxTokens = checkFits(request);
+    submitAll(List.of(request), List.of(listener));
+  }
+
+  @Override
+  public void submitAll(List<GenerationRequest> requests, List<OutputListener> listeners) {
+    int[] maxTokens = new int[requests.size()];
+    for (int i = 0; i < maxTokens.length; i++) maxTokens[i] = checkFits(requests.get(i));
     if (!accepting) throw new EngineOverloadedException("the server is shutting down");
     if (loopEnded) throw stopped();
-    if (queued.incrementAndGet() + schedulerWaiting > config.maxWaitingRequests()) {
-      queued.decrementAndGet();
-      throw new EngineOverloadedException("too many waiting requests (" + config.maxWaitingRequests()
-          + "); retry later");
-    }
-    inbox.add(() -> admit(request, listener, maxTokens));
+    reserveWaiting(requests.size());
+    inbox.add(() -> {
+      for (int i = 0; i < maxTokens.length; i++) admit(requests.get(i), listeners.get(i), maxTokens[i]);
+    });
     if (loopEnded) abortAll(); // the loop ended between the check and the add: nobody else drains the inbox
+  }
+
+  /**
+   * Takes {@code count} places in the waiting queue, or none: a refusal leaves the count untouched, so a refused
+   * batch never makes a concurrent request look over the limit.
+   */
+  private void reserveWaiting(int count) {
+    int limit = config.maxWaitingRequests();
+    if (count > limit) {
+      throw new EngineOverloadedException(count + " requests at once can never fit --max-waiting-requests "
+          + limit + "; send fewer prompts or choices per request");
+    }
+    while (true) {
+      int current = queued.get();
+      if (current + count + schedulerWaiting > limit) {
+        throw new EngineOverloadedException("too many waiting requests (" + limit + "); retry later");
+      }
+      if (queued.compareAndSet(current, current + count)) return;
+    }
   }
 
   private EngineOverloadedException stopped() {

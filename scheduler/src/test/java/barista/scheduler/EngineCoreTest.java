@@ -259,6 +259,40 @@ class EngineCoreTest {
   }
 
   @Test
+  void aBatchIsAdmittedOrRefusedAsAWholeAndARefusalTakesNoPlace() throws Exception {
+    FakeExecutor executor = new FakeExecutor(64, 4);
+    engine = new FakeEngine(executor, new SchedulerConfig(1, 32, true, true, "fcfs", FakeEngine.MAX_MODEL_LEN, 8), 0);
+    executor.holdSteps();
+    engine.submit("running", FakeExecutor.randomPrompt(1, 4), maxTokens(4));
+    executor.awaitStepStarted();
+    engine.core.submitAll(batch("six", 6), collectors(6));
+    EngineOverloadedException never = assertThrows(EngineOverloadedException.class,
+        () -> engine.core.submitAll(batch("thirteen", 13), collectors(13)));
+    assertTrue(never.getMessage().contains("can never fit"), never.getMessage());
+    assertThrows(EngineOverloadedException.class, () -> engine.core.submitAll(batch("three", 3), collectors(3)));
+    // The refused batches took no place: the last two places are still there for one-prompt clients.
+    engine.submit("single-1", FakeExecutor.randomPrompt(20, 4), maxTokens(4));
+    engine.submit("single-2", FakeExecutor.randomPrompt(21, 4), maxTokens(4));
+    int[] prompt = FakeExecutor.randomPrompt(22, 4);
+    assertThrows(EngineOverloadedException.class, () -> engine.submit("single-3", prompt, maxTokens(4)));
+  }
+
+  private static List<GenerationRequest> batch(String id, int size) {
+    List<GenerationRequest> requests = new java.util.ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      requests.add(new GenerationRequest(id + "-" + i, FakeExecutor.randomPrompt(100 + i, 4), maxTokens(4), 0,
+          System.nanoTime()));
+    }
+    return requests;
+  }
+
+  private static List<OutputListener> collectors(int size) {
+    List<OutputListener> listeners = new java.util.ArrayList<>();
+    for (int i = 0; i < size; i++) listeners.add(new Collector());
+    return listeners;
+  }
+
+  @Test
   void requestsThatCannotRunAreRefusedAtSubmit() {
     engine = FakeEngine.roomy();
     ContextLengthException tooLong = assertThrows(ContextLengthException.class,

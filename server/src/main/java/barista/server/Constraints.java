@@ -1,5 +1,6 @@
 package barista.server;
 
+import barista.engine.constraint.CompileBudget;
 import barista.engine.constraint.Grammar;
 import barista.engine.constraint.TokenVocabulary;
 import barista.server.http.ApiException;
@@ -12,85 +13,118 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Compiles constraints off the event loop (a schema can take seconds to become a DFA) on two compiler threads, and
- * keeps the grammars by constraint, least recently used dropped beyond {@link #MAX_GRAMMARS}: agents send the same
- * schema again and again, and a grammar's masks are worth keeping. A compile that takes longer than
- * {@link #COMPILE_TIMEOUT_SECONDS} answers 400 (brics cannot be interrupted: its thread finishes in the
- * background). Thread-safe.
+ * Compiles constraints off the event loop on {@link #COMPILER_THREADS} compiler threads, and keeps the grammars by
+ * constraint, least recently used dropped beyond {@link #MAX_GRAMMARS}: agents send the same schema again and again,
+ * and a grammar's masks are worth keeping. Each compile has its own budget of compile time
+ * (--constraint-compile-timeout, counted from when it starts, not while it waits), checked between its steps: past
+ * it the compile stops and its request gets 400 naming its own constraint; a compile whose every waiting request
+ * has gone stops too. A connection compiles one request's constraint at a time, so two slow compiles leave the
+ * other threads to everyone else; a full queue answers 503. Thread-safe.
  */
 public final class Constraints {
   static final int MAX_GRAMMARS = 32;
-  static final int COMPILE_TIMEOUT_SECONDS = 10;
+  static final int COMPILER_THREADS = 4;
+  private static final int MAX_QUEUED_COMPILES = 64;
 
-  private final ThreadPoolExecutor compiler = new ThreadPoolExecutor(2, 2, 60, TimeUnit.SECONDS,
-      new ArrayBlockingQueue<>(64), r -> {
+  private final long budgetNanos;
+  private final ThreadPoolExecutor compiler = new ThreadPoolExecutor(COMPILER_THREADS, COMPILER_THREADS, 60,
+      TimeUnit.SECONDS, new ArrayBlockingQueue<>(MAX_QUEUED_COMPILES), r -> {
         Thread t = new Thread(r, "barista-constraint-compiler");
         t.setDaemon(true);
         return t;
       });
-  private final Map<String, CompletableFuture<Grammar>> grammars = new LinkedHashMap<>(16, 0.75f, true) {
+  private final Map<String, Compile> grammars = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
-    protected boolean removeEldestEntry(Map.Entry<String, CompletableFuture<Grammar>> eldest) {
+    protected boolean removeEldestEntry(Map.Entry<String, Compile> eldest) {
       if (size() <= MAX_GRAMMARS) return false;
-      eldest.getValue().thenAccept(Grammar::release); // its masks leave the shared budget
+      eldest.getValue().answer.thenAccept(Grammar::release); // its masks leave the shared budget
       return true;
     }
   };
 
-  public Constraints() {
+  /** One constraint's compile: what its requests wait on, its budget, and how many requests still wait. */
+  private static final class Compile {
+    final CompletableFuture<Grammar> answer;
+    final CompileBudget budget;
+    final AtomicInteger waiting = new AtomicInteger(1);
+
+    Compile(CompletableFuture<Grammar> answer, CompileBudget budget) {
+      this.answer = answer;
+      this.budget = budget;
+    }
+  }
+
+  /** What a request waits on: the grammar, and a way to say it no longer does (its client is gone). */
+  public record Pending(CompletableFuture<Grammar> grammar, Runnable abandon) {}
+
+  public Constraints(double compileTimeoutSeconds) {
+    this.budgetNanos = (long) (compileTimeoutSeconds * 1e9);
     compiler.allowCoreThreadTimeOut(true);
   }
 
   /**
    * The grammar of a constraint over the model's vocabulary, done at once when it is cached; fails with an
-   * ApiException (400 when it cannot be compiled, 503 when too many are compiling).
+   * ApiException (400 when it cannot be compiled within its budget, 503 when too many are compiling).
    */
-  public CompletableFuture<Grammar> grammar(StructuredOutput spec, ServedModel model) {
+  public Pending grammar(StructuredOutput spec, ServedModel model) {
     CompletableFuture<Grammar> compiled = new CompletableFuture<>();
     // What callers get, also while it compiles: errors already turned into the client's ApiException.
     CompletableFuture<Grammar> answer = compiled.handle((g, e) -> {
       if (e == null) return g;
       throw new CompletionException(error(spec, e));
     });
+    Compile compile = new Compile(answer, new CompileBudget(budgetNanos));
     synchronized (grammars) {
-      CompletableFuture<Grammar> known = grammars.get(spec.key());
-      if (known != null && !known.isCompletedExceptionally()) return known;
-      grammars.put(spec.key(), answer);
+      Compile known = grammars.get(spec.key());
+      if (known != null && !known.answer.isCompletedExceptionally()) {
+        known.waiting.incrementAndGet();
+        return pending(known);
+      }
+      grammars.put(spec.key(), compile);
     }
     answer.whenComplete((g, e) -> {
-      if (e != null) forget(spec, answer);
+      if (e != null) forget(spec, compile);
     });
     try {
       compiler.execute(() -> {
         try {
-          compiled.complete(compile(spec, model));
+          compiled.complete(compile.budget.run(() -> compile(spec, model)));
         } catch (Throwable t) {
           compiled.completeExceptionally(t);
         }
       });
     } catch (RejectedExecutionException e) {
-      forget(spec, answer);
+      forget(spec, compile);
       throw ApiException.overloaded("too many output constraints are being compiled; retry later");
     }
-    compiled.orTimeout(COMPILE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    return answer;
+    return pending(compile);
   }
 
-  private void forget(StructuredOutput spec, CompletableFuture<Grammar> f) {
+  private static Pending pending(Compile compile) {
+    AtomicInteger once = new AtomicInteger();
+    return new Pending(compile.answer, () -> {
+      if (once.getAndIncrement() == 0 && compile.waiting.decrementAndGet() == 0 && !compile.answer.isDone()) {
+        compile.budget.cancel(); // nobody waits for it any more: stop spending CPU on it
+      }
+    });
+  }
+
+  private void forget(StructuredOutput spec, Compile compile) {
     synchronized (grammars) {
-      grammars.remove(spec.key(), f);
+      grammars.remove(spec.key(), compile);
     }
   }
 
-  private static ApiException error(StructuredOutput spec, Throwable e) {
+  private ApiException error(StructuredOutput spec, Throwable e) {
     Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
     if (cause instanceof ApiException api) return api;
-    if (cause instanceof TimeoutException) {
-      return ApiException.badRequest(spec.param() + ": the constraint did not compile within "
-          + COMPILE_TIMEOUT_SECONDS + " s; simplify it", spec.param());
+    if (cause instanceof CompileBudget.Stopped stopped) {
+      if (stopped.cancelled()) return ApiException.overloaded("the constraint's compile was cancelled; retry");
+      return ApiException.badRequest(spec.param() + ": this constraint did not compile within its budget of "
+          + budgetNanos / 1e9 + " s of compile time (--constraint-compile-timeout); simplify it", spec.param());
     }
     if (cause instanceof IllegalArgumentException) {
       return ApiException.badRequest(spec.param() + ": " + cause.getMessage(), spec.param());

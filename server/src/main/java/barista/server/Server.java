@@ -22,6 +22,9 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -30,7 +33,10 @@ import com.sun.management.UnixOperatingSystemMXBean;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -41,11 +47,16 @@ public final class Server implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Server.class);
   /** File descriptors kept free of connections (lingering refusals, files, the JVM's own), at most. */
   private static final int MAX_FD_RESERVE = 1024;
+  /** Requests waiting for a request worker, at most (each holds its body): beyond it, 503. */
+  private static final int MAX_QUEUED_PREPARATIONS = 1024;
 
   private final ServeOptions options;
   private final ServerContext context;
   private final EventLoopGroup acceptors = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+  private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  /** Where heavy endpoints parse, template and tokenize, off the event loops; a full queue answers 503. */
+  private final ThreadPoolExecutor requestWorkers = requestWorkers();
   private final CountDownLatch closed = new CountDownLatch(1);
   private final AtomicBoolean closing = new AtomicBoolean();
   private volatile Throwable engineDeath;
@@ -80,7 +91,7 @@ public final class Server implements AutoCloseable {
         .option(ChannelOption.SO_BACKLOG, 1024)
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childHandler(new HttpServerInitializer(routes(), apiKey, new CorsPolicy(options.allowedOrigins()),
-            options.maxRequestBodySize, context.metrics()::httpResponse, connectionLimits()));
+            options.maxRequestBodySize, context.metrics()::httpResponse, connectionLimits(), connections, requestWorkers));
     try {
       listener = bootstrap.bind(options.host, options.port).sync().channel();
     } catch (RuntimeException | InterruptedException e) {
@@ -129,8 +140,22 @@ public final class Server implements AutoCloseable {
       maxLingering = (int) (fdReserve(maxFds) / 2);
     }
     connectionLimits = new ConnectionLimits(maxConnections, maxLingering, options.maxPendingBodyBytes,
-        options.timeoutKeepAliveSeconds(System.getenv()), options.requestReadTimeoutSeconds);
+        options.timeoutKeepAliveSeconds(System.getenv()), options.requestReadTimeoutSeconds,
+        options.maxPendingResponseBytes, options.responseStallTimeoutSeconds);
     return connectionLimits;
+  }
+
+  private static ThreadPoolExecutor requestWorkers() {
+    int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+    AtomicInteger count = new AtomicInteger();
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(MAX_QUEUED_PREPARATIONS), r -> {
+          Thread t = new Thread(r, "barista-request-worker-" + count.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
   }
 
   /** The descriptors kept free: 1024, or a quarter of a smaller limit; half of them for lingering refusals. */
@@ -212,14 +237,20 @@ public final class Server implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
+      // Whatever the clients do (one that never reads holds its connection open): the loops must stop in time.
+      requestWorkers.shutdownNow();
+      connections.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
       shutDownLoops();
       context.metrics().close();
       closed.countDown();
     }
   }
 
+  /** Stops the event loops, waiting a bounded time: a loop stuck in a task must not hold the exit. */
   private void shutDownLoops() {
     acceptors.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    if (!workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS)) {
+      log.warn("The event loops did not stop within 5 s; exiting without them");
+    }
   }
 }

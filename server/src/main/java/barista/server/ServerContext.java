@@ -5,14 +5,17 @@ import barista.scheduler.EngineClient;
 import barista.server.generation.ActiveSessions;
 import barista.server.metrics.ServerMetrics;
 
-/** What the endpoints share: the engine, the model, the launch options, metrics and the requests in flight. */
+/**
+ * What the endpoints share: the engine, the model, the launch options, metrics, the requests in flight, the
+ * constraint compiler and the cheap prompt-length bound.
+ */
 public record ServerContext(
     EngineClient engine, ServedModel model, ServeOptions options, ServerMetrics metrics, ActiveSessions sessions,
-    Constraints constraints) {
+    Constraints constraints, barista.server.openai.PromptBound promptBound) {
 
   public ServerContext(EngineClient engine, ServedModel model, ServeOptions options, ServerMetrics metrics,
       ActiveSessions sessions) {
-    this(engine, model, options, metrics, sessions, new Constraints());
+    this(engine, model, options, metrics, sessions, new Constraints(options.constraintCompileTimeoutSeconds), new barista.server.openai.PromptBound(model));
   }
 
   /** The name reported as "model" when a request names none. */

@@ -184,6 +184,51 @@ class BadRequestTest {
     assertGoodRequestStillWorks();
   }
 
+  /** Overlong, encoded surrogates (CESU-8), a lone continuation, truncated, beyond U+10FFFF, bytes never used. */
+  @ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"C0AF", "E080AF", "EDA080", "EDBFBF", "80", "E282",
+      "F4908080", "F5808080", "FF"})
+  void invalidUtf8InEveryFormIs400(String hex) throws Exception {
+    byte[] bad = java.util.HexFormat.of().parseHex(hex);
+    java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+    body.writeBytes("{\"prompt\":\"a".getBytes(StandardCharsets.UTF_8));
+    body.writeBytes(bad);
+    body.writeBytes("b\",\"max_tokens\":2}".getBytes(StandardCharsets.UTF_8));
+    HttpResponse<String> response = server.client.send(HttpRequest.newBuilder(server.uri(COMPLETIONS))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertError(response, 400, "BadRequestError", null);
+    assertTrue(TestServer.json(response).get("error").get("message").asText().contains("UTF-8"), response.body());
+  }
+
+  @Test
+  void aMalformedPercentEncodingIs400AndThePipelinedRequestBehindItIsAnswered() throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.server.port())) {
+      socket.getOutputStream().write(("GET /v1/models% HTTP/1.1\r\nHost: x\r\n\r\n"
+          + "GET /v1/models%C0%AF HTTP/1.1\r\nHost: x\r\n\r\n"
+          + "GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      String responses = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      String[] statusLines = java.util.regex.Pattern.compile("HTTP/1\\.1 \\d{3}").matcher(responses).results()
+          .map(java.util.regex.MatchResult::group).toArray(String[]::new);
+      assertEquals(3, statusLines.length, responses);
+      assertTrue(statusLines[0].startsWith("HTTP/1.1 400"), responses);
+      assertTrue(statusLines[1].startsWith("HTTP/1.1 400"), responses);
+      assertTrue(statusLines[2].startsWith("HTTP/1.1 200"), responses);
+      assertTrue(responses.contains("\"type\":\"BadRequestError\""), responses);
+    }
+  }
+
+  @Test
+  void seedMinusOneMeansNoSeedAsInVllm() throws Exception {
+    server.engine.arrivals.clear();
+    assertEquals(200, server.post(COMPLETIONS, "{\"prompt\":\"ab\",\"max_tokens\":2,\"seed\":-1}").statusCode());
+    assertEquals(null, server.engine.arrivals.poll(5, java.util.concurrent.TimeUnit.SECONDS).params().seed());
+    assertEquals(200, server.post(COMPLETIONS, "{\"prompt\":\"ab\",\"max_tokens\":2,\"seed\":-2}").statusCode());
+    assertEquals(-2L, server.engine.arrivals.poll(5, java.util.concurrent.TimeUnit.SECONDS).params().seed());
+  }
+
   @Test
   void contextLimitMessageStatesEveryNumber() throws Exception {
     HttpResponse<String> response = server.post(CHAT, "{" + USER + ",\"max_tokens\":250}");

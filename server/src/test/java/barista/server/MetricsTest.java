@@ -103,9 +103,64 @@ class MetricsTest {
       assertEquals(2.0, value(text, "http_requests_total{handler=\"/v1/completions\",method=\"POST\",status=\"2xx\"}"));
       assertEquals(1.0, value(text, "http_requests_total{handler=\"/v1/completions\",method=\"POST\",status=\"4xx\"}"));
       assertEquals(1.0, value(text, "http_requests_total{handler=\"/v1/completions\",method=\"GET\",status=\"4xx\"}"));
-      assertEquals(1.0, value(text, "http_requests_total{handler=\"other\",method=\"GET\",status=\"4xx\"}"),
+      assertEquals(1.0, value(text, "http_requests_total{handler=\"unmatched\",method=\"GET\",status=\"4xx\"}"),
           "unknown paths share one label value, so clients cannot grow the series without bound");
     }
+  }
+
+  @Test
+  void tenThousandMethodNamesLeaveTheSeriesCountUnchanged() throws Exception {
+    try (TestServer server = new TestServer();
+        java.net.Socket socket = new java.net.Socket("127.0.0.1", server.server.port())) {
+      java.io.InputStream in = socket.getInputStream();
+      java.io.OutputStream out = socket.getOutputStream();
+      sendMethods(out, in, 0, 1); // the first unknown method makes the "other" series
+      server.get("/metrics"); // makes the series of /metrics itself
+      int before = seriesCount(server.get("/metrics").body());
+      sendMethods(out, in, 1, 10_001);
+      String text = server.get("/metrics").body();
+      assertEquals(before, seriesCount(text), "series after 10,000 distinct methods");
+      assertEquals(10_001.0, value(text, "http_requests_total{handler=\"/v1/models\",method=\"other\",status=\"4xx\"}"));
+    }
+  }
+
+  /** Sends methods M{from}..M{to-1}, each a distinct 200-character name, and reads their 405s. */
+  private static void sendMethods(java.io.OutputStream out, java.io.InputStream in, int from, int to)
+      throws java.io.IOException {
+    StringBuilder requests = new StringBuilder();
+    for (int i = from; i < to; i++) {
+      requests.append("M").append(i).append("X".repeat(200)).append(" /v1/models HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+    byte[] bytes = requests.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    Thread writer = new Thread(() -> {
+      try {
+        out.write(bytes);
+        out.flush();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    writer.start();
+    byte[] marker = "HTTP/1.1 405".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    int seen = 0;
+    int matched = 0;
+    byte[] buffer = new byte[65536];
+    while (seen < to - from) {
+      int n = in.read(buffer);
+      if (n < 0) throw new AssertionError("the server closed the connection after " + seen + " responses");
+      for (int i = 0; i < n; i++) {
+        matched = buffer[i] == marker[matched] ? matched + 1 : buffer[i] == marker[0] ? 1 : 0;
+        if (matched == marker.length) {
+          seen++;
+          matched = 0;
+        }
+      }
+    }
+  }
+
+  /** Series of http_requests_total in a Prometheus scrape (JVM metrics may add series of their own as they run). */
+  private static int seriesCount(String scrape) {
+    return (int) scrape.lines().filter(line -> line.startsWith("http_requests_total{")).count();
   }
 
   private static double value(String scrape, String series) {

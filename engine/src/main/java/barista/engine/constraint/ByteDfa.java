@@ -45,11 +45,11 @@ public final class ByteDfa {
   /** Compiles a char-level automaton; IllegalArgumentException when it accepts nothing or is too large. */
   public static ByteDfa of(Automaton chars) {
     Automaton a = chars.clone();
-    a.minimize();
+    Automata.minimize(a);
     if (a.isEmpty()) throw new IllegalArgumentException("the constraint accepts no output at all");
     if (a.getNumberOfStates() > MAX_STATES) throw tooLarge(a.getNumberOfStates());
     Automaton bytes = toBytes(a);
-    bytes.minimize();
+    Automata.minimize(bytes);
     if (bytes.isEmpty()) throw new IllegalArgumentException("the constraint accepts no output UTF-8 can encode");
     if (bytes.getNumberOfStates() > MAX_STATES) throw tooLarge(bytes.getNumberOfStates());
     List<State> states = new java.util.ArrayList<>(bytes.getStates());

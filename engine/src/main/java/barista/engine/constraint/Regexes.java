@@ -37,6 +37,11 @@ public final class Regexes {
     return Automaton.makeString(text);
   }
 
+  /** Exactly one of these texts, built in time linear in their length. */
+  public static Automaton oneOf(List<String> texts) {
+    return Automata.strings(texts);
+  }
+
   private Automaton alternation() {
     List<Automaton> options = new ArrayList<>();
     options.add(concatenation());

@@ -33,12 +33,22 @@ public final class ChatCompletionHandler implements Endpoint {
   }
 
   @Override
+  public boolean heavy() {
+    return true;
+  }
+
+  @Override
   public void handle(Exchange exchange) {
     ChatRequest request = ChatRequest.parse(Requests.body(exchange, server),
         server.model().defaultSamplingParams(), server.options());
     Requests.refuseUnknown(request.unknownFields());
     CommonFields common = request.common();
     String model = Requests.modelName(server, common.model());
+    long textBytes = 0;
+    for (barista.server.ChatMessage message : request.messages()) {
+      textBytes += barista.server.openai.PromptBound.utf8Length(message.content());
+    }
+    server.promptBound().check(textBytes, server.model().maxModelLen(), "messages");
     String prompt;
     try {
       Tools tools = request.tools();

@@ -21,6 +21,11 @@ public final class CompletionHandler implements Endpoint {
   }
 
   @Override
+  public boolean heavy() {
+    return true;
+  }
+
+  @Override
   public void handle(Exchange exchange) {
     CompletionRequest request = CompletionRequest.parse(Requests.body(exchange, server),
         server.model().defaultSamplingParams(), server.options());
@@ -29,6 +34,12 @@ public final class CompletionHandler implements Endpoint {
     String model = Requests.modelName(server, common.model());
     ServedModel served = server.model();
     List<GenerationSession.Prompt> prompts = new ArrayList<>();
+    for (CompletionRequest.PromptInput input : request.prompts()) {
+      if (input.text() != null) {
+        server.promptBound().check(barista.server.openai.PromptBound.utf8Length(input.text()), served.maxModelLen(),
+            "prompt");
+      }
+    }
     for (CompletionRequest.PromptInput input : request.prompts()) {
       int[] tokenIds = input.text() != null ? served.encode(input.text(), request.addSpecialTokens())
           : Requests.checkTokenIds(input.tokenIds(), server, "prompt");

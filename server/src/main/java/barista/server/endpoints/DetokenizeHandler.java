@@ -18,6 +18,11 @@ public final class DetokenizeHandler implements Endpoint {
   }
 
   @Override
+  public boolean heavy() {
+    return true;
+  }
+
+  @Override
   public void handle(Exchange exchange) {
     JsonFields f = new JsonFields(Requests.body(exchange, server));
     Requests.modelName(server, f.string("model"));

@@ -23,7 +23,7 @@ final class Requests {
   private Requests() {}
 
   static ObjectNode body(Exchange exchange, ServerContext server) {
-    ObjectNode body = exchange.jsonBody();
+    ObjectNode body = exchange.jsonBody(server.promptBound().bodyReader(), server.promptBound()::tooLong);
     if (server.options().logRequestBodies) log.info("Request {} {}: {}", exchange.request().method(), exchange.path(), body);
     return body;
   }
@@ -77,34 +77,19 @@ final class Requests {
   }
 
   /**
-   * Runs {@code then} with the request's grammar (null when it has no constraint): at once when the grammar is
-   * cached, else on the event loop once the compiler threads have made it. Errors after this returns are sent
-   * as the response.
+   * Runs {@code then} with the request's grammar (null when it has no constraint) on the connection's event loop,
+   * once the compiler threads have made it (at the loop's next turn when it is cached), unless the client has gone
+   * by then. Errors, also those {@code then} throws, are sent as the response.
    */
   static void withGrammar(Exchange exchange, ServerContext server, StructuredOutput constraint,
       java.util.function.Consumer<Grammar> then) {
     if (constraint == null) {
-      then.accept(null);
+      exchange.onEventLoop(() -> then.accept(null));
       return;
     }
-    java.util.concurrent.CompletableFuture<Grammar> grammar = server.constraints().grammar(constraint, server.model());
-    if (grammar.isDone()) {
-      then.accept(join(grammar));
-      return;
-    }
-    io.netty.channel.EventLoop loop = exchange.context().channel().eventLoop();
-    grammar.whenComplete((g, e) -> loop.execute(() -> {
-      try {
-        then.accept(join(grammar));
-      } catch (ApiException error) {
-        if (!exchange.isDone() && !exchange.isStreaming()) exchange.sendError(error);
-      } catch (RuntimeException bug) {
-        log.error("Bug while serving {}", exchange.path(), bug);
-        if (!exchange.isDone() && !exchange.isStreaming()) {
-          exchange.sendError(ApiException.internal("Internal error: " + bug));
-        }
-      }
-    }));
+    barista.server.Constraints.Pending pending = server.constraints().grammar(constraint, server.model());
+    exchange.onCancel(pending.abandon()); // a client gone while its constraint compiles stops the compile
+    pending.grammar().whenComplete((g, e) -> exchange.onEventLoop(() -> then.accept(join(pending.grammar()))));
   }
 
   private static Grammar join(java.util.concurrent.CompletableFuture<Grammar> grammar) {

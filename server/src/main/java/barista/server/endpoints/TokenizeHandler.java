@@ -23,6 +23,11 @@ public final class TokenizeHandler implements Endpoint {
   }
 
   @Override
+  public boolean heavy() {
+    return true;
+  }
+
+  @Override
   public void handle(Exchange exchange) {
     ObjectNode body = Requests.body(exchange, server);
     JsonFields f = new JsonFields(body);

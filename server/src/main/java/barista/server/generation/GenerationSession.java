@@ -159,31 +159,31 @@ public final class GenerationSession {
   }
 
   /**
-   * Submits every choice to the engine; throws ApiException (400, 503) with nothing sent when the engine refuses
-   * one, after aborting those already submitted. Then the response begins.
+   * Submits every choice to the engine as one batch; throws ApiException (400, 503) with nothing sent and nothing
+   * queued when the engine refuses it. Then the response begins.
    */
   public void start() {
     if (server.sessions().draining()) {
       throw ApiException.overloaded("The server is shutting down; retry on another instance");
     }
+    List<GenerationRequest> requests = new ArrayList<>(choices.size());
+    List<OutputListener> listeners = new ArrayList<>(choices.size());
     for (int i = 0; i < choices.size(); i++) {
       Choice choice = choices.get(i);
       Prompt prompt = prompts.get(choice.promptIndex);
-      GenerationRequest request = new GenerationRequest(
+      requests.add(new GenerationRequest(
           choice.engineRequestId, prompt.tokenIds(), choiceParams(prompt.params(), i % shape.bestOf()), priority,
-          exchange.arrivalNanos(), prompt.grammar());
-      try {
-        server.engine().submit(request, listener(choice));
-      } catch (EngineOverloadedException e) {
-        abortSubmitted(i);
-        throw ApiException.overloaded("The server is overloaded, retry later: " + e.getMessage());
-      } catch (InvalidSamplingParamException e) {
-        abortSubmitted(i);
-        throw ApiException.badRequest(e.getMessage(), e.field());
-      } catch (IllegalArgumentException e) {
-        abortSubmitted(i);
-        throw ApiException.badRequest(e.getMessage(), null);
-      }
+          exchange.arrivalNanos(), prompt.grammar()));
+      listeners.add(listener(choice));
+    }
+    try {
+      server.engine().submitAll(requests, listeners); // all or none: a refused batch takes no client's place
+    } catch (EngineOverloadedException e) {
+      throw ApiException.overloaded("The server is overloaded, retry later: " + e.getMessage());
+    } catch (InvalidSamplingParamException e) {
+      throw ApiException.badRequest(e.getMessage(), e.field());
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest(e.getMessage(), null);
     }
     server.sessions().add(this);
     exchange.onCancel(this::clientGone);
@@ -198,10 +198,6 @@ public final class GenerationSession {
         if (opening != null) sendChunk(opening);
       }
     }
-  }
-
-  private void abortSubmitted(int count) {
-    for (int i = 0; i < count; i++) server.engine().abort(choices.get(i).engineRequestId);
   }
 
   /** Runs on the engine thread: only hands the output to the event loop. */

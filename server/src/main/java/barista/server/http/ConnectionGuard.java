@@ -38,6 +38,7 @@ import java.util.concurrent.TimeUnit;
  * connections do not schedule a task per read. Confined to the connection's event loop.
  */
 final class ConnectionGuard extends ChannelDuplexHandler {
+  private static final int LARGE_BODY_BYTES = 1 << 20;
   private final ConnectionLimits limits;
   private final int maxBodyBytes;
   private ChannelHandlerContext ctx;
@@ -49,6 +50,7 @@ final class ConnectionGuard extends ChannelDuplexHandler {
   private long bodyBytesTaken; // budget held for this connection's body buffer (its capacity)
   private ByteBuf body; // the body arriving, on the heap; null when none has come yet
   private int bodyMaxBytes; // its declared length, else --max-request-body-size
+  private boolean bodyDeclared; // bodyMaxBytes is the declared Content-Length
   private boolean bodyPassThrough; // over --max-request-body-size: its pieces go on for the aggregator to refuse
   private boolean refused; // answered 408/503 before the request was complete: drop the rest until the close
   private ApiException refusalOnHold; // waits for the responses owed on this connection (pipelining)
@@ -100,6 +102,7 @@ final class ConnectionGuard extends ChannelDuplexHandler {
       // Larger than --max-request-body-size: the aggregator answers 413 at once; its pieces go on for it to drop.
       bodyPassThrough = declared > maxBodyBytes;
       bodyMaxBytes = declared >= 0 && !bodyPassThrough ? (int) declared : maxBodyBytes;
+      bodyDeclared = declared >= 0 && !bodyPassThrough;
       if (!bodyPassThrough && declared > 0 && !limits.bodyFits(declared)) {
         ReferenceCountUtil.release(msg);
         refuseBody(declared);
@@ -186,6 +189,9 @@ final class ConnectionGuard extends ChannelDuplexHandler {
       // by 4 MiB past 4 MiB, ~4x for 30 MiB), and the capacity depends only on the bytes come so far.
       long powerOfTwo = Long.highestOneBit(Math.max(256, needed) - 1L) << 1;
       int capacity = (int) Math.min(body.maxCapacity(), powerOfTwo);
+      // Past 1 MiB a declared length is taken whole: each larger step is a humongous array for G1, and a burst of
+      // them stalled every event loop in allocation (eight 8 MiB bodies at once).
+      if (capacity >= LARGE_BODY_BYTES && bodyDeclared) capacity = body.maxCapacity();
       if (!limits.tryTakeBody(capacity - body.capacity())) return false;
       bodyBytesTaken += capacity - body.capacity();
       body.capacity(capacity);

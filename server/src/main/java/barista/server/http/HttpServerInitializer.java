@@ -2,14 +2,16 @@ package barista.server.http;
 
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import java.util.concurrent.Executor;
 
 /**
- * The pipeline of one connection: the guard's raw-read watch, codec, guard (timeouts, body budget), keep-alive,
- * body limit and aggregation, then the API router. A connection beyond --max-connections gets only the refusal.
+ * The pipeline of one connection: the response backlog (unread response bytes), the guard's raw-read watch, codec,
+ * guard (timeouts, body budget), keep-alive, body limit and aggregation, then the API router. A connection beyond --max-connections gets only the refusal.
  */
 public final class HttpServerInitializer extends ChannelInitializer<SocketChannel> {
   public static final int MAX_HEADER_BYTES = 64 * 1024;
@@ -21,10 +23,18 @@ public final class HttpServerInitializer extends ChannelInitializer<SocketChanne
   private final int maxBodyBytes;
   private final ResponseObserver observer;
   private final ConnectionLimits limits;
+  private final ChannelGroup connections;
+  private final Executor workers;
 
-  /** @param apiKey null when no key is required */
+  /**
+   * @param apiKey null when no key is required
+   * @param connections where every served connection is added (a closed one leaves it), so shutdown can close them
+   * @param workers the bounded pool heavy endpoints run on (a full one refuses with RejectedExecutionException)
+   */
   public HttpServerInitializer(Router router, String apiKey, CorsPolicy cors, int maxBodyBytes,
-      ResponseObserver observer, ConnectionLimits limits) {
+      ResponseObserver observer, ConnectionLimits limits, ChannelGroup connections, Executor workers) {
+    this.workers = workers;
+    this.connections = connections;
     this.router = router;
     this.observer = observer;
     this.apiKey = apiKey == null ? null : new ApiKeyCheck(apiKey);
@@ -41,7 +51,10 @@ public final class HttpServerInitializer extends ChannelInitializer<SocketChanne
       return;
     }
     channel.closeFuture().addListener(closed -> limits.closed());
+    connections.add(channel);
     ConnectionGuard guard = new ConnectionGuard(limits, maxBodyBytes);
+    ResponseBacklog backlog = new ResponseBacklog(limits);
+    pipeline.addLast(backlog);
     pipeline.addLast(guard.rawReads());
     pipeline.addLast(new HttpServerCodec(new HttpDecoderConfig()
         .setMaxInitialLineLength(MAX_INITIAL_LINE_BYTES)
@@ -49,6 +62,6 @@ public final class HttpServerInitializer extends ChannelInitializer<SocketChanne
     pipeline.addLast(guard);
     pipeline.addLast(new HttpServerKeepAliveHandler());
     pipeline.addLast(new BodyLimitAggregator(maxBodyBytes));
-    pipeline.addLast(new ApiHandler(router, apiKey, cors, observer));
+    pipeline.addLast(new ApiHandler(router, apiKey, cors, observer, backlog, limits, workers));
   }
 }

@@ -4,6 +4,11 @@ package barista.server.http;
 @FunctionalInterface
 public interface ResponseObserver {
 
-  /** @param handler the route's path, or "other" for paths that are not routes (bounded label values) */
+  /**
+   * Label values come from fixed sets, so no client can grow the number of series.
+   *
+   * @param method an HTTP method of RFC 9110 or PATCH, else "other"
+   * @param handler the route's path, or "unmatched" for paths that are not routes
+   */
   void responded(String method, String handler, int status);
 }

@@ -83,7 +83,7 @@ public record CommonFields(String model, boolean stream, boolean includeUsage, b
     if ((d = f.number("presence_penalty")) != null) b.presencePenalty(d);
     if ((d = f.number("frequency_penalty")) != null) b.frequencyPenalty(d);
     Long seed = f.longInteger("seed");
-    if (seed != null) b.seed(seed);
+    if (seed != null && seed != -1) b.seed(seed); // -1 means no seed, as in vLLM
     if ((i = f.integer("min_tokens")) != null) b.minTokens(i);
     if ((flag = f.bool("ignore_eos")) != null) b.ignoreEos(flag);
     List<String> stop = f.stringOrStrings("stop");

@@ -162,7 +162,7 @@ public record StructuredOutput(String kind, String key, String param, JsonNode s
         case "json": return JsonSchemas.compile(schema);
         case "regex": return Regexes.parse(regex);
         case "tool_calls": return JsonSchemas.toolCalls(choices, schemas, parallel);
-        default: return Automaton.union(choices.stream().map(Regexes::literal).toList());
+        default: return Regexes.oneOf(choices);
       }
     } catch (UnsupportedConstraintException e) {
       throw ApiException.badRequest(param + ": " + e.getMessage(), param);

@@ -51,6 +51,41 @@ class OverloadTest {
   }
 
   @Test
+  void refusedBatchesNeverCauseA503ForAOnePromptClient() throws Exception {
+    try (TinyServer s = new TinyServer("--max-num-seqs", "4", "--max-waiting-requests", "8")) {
+      StringBuilder prompts = new StringBuilder("[");
+      for (int i = 0; i < 13; i++) prompts.append(i == 0 ? "" : ",").append("\"grief ").append(i).append('"');
+      String batch = "{\"prompt\":" + prompts + "],\"max_tokens\":4}";
+      java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.concurrent.atomic.AtomicInteger griefs = new java.util.concurrent.atomic.AtomicInteger();
+      List<CompletableFuture<Void>> griefers = new ArrayList<>();
+      for (int g = 0; g < 2; g++) {
+        griefers.add(CompletableFuture.runAsync(() -> {
+          while (!stop.get()) {
+            try {
+              HttpResponse<String> refused = s.post("/v1/completions", batch);
+              assertEquals(503, refused.statusCode(), refused.body());
+              griefs.incrementAndGet();
+            } catch (java.io.IOException | InterruptedException e) {
+              throw new IllegalStateException(e);
+            }
+          }
+        }));
+      }
+      try {
+        for (int i = 0; i < 30; i++) {
+          HttpResponse<String> victim = s.post("/v1/completions", "{\"prompt\":\"victim\",\"max_tokens\":4}");
+          assertEquals(200, victim.statusCode(), "a one-prompt client's request " + i + ": " + victim.body());
+        }
+      } finally {
+        stop.set(true);
+      }
+      CompletableFuture.allOf(griefers.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+      assertTrue(griefs.get() >= 10, "the griefers ran alongside: " + griefs.get() + " refused batches");
+    }
+  }
+
+  @Test
   void requestTimeoutAbortsAndFreesTheBlocks() throws Exception {
     try (TinyServer s = new TinyServer("--request-timeout", "0.3")) {
       String slow = "{\"prompt\":\"slow\",\"max_tokens\":2000,\"ignore_eos\":true";

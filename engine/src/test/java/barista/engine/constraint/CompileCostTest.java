@@ -1,0 +1,87 @@
+package barista.engine.constraint;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Compile cost: a large enum is one string union and a wide object one automaton minimized once (both were
+ * quadratic), and a compile stops at its budget or when cancelled, whatever it is doing. Compile times are measured
+ * by {@code scripts/attack-schema-flood.sh} (docs/reliability.md), not asserted here: this box's load varies them.
+ */
+class CompileCostTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** A realistic wide object: 200 properties of mixed types, every third one required. */
+  static ObjectNode wideObject(int properties) {
+    ObjectNode schema = JSON.createObjectNode().put("type", "object");
+    ObjectNode props = schema.putObject("properties");
+    ArrayNode required = schema.putArray("required");
+    String[] types = {"string", "integer", "number", "boolean"};
+    for (int i = 0; i < properties; i++) {
+      String name = "field_" + i;
+      ObjectNode p = props.putObject(name).put("type", types[i % types.length]);
+      if (i % 4 == 0) p.put("maxLength", 64);
+      if (i % 3 == 0) required.add(name);
+    }
+    schema.put("additionalProperties", false);
+    return schema;
+  }
+
+  static ObjectNode largeEnum(int values) {
+    ObjectNode schema = JSON.createObjectNode();
+    ArrayNode list = schema.putArray("enum");
+    for (int i = 0; i < values; i++) list.add("value-" + Integer.toHexString(i * 31) + i);
+    return schema;
+  }
+
+  /** A large enum is one string union (linear in its values), and accepts exactly its values. */
+  @Test
+  void aLargeEnumAcceptsExactlyItsValues() {
+    ByteDfa dfa = ByteDfa.of(JsonSchemas.compile(largeEnum(2_000)));
+    assertTrue(dfa.matches("\"value-" + Integer.toHexString(31 * 5) + "5\""));
+    assertTrue(dfa.matches("\"value-" + Integer.toHexString(31 * 1999) + "1999\""));
+    assertFalse(dfa.matches("\"value-\""));
+    assertFalse(dfa.matches("\"value-" + Integer.toHexString(31 * 2000) + "2000\""));
+  }
+
+  /** The wide-object construction (each member once per comma context, minimized once) accepts what it should. */
+  @Test
+  void aWideObjectAcceptsItsMembersInOrderWithTheRequiredOnes() {
+    ByteDfa dfa = ByteDfa.of(JsonSchemas.compile(wideObject(5)));
+    assertTrue(dfa.matches("{\"field_0\":\"a\",\"field_3\":true}"));
+    assertTrue(dfa.matches("{\"field_0\":\"a\",\"field_1\":7,\"field_3\":true,\"field_4\":\"\"}"));
+    assertFalse(dfa.matches("{\"field_0\":\"a\"}"), "field_3 is required");
+    assertFalse(dfa.matches("{\"field_3\":true,\"field_0\":\"a\"}"), "members come in order");
+    assertFalse(dfa.matches("{\"field_0\":\"a\",,\"field_3\":true}"));
+    assertFalse(dfa.matches("{,\"field_0\":\"a\",\"field_3\":true}"));
+    ByteDfa optional = ByteDfa.of(JsonSchemas.compile(JSON.createObjectNode().put("type", "object")
+        .set("properties", JSON.createObjectNode().set("a", JSON.createObjectNode().put("type", "integer")))));
+    assertTrue(optional.matches("{}"));
+    assertTrue(optional.matches("{\"a\":1}"));
+    assertFalse(optional.matches("{,}"));
+  }
+
+  @Test
+  void aCompileStopsAtItsBudgetAndWhenCancelled() {
+    // (a|b)*a(a|b){17}: a DFA of 2^18 states, beyond what a budget of 50 ms lets the subset construction build.
+    String exploding = "(a|b)*a(a|b){17}";
+    long start = System.nanoTime();
+    CompileBudget.Stopped late = assertThrows(CompileBudget.Stopped.class,
+        () -> new CompileBudget(TimeUnit.MILLISECONDS.toNanos(50)).run(() -> ByteDfa.of(Regexes.parse(exploding))));
+    long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertFalse(late.cancelled());
+    assertTrue(took < 1000, "stopped " + took + " ms after a 50 ms budget");
+    CompileBudget cancelled = new CompileBudget(TimeUnit.SECONDS.toNanos(60));
+    cancelled.cancel();
+    CompileBudget.Stopped stopped = assertThrows(CompileBudget.Stopped.class,
+        () -> cancelled.run(() -> ByteDfa.of(Regexes.parse(exploding))));
+    assertTrue(stopped.cancelled());
+  }
+}

@@ -1,0 +1,89 @@
+package barista.server.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Constraint compiles on the real model's vocabulary: two pathological constraints neither hold up a third client's
+ * small one nor run past their own budget, and each refusal names its own constraint.
+ */
+class ConstraintCompileTest {
+  /** A DFA of 2^17 states: its subset construction runs for seconds, past a 1 s budget. */
+  private static final String EXPLODING = "(a|b)*a(a|b){16}";
+
+  private static String completion(String regex) {
+    return "{\"prompt\":\"answer\",\"max_tokens\":2,\"structured_outputs\":{\"regex\":\"" + regex + "\"}}";
+  }
+
+  @Test
+  void twoPathologicalConstraintsDoNotHoldUpAThirdAndStopAtTheirBudget() throws Exception {
+    try (TinyServer s = new TinyServer("--constraint-compile-timeout", "1")) {
+      assertEquals(200, s.post("/v1/completions", completion("(ok|fine)")).statusCode()); // warm up
+      List<CompletableFuture<HttpResponse<String>>> pathological = new ArrayList<>();
+      long sent = System.nanoTime();
+      for (String variant : new String[] {EXPLODING, EXPLODING.replace("a", "c")}) {
+        pathological.add(s.client.sendAsync(s.request("/v1/completions", completion(variant)).build(),
+            HttpResponse.BodyHandlers.ofString()));
+      }
+      Thread.sleep(200); // lets both start compiling first: pacing, not synchronization
+      long start = System.nanoTime();
+      HttpResponse<String> victim = s.post("/v1/completions", completion("(yes|no)"));
+      double victimSeconds = (System.nanoTime() - start) / 1e9;
+      assertEquals(200, victim.statusCode(), victim.body());
+      String text = TinyServer.json(victim).get("choices").get(0).get("text").asText();
+      assertTrue(text.equals("yes") || text.equals("no") || "yes".startsWith(text) || "no".startsWith(text), text);
+      assertTrue(victimSeconds < 1, "(yes|no) took " + victimSeconds + " s beside two pathological compiles");
+      for (CompletableFuture<HttpResponse<String>> f : pathological) {
+        HttpResponse<String> refused = f.get(30, TimeUnit.SECONDS);
+        double seconds = (System.nanoTime() - sent) / 1e9;
+        assertEquals(400, refused.statusCode(), refused.body());
+        JsonNode error = TinyServer.json(refused).get("error");
+        assertEquals("structured_outputs.regex", error.get("param").asText());
+        assertTrue(error.get("message").asText().contains("did not compile within its budget")
+            || error.get("message").asText().contains("too complex"), refused.body());
+        // Answered when its compile stopped: within a second of its 1 s budget (and of the queue, empty here).
+        assertTrue(seconds < 1 + 1 + 0.5, "the pathological compile ran " + seconds + " s");
+      }
+    }
+  }
+
+  /** CPU time of the compiler threads so far, in nanoseconds. */
+  private static long compilerCpuNanos() {
+    java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+    long total = 0;
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().equals("barista-constraint-compiler")) total += Math.max(0, threads.getThreadCpuTime(t.getId()));
+    }
+    return total;
+  }
+
+  @Test
+  void aCompileStopsWhenItsClientDisconnects() throws Exception {
+    try (TinyServer s = new TinyServer("--constraint-compile-timeout", "60")) {
+      byte[] body = completion(EXPLODING.replace("a", "d")).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      long before = compilerCpuNanos();
+      try (java.net.Socket client = new java.net.Socket("127.0.0.1", s.port())) {
+        client.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: "
+            + "application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        client.getOutputStream().write(body);
+        TinyServer.await("the compile is running", java.time.Duration.ofSeconds(10),
+            () -> compilerCpuNanos() - before > 200_000_000L);
+      } // the client hangs up mid-compile; the 60 s budget is far off
+      Thread.sleep(1000); // the second the compile has to notice: a bound, not synchronization
+      long stopped = compilerCpuNanos();
+      Thread.sleep(500);
+      long spent = compilerCpuNanos() - stopped;
+      assertTrue(spent < 50_000_000L, "the compilers spent " + spent / 1e6 + " ms of CPU after the hang-up");
+      assertEquals(200, s.post("/v1/completions", completion("(yes|no)")).statusCode());
+    }
+  }
+}
