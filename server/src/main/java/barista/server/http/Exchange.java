@@ -87,7 +87,7 @@ public final class Exchange {
     try {
       node = Json.MAPPER.readTree((InputStream) new ByteBufInputStream(content.duplicate()));
     } catch (JsonProcessingException e) {
-      throw ApiException.badRequest("Invalid JSON in the request body: " + e.getOriginalMessage(), null);
+      throw ApiException.badRequest(JsonSyntaxError.describe(e), null);
     } catch (IOException e) {
       throw ApiException.badRequest("Cannot read the request body: " + e.getMessage(), null);
     }
