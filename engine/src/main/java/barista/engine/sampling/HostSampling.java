@@ -1,64 +1,179 @@
 package barista.engine.sampling;
 
 /**
- * One row's draw from its probabilities on the host, without sorting the vocabulary: min-p is a threshold, top-k
- * and top-p are found by selection (three-way partitions around a pivot, keeping the side where the count or the
- * probability mass crosses its bound, expected linear time), and the drawn token likewise: the first token, in
- * descending order of probability, whose cumulative kept mass exceeds the draw times the kept mass. That is the
- * same token inverse-CDF over the sorted kept set picks (ties between equal probabilities aside), so the
- * distribution and each draw's meaning are unchanged.
+ * One row's draw from its probabilities on the host, without sorting the vocabulary. Probabilities are positive
+ * floats, so their bit patterns order as they do: a histogram of count and mass over the top bits (exponent and
+ * seven mantissa bits) finds, walking from the most likely bucket down, the bucket where top-k's count, top-p's
+ * mass or the draw's mass is crossed, and only that bucket's tokens are then ordered, by selection (three-way
+ * partitions, expected linear time). The token drawn is the first, in descending order of probability, whose
+ * cumulative kept mass exceeds the draw times the kept mass: the token inverse-CDF over the sorted kept set picks
+ * (ties between equal probabilities aside), so the distribution and each draw's meaning are unchanged.
  *
- * <p>Confined to the engine thread: the candidate buffers are reused per thread.
+ * <p>Confined to the engine thread: the buffers are reused per thread.
  */
 final class HostSampling {
   /** Ranges this small are finished by insertion sort and a walk. */
   private static final int SMALL = 16;
+  /** Bits of a positive float below its bucket: 16 leaves the exponent and seven mantissa bits. */
+  private static final int SHIFT = 16;
+  /** Buckets of probabilities in (0, 1] (and a little above, for rounding). */
+  private static final int BUCKETS = (Float.floatToRawIntBits(2f) >>> SHIFT) + 1;
 
-  private static final ThreadLocal<float[]> VALUES = new ThreadLocal<>();
-  private static final ThreadLocal<int[]> IDS = new ThreadLocal<>();
+  private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+  /** The histogram, and the tokens of the bucket being resolved. */
+  private static final class Buffers {
+    final int[] count = new int[BUCKETS];
+    final double[] mass = new double[BUCKETS];
+    float[] values = new float[1024];
+    int[] ids = new int[1024];
+  }
 
   private HostSampling() {}
 
+  private static int bucket(float p) {
+    return Math.min(BUCKETS - 1, Float.floatToRawIntBits(p) >>> SHIFT);
+  }
+
   /**
-   * The token drawn from {@code probs[offset, offset + vocab)} (softmax after temperature).
+   * The token drawn from the logits {@code logits[offset, offset + vocab)} at {@code temperature}; overwrites them
+   * with their weights {@code exp((logit - max) / temperature)} (softmax but for the common divisor, which no
+   * filter and no draw needs).
+   */
+  static int draw(float[] logits, int offset, int vocab, float temperature, int topK, float minP, float topP,
+      float u) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (int t = 0; t < vocab; t++) max = Math.max(max, logits[offset + t]);
+    if (max == Float.NEGATIVE_INFINITY) return 0; // nothing allowed: the engine never asks for that
+    double scale = 1.0 / temperature;
+    float cut = Math.max(minP, Float.MIN_VALUE); // the largest weight is exactly 1
+    Buffers b = cleared();
+    int candidates = 0;
+    for (int t = 0; t < vocab; t++) {
+      float w = expNonPositive((logits[offset + t] - max) * scale);
+      logits[offset + t] = w;
+      if (w >= cut) {
+        int k = bucket(w);
+        b.count[k]++;
+        b.mass[k] += w;
+        candidates++;
+      }
+    }
+    return resolve(logits, offset, vocab, cut, candidates, topK, topP, u, b);
+  }
+
+  /**
+   * e^x for x <= 0 (-infinity included) to float precision (relative error about 6e-8): 2^(x log2 e) as a power of
+   * two times e^z, |z| <= ln(2) / 2, by its Taylor series. Math.exp is four to five times slower, and this runs
+   * once per token of the vocabulary per sampled row.
+   */
+  static float expNonPositive(double x) {
+    if (!(x >= -87)) return 0f; // below float's normal range relative to the largest weight (and -infinity, NaN)
+    double y = x * 1.4426950408889634; // log2(e)
+    double i = Math.rint(y);
+    double z = (y - i) * 0.6931471805599453; // ln(2)
+    double p = 1 + z * (1 + z * (0.5 + z * (1 / 6.0 + z * (1 / 24.0 + z * (1 / 120.0 + z * (1 / 720.0 + z / 5040.0))))));
+    return (float) (p * Double.longBitsToDouble((long) (i + 1023) << 52));
+  }
+
+  /**
+   * The token drawn from {@code probs[offset, offset + vocab)}: probabilities after temperature, or any positive
+   * multiple of them.
    *
    * @param topK tokens kept by top-k (vocab or more: off)
    * @param minP tokens below minP times the largest probability are dropped
    * @param topP the smallest set of most likely tokens whose mass reaches topP of the kept mass is kept
    * @param u the row's uniform draw in [0, 1)
    */
-  static int draw(float[] probs, int offset, int vocab, int topK, float minP, float topP, float u) {
+  static int drawFromWeights(float[] probs, int offset, int vocab, int topK, float minP, float topP, float u) {
     float max = 0;
     for (int t = 0; t < vocab; t++) max = Math.max(max, probs[offset + t]);
-    float cut = minP * max;
-    float[] v = buffer(vocab);
-    int[] id = ids(vocab);
-    int count = 0;
+    if (!(max > 0)) return 0; // nothing finite to draw from: the engine never asks for that
+    float cut = Math.max(minP * max, Float.MIN_VALUE);
+    Buffers b = cleared();
+    int candidates = 0;
     for (int t = 0; t < vocab; t++) {
       float p = probs[offset + t];
-      if (p > 0 && p >= cut) {
-        v[count] = p;
-        id[count++] = t;
+      if (p >= cut) {
+        int k = bucket(p);
+        b.count[k]++;
+        b.mass[k] += p;
+        candidates++;
       }
     }
-    if (count == 0) return argMax(probs, offset, vocab); // every probability underflowed but the top: take it
-    if (topK < count) count = crossing(v, id, 0, count, topK, true, true) + 1;
-    if (topP < 1) {
-      double total = sum(v, 0, count);
-      count = crossing(v, id, 0, count, topP * total, true, false) + 1;
+    return resolve(probs, offset, vocab, cut, candidates, topK, topP, u, b);
+  }
+
+  private static Buffers cleared() {
+    Buffers b = BUFFERS.get();
+    java.util.Arrays.fill(b.count, 0);
+    java.util.Arrays.fill(b.mass, 0);
+    return b;
+  }
+
+  /** Top-k, top-p and the draw over the histogram {@code b} of the weights at or above {@code cut}. */
+  private static int resolve(float[] probs, int offset, int vocab, float cut, int candidates, int topK, float topP,
+      float u, Buffers b) {
+    // The kept set: every bucket above `lowest`, and in `lowest` the first `partial` of b.values/ids (or all of it
+    // when partial < 0).
+    int lowest = 0;
+    while (b.count[lowest] == 0) lowest++; // the least likely candidate's bucket: there is one (max >= cut)
+    int partial = -1;
+    if (topK < candidates) {
+      int bucket = BUCKETS - 1;
+      int above = 0;
+      while (above + b.count[bucket] < topK) above += b.count[bucket--];
+      int size = collect(probs, offset, vocab, cut, bucket, b);
+      partial = crossing(b.values, b.ids, 0, size, topK - above, true, true) + 1;
+      b.mass[bucket] = sum(b.values, 0, partial);
+      lowest = bucket;
     }
-    double kept = sum(v, 0, count);
-    return id[crossing(v, id, 0, count, u * kept, false, false)];
+    if (topP < 1) {
+      double total = 0;
+      for (int k = lowest; k < BUCKETS; k++) total += b.mass[k];
+      double bound = topP * total, above = 0;
+      int bucket = BUCKETS - 1;
+      while (bucket > lowest && above + b.mass[bucket] < bound) above += b.mass[bucket--];
+      int size = bucket == lowest && partial >= 0 ? partial : collect(probs, offset, vocab, cut, bucket, b);
+      int last = crossing(b.values, b.ids, 0, size, bound - above, true, false);
+      partial = last < 0 ? size : last + 1; // not reached (rounding): the whole bucket
+      b.mass[bucket] = sum(b.values, 0, partial);
+      lowest = bucket;
+    }
+    double kept = 0;
+    for (int k = lowest; k < BUCKETS; k++) kept += b.mass[k];
+    double target = u * kept, above = 0;
+    int bucket = BUCKETS - 1;
+    while (bucket > lowest && above + b.mass[bucket] <= target) above += b.mass[bucket--];
+    int size = bucket == lowest && partial >= 0 ? partial : collect(probs, offset, vocab, cut, bucket, b);
+    int drawn = crossing(b.values, b.ids, 0, size, target - above, false, false);
+    return b.ids[drawn >= 0 ? drawn : smallest(b.values, 0, size)]; // not exceeded (rounding): the least likely
+  }
+
+  /** Gathers the tokens of one bucket (at or above the min-p cut) into b.values / b.ids; returns how many. */
+  private static int collect(float[] probs, int offset, int vocab, float cut, int bucket, Buffers b) {
+    int size = 0;
+    for (int t = 0; t < vocab; t++) {
+      float p = probs[offset + t];
+      if (p >= cut && bucket(p) == bucket) {
+        if (size == b.values.length) {
+          b.values = java.util.Arrays.copyOf(b.values, 2 * size);
+          b.ids = java.util.Arrays.copyOf(b.ids, 2 * size);
+        }
+        b.values[size] = p;
+        b.ids[size++] = t;
+      }
+    }
+    return size;
   }
 
   /**
    * Arranges {@code v[lo, hi)} (with {@code id}) in part so that the position returned holds the first element, in
    * descending order of value, at which the running total (of counts when {@code counting}, else of values)
    * reaches {@code bound} ({@code >=} when {@code inclusive}, else {@code >}), and the positions before it hold
-   * exactly the elements that precede it in that order. Without such an element, the smallest one's position.
+   * exactly the elements that precede it in that order; -1 when the total never reaches it.
    */
   static int crossing(float[] v, int[] id, int lo, int hi, double bound, boolean inclusive, boolean counting) {
-    int start = lo, end = hi;
     double before = 0; // count or mass of the elements placed before lo
     while (hi - lo > SMALL) {
       float pivot = median(v[lo], v[lo + (hi - lo) / 2], v[hi - 1]);
@@ -94,7 +209,7 @@ final class HostSampling {
       before += counting ? 1 : v[i];
       if (crosses(before, bound, inclusive)) return i;
     }
-    return smallest(v, start, end);
+    return -1;
   }
 
   private static boolean crosses(double total, double bound, boolean inclusive) {
@@ -131,23 +246,5 @@ final class HostSampling {
     double s = 0;
     for (int i = from; i < to; i++) s += v[i];
     return s;
-  }
-
-  private static int argMax(float[] probs, int offset, int vocab) {
-    int best = 0;
-    for (int t = 1; t < vocab; t++) if (probs[offset + t] > probs[offset + best]) best = t;
-    return best;
-  }
-
-  private static float[] buffer(int size) {
-    float[] b = VALUES.get();
-    if (b == null || b.length < size) VALUES.set(b = new float[size]);
-    return b;
-  }
-
-  private static int[] ids(int size) {
-    int[] b = IDS.get();
-    if (b == null || b.length < size) IDS.set(b = new int[size]);
-    return b;
   }
 }

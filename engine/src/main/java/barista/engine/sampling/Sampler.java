@@ -14,6 +14,7 @@ import java.nio.LongBuffer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Picks the next token of every row of a batch in one pass on the device: logit bias, penalties, bans, forced tokens
@@ -293,7 +294,7 @@ public final class Sampler {
   /**
    * Temperature, then min-p, top-k and top-p, then inverse-CDF with the row's draw over the kept tokens in
    * descending order of probability (the most likely first); nothing sorts the whole vocabulary. On the CPU the
-   * probabilities are read back and {@link HostSampling} finds each row's support and draw by selection; elsewhere
+   * logits are read back and {@link HostSampling} finds each row's support and draw by selection; elsewhere
    * (CUDA) {@link #sampleInWindow} works on the most likely tokens only.
    */
   private NDArray sampleStochastic(NDArray x, List<SamplingRow> rows, int vocab, NDManager m) {
@@ -308,16 +309,35 @@ public final class Sampler {
       topP[i] = (float) p.topP();
       u[i] = p.isGreedy() ? 0f : Math.min((float) r.uniform(), 0x1.fffffep-1f); // a draw rounding to 1 would pick past the kept set
     }
-    NDArray probs = x.div(m.create(temperature, new Shape(n, 1))).softmax(1);
     if (hostSampling && !x.getDevice().isGpu()) {
-      float[] all = probs.toType(DataType.FLOAT32, false).toFloatArray();
+      // The tensor's own memory in one bulk copy (toFloatArray goes through a heap buffer, several times slower);
+      // exponentials on this thread rather than torch ops, whose thread pool stalls when the cores are busy.
+      float[] all = hostLogits(n * vocab);
+      x.toType(DataType.FLOAT32, false).toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer()
+          .get(all, 0, n * vocab);
       long[] tokens = new long[n];
-      for (int i = 0; i < n; i++) {
-        tokens[i] = HostSampling.draw(all, i * vocab, vocab, (int) topK[i], minP[i], topP[i], u[i]);
-      }
+      IntStream rowIndices = IntStream.range(0, n);
+      // Rows are independent: a large step's rows are drawn on the common pool too (each thread its own buffers).
+      if ((long) n * vocab >= PARALLEL_ELEMENTS) rowIndices = rowIndices.parallel();
+      rowIndices.forEach(i -> {
+        if (rows.get(i).params().isGreedy()) return; // the argmax is taken for it
+        tokens[i] = HostSampling.draw(all, i * vocab, vocab, temperature[i], (int) topK[i], minP[i], topP[i], u[i]);
+      });
       return m.create(tokens);
     }
+    NDArray probs = x.div(m.create(temperature, new Shape(n, 1))).softmax(1);
     return sampleInWindow(probs, topK, minP, topP, u, vocab, m);
+  }
+
+  private static final ThreadLocal<float[]> HOST_LOGITS = new ThreadLocal<>();
+  /** Logits in a step from which host sampling splits its rows over threads (a few rows of a large vocabulary). */
+  private static final long PARALLEL_ELEMENTS = 1 << 19;
+
+  /** The engine thread's buffer for a step's logits on the host, grown as needed. */
+  private static float[] hostLogits(int size) {
+    float[] b = HOST_LOGITS.get();
+    if (b == null || b.length < size) HOST_LOGITS.set(b = new float[size]);
+    return b;
   }
 
   /** The most likely tokens a row's support is first looked for in (grown 4x while a row's support spills over). */

@@ -44,9 +44,13 @@ class HostSamplingTest {
       int vocab = 1 + random.nextInt(trial < 200 ? 40 : 3000);
       float[] probs = new float[vocab];
       double sum = 0;
+      java.util.Set<Float> seen = new java.util.HashSet<>(); // distinct: equal probabilities may come in either order
       for (int t = 0; t < vocab; t++) {
-        // Distinct values, some zero (masked), skewed or flat.
-        probs[t] = random.nextInt(10) == 0 ? 0 : (float) Math.exp((trial % 2 == 0 ? 6 : 1) * random.nextDouble()) + t * 1e-6f;
+        // Distinct values, some zero (masked): skewed (many histogram buckets), or flat (a few crowded ones).
+        double spread = trial % 3 == 0 ? 6 : trial % 3 == 1 ? 1 : 1e-3;
+        do {
+          probs[t] = random.nextInt(10) == 0 ? 0 : (float) Math.exp(spread * random.nextDouble()) + t * 1e-6f;
+        } while (probs[t] != 0 && !seen.add(probs[t]));
         sum += probs[t];
       }
       if (sum == 0) probs[0] = 1;
@@ -55,17 +59,27 @@ class HostSamplingTest {
       float topP = random.nextBoolean() ? 1 : (float) random.nextDouble(0.05, 1);
       for (float u : new float[] {0, (float) random.nextDouble(), (float) random.nextDouble(), 0x1.fffffep-1f}) {
         float[] copy = probs.clone();
-        assertEquals(bySorting(probs, topK, minP, topP, u), HostSampling.draw(copy, 0, vocab, topK, minP, topP, u),
+        assertEquals(bySorting(probs, topK, minP, topP, u), HostSampling.drawFromWeights(copy, 0, vocab, topK, minP, topP, u),
             "trial " + trial + " vocab " + vocab + " top_k " + topK + " min_p " + minP + " top_p " + topP + " u " + u);
       }
     }
   }
 
   @Test
+  void expNonPositiveHasFloatPrecision() {
+    for (double x = 0; x > -87; x -= 0.0137) {
+      double exact = Math.exp(x);
+      assertEquals(exact, HostSampling.expNonPositive(x), exact * 1.2e-7, "e^" + x);
+    }
+    assertEquals(0f, HostSampling.expNonPositive(Double.NEGATIVE_INFINITY));
+    assertEquals(1f, HostSampling.expNonPositive(0));
+  }
+
+  @Test
   void readsItsRowOnly() {
     float[] two = {0.1f, 0.9f, 0.7f, 0.3f};
-    assertEquals(1, HostSampling.draw(two, 0, 2, 2, 0, 1, 0));
-    assertEquals(0, HostSampling.draw(two, 2, 2, 2, 0, 1, 0));
-    assertEquals(1, HostSampling.draw(two, 2, 2, 2, 0, 1, 0x1.fffffep-1f));
+    assertEquals(1, HostSampling.drawFromWeights(two, 0, 2, 2, 0, 1, 0));
+    assertEquals(0, HostSampling.drawFromWeights(two, 2, 2, 2, 0, 1, 0));
+    assertEquals(1, HostSampling.drawFromWeights(two, 2, 2, 2, 0, 1, 0x1.fffffep-1f));
   }
 }
