@@ -64,11 +64,16 @@ public final class Sampler {
     NDArray x = anyAdjusted ? adjust(logits.duplicate(), rows, vocab, m) : logits;
     if (anyMasked) x = masker.apply(x, rows, vocab, m);
 
-    NDArray chosen = x.argMax(1).toType(DataType.INT64, false);
+    NDArray chosen;
     if (anyStochastic) {
       boolean[] greedy = new boolean[numRows];
-      for (int i = 0; i < numRows; i++) greedy[i] = rows.get(i).params().isGreedy();
-      chosen = NDArrays.where(m.create(greedy), chosen, sampleStochastic(x, rows, vocab, m));
+      boolean anyGreedy = false;
+      for (int i = 0; i < numRows; i++) anyGreedy |= greedy[i] = rows.get(i).params().isGreedy();
+      NDArray sampled = sampleStochastic(x, rows, vocab, m);
+      chosen = anyGreedy ? NDArrays.where(m.create(greedy), x.argMax(1).toType(DataType.INT64, false), sampled)
+          : sampled; // no argmax pass over the vocabulary when no row needs it
+    } else {
+      chosen = x.argMax(1).toType(DataType.INT64, false);
     }
     int[] tokens = toInts(chosen.toLongArray());
 
