@@ -301,7 +301,8 @@ public class ServeOptions {
       VllmFlag flag = VllmFlags.named(given.getKey());
       String refusal = flag.refusal(given.getValue(), this);
       if (refusal != null) {
-        String shown = flag.answer() == VllmFlag.Answer.NO_EFFECT_FOR ? flag.name() + " " + given.getValue() : flag.name();
+        boolean byValue = flag.answer() == VllmFlag.Answer.NO_EFFECT_FOR;
+        String shown = byValue ? flag.name() + " " + given.getValue() : flag.name();
         throw new IllegalArgumentException("vLLM's " + shown + " is not supported by barista: " + refusal);
       }
     }

@@ -65,7 +65,8 @@ class VllmFlagsTest {
           assertTrue(ignored.contains(shown), flag.name() + ": " + ignored);
         }
         case REFUSED -> {
-          IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ServeOptions.parse(args(flag)));
+          IllegalArgumentException e =
+              assertThrows(IllegalArgumentException.class, () -> ServeOptions.parse(args(flag)));
           assertEquals("vLLM's " + flag.name() + " is not supported by barista: " + flag.reason(), e.getMessage());
         }
       }

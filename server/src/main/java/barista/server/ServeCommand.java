@@ -10,8 +10,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /**
- * {@code barista serve}: check the flags, bind the listen address, load the model, start the server, serve until SIGTERM (exit 0) or until the engine dies
- * (exit 1), then shut down gracefully.
+ * {@code barista serve}: check the flags, bind the listen address (before the slow part, so a busy port fails at
+ * once), load the model, start the server, serve until SIGTERM (exit 0) or until the engine dies (exit 1), then shut
+ * down gracefully.
  */
 @Command(name = "serve")
 public final class ServeCommand implements Callable<Integer> {

@@ -72,7 +72,8 @@ final class HostSampling {
     double y = x * 1.4426950408889634; // log2(e)
     double i = Math.rint(y);
     double z = (y - i) * 0.6931471805599453; // ln(2)
-    double p = 1 + z * (1 + z * (0.5 + z * (1 / 6.0 + z * (1 / 24.0 + z * (1 / 120.0 + z * (1 / 720.0 + z / 5040.0))))));
+    double p = 1 + z * (1 + z * (0.5 + z * (1 / 6.0 + z * (1 / 24.0 + z * (1 / 120.0
+        + z * (1 / 720.0 + z / 5040.0))))));
     return (float) (p * Double.longBitsToDouble((long) (i + 1023) << 52));
   }
 

@@ -59,7 +59,8 @@ class HostSamplingTest {
       float topP = random.nextBoolean() ? 1 : (float) random.nextDouble(0.05, 1);
       for (float u : new float[] {0, (float) random.nextDouble(), (float) random.nextDouble(), 0x1.fffffep-1f}) {
         float[] copy = probs.clone();
-        assertEquals(bySorting(probs, topK, minP, topP, u), HostSampling.drawFromWeights(copy, 0, vocab, topK, minP, topP, u),
+        assertEquals(bySorting(probs, topK, minP, topP, u),
+            HostSampling.drawFromWeights(copy, 0, vocab, topK, minP, topP, u),
             "trial " + trial + " vocab " + vocab + " top_k " + topK + " min_p " + minP + " top_p " + topP + " u " + u);
       }
     }
