@@ -43,8 +43,17 @@ final class HostSampling {
   static int draw(float[] logits, int offset, int vocab, float temperature, int topK, float minP, float topP,
       float u) {
     float max = Float.NEGATIVE_INFINITY;
-    for (int t = 0; t < vocab; t++) max = Math.max(max, logits[offset + t]);
-    if (max == Float.NEGATIVE_INFINITY) return 0; // nothing allowed: the engine never asks for that
+    int argMax = 0;
+    for (int t = 0; t < vocab; t++) {
+      float l = logits[offset + t];
+      if (l > max) { // a NaN logit never is
+        max = l;
+        argMax = t;
+      }
+    }
+    // Nothing finite to weigh (every logit -inf or NaN, or one +inf, say from a repetition penalty near 0): the
+    // distribution's limit is its most likely token.
+    if (max == Float.NEGATIVE_INFINITY || max == Float.POSITIVE_INFINITY) return argMax;
     double scale = 1.0 / temperature;
     float cut = Math.max(minP, Float.MIN_VALUE); // the largest weight is exactly 1
     Buffers b = cleared();
@@ -59,7 +68,7 @@ final class HostSampling {
         candidates++;
       }
     }
-    return resolve(logits, offset, vocab, cut, candidates, topK, topP, u, b);
+    return candidates == 0 ? argMax : resolve(logits, offset, vocab, cut, candidates, topK, topP, u, b);
   }
 
   /**
@@ -88,8 +97,14 @@ final class HostSampling {
    */
   static int drawFromWeights(float[] probs, int offset, int vocab, int topK, float minP, float topP, float u) {
     float max = 0;
-    for (int t = 0; t < vocab; t++) max = Math.max(max, probs[offset + t]);
-    if (!(max > 0)) return 0; // nothing finite to draw from: the engine never asks for that
+    int argMax = 0;
+    for (int t = 0; t < vocab; t++) {
+      if (probs[offset + t] > max) { // a NaN never is
+        max = probs[offset + t];
+        argMax = t;
+      }
+    }
+    if (!(max > 0) || max == Float.POSITIVE_INFINITY) return argMax; // nothing finite to weigh
     float cut = Math.max(minP * max, Float.MIN_VALUE);
     Buffers b = cleared();
     int candidates = 0;
@@ -102,7 +117,7 @@ final class HostSampling {
         candidates++;
       }
     }
-    return resolve(probs, offset, vocab, cut, candidates, topK, topP, u, b);
+    return candidates == 0 ? argMax : resolve(probs, offset, vocab, cut, candidates, topK, topP, u, b);
   }
 
   private static Buffers cleared() {

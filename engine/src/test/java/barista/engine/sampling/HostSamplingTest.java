@@ -76,6 +76,16 @@ class HostSamplingTest {
     assertEquals(1f, HostSampling.expNonPositive(0));
   }
 
+  /** Logits a near-zero repetition penalty or a broken model can produce: a draw, never an exception. */
+  @Test
+  void infiniteAndNaNLogitsStillDraw() {
+    float inf = Float.POSITIVE_INFINITY, nan = Float.NaN;
+    assertEquals(2, HostSampling.draw(new float[] {1, 5, inf, 3}, 0, 4, 0.7f, 4, 0, 0.95f, 0.99f));
+    assertEquals(1, HostSampling.draw(new float[] {nan, 5, nan, 3}, 0, 4, 0.7f, 4, 0, 0.95f, 0));
+    assertEquals(0, HostSampling.draw(new float[] {-inf, -inf}, 0, 2, 1f, 2, 0, 1, 0.5f));
+    assertEquals(1, HostSampling.drawFromWeights(new float[] {nan, 0.5f, nan}, 0, 3, 3, 0, 1, 0.9f));
+  }
+
   @Test
   void readsItsRowOnly() {
     float[] two = {0.1f, 0.9f, 0.7f, 0.3f};
