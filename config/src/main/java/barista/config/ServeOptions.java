@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -17,7 +20,9 @@ import picocli.CommandLine.Parameters;
  * Fields are public: this is a plain bag of launch settings read once at startup.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Serve a model over vLLM's OpenAI-compatible HTTP API.")
+    description = "Serve a model over vLLM's OpenAI-compatible HTTP API.",
+    footer = {"", "vLLM's other serve flags are accepted where they would change nothing here (logged once) and "
+        + "refused with a reason otherwise; docs/vllm-differences.md lists each."})
 public class ServeOptions {
 
   /** vLLM's --dtype names ("float" is a Java keyword, so these stay strings). */
@@ -53,6 +58,15 @@ public class ServeOptions {
 
   @Option(names = "--revision", description = "Model revision (branch, tag or commit) in the Hugging Face cache.")
   public String revision;
+
+  @Option(names = "--tokenizer-revision",
+      description = "Tokenizer revision in the Hugging Face cache (with --tokenizer). Default: --revision.")
+  public String tokenizerRevision;
+
+  @Option(names = "--download-dir", paramLabel = "DIR",
+      description = "The Hugging Face cache to find a repo id in (nothing is downloaded). Default: $HF_HUB_CACHE, "
+          + "$HUGGINGFACE_HUB_CACHE, $HF_HOME/hub, then ~/.cache/huggingface/hub.")
+  public Path downloadDir;
 
   @Option(names = "--host", defaultValue = "0.0.0.0", description = "Bind address (default: ${DEFAULT-VALUE}).")
   public String host;
@@ -250,11 +264,46 @@ public class ServeOptions {
   @Option(names = "--swap-space", description = "Accepted for vLLM compatibility; no effect here.")
   public Double swapSpace;
 
+  /** vLLM's flags given that barista has no option of its own for: name to value ("true" for a switch), in order. */
+  private final Map<String, String> vllmFlagsGiven = new LinkedHashMap<>();
+
+  /**
+   * Adds to a serve command (whose options are {@code target}'s) every flag of {@link VllmFlags} it lacks, hidden
+   * from --help: given, they are recorded for {@link #validate} to accept (no effect) or refuse.
+   */
+  public static void addVllmFlags(CommandSpec serve, ServeOptions target) {
+    for (VllmFlag flag : VllmFlags.ALL) {
+      if (flag.names().stream().anyMatch(n -> serve.findOption(n) != null)) continue;
+      OptionSpec.Builder option = OptionSpec.builder(flag.names().toArray(String[]::new)).hidden(true)
+          .arity(flag.arity()).paramLabel("VALUE");
+      if (flag.arity().equals("1..*")) {
+        option.type(List.class).auxiliaryTypes(String.class);
+      } else if (flag.takesValue()) {
+        option.type(String.class);
+        if (flag.arity().equals("0..1")) option.fallbackValue("true");
+      } else {
+        option.type(boolean.class);
+      }
+      option.setter(new CommandLine.Model.ISetter() {
+        @Override
+        public <T> T set(T value) {
+          boolean given = value != null && !Boolean.FALSE.equals(value) && !(value instanceof List<?> l && l.isEmpty());
+          if (given) target.vllmFlagsGiven.put(flag.name(), value instanceof List<?> l ? String.join(" ",
+              l.stream().map(String::valueOf).toList()) : String.valueOf(value));
+          return null;
+        }
+      });
+      serve.addOption(option.build());
+    }
+  }
+
   /** Parses and validates {@code args} (without the "serve" word); throws IllegalArgumentException with one line. */
   public static ServeOptions parse(String... args) {
     ServeOptions options = new ServeOptions();
     try {
-      new CommandLine(options).parseArgs(args);
+      CommandLine commandLine = new CommandLine(options);
+      addVllmFlags(commandLine.getCommandSpec(), options);
+      commandLine.parseArgs(args);
     } catch (CommandLine.ParameterException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
@@ -263,6 +312,15 @@ public class ServeOptions {
 
   /** Checks what picocli cannot; throws IllegalArgumentException with one line naming the flag. */
   public ServeOptions validate() {
+    for (Map.Entry<String, String> given : vllmFlagsGiven.entrySet()) {
+      VllmFlag flag = VllmFlags.named(given.getKey());
+      String refusal = flag.refusal(given.getValue(), this);
+      if (refusal != null) {
+        boolean byValue = flag.answer() == VllmFlag.Answer.NO_EFFECT_FOR;
+        String shown = byValue ? flag.name() + " " + given.getValue() : flag.name();
+        throw new IllegalArgumentException("vLLM's " + shown + " is not supported by barista: " + refusal);
+      }
+    }
     if (positionalModel != null && modelOption != null && !positionalModel.equals(modelOption)) {
       throw new IllegalArgumentException(
           "model given twice: positional '" + positionalModel + "' and --model '" + modelOption + "'");
@@ -415,6 +473,10 @@ public class ServeOptions {
     List<String> ignored = new ArrayList<>();
     if (trustRemoteCode) ignored.add("--trust-remote-code");
     if (swapSpace != null) ignored.add("--swap-space");
+    for (Map.Entry<String, String> given : vllmFlagsGiven.entrySet()) {
+      VllmFlag flag = VllmFlags.named(given.getKey());
+      ignored.add(flag.takesValue() ? flag.name() + " " + given.getValue() : flag.name());
+    }
     return ignored;
   }
 }

@@ -23,8 +23,9 @@ public final class EngineModelLoader implements ModelLoader {
 
   @Override
   public Loaded load(ServeOptions o) throws Exception {
-    Path dir = ModelPaths.resolve(o.model(), o.revision);
-    Path tokenizerDir = o.tokenizer == null ? dir : ModelPaths.resolve(o.tokenizer, o.revision);
+    Path dir = ModelPaths.resolve(o.model(), o.revision, o.downloadDir, System.getenv());
+    Path tokenizerDir = o.tokenizer == null ? dir : ModelPaths.resolve(o.tokenizer,
+        o.tokenizerRevision != null ? o.tokenizerRevision : o.revision, o.downloadDir, System.getenv());
     String chatTemplate = o.chatTemplate == null ? null : o.chatTemplateText();
     List<ServingEngine> engines = new ArrayList<>();
     try {

@@ -5,6 +5,7 @@ import barista.server.cli.GenerateCommand;
 import barista.server.cli.MakeModelCommand;
 import barista.server.cli.QuantizeCommand;
 
+import barista.config.ServeOptions;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Command;
 public final class Main {
 
   public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
+    System.exit(commandLine().execute(vllmSpelling(args)));
   }
 
   /** The command line with barista's error handling, for main and for tests. */
@@ -27,10 +28,25 @@ public final class Main {
     return configure(new CommandLine(new Main()));
   }
 
+  /** vLLM's parser takes --max_num_seqs for --max-num-seqs; so does barista's (option names only, not values). */
+  static String[] vllmSpelling(String[] args) {
+    String[] out = args.clone();
+    for (int i = 0; i < out.length; i++) {
+      String arg = out[i];
+      if (!arg.startsWith("--") || !arg.contains("_")) continue;
+      int equals = arg.indexOf('=');
+      String name = equals < 0 ? arg : arg.substring(0, equals);
+      out[i] = name.replace('_', '-') + (equals < 0 ? "" : arg.substring(equals));
+    }
+    return out;
+  }
+
   static CommandLine configure(CommandLine commandLine) {
+    CommandLine serve = commandLine.getSubcommands().get("serve");
+    ServeOptions.addVllmFlags(serve.getCommandSpec(), ((ServeCommand) serve.getCommand()).options);
     return commandLine
         .setParameterExceptionHandler((e, args) -> {
-          e.getCommandLine().getErr().println("barista: " + firstLine(e.getMessage()));
+          e.getCommandLine().getErr().println("barista: " + UnknownArguments.describe(e));
           return CommandLine.ExitCode.USAGE;
         })
         .setExecutionExceptionHandler((e, command, parseResult) -> {
@@ -41,7 +57,7 @@ public final class Main {
         });
   }
 
-  private static String firstLine(String message) {
+  static String firstLine(String message) {
     int newline = message.indexOf('\n');
     return newline < 0 ? message : message.substring(0, newline);
   }

@@ -2,6 +2,7 @@ package barista.server;
 
 import barista.config.ServeOptions;
 import barista.server.ops.Logging;
+import java.nio.channels.ServerSocketChannel;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,8 +10,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /**
- * {@code barista serve}: load the model, start the server, serve until SIGTERM (exit 0) or until the engine dies
- * (exit 1), then shut down gracefully.
+ * {@code barista serve}: check the flags, bind the listen address (before the slow part, so a busy port fails at
+ * once), load the model, start the server, serve until SIGTERM (exit 0) or until the engine dies (exit 1), then shut
+ * down gracefully.
  */
 @Command(name = "serve")
 public final class ServeCommand implements Callable<Integer> {
@@ -35,10 +37,25 @@ public final class ServeCommand implements Callable<Integer> {
     options.validate();
     Logging.configure(options.logLevel, options.logFormat, options.logFile);
     if (!options.ignoredFlags().isEmpty()) {
-      log.info("Accepted for vLLM compatibility, no effect here: {}", String.join(" ", options.ignoredFlags()));
+      log.info("Accepted for vLLM compatibility, no effect here: {} (docs/vllm-differences.md)",
+          String.join(", ", options.ignoredFlags()));
     }
-    ModelLoader.Loaded loaded = loader.load(options);
-    Server server = Server.start(options, loaded.engine(), loaded.model());
+    ServerSocketChannel listening = ListenAddress.reserve(options.host, options.port);
+    ModelLoader.Loaded loaded;
+    Server server;
+    try {
+      loaded = loader.load(options);
+    } catch (Exception | Error e) {
+      listening.close();
+      throw e;
+    }
+    try {
+      server = Server.start(options, loaded.engine(), loaded.model(), listening);
+    } catch (Exception | Error e) {
+      listening.close();
+      loaded.resources().close();
+      throw e;
+    }
     Runnable closeEngine = () -> {
       try {
         loaded.resources().close();

@@ -32,6 +32,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import com.sun.management.UnixOperatingSystemMXBean;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CountDownLatch;
@@ -76,24 +77,35 @@ public final class Server implements AutoCloseable {
 
   /** Binds --host:--port (0 picks a free port) and serves until {@link #close}. */
   public static Server start(ServeOptions options, EngineClient engine, ServedModel model) throws InterruptedException {
+    return start(options, engine, model, null);
+  }
+
+  /**
+   * Serves on {@code bound}, a socket already bound to --host:--port (see {@link ListenAddress}), or binds one when
+   * it is null; the server owns and closes it.
+   */
+  static Server start(ServeOptions options, EngineClient engine, ServedModel model, ServerSocketChannel bound)
+      throws InterruptedException {
     Server server = new Server(options, engine, model);
-    server.bind();
+    server.bind(bound);
     return server;
   }
 
-  private void bind() throws InterruptedException {
+  private void bind(ServerSocketChannel bound) throws InterruptedException {
     log.info("Started server process [{}]", ProcessHandle.current().pid());
     HeapReturn.enable();
     String apiKey = options.apiKey(System.getenv());
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(acceptors, workers)
-        .channel(NioServerSocketChannel.class)
-        .option(ChannelOption.SO_BACKLOG, 1024)
+        .channelFactory(() -> bound == null ? new NioServerSocketChannel() : new NioServerSocketChannel(bound))
+        .option(ChannelOption.SO_BACKLOG, ListenAddress.BACKLOG)
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childHandler(new HttpServerInitializer(routes(), apiKey, new CorsPolicy(options.allowedOrigins()),
             options.maxRequestBodySize, context.metrics()::httpResponse, connectionLimits(), connections, requestWorkers));
     try {
-      listener = bootstrap.bind(options.host, options.port).sync().channel();
+      // A bound socket starts accepting once registered with the event loop.
+      listener = bound == null ? bootstrap.bind(options.host, options.port).sync().channel()
+          : bootstrap.register().sync().channel();
     } catch (RuntimeException | InterruptedException e) {
       shutDownLoops();
       throw e;

@@ -250,6 +250,15 @@ class BadRequestTest {
   }
 
   @Test
+  void malformedJsonSaysWhereAndWhatWithoutParserInternals() throws Exception {
+    String message = message(server.post(CHAT, "{" + USER + ",\n \"max_tokens\": 2,,}"));
+    assertTrue(message.startsWith("Invalid JSON in the request body at line 2, column 18: "), message);
+    assertFalse(message.contains("Source:") || message.contains("StreamReadFeature"), message);
+    assertEquals("Invalid JSON in the request body at line 1, column 17: unexpected end of input",
+        message(server.post(COMPLETIONS, "{\"prompt\":\"hi\", ")));
+  }
+
+  @Test
   void fieldsSentAsNullOrAtTheirNoOpValueAreAccepted() throws Exception {
     assertEquals(200, server.post(CHAT, "{" + USER + ",\"max_tokens\":2,\"frobnicate\":null}").statusCode());
     assertEquals(200, server.post(COMPLETIONS, "{\"prompt\":\"x\",\"max_tokens\":2,\"best_of\":1,"

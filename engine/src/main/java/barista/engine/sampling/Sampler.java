@@ -14,19 +14,23 @@ import java.nio.LongBuffer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Picks the next token of every row of a batch in one pass on the device: logit bias, penalties, bans, forced tokens
  * and constraint masks, then greedy (argmax) or temperature / top-k / min-p / top-p sampling, then
  * log-probabilities.
  *
- * <p>Sampling is inverse-CDF over the probabilities sorted in descending order, driven by one uniform number per
- * row drawn from that sequence's own generator; the chosen token therefore depends only on the row's logits, its
+ * <p>Sampling is inverse-CDF over the kept probabilities in descending order, driven by one uniform number per
+ * row drawn from that sequence's own generator (the support and the drawn token are found by selection, never by
+ * sorting the vocabulary); the chosen token therefore depends only on the row's logits, its
  * parameters and its draw, never on what else is in the batch (a seeded request is reproducible). Log-probabilities
  * are those of the raw model output, as vLLM reports them.
  */
 public final class Sampler {
   private final LogitMasker masker;
+  /** Whether CPU logits are sampled on the host (else with DJL ops, as on CUDA). */
+  private final boolean hostSampling;
 
   /** A sampler that masks with DJL ops (any device). */
   public Sampler() {
@@ -34,7 +38,13 @@ public final class Sampler {
   }
 
   public Sampler(LogitMasker masker) {
+    this(masker, true);
+  }
+
+  /** With {@code hostSampling} false, CPU logits take the device path too (for tests of that path). */
+  Sampler(LogitMasker masker, boolean hostSampling) {
     this.masker = masker;
+    this.hostSampling = hostSampling;
   }
 
   public SampleResult sample(NDArray logits, List<SamplingRow> rows, NDManager m) {
@@ -54,11 +64,16 @@ public final class Sampler {
     NDArray x = anyAdjusted ? adjust(logits.duplicate(), rows, vocab, m) : logits;
     if (anyMasked) x = masker.apply(x, rows, vocab, m);
 
-    NDArray chosen = x.argMax(1).toType(DataType.INT64, false);
+    NDArray chosen;
     if (anyStochastic) {
       boolean[] greedy = new boolean[numRows];
-      for (int i = 0; i < numRows; i++) greedy[i] = rows.get(i).params().isGreedy();
-      chosen = NDArrays.where(m.create(greedy), chosen, sampleStochastic(x, rows, vocab, m));
+      boolean anyGreedy = false;
+      for (int i = 0; i < numRows; i++) anyGreedy |= greedy[i] = rows.get(i).params().isGreedy();
+      NDArray sampled = sampleStochastic(x, rows, vocab, m);
+      chosen = anyGreedy ? NDArrays.where(m.create(greedy), x.argMax(1).toType(DataType.INT64, false), sampled)
+          : sampled; // no argmax pass over the vocabulary when no row needs it
+    } else {
+      chosen = x.argMax(1).toType(DataType.INT64, false);
     }
     int[] tokens = toInts(chosen.toLongArray());
 
@@ -281,35 +296,98 @@ public final class Sampler {
     return b.slice().order(ByteOrder.nativeOrder());
   }
 
-  /** Temperature, then top-k, min-p and top-p on the sorted distribution, then inverse-CDF with the row's draw. */
-  private static NDArray sampleStochastic(NDArray x, List<SamplingRow> rows, int vocab, NDManager m) {
+  /**
+   * Temperature, then min-p, top-k and top-p, then inverse-CDF with the row's draw over the kept tokens in
+   * descending order of probability (the most likely first); nothing sorts the whole vocabulary. On the CPU the
+   * logits are read back and {@link HostSampling} finds each row's support and draw by selection; elsewhere
+   * (CUDA) {@link #sampleInWindow} works on the most likely tokens only.
+   */
+  private NDArray sampleStochastic(NDArray x, List<SamplingRow> rows, int vocab, NDManager m) {
     int n = rows.size();
     float[] temperature = new float[n], topK = new float[n], minP = new float[n], topP = new float[n], u = new float[n];
     for (int i = 0; i < n; i++) {
       SamplingRow r = rows.get(i);
       SamplingParams p = r.params();
       temperature[i] = p.isGreedy() ? 1f : (float) p.temperature();
-      topK[i] = p.topK() > 0 ? p.topK() : vocab;
+      topK[i] = p.topK() > 0 ? Math.min(p.topK(), vocab) : vocab;
       minP[i] = (float) p.minP();
       topP[i] = (float) p.topP();
       u[i] = p.isGreedy() ? 0f : Math.min((float) r.uniform(), 0x1.fffffep-1f); // a draw rounding to 1 would pick past the kept set
     }
+    if (hostSampling && !x.getDevice().isGpu()) {
+      // The tensor's own memory in one bulk copy (toFloatArray goes through a heap buffer, several times slower);
+      // exponentials on this thread rather than torch ops, whose thread pool stalls when the cores are busy.
+      float[] all = hostLogits(n * vocab);
+      x.toType(DataType.FLOAT32, false).toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer()
+          .get(all, 0, n * vocab);
+      long[] tokens = new long[n];
+      IntStream rowIndices = IntStream.range(0, n);
+      // Rows are independent: a large step's rows are drawn on the common pool too (each thread its own buffers).
+      if ((long) n * vocab >= PARALLEL_ELEMENTS) rowIndices = rowIndices.parallel();
+      rowIndices.forEach(i -> {
+        if (rows.get(i).params().isGreedy()) return; // the argmax is taken for it
+        tokens[i] = HostSampling.draw(all, i * vocab, vocab, temperature[i], (int) topK[i], minP[i], topP[i], u[i]);
+      });
+      return m.create(tokens);
+    }
+    NDArray probs = x.div(m.create(temperature, new Shape(n, 1))).softmax(1);
+    return sampleInWindow(probs, topK, minP, topP, u, vocab, m);
+  }
+
+  private static final ThreadLocal<float[]> HOST_LOGITS = new ThreadLocal<>();
+  /** Logits in a step from which host sampling splits its rows over threads (a few rows of a large vocabulary). */
+  private static final long PARALLEL_ELEMENTS = 1 << 19;
+
+  /** The engine thread's buffer for a step's logits on the host, grown as needed. */
+  private static float[] hostLogits(int size) {
+    float[] b = HOST_LOGITS.get();
+    if (b == null || b.length < size) HOST_LOGITS.set(b = new float[size]);
+    return b;
+  }
+
+  /** The most likely tokens a row's support is first looked for in (grown 4x while a row's support spills over). */
+  static final int WINDOW = 256;
+
+  /**
+   * With DJL ops (any device): the K most likely tokens of every row by partial selection (topK, K at least
+   * {@link #WINDOW} and every row's top_k), their min-p / top-k / top-p filter and inverse-CDF as over the sorted
+   * vocabulary. K grows while some row's top-p set may reach past it (the window's kept mass below top_p of the
+   * row's whole kept mass), up to the vocabulary, where it is the sort it replaces.
+   */
+  private static NDArray sampleInWindow(NDArray probs, float[] topK, float[] minP, float[] topP, float[] u, int vocab,
+      NDManager m) {
+    int n = topK.length;
     Shape col = new Shape(n, 1);
-    NDArray probs = x.div(m.create(temperature, col)).softmax(1);
-    NDArray order = probs.argSort(1, false);
-    NDArray sorted = probs.gather(order, 1);
-    NDArray rank = m.arange(0f, vocab, 1f, DataType.FLOAT32).reshape(1, vocab);
-    NDArray keep = rank.lt(m.create(topK, col))
-        .logicalAnd(sorted.gte(sorted.get(":, 0:1").mul(m.create(minP, col))));
-    NDArray kept = sorted.mul(keep.toType(DataType.FLOAT32, false));
-    NDArray cum = kept.cumSum(1);
-    NDArray total = cum.get(":, " + (vocab - 1) + ":" + vocab);
-    NDArray inTopP = cum.sub(kept).lt(total.mul(m.create(topP, col)));
-    NDArray cdf = kept.mul(inTopP.toType(DataType.FLOAT32, false)).cumSum(1);
-    NDArray target = cdf.get(":, " + (vocab - 1) + ":" + vocab).mul(m.create(u, col));
-    NDArray pick = cdf.lte(target).toType(DataType.FLOAT32, false).sum(new int[] {1}, true)
-        .minimum(vocab - 1).toType(DataType.INT64, false);
-    return order.gather(pick, 1).reshape(n);
+    int window = Math.min(vocab, WINDOW);
+    boolean[] topKInWindow = new boolean[n];
+    for (float k : topK) if (k < vocab) window = Math.max(window, (int) k);
+    NDArray maxProb = probs.max(new int[] {1}, true);
+    NDArray minPCut = maxProb.mul(m.create(minP, col));
+    NDArray massAboveMinP = probs.mul(probs.gte(minPCut).toType(probs.getDataType(), false)).sum(new int[] {1}, true);
+    NDArray topPOf = m.create(topP, col);
+    while (true) {
+      NDList top = probs.topK(window, 1, true, true);
+      NDArray sorted = top.get(0), order = top.get(1);
+      NDArray rank = m.arange(0f, window, 1f, DataType.FLOAT32).reshape(1, window);
+      NDArray keep = rank.lt(m.create(topK, col)).logicalAnd(sorted.gte(minPCut));
+      NDArray kept = sorted.mul(keep.toType(sorted.getDataType(), false));
+      NDArray cum = kept.cumSum(1);
+      NDArray inWindow = cum.get(":, " + (window - 1) + ":" + window);
+      for (int i = 0; i < n; i++) topKInWindow[i] = topK[i] <= window;
+      // A row cut by top_k has its whole kept set here; otherwise it is everything above the min-p cut.
+      NDArray total = NDArrays.where(m.create(topKInWindow).reshape(n, 1), inWindow, massAboveMinP);
+      boolean covered = window == vocab || inWindow.gte(total.mul(topPOf)).all().getBoolean();
+      if (!covered) {
+        window = Math.min(vocab, window * 4);
+        continue;
+      }
+      NDArray inTopP = cum.sub(kept).lt(total.mul(topPOf));
+      NDArray cdf = kept.mul(inTopP.toType(kept.getDataType(), false)).cumSum(1);
+      NDArray target = cdf.get(":, " + (window - 1) + ":" + window).mul(m.create(u, col));
+      NDArray pick = cdf.lte(target).toType(DataType.FLOAT32, false).sum(new int[] {1}, true)
+          .minimum(window - 1).toType(DataType.INT64, false);
+      return order.gather(pick, 1).reshape(n);
+    }
   }
 
   private static int[] toInts(long[] a) {

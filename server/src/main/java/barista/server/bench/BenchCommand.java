@@ -23,6 +23,8 @@ public final class BenchCommand implements Callable<Integer> {
   /** The deployment guide's test: 32 users at once, each asking this once. */
   static final String SEED_32_USERS = "seed-32-users";
   static final String SEED_32_USERS_PROMPT = "解释牛顿第一定律";
+  /** The guide's client samples at this temperature, with the model's top_p (R1's generation_config: 0.95). */
+  static final double SEED_32_USERS_TEMPERATURE = 0.7;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   enum Endpoint { completions, chat }
@@ -37,7 +39,8 @@ public final class BenchCommand implements Callable<Integer> {
   Endpoint endpoint;
 
   @Option(names = "--preset", description = SEED_32_USERS + ": 32 concurrent chat requests \"" + SEED_32_USERS_PROMPT
-      + "\", max_tokens 128 (--output-len overrides).")
+      + "\", max_tokens 128 (--output-len overrides), temperature 0.7 and the model's top_p as the guide's client "
+      + "(--temperature overrides).")
   String preset;
 
   @Option(names = "--dataset", description = "JSON lines, each {\"prompt\": \"...\", \"max_tokens\": n} (max_tokens "
@@ -72,8 +75,8 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Stream responses; TTFT, TPOT and ITL need it (default: ${DEFAULT-VALUE}).")
   boolean stream;
 
-  @Option(names = "--temperature", defaultValue = "0", description = "Sampling temperature (default: ${DEFAULT-VALUE}).")
-  double temperature;
+  @Option(names = "--temperature", description = "Sampling temperature (default: 0; 0.7 for the preset).")
+  Double temperatureOption;
 
   @Option(names = "--seed", defaultValue = "0", description = "Seed of random prompts and arrivals (default: ${DEFAULT-VALUE}).")
   long seed;
@@ -93,6 +96,7 @@ public final class BenchCommand implements Callable<Integer> {
     ObjectNode responseFormat = responseFormat();
     PoissonArrivals arrivals = new PoissonArrivals(requestRate, seed);
     boolean presetRun = preset != null;
+    double temperature = temperatureOption != null ? temperatureOption : presetRun ? SEED_32_USERS_TEMPERATURE : 0;
     Endpoint api = endpoint != null ? endpoint : presetRun ? Endpoint.chat : Endpoint.completions;
     Duration timeout = Duration.ofMillis((long) (timeoutSeconds * 1000));
     List<BenchPrompt> prompts = prompts(api);
@@ -100,8 +104,9 @@ public final class BenchCommand implements Callable<Integer> {
     int limit = concurrency != null ? concurrency : presetRun ? 32 : prompts.size();
     PrintWriter out = spec.commandLine().getOut();
     String rate = Double.isInfinite(requestRate) ? "inf" : Double.toString(requestRate);
-    out.printf("bench: %d %s requests to %s (model %s), concurrency %d, request rate %s/s%n", prompts.size(), api,
-        baseUrl, served, limit, rate);
+    out.printf("bench: %d %s requests to %s (model %s), concurrency %d, request rate %s/s, %s%n", prompts.size(), api,
+        baseUrl, served, limit, rate, temperature == 0 ? "greedy" : "temperature " + temperature
+            + ", the server's top_p (the model's generation_config)");
     out.flush();
 
     GpuSampler sampler = GpuSampler.start();
@@ -129,6 +134,7 @@ public final class BenchCommand implements Callable<Integer> {
       results.put("max_concurrency", limit);
       results.put("request_rate", rate);
       if (preset != null) results.put("preset", preset);
+      results.put("temperature", temperature);
     if (jsonSchemaPath != null) results.put("json_schema_path", jsonSchemaPath.toString());
       JSON.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), results);
     }

@@ -142,7 +142,7 @@ public final class Exchange {
       if (overLimits != null) throw overLimits.get();
       throw ApiException.badRequest("Invalid JSON in the request body: " + e.getOriginalMessage(), null);
     } catch (JsonProcessingException e) {
-      throw ApiException.badRequest("Invalid JSON in the request body: " + e.getOriginalMessage(), null);
+      throw ApiException.badRequest(JsonSyntaxError.describe(e), null);
     } catch (IOException e) {
       throw ApiException.badRequest("Cannot read the request body: " + e.getMessage(), null);
     }

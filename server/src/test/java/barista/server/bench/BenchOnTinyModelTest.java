@@ -128,5 +128,15 @@ class BenchOnTinyModelTest {
     assertTrue(r.get("total_output_tokens").asInt() >= 32 && r.get("total_output_tokens").asInt() <= 32 * 8,
         r.toString());
     assertTrue(out.toString().contains("seed-32-users: 32/32 answers in "), out.toString());
+    assertEquals(0.7, r.get("temperature").asDouble(), "the guide's client samples");
+    assertTrue(out.toString().contains("temperature 0.7, the server's top_p"), out.toString());
+  }
+
+  @Test
+  void seed32UsersPresetRunsGreedyWithTemperatureZero() throws Exception {
+    JsonNode r = bench(0, "--preset", "seed-32-users", "--output-len", "4", "--temperature", "0");
+    assertEquals(32, r.get("completed").asInt());
+    assertEquals(0.0, r.get("temperature").asDouble());
+    assertTrue(out.toString().contains(", greedy"), out.toString());
   }
 }

@@ -35,7 +35,10 @@ class LaunchCommandTest {
   private static final List<String> LAUNCH = List.of("serve", "--host", "0.0.0.0", "--port", "0",
       "--tensor-parallel-size", "1", "--dtype", "auto", "--gpu-memory-utilization", "0.9", "--max-model-len", "4096",
       "--enforce-eager", "--max-num-seqs", "256", "--max-num-batched-tokens", "4096", "--scheduling-policy", "fcfs",
-      "--device", "cpu");
+      "--device", "cpu",
+      // Flags R1 deployment guides and vLLM unit files carry, accepted with no effect (issue 24).
+      "--enable-reasoning", "--reasoning-parser", "deepseek_r1", "--kv-cache-dtype", "auto", "--load-format", "auto",
+      "--tokenizer-mode", "auto", "--max-seq-len-to-capture", "4096", "--disable-custom-all-reduce");
   private static final Pattern SERVING = Pattern.compile("Serving .* on http://0\\.0\\.0\\.0:(\\d+)");
 
   @Test
@@ -52,6 +55,9 @@ class LaunchCommandTest {
 
       assertTrue(log.stream().anyMatch(l -> l.contains("Started server process [" + process.pid() + "]")), log::toString);
       assertTrue(log.stream().anyMatch(l -> l.contains("weights are random")), log::toString);
+      assertTrue(log.stream().anyMatch(l -> l.contains("no effect here") && l.contains("--enable-reasoning")
+          && l.contains("--kv-cache-dtype auto") && l.contains("--max-seq-len-to-capture 4096")
+          && l.contains("--disable-custom-all-reduce")), log::toString);
       // --enforce-eager has an effect since issue 11 (no CUDA graphs), so it is no longer listed as a no-op flag.
       assertFalse(log.stream().anyMatch(l -> l.contains("no effect here") && l.contains("--enforce-eager")),
           log::toString);
@@ -66,6 +72,32 @@ class LaunchCommandTest {
       assertEquals(0, process.exitValue(), "a SIGTERM drain exits 0");
     } finally {
       process.destroyForcibly();
+    }
+  }
+
+  /**
+   * A second server on a port that is taken exits 2 naming the address, before loading anything: the demo model it
+   * would serve is never made.
+   */
+  @Test
+  @Timeout(60)
+  void aSecondServerOnATakenPortExits2BeforeLoading(@TempDir Path home) throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket()) {
+      taken.bind(new java.net.InetSocketAddress("0.0.0.0", 0));
+      int port = taken.getLocalPort();
+      Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-Xmx256m", "-Duser.home=" + home, "-cp", classPath(), "barista.server.Main", "serve", "--port",
+          Integer.toString(port), "--device", "cpu").redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      try {
+        String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(2, process.exitValue(), stderr);
+        assertTrue(stderr.strip().endsWith("barista: cannot listen on 0.0.0.0:" + port + ": address already in use"),
+            stderr);
+        assertFalse(Files.exists(home.resolve(".cache/barista/demo-tiny")), "the model was not touched");
+      } finally {
+        process.destroyForcibly();
+      }
     }
   }
 
