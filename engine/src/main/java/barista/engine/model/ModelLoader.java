@@ -13,7 +13,6 @@ import barista.engine.linear.DenseLinear;
 import barista.engine.linear.LinearLayer;
 import barista.engine.quant.QuantMethods;
 import barista.engine.quant.QuantizedLinears;
-import barista.engine.quant.WeightBytes;
 import java.nio.ByteBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -12,6 +12,7 @@ import barista.engine.TestModels;
 import barista.engine.checkpoint.Checkpoint;
 import barista.engine.model.ModelLoader;
 import barista.engine.model.Qwen2Model;
+import barista.engine.model.WeightBytes;
 import barista.engine.reference.ReferenceQwen2;
 import java.nio.FloatBuffer;
 import java.util.function.Function;

@@ -10,6 +10,7 @@ import barista.engine.checkpoint.Checkpoint;
 import barista.engine.model.ModelGeometry;
 import barista.engine.model.ModelLoader;
 import barista.engine.model.Qwen2Model;
+import barista.engine.model.WeightBytes;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 

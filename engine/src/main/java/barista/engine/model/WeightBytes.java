@@ -1,7 +1,9 @@
-package barista.engine.quant;
+package barista.engine.model;
 
 import ai.djl.ndarray.types.DataType;
-import barista.engine.model.ModelGeometry;
+import barista.engine.quant.AwqDeviceWeight;
+import barista.engine.quant.Int8DeviceWeight;
+import barista.engine.quant.Quantization;
 
 /**
  * Bytes of a model's weights on the device, computed from its geometry with the formulas the linear layers use
