@@ -29,8 +29,9 @@ final class AttentionWork {
   private final int target;
   private final int maxSeqs;
   // per tile, reused between steps
-  private int[] tileSeq = new int[64], tileRow = new int[64], tileKeys = new int[64];
-  private Integer[] order = new Integer[64];
+  private int[] tileSeq = new int[64], tileRow = new int[64];
+  private long[] order = new long[64]; // per tile: its keys above, its index (inverted) below: sorted unboxed
+  private static final long INDEX_MASK = 0xFFFF_FFFFL;
   private int scratchSlots;
 
   /**
@@ -42,6 +43,11 @@ final class AttentionWork {
     this.kvHeads = kvHeads;
     this.target = target;
     this.maxSeqs = maxSeqs;
+  }
+
+  /** The blocks a step is split up to. */
+  int target() {
+    return target;
   }
 
   /** The most items a step of {@code rows} rows can produce: tiles (one partial tile per sequence) plus chunks. */
@@ -74,22 +80,26 @@ final class AttentionWork {
         ensure(tiles + 1);
         tileSeq[tiles] = s;
         tileRow[tiles] = r0;
-        tileKeys[tiles] = keys;
-        order[tiles] = tiles;
+        order[tiles] = (long) keys << 32 | (INDEX_MASK - tiles); // reversed below: ties keep tile order
         tiles++;
         sumKeys += (long) keys * kvHeads;
       }
     }
-    // Longest first, so the last blocks to start are short ones.
-    Arrays.sort(order, 0, tiles, (x, y) -> Integer.compare(tileKeys[y], tileKeys[x]));
+    // Longest first, so the last blocks to start are short ones; equal keys in tile order.
+    Arrays.sort(order, 0, tiles);
+    for (int i = 0, j = tiles - 1; i < j; i++, j--) {
+      long o = order[i];
+      order[i] = order[j];
+      order[j] = o;
+    }
     long chunk = Long.MAX_VALUE;
     if ((long) tiles * kvHeads < target / 2) { // fewer than about two blocks per SM: split
       chunk = roundUp(Math.max(MIN_CHUNK_KEYS, (sumKeys + target - 1) / target), TILE_KEYS);
     }
     int items = 0, slot = 0, at = HEADER;
     for (int i = 0; i < tiles; i++) {
-      int tile = order[i];
-      int s = tileSeq[tile], keys = tileKeys[tile], r0 = tileRow[tile];
+      int tile = (int) (INDEX_MASK - (order[i] & INDEX_MASK)), keys = (int) (order[i] >>> 32);
+      int s = tileSeq[tile], r0 = tileRow[tile];
       int q = b.queryLen()[s];
       int r1 = Math.min(r0 + TILE_ROWS, q * group);
       int chunks = (int) Math.min(MAX_CHUNKS, Math.max(1, (keys + chunk - 1) / chunk));
@@ -131,7 +141,6 @@ final class AttentionWork {
     int size = Math.max(tiles, tileSeq.length * 2);
     tileSeq = Arrays.copyOf(tileSeq, size);
     tileRow = Arrays.copyOf(tileRow, size);
-    tileKeys = Arrays.copyOf(tileKeys, size);
     order = Arrays.copyOf(order, size);
   }
 }

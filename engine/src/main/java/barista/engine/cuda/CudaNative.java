@@ -131,6 +131,11 @@ public final class CudaNative {
 
   static native void copyFromHost(long dst, ByteBuffer src, long srcOffset, long bytes);
 
+  /** {@link #copyFromHost(long, ByteBuffer, long, long)} into {@code dst}; nothing when there are no bytes. */
+  static void copyFromHost(NDArray dst, ByteBuffer src, long srcOffset, long bytes) {
+    if (bytes > 0) copyFromHost(handle(dst), src, srcOffset, bytes);
+  }
+
   /** Rows {@code [start, start + length)} of a tensor as a view of the same storage. */
   static native long narrow(long tensor, long start, long length);
 

@@ -85,9 +85,9 @@ final class InputBatch implements AutoCloseable {
     }
     long[] wanted = b.logitRows();
     for (int i = 0; i < wanted.length; i++) staging.putLong((int) (offRows + 8L * i), wanted[i]);
-    copy(tokenIds, 0, 8L * rows);
-    copy(positions, offPositions, 8L * rows);
-    copy(logitRows, offRows, 8L * wanted.length);
+    CudaNative.copyFromHost(tokenIds, staging, 0, 8L * rows);
+    CudaNative.copyFromHost(positions, staging, offPositions, 8L * rows);
+    CudaNative.copyFromHost(logitRows, staging, offRows, 8L * wanted.length);
     attention.stage(b, rows);
     return wanted.length;
   }
@@ -115,9 +115,6 @@ final class InputBatch implements AutoCloseable {
     return maxSeqs;
   }
 
-  private void copy(NDArray dst, long offset, long bytes) {
-    if (bytes > 0) CudaNative.copyFromHost(CudaNative.handle(dst), staging, offset, bytes);
-  }
 
   /** The bytes each step moves are rewritten only after the previous step's copies are done (see ModelRunner). */
   @Override

@@ -53,7 +53,7 @@ public final class PagedAttention implements AttentionBackend {
   /** What the startup log says serves attention. */
   public String describe() {
     return tensorCores
-        ? "tensor-core paged attention (GQA-packed tiles, split-KV over " + builder.work.capacity(0) + " blocks)"
+        ? "tensor-core paged attention (GQA-packed tiles, split-KV over " + builder.work.target() + " blocks)"
         : "CUDA-core paged attention (one block per row and head: fp32 or head_dim " + headDim + ")";
   }
 
@@ -154,25 +154,29 @@ public final class PagedAttention implements AttentionBackend {
       for (int s = 0; s < n; s++) {
         for (int r = b.queryStart()[s]; r < b.queryStart()[s] + b.queryLen()[s]; r++) {
           staging.putLong(8 * r, b.slotMapping()[r]);
-          staging.putInt((int) (offContext + 4L * r), b.positions()[r] + 1);
-          staging.putInt((int) (offRowSeq + 4L * r), s);
+          if (!tensorCores) { // the CUDA-core kernel's per-row inputs; the work list carries them otherwise
+            staging.putInt((int) (offContext + 4L * r), b.positions()[r] + 1);
+            staging.putInt((int) (offRowSeq + 4L * r), s);
+          }
         }
       }
       for (int r = t; r < rows; r++) {
         staging.putLong(8 * r, -1);
-        staging.putInt((int) (offContext + 4L * r), 0);
-        staging.putInt((int) (offRowSeq + 4L * r), 0);
+        if (!tensorCores) {
+          staging.putInt((int) (offContext + 4L * r), 0);
+          staging.putInt((int) (offRowSeq + 4L * r), 0);
+        }
       }
-      copy(slots, 0, 8L * rows);
+      CudaNative.copyFromHost(slots, staging, 0, 8L * rows);
       if (tensorCores) {
         int ints = work.build(b, items);
         staging.position((int) offWork);
         staging.asIntBuffer().put(items, 0, ints);
         staging.position(0);
-        copy(workList, offWork, 4L * ints);
+        CudaNative.copyFromHost(workList, staging, offWork, 4L * ints);
       } else {
-        copy(contextLens, offContext, 4L * rows);
-        copy(rowSeq, offRowSeq, 4L * rows);
+        CudaNative.copyFromHost(contextLens, staging, offContext, 4L * rows);
+        CudaNative.copyFromHost(rowSeq, staging, offRowSeq, 4L * rows);
       }
       uploadTables(b.blockTables(), n);
     }
@@ -216,9 +220,6 @@ public final class PagedAttention implements AttentionBackend {
       }
     }
 
-    private void copy(NDArray dst, long offset, long bytes) {
-      if (bytes > 0) CudaNative.copyFromHost(CudaNative.handle(dst), staging, offset, bytes);
-    }
 
     /** The bytes each step moves are rewritten only after the previous step's copies are done (see ModelRunner). */
     @Override
