@@ -33,6 +33,15 @@ void expect_half(const at::Tensor& t, const char* what) {
          std::string(what) + ": expected a contiguous float16 CUDA tensor");
 }
 
+// The bias [N] fp16 of handle `bias`, or nullptr when there is none (handle 0).
+const void* optional_bias(jlong bias, int64_t n, const char* what) {
+  if (bias == 0) return nullptr;
+  at::Tensor& b = tensor(bias);
+  expect_half(b, (std::string(what) + " bias").c_str());
+  expect(b.numel() == n, std::string(what) + ": bias must have N values");
+  return b.data_ptr();
+}
+
 // y with x's leading dimensions and n outputs.
 at::Tensor output_like(const at::Tensor& x_orig, int64_t n) {
   std::vector<int64_t> shape(x_orig.sizes().begin(), x_orig.sizes().end());
@@ -65,13 +74,7 @@ BARISTA_QUANT_JNI(jlong, awqLinear)(JNIEnv* env, jclass, jlong x, jlong qweight,
     expect_half(z, "awqLinear zeros");
     expect(s.dim() == 2 && s.size(0) == n && s.size(1) == k / group && z.sizes() == s.sizes(),
            "awqLinear: scales and zeros must be [N, K / group]");
-    const void* b = nullptr;
-    if (bias != 0) {
-      at::Tensor& bt = tensor(bias);
-      expect_half(bt, "awqLinear bias");
-      expect(bt.numel() == n, "awqLinear: bias must have N values");
-      b = bt.data_ptr();
-    }
+    const void* b = optional_bias(bias, n, "awqLinear");
     const at::Tensor& xo = tensor(x);
     at::Tensor xs = activations(x, k, "awqLinear");
     const int m = static_cast<int>(xs.size(0));
@@ -101,13 +104,7 @@ BARISTA_QUANT_JNI(jlong, int8Linear)(JNIEnv* env, jclass, jlong x, jlong weight,
     const int64_t groups = s.size(1);
     expect(k % 32 == 0 && n % 8 == 0 && groups > 0 && k % groups == 0 && (k / groups) % 8 == 0,
            "int8Linear: K must be a multiple of 32, N of 8, and each scale group a multiple of 8 inputs");
-    const void* b = nullptr;
-    if (bias != 0) {
-      at::Tensor& bt = tensor(bias);
-      expect_half(bt, "int8Linear bias");
-      expect(bt.numel() == n, "int8Linear: bias must have N values");
-      b = bt.data_ptr();
-    }
+    const void* b = optional_bias(bias, n, "int8Linear");
     const at::Tensor& xo = tensor(x);
     at::Tensor xs = activations(x, k, "int8Linear");
     const int m = static_cast<int>(xs.size(0));
