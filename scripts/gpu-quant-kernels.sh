@@ -4,6 +4,7 @@
 # compute_75 PTX only (the T4 code path, JIT-compiled on a newer GPU), and runs each: every GEMV/GEMM against the
 # dequantized weight in fp32 (rows 1, 2, 7, 8, 9, 64, 512, the r1-distill-1.5b linears; relative error <= 1e-2),
 # then timings beside cuBLAS fp16 (CUDA graphs of 50 calls; the PTX-only build checks without timing).
+# With SWEEP=1 it also times every GEMM tile shape and split-K coverage (quant_kernels_test --sweep).
 # Usage: scripts/gpu-quant-kernels.sh [OUT_DIR]        Prints PASS/FAIL lines; exit status 1 on any failure.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +23,11 @@ wait $b2 || { echo "FAIL build compute_75 PTX only"; exit 1; }
 echo "built in $(( $(date +%s) - t0 )) s"
 echo "== native build (sm_75, sm_80, sm_90 + PTX)"
 "$out/quant_kernels_test" | tee "$out/quant-kernels.txt" || rc=1
+if [ -n "${SWEEP:-}" ]; then # every tile shape and split-K coverage, checked and timed: what plan_gemm should pick
+  echo "== GEMM plan sweep"
+  "$out/quant_kernels_test" --sweep > "$out/quant-gemm-sweep.txt" || rc=1
+  grep -E "^(FAIL|sweep)" "$out/quant-gemm-sweep.txt" | tail -70
+fi
 echo "== compute_75 PTX only (T4 code path, JIT-compiled here)"
 "$out/quant_kernels_test_ptx75" --check-only | tee "$out/quant-kernels-ptx75.txt" || rc=1
 exit $rc

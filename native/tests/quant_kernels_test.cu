@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "quantization/quant_kernels.h"
+#include "quantization/quant_common.cuh"  // the GEMM plans and launch, for --sweep
 
 using namespace barista::quant;
 
@@ -239,10 +239,62 @@ double time_graph(Fn fn, cudaStream_t s) {
   return 1000.0 * ms / (reps * 50);
 }
 
+// --sweep: every GEMM tile shape and split-K coverage on every shape at decode-sized row counts, each checked
+// (relative error <= 1e-2) and timed; prints the fastest per (shape, rows) beside the default plan and cuBLAS.
+void sweep(const Shape& s, Weights& w, const half* x, const float* x32, half* y, float* y32, float* workspace,
+           size_t ws_bytes, cudaStream_t stream) {
+  const int K = s.K, N = s.N;
+  const half* bias = s.bias ? w.bias : nullptr;
+  for (int M : {8, 16, 32, 48, 64, 128, 256, 512}) {
+    const double t16 = time_graph([&] { cublas_fp16(y, x, w.w16, M, N, K, stream); }, stream);
+    for (int fmt = 0; fmt < 2; fmt++) {
+      reference(y32, x32, fmt == 0 ? w.awq_ref : w.i8_ref, bias, M, N, K);
+      auto run = [&](const GemmPlan& p) {
+        if (fmt == 0) {
+          launch_gemm<AwqFormat>(y, x, w.qweight, w.awq_scales, w.awq_zeros, bias, workspace, M, N, K, K / kGroup, p,
+                                 stream);
+        } else {
+          launch_gemm<Int8Format>(y, x, reinterpret_cast<const uint2*>(w.i8), w.i8_scales, nullptr, bias, workspace,
+                                  M, N, K, 1, p, stream);
+        }
+      };
+      const GemmPlan def = plan_gemm(M, N, K);
+      const double tdef = time_graph([&] { run(def); }, stream);
+      double best = 1e30;
+      int best_config = -1, best_cov = 0, best_splits = 0;
+      for (int config = 0; config < kGemmConfigCount; config++) {
+        for (int cov : {1, 2, 4, 8}) {
+          const GemmPlan p = plan_gemm_with(M, N, K, config, cov);
+          if (p.config < 0 || plan_workspace_bytes(p, M, N) > ws_bytes) continue;
+          run(p);
+          CHECK(cudaStreamSynchronize(stream));
+          const Err e = compare(y, y32, M, N);
+          checks++;
+          if (!(e.finite && e.rel <= 1e-2)) {
+            failures++;
+            std::printf("FAIL sweep %s %s rows %d config %d coverage %d: rel err %.2e\n", fmt == 0 ? "awq" : "int8",
+                        s.name, M, config, cov, e.rel);
+            continue;
+          }
+          const double t = time_graph([&] { run(p); }, stream);
+          if (t < best) best = t, best_config = config, best_cov = cov, best_splits = p.splits;
+        }
+      }
+      const GemmConfig& c = kGemmConfigs[best_config < 0 ? 0 : best_config];
+      std::printf("sweep %-4s %-8s rows %3d  cuBLAS fp16 %7.2f us  default (cfg %d, %d splits) %7.2f us  "
+                  "best cfg %d (BM %d BN %d BK %d) coverage %d (%d splits) %7.2f us  best/fp16 %.2fx\n",
+                  fmt == 0 ? "awq" : "int8", s.name, M, t16, def.config, def.splits, tdef, best_config, c.bm(), c.bn(),
+                  c.bk, best_cov, best_splits, best, t16 / best);
+      std::fflush(stdout);
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const bool bench = !(argc > 1 && std::strcmp(argv[1], "--check-only") == 0);
+  const bool sweeping = argc > 1 && std::strcmp(argv[1], "--sweep") == 0;
   cudaDeviceProp prop;
   CHECK(cudaGetDeviceProperties(&prop, 0));
   std::printf("device: %s (sm_%d%d, %d SMs)\n", prop.name, prop.major, prop.minor, prop.multiProcessorCount);
@@ -271,6 +323,7 @@ int main(int argc, char** argv) {
   size_t ws_bytes = 16;
   for (const Shape& s : kShapes)
     for (int m = 1; m <= max_rows; m++) ws_bytes = std::max(ws_bytes, gemm_workspace_bytes(m, s.N, s.K));
+  if (sweeping) ws_bytes = std::max(ws_bytes, size_t{64} << 20);  // the sweep skips plans needing more
   CHECK(cudaMalloc(&workspace, ws_bytes));
   std::printf("split-K workspace: %zu bytes at most\n", ws_bytes);
 
@@ -281,6 +334,11 @@ int main(int argc, char** argv) {
     Weights w = make_weights(s, rng);
     const int K = s.K, N = s.N;
     const half* bias = s.bias ? w.bias : nullptr;
+    if (sweeping) {
+      sweep(s, w, x, x32, y, y32, workspace, ws_bytes, stream);
+      free_weights(w);
+      continue;
+    }
     for (int M : check_rows) {
       const size_t n = static_cast<size_t>(M) * N;
       // AWQ

@@ -39,23 +39,30 @@ __global__ void splitk_reduce_kernel(half* __restrict__ y, const float* __restri
 
 }  // namespace
 
-GemmPlan plan_gemm(int M, int N, int K) {
-  GemmPlan p{};
-  if (M <= 32) {
-    p.config = 0, p.bm = 32;
-  } else if (M <= 128) {
-    p.config = 1, p.bm = 64;
-  } else {
-    p.config = 2, p.bm = 128;
-  }
-  p.bn = 128;
-  const int tiles = ((N + p.bn - 1) / p.bn) * ((M + p.bm - 1) / p.bm);
-  const int k_tiles = K / kBK;
-  // Split K until the blocks cover the SMs about twice, each split keeping at least four k-tiles.
-  int splits = std::max(1, std::min({2 * sm_count() / tiles, k_tiles / 4, 32}));
+GemmPlan plan_gemm_with(int M, int N, int K, int config, int coverage) {
+  GemmPlan p{-1, 1, 0};
+  if (config < 0 || config >= kGemmConfigCount || K % kGemmConfigs[config].bk != 0) return p;
+  const GemmConfig& c = kGemmConfigs[config];
+  p.config = config;
+  const int tiles = ((N + c.bn() - 1) / c.bn()) * ((M + c.bm() - 1) / c.bm());
+  const int k_tiles = K / c.bk;
+  const int splits = std::max(1, std::min({coverage * sm_count() / tiles, k_tiles / 2, 32}));
   p.tiles_per_split = (k_tiles + splits - 1) / splits;
   p.splits = (k_tiles + p.tiles_per_split - 1) / p.tiles_per_split;
   return p;
+}
+
+GemmPlan plan_gemm(int M, int N, int K) {
+  // Tile height follows the rows; within it the widest k-tile that divides K.
+  const int first = M <= 32 ? 0 : M <= 128 ? 3 : 5, last = M <= 32 ? 2 : M <= 128 ? 4 : 6;
+  for (int config = last; config >= first; config--) {
+    if (K % kGemmConfigs[config].bk == 0) return plan_gemm_with(M, N, K, config, 2);
+  }
+  return plan_gemm_with(M, N, K, first, 2);
+}
+
+size_t plan_workspace_bytes(const GemmPlan& p, int M, int N) {
+  return p.splits > 1 ? sizeof(float) * static_cast<size_t>(p.splits) * M * N : 0;
 }
 
 void splitk_reduce(half* y, const float* workspace, const half* bias, int M, int N, int splits, cudaStream_t s) {
@@ -67,8 +74,7 @@ void splitk_reduce(half* y, const float* workspace, const half* bias, int M, int
 
 size_t gemm_workspace_bytes(int M, int N, int K) {
   if (M <= kGemvMaxRows) return 0;
-  const GemmPlan p = plan_gemm(M, N, K);
-  return p.splits > 1 ? sizeof(float) * static_cast<size_t>(p.splits) * M * N : 0;
+  return plan_workspace_bytes(plan_gemm(M, N, K), M, N);
 }
 
 const char* kernel_for_rows(int M) { return M <= kGemvMaxRows ? "gemv" : "gemm"; }

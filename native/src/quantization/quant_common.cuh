@@ -171,8 +171,10 @@ void launch_gemv(half* y, const half* x, const typename F::Chunk* w, const half*
 // ---------------------------------------------------------------------------------------------------------------
 // GEMM: tensor cores.
 
-constexpr int kBK = 32;         // inputs per tile
-constexpr int kLds = kBK + 8;   // shared-memory row pitch in halves (80 bytes: ldmatrix rows hit distinct banks)
+// Inputs per k-tile (BK) is a template parameter: 32, 64 or 128. Wider tiles put more bytes in flight per block
+// (each block has one tile's loads in flight while it multiplies the previous one) and read whole 32-byte sectors
+// of a weight row. Shared-memory rows are padded by 8 halves so that ldmatrix rows hit distinct banks.
+constexpr int kMaxBK = 128;
 
 __device__ __forceinline__ uint32_t smem_addr(const void* p) {
   return static_cast<uint32_t>(__cvta_generic_to_shared(p));
@@ -203,35 +205,37 @@ __device__ __forceinline__ void mma_16816(float c[4], const uint32_t a[4], uint3
 #endif
 }
 
-template <int WARPS_M, int WARPS_N, int MT, int NT>
+template <int WARPS_M, int WARPS_N, int MT, int NT, int BK>
 struct GemmShape {
   static constexpr int kThreads = WARPS_M * WARPS_N * 32;
   static constexpr int kBM = WARPS_M * MT * 16;
   static constexpr int kBN = WARPS_N * NT * 8;
-  static constexpr int kAPer = kBM * (kBK / 8) / kThreads;  // uint4 chunks of the activation tile per thread
-  static constexpr int kBPer = kBN * (kBK / 8) / kThreads;  // weight chunks per thread
-  static_assert(kAPer * kThreads == kBM * (kBK / 8), "activation tile must split evenly over the threads");
-  static_assert(kBPer * kThreads == kBN * (kBK / 8), "weight tile must split evenly over the threads");
+  static constexpr int kLds = BK + 8;
+  static constexpr int kAPer = kBM * (BK / 8) / kThreads;  // uint4 chunks of the activation tile per thread
+  static constexpr int kBPer = kBN * (BK / 8) / kThreads;  // weight chunks per thread
+  static_assert(kAPer * kThreads == kBM * (BK / 8), "activation tile must split evenly over the threads");
+  static_assert(kBPer * kThreads == kBN * (BK / 8), "weight tile must split evenly over the threads");
   static_assert(NT % 2 == 0, "ldmatrix.x4 reads two n8 tiles at once");
+  static_assert((kBM + kBN) * kLds * 2 <= 48 * 1024, "tiles must fit static shared memory");
 };
 
 // y (splits == 1) or workspace[split] (fp32) = x[m0.., k-range] W^T[k-range, n0..].
-template <class F, int WARPS_M, int WARPS_N, int MT, int NT>
+template <class F, int WARPS_M, int WARPS_N, int MT, int NT, int BK>
 __global__ void __launch_bounds__(WARPS_M* WARPS_N * 32)
     gemm_kernel(half* __restrict__ y, float* __restrict__ workspace, const half* __restrict__ x,
                 const typename F::Chunk* __restrict__ w, const half* __restrict__ scales,
                 const half* __restrict__ zeros, const half* __restrict__ bias, int M, int N, int K, int groups,
                 int tiles_per_split) {
-  using S = GemmShape<WARPS_M, WARPS_N, MT, NT>;
+  using S = GemmShape<WARPS_M, WARPS_N, MT, NT, BK>;
   using Chunk = typename F::Chunk;
-  __shared__ __align__(16) half as[S::kBM][kLds];
-  __shared__ __align__(16) half bs[S::kBN][kLds];
+  __shared__ __align__(16) half as[S::kBM][S::kLds];
+  __shared__ __align__(16) half bs[S::kBN][S::kLds];
 
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
   const int wm = warp / WARPS_N, wn = warp % WARPS_N;
   const int m0 = blockIdx.y * S::kBM, n0 = blockIdx.x * S::kBN;
   const int chunks = K / 8, gsize = K / groups;
-  const int k_tiles = K / kBK;
+  const int k_tiles = K / BK;
   const int t0 = blockIdx.z * tiles_per_split, t1 = min(k_tiles, t0 + tiles_per_split);
 
   float acc[MT][NT][4];
@@ -249,14 +253,14 @@ __global__ void __launch_bounds__(WARPS_M* WARPS_N * 32)
   auto load = [&](int t) {
 #pragma unroll
     for (int i = 0; i < S::kAPer; i++) {
-      const int idx = tid + i * S::kThreads, row = idx / (kBK / 8), kc = idx % (kBK / 8), m = m0 + row;
-      a_reg[i] = m < M ? *reinterpret_cast<const uint4*>(x + static_cast<size_t>(m) * K + t * kBK + kc * 8)
+      const int idx = tid + i * S::kThreads, row = idx / (BK / 8), kc = idx % (BK / 8), m = m0 + row;
+      a_reg[i] = m < M ? *reinterpret_cast<const uint4*>(x + static_cast<size_t>(m) * K + t * BK + kc * 8)
                        : make_uint4(0, 0, 0, 0);
     }
 #pragma unroll
     for (int i = 0; i < S::kBPer; i++) {
-      const int idx = tid + i * S::kThreads, col = idx / (kBK / 8), kc = idx % (kBK / 8), n = n0 + col;
-      const int j = t * (kBK / 8) + kc;
+      const int idx = tid + i * S::kThreads, col = idx / (BK / 8), kc = idx % (BK / 8), n = n0 + col;
+      const int j = t * (BK / 8) + kc;
       if (n < N) {
         const int g = (j * 8) / gsize;
         b_reg[i] = w[static_cast<size_t>(n) * chunks + j];
@@ -272,12 +276,12 @@ __global__ void __launch_bounds__(WARPS_M* WARPS_N * 32)
   auto store = [&]() {
 #pragma unroll
     for (int i = 0; i < S::kAPer; i++) {
-      const int idx = tid + i * S::kThreads, row = idx / (kBK / 8), kc = idx % (kBK / 8);
+      const int idx = tid + i * S::kThreads, row = idx / (BK / 8), kc = idx % (BK / 8);
       *reinterpret_cast<uint4*>(&as[row][kc * 8]) = a_reg[i];
     }
 #pragma unroll
     for (int i = 0; i < S::kBPer; i++) {
-      const int idx = tid + i * S::kThreads, col = idx / (kBK / 8), kc = idx % (kBK / 8);
+      const int idx = tid + i * S::kThreads, col = idx / (BK / 8), kc = idx % (BK / 8);
       half2 d[4];
       F::dequant(b_reg[i], s_reg[i], z_reg[i], d);
       *reinterpret_cast<uint4*>(&bs[col][kc * 8]) = make_uint4(as_u32(d[0]), as_u32(d[1]), as_u32(d[2]), as_u32(d[3]));
@@ -291,7 +295,7 @@ __global__ void __launch_bounds__(WARPS_M* WARPS_N * 32)
     __syncthreads();
     if (t + 1 < t1) load(t + 1);  // in flight while this tile is multiplied
 #pragma unroll
-    for (int kk = 0; kk < kBK; kk += 16) {
+    for (int kk = 0; kk < BK; kk += 16) {
       uint32_t a[MT][4];
 #pragma unroll
       for (int i = 0; i < MT; i++) {
@@ -339,34 +343,67 @@ __global__ void __launch_bounds__(WARPS_M* WARPS_N * 32)
 // y = sum over splits of workspace[split] (in split order) + bias.
 void splitk_reduce(half* y, const float* workspace, const half* bias, int M, int N, int splits, cudaStream_t s);
 
+// One tile shape of the GEMM: warps along M and N, m16 tiles per warp (MT), n8 tiles per warp (NT), k-tile width.
+struct GemmConfig {
+  int warps_m, warps_n, mt, nt, bk;
+  int bm() const { return warps_m * mt * 16; }
+  int bn() const { return warps_n * nt * 8; }
+  int threads() const { return warps_m * warps_n * 32; }
+};
+
+// The shapes instantiated below, by index (GemmPlan::config).
+constexpr GemmConfig kGemmConfigs[] = {
+    {1, 4, 2, 4, 32},  {1, 4, 2, 4, 64},  {1, 4, 2, 4, 128},  // BM 32, BN 128
+    {2, 4, 2, 4, 32},  {2, 4, 2, 4, 64},                      // BM 64, BN 128
+    {2, 4, 4, 4, 32},  {2, 4, 4, 4, 64},                      // BM 128, BN 128
+    {1, 2, 2, 4, 64},  {1, 2, 2, 4, 128},                     // BM 32, BN 64
+};
+constexpr int kGemmConfigCount = sizeof(kGemmConfigs) / sizeof(kGemmConfigs[0]);
+
 struct GemmPlan {
-  int config;       // 0: BM 32, 1: BM 64, 2: BM 128
-  int bm, bn;
+  int config;  // index into kGemmConfigs
   int splits, tiles_per_split;
 };
 
+// The plan used by awq_gemm / int8_gemm for this shape.
 GemmPlan plan_gemm(int M, int N, int K);
+// A plan with a given tile shape, K split until the blocks cover the SMs `coverage` times (each split keeping at
+// least two k-tiles); config -1 if the shape cannot serve K. The kernel check sweeps these.
+GemmPlan plan_gemm_with(int M, int N, int K, int config, int coverage);
+// Bytes of split-K scratch a plan needs.
+size_t plan_workspace_bytes(const GemmPlan& p, int M, int N);
+
+template <class F>
+void launch_gemm(half* y, const half* x, const typename F::Chunk* w, const half* scales, const half* zeros,
+                 const half* bias, float* workspace, int M, int N, int K, int groups, const GemmPlan& p,
+                 cudaStream_t s) {
+  const GemmConfig& c = kGemmConfigs[p.config];
+  const dim3 grid((N + c.bn() - 1) / c.bn(), (M + c.bm() - 1) / c.bm(), p.splits);
+#define BARISTA_GEMM_CASE(I, WM, WN, MT, NT, BK)                                                                 \
+  case I:                                                                                                         \
+    gemm_kernel<F, WM, WN, MT, NT, BK><<<grid, WM * WN * 32, 0, s>>>(y, workspace, x, w, scales, zeros, bias, M, N, \
+                                                                      K, groups, p.tiles_per_split);             \
+    break;
+  switch (p.config) {
+    BARISTA_GEMM_CASE(0, 1, 4, 2, 4, 32)
+    BARISTA_GEMM_CASE(1, 1, 4, 2, 4, 64)
+    BARISTA_GEMM_CASE(2, 1, 4, 2, 4, 128)
+    BARISTA_GEMM_CASE(3, 2, 4, 2, 4, 32)
+    BARISTA_GEMM_CASE(4, 2, 4, 2, 4, 64)
+    BARISTA_GEMM_CASE(5, 2, 4, 4, 4, 32)
+    BARISTA_GEMM_CASE(6, 2, 4, 4, 4, 64)
+    BARISTA_GEMM_CASE(7, 1, 2, 2, 4, 64)
+    BARISTA_GEMM_CASE(8, 1, 2, 2, 4, 128)
+    default: return;
+  }
+#undef BARISTA_GEMM_CASE
+  if (p.splits > 1) splitk_reduce(y, workspace, bias, M, N, p.splits, s);
+}
 
 template <class F>
 void launch_gemm(half* y, const half* x, const typename F::Chunk* w, const half* scales, const half* zeros,
                  const half* bias, float* workspace, int M, int N, int K, int groups, cudaStream_t s) {
-  const GemmPlan p = plan_gemm(M, N, K);
-  const dim3 grid((N + p.bn - 1) / p.bn, (M + p.bm - 1) / p.bm, p.splits);
-  switch (p.config) {
-    case 0:
-      gemm_kernel<F, 1, 4, 2, 4><<<grid, 128, 0, s>>>(y, workspace, x, w, scales, zeros, bias, M, N, K, groups,
-                                                      p.tiles_per_split);
-      break;
-    case 1:
-      gemm_kernel<F, 2, 4, 2, 4><<<grid, 256, 0, s>>>(y, workspace, x, w, scales, zeros, bias, M, N, K, groups,
-                                                      p.tiles_per_split);
-      break;
-    default:
-      gemm_kernel<F, 2, 4, 4, 4><<<grid, 256, 0, s>>>(y, workspace, x, w, scales, zeros, bias, M, N, K, groups,
-                                                      p.tiles_per_split);
-      break;
-  }
-  if (p.splits > 1) splitk_reduce(y, workspace, bias, M, N, p.splits, s);
+  launch_gemm<F>(y, x, w, scales, zeros, bias, workspace, M, N, K, groups, plan_gemm(M, N, K), s);
 }
 
 }  // namespace barista::quant
