@@ -1,6 +1,6 @@
 package barista.engine.sampling;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
@@ -13,7 +13,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The DJL-op path CUDA takes (the most likely tokens by partial selection, the window grown while a row's support
  * spills over), run on the CPU: every draw equals the host path's, including rows whose top-p set needs more than
- * the first window and rows that keep the whole vocabulary.
+ * the first window and rows that keep the whole vocabulary. The host path's weights are within about 1e-5 of the
+ * exact exponentials torch computes here (see HostSampling#weights), so two tokens whose weights are that close
+ * may be ordered differently and the draw between them differ: such a near tie is allowed, nothing else.
  */
 class SamplerWindowTest {
 
@@ -36,7 +38,13 @@ class SamplerWindowTest {
       int[] host = new Sampler().sample(m.create(flat, new Shape(n, vocab)), rows, m).tokens();
       int[] window = new Sampler(Sampler::maskWithDjlOps, false).sample(m.create(flat, new Shape(n, vocab)), rows, m)
           .tokens();
-      assertArrayEquals(host, window);
+      for (int i = 0; i < n; i++) {
+        if (host[i] == window[i]) continue;
+        double temperature = rows.get(i).params().isGreedy() ? 1 : rows.get(i).params().temperature();
+        double apart = Math.abs(flat[i * vocab + host[i]] - flat[i * vocab + window[i]]) / temperature;
+        assertTrue(apart < 5e-5, "row " + i + ": the host path drew " + host[i] + ", the window path " + window[i]
+            + ", whose weights differ by a factor e^" + apart);
+      }
     }
   }
 }
