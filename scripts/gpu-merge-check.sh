@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The shortest check of native and JNI code on a GPU (through .gpu/run.sh), for a lease with under ten minutes:
+# builds libbarista_native (sm_75..sm_90 + PTX) while the quantized-kernel check builds and the r1-distill-1.5b checkpoint and its AWQ quantization are made; then the native
+# JUnit tests (kernels against the DJL path, graphs against eager), greedy tokens with CUDA graphs against
+# --enforce-eager on the r1 geometry (fp16), AWQ and INT8 through the JVM (scripts/gpu-quant-check.sh), and last,
+# on an idle GPU, the quantized-kernel check and (SWEEP=1, the default here) the GEMM plan sweep.
+# scripts/gpu-check.sh is the full check (both builds, 512-token runs, the attention kernels' own check).
+# Usage: bash .gpu/run.sh scripts/gpu-merge-check.sh OUT_DIR
+set -uo pipefail
+out=${1:-/tmp/gpu-merge-check}
+mkdir -p "$out"
+cp=${BARISTA_GPU_CLASSPATH:?run through .gpu/run.sh}
+java=${JAVA:-java}
+model=/tmp/check-r1
+g=$(cd "$(dirname "$0")/.." && pwd)/.gpu
+[ -f "$g/qwen-tokenizer.json.gz" ] && gunzip -c "$g/qwen-tokenizer.json.gz" > /tmp/qwen-tokenizer.json \
+  && export BARISTA_QWEN_TOKENIZER_JSON=/tmp/qwen-tokenizer.json
+passed=0 failed=0
+result() { if [ "$1" = 0 ]; then echo "PASS $2"; passed=$((passed + 1)); else echo "FAIL $2"; failed=$((failed + 1)); fi; }
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$out/gpu.txt"
+t0=$(date +%s)
+scripts/build-native.sh native/build > "$out/build.log" 2>&1 & build=$!
+BUILD_ONLY=1 scripts/gpu-quant-kernels.sh "$out/quant-kernels" > "$out/quant-kernels-build.log" 2>&1 & kernels=$!
+{ [ -f $model/config.json ] || "$java" -cp "$cp" barista.server.Main make-model --preset r1-distill-1.5b --out $model
+  [ -f $model-awq/config.json ] || "$java" -cp "$cp" barista.server.Main quantize --model $model --out $model-awq \
+    --method awq; } > "$out/models.log" 2>&1 & models=$!
+wait $build; result $? "build sm_75..sm_90+PTX ($(( $(date +%s) - t0 )) s)"
+lib=$PWD/native/build/libbarista_native.so
+BARISTA_NATIVE_LIBRARY=$lib "$java" -cp "$cp" org.junit.platform.console.ConsoleLauncher execute \
+  --select-class barista.engine.cuda.CudaKernelsTest --select-class barista.engine.CudaGraphRunnerTest \
+  --select-class barista.engine.cuda.CudaGraphsBucketsTest --select-class barista.engine.cuda.QuantKernelsTest \
+  --details=tree --disable-banner > "$out/junit.log" 2>&1
+rc=$?
+grep -E "max diff vs DJL|fused ops|tests (successful|failed)|✘" "$out/junit.log" | head -20
+result $rc "native JUnit tests"
+wait $models; result $? "r1 checkpoint and its AWQ quantization made"
+args=(); for i in $(seq 32); do args+=(--prompt "Prompt $i: $(printf 'word%.0s ' $(seq $((i % 7 + 1))))tell me a story"); done
+for mode in graphs eager; do
+  extra=(); [ $mode = eager ] && extra=(--enforce-eager)
+  BARISTA_NATIVE_LIBRARY=$lib "$java" -cp "$cp" barista.server.Main generate --model $model --device cuda "${args[@]}" \
+    --max-tokens 256 --temperature 0 --ignore-eos "${extra[@]}" > "$out/r1-$mode.jsonl" 2> "$out/r1-$mode.log"
+  grep -E "tokens/s|Captured" "$out/r1-$mode.log" | sed "s/^/  r1 $mode: /"
+done
+cmp -s <(grep -o '"token_ids":\[[^]]*\]' "$out/r1-graphs.jsonl") <(grep -o '"token_ids":\[[^]]*\]' "$out/r1-eager.jsonl") \
+  && [ "$(grep -c token_ids "$out/r1-graphs.jsonl")" = 32 ]
+result $? "greedy graphs == eager, r1 fp16, 32 prompts x 256 tokens"
+BARISTA_NATIVE_LIBRARY=$lib bash scripts/gpu-quant-check.sh "$out/quant" $model; result $? "AWQ and INT8 through the JVM"
+wait $kernels || { tail -5 "$out/quant-kernels-build.log"; }
+# timed after the JVM runs, on an idle GPU
+PREBUILT=1 SWEEP=${SWEEP:-1} scripts/gpu-quant-kernels.sh "$out/quant-kernels" > "$out/quant-kernels.log" 2>&1; rc=$?
+grep -E "^(FAIL|device)|checks," "$out/quant-kernels.log" | head -10
+result $rc "quantized kernels against dequantize-then-matmul (native and compute_75 PTX)"
+echo "$passed passed, $failed failed ($(( $(date +%s) - t0 )) s)"
+[ "$failed" = 0 ]
