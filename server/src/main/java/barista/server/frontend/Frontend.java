@@ -18,6 +18,7 @@ public final class Frontend {
         .add(HttpMethod.GET, "/ui/status.js", StaticPage.of("status.js"), true)
         .add(HttpMethod.GET, "/ui/common.js", StaticPage.of("common.js"), true)
         .add(HttpMethod.GET, "/ui/barista.css", StaticPage.of("barista.css"), true)
+        .add(HttpMethod.GET, "/ui/favicon.svg", StaticPage.of("favicon.svg"), true)
         .add(HttpMethod.GET, "/status/data", statusData, statusOpen);
   }
 }
