@@ -59,6 +59,38 @@ class PlaygroundBrowserTest {
     }
   }
 
+  @Test
+  void apiKeyIsAskedForSentAsBearerAndKeptInTheTabOnly() throws Exception {
+    Path chromium = Chromium.find();
+    assumeTrue(chromium != null, "no chromium installed (Debian: apt-get install chromium)");
+    try (RealServer server = RealServer.start("--api-key", "s3cret");
+        Chromium browser = Chromium.launch(chromium)) {
+      String base = "http://127.0.0.1:" + server.port();
+      Chromium.Page page = browser.newPage(1280, 860);
+      page.navigate(base + "/");
+      page.waitFor("!document.getElementById('key-form').hidden", WAIT);
+      assertEquals(0, page.eval("document.getElementById('model').options.length").asInt());
+      page.type("#api-key", "s3cret");
+      page.click("#key-form button");
+      page.waitFor("document.body.dataset.ready === 'true'", WAIT);
+      assertTrue(page.eval("document.getElementById('key-form').hidden").asBoolean());
+      page.set("#max-tokens", "5");
+      page.type("#prompt", "hi");
+      page.click("#send");
+      page.waitFor(LAST_ANSWER + ".dataset.state === 'done'", WAIT);
+      assertTrue(page.eval(LAST_ANSWER + ".querySelector('.stats').textContent").asText().contains("5 completion"));
+      assertEquals(0, page.eval("localStorage.length").asInt(), "the key must not outlive the tab");
+      assertEquals("", page.eval("document.cookie").asText());
+      // The 401 of the first /v1/models is the only error the page saw.
+      assertEquals(1, page.problems().size(), page.problems().toString());
+      assertTrue(page.problems().get(0).contains("401"), page.problems().toString());
+
+      Chromium.Page other = browser.newPage(1280, 860);
+      other.navigate(base + "/");
+      other.waitFor("!document.getElementById('key-form').hidden", WAIT); // another tab does not have it
+    }
+  }
+
   private static void streamsAnAnswerThatGrowsAndShowsStats(Chromium.Page page) throws Exception {
     // Every change of the answer's text, as the stream delivers it.
     page.eval("window.answerLengths = []; new MutationObserver(() => { const a = " + LAST_ANSWER + "; "
