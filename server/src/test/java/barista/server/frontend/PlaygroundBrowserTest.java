@@ -1,6 +1,7 @@
 package barista.server.frontend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -60,10 +61,10 @@ class PlaygroundBrowserTest {
   }
 
   @Test
-  void apiKeyIsAskedForSentAsBearerAndKeptInTheTabOnly() throws Exception {
+  void apiKeyIsAskedForSentAsBearerAndKeptInTheTabOnlyAndReasoningIsShownApart() throws Exception {
     Path chromium = Chromium.find();
     assumeTrue(chromium != null, "no chromium installed (Debian: apt-get install chromium)");
-    try (RealServer server = RealServer.start("--api-key", "s3cret");
+    try (RealServer server = RealServer.start("--api-key", "s3cret", "--reasoning-parser", "deepseek_r1");
         Chromium browser = Chromium.launch(chromium)) {
       String base = "http://127.0.0.1:" + server.port();
       Chromium.Page page = browser.newPage(1280, 860);
@@ -79,6 +80,14 @@ class PlaygroundBrowserTest {
       page.click("#send");
       page.waitFor(LAST_ANSWER + ".dataset.state === 'done'", WAIT);
       assertTrue(page.eval(LAST_ANSWER + ".querySelector('.stats').textContent").asText().contains("5 completion"));
+      // The tiny model never closes the template's <think>: all it wrote is reasoning, shown apart and folded.
+      JsonNode reasoning = page.eval("(() => { const d = " + LAST_ANSWER + ".querySelector('details.reasoning'); "
+          + "return {hidden: d.hidden, open: d.open, text: d.querySelector('.reasoning-text').textContent}; })()");
+      assertEquals(false, reasoning.get("hidden").asBoolean(), reasoning.toString());
+      assertEquals(false, reasoning.get("open").asBoolean(), "reasoning stays folded once the answer is done");
+      assertFalse(reasoning.get("text").asText().isEmpty(), reasoning.toString());
+      page.click("#conversation .message.assistant:last-child details.reasoning summary");
+      assertTrue(page.eval(LAST_ANSWER + ".querySelector('details.reasoning').open").asBoolean());
       assertEquals(0, page.eval("localStorage.length").asInt(), "the key must not outlive the tab");
       assertEquals("", page.eval("document.cookie").asText());
       // The 401 of the first /v1/models is the only error the page saw.
