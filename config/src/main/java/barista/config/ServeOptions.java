@@ -176,6 +176,10 @@ public class ServeOptions {
       description = "Enable CORS for these origins: a JSON list like '[\"*\"]' or a comma-separated list. Default: off.")
   public String allowedOrigins;
 
+  @Option(names = "--disable-frontend",
+      description = "Do not serve the browser playground at / and the live status page at /status.")
+  public boolean disableFrontend;
+
   @Option(names = {"--tensor-parallel-size", "-tp"}, defaultValue = "1", description = "Only 1 is supported.")
   public int tensorParallelSize;
 

@@ -156,5 +156,16 @@ public final class EngineModelLoader implements ModelLoader {
     public SamplingParams defaultSamplingParams() {
       return defaults;
     }
+
+    @Override
+    public Map<String, String> facts() {
+      barista.engine.ModelRunner runner = engine.runner();
+      Map<String, String> facts = new java.util.LinkedHashMap<>();
+      facts.put("architecture", runner.modelConfig().architecture());
+      facts.put("layers", Integer.toString(runner.modelConfig().numLayers()));
+      facts.put("device", runner.deviceName());
+      facts.put("weights_mib", String.format(java.util.Locale.ROOT, "%.1f", runner.weightBytes() / 1048576.0));
+      return facts;
+    }
   }
 }

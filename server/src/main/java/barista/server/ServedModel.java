@@ -48,6 +48,11 @@ public interface ServedModel {
     return null;
   }
 
+  /** What the status page shows of the model (architecture, device, dtype, ...), by name; empty when unknown. */
+  default Map<String, String> facts() {
+    return Map.of();
+  }
+
   /** Defaults for the sampling fields a request omits (the model's generation_config under --generation-config auto). */
   SamplingParams defaultSamplingParams();
 }

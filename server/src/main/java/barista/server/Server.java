@@ -11,6 +11,8 @@ import barista.server.endpoints.MetricsHandler;
 import barista.server.endpoints.ModelsHandler;
 import barista.server.endpoints.TokenizeHandler;
 import barista.server.endpoints.VersionHandler;
+import barista.server.frontend.Frontend;
+import barista.server.frontend.StatusData;
 import barista.server.generation.ActiveSessions;
 import barista.server.http.ConnectionLimits;
 import barista.server.http.CorsPolicy;
@@ -63,6 +65,7 @@ public final class Server implements AutoCloseable {
   private volatile Throwable engineDeath;
   private Channel listener;
   private ConnectionLimits connectionLimits;
+  private StatusData statusData; // null: --disable-frontend
 
   private Server(ServeOptions options, EngineClient engine, ServedModel model) {
     this.options = options;
@@ -189,7 +192,13 @@ public final class Server implements AutoCloseable {
   private Router routes() {
     boolean metricsOpen = !options.protectMetrics;
     HealthHandler health = new HealthHandler(context.engine());
-    return new Router()
+    Router router = new Router();
+    if (!options.disableFrontend) {
+      statusData = new StatusData(context.engine(), context.metrics(), options, new StatusData.ModelFacts(
+          context.defaultModelName(), context.model().maxModelLen(), context.model().facts()), context.sessions()::size);
+      Frontend.addRoutes(router, statusData, metricsOpen);
+    }
+    return router
         .add(HttpMethod.POST, "/v1/chat/completions", new ChatCompletionHandler(context), false)
         .add(HttpMethod.POST, "/v1/completions", new CompletionHandler(context), false)
         .add(HttpMethod.GET, "/v1/models", new ModelsHandler(context), false)
@@ -253,6 +262,7 @@ public final class Server implements AutoCloseable {
       requestWorkers.shutdownNow();
       connections.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
       shutDownLoops();
+      if (statusData != null) statusData.close();
       context.metrics().close();
       closed.countDown();
     }

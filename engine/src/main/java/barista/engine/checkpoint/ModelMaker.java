@@ -73,16 +73,25 @@ public final class ModelMaker {
   private ModelMaker() {}
 
   public static void make(Options options, Path outDir) throws IOException {
-    make(options, outDir, MAX_SHARD_BYTES);
+    make(options, outDir, MAX_SHARD_BYTES, WriteProgress.NONE);
+  }
+
+  /** Writes the model, telling {@code progress} of each chunk of weights written. */
+  public static void make(Options options, Path outDir, WriteProgress progress) throws IOException {
+    make(options, outDir, MAX_SHARD_BYTES, progress);
   }
 
   static void make(Options options, Path outDir, long maxShardBytes) throws IOException {
+    make(options, outDir, maxShardBytes, WriteProgress.NONE);
+  }
+
+  static void make(Options options, Path outDir, long maxShardBytes, WriteProgress progress) throws IOException {
     Files.createDirectories(outDir);
     deleteOldWeights(outDir);
     Spec spec = resolve(options, outDir);
     writeJson(outDir.resolve("config.json"), configJson(spec));
     writeJson(outDir.resolve("generation_config.json"), generationConfigJson(spec));
-    writeWeights(spec, new RandomWeights(options.seed()), outDir, maxShardBytes);
+    writeWeights(spec, new RandomWeights(options.seed()), outDir, maxShardBytes, progress);
   }
 
   /** Usage: ModelMaker PRESET OUT_DIR [SEED] [DTYPE] */
@@ -215,7 +224,27 @@ public final class ModelMaker {
     return t;
   }
 
-  private static void writeWeights(Spec spec, RandomWeights random, Path outDir, long maxShardBytes) throws IOException {
+  /** Bytes of weights written so far, of all the shards, for the progress listener. */
+  private static final class Written {
+    final long total;
+    final WriteProgress progress;
+    final int layers;
+    long done;
+
+    Written(long total, WriteProgress progress, int layers) {
+      this.total = total;
+      this.progress = progress;
+      this.layers = layers;
+    }
+
+    void add(long bytes, String tensor) {
+      done += bytes;
+      progress.update(done, total, WriteProgress.partOf(tensor, layers));
+    }
+  }
+
+  private static void writeWeights(Spec spec, RandomWeights random, Path outDir, long maxShardBytes,
+      WriteProgress progress) throws IOException {
     List<List<Tensor>> shards = new ArrayList<>();
     List<Tensor> shard = new ArrayList<>();
     long shardBytes = 0;
@@ -232,9 +261,10 @@ public final class ModelMaker {
       totalBytes += bytes;
     }
     shards.add(shard);
+    Written written = new Written(totalBytes, progress, spec.layers());
 
     if (shards.size() == 1) {
-      writeShard(spec, random, shards.get(0), outDir.resolve("model.safetensors"));
+      writeShard(spec, random, shards.get(0), outDir.resolve("model.safetensors"), written);
       return;
     }
     ObjectNode index = Json.MAPPER.createObjectNode();
@@ -242,7 +272,7 @@ public final class ModelMaker {
     ObjectNode weightMap = index.putObject("weight_map");
     for (int i = 0; i < shards.size(); i++) {
       String name = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
-      writeShard(spec, random, shards.get(i), outDir.resolve(name));
+      writeShard(spec, random, shards.get(i), outDir.resolve(name), written);
       shards.get(i).forEach(t -> weightMap.put(t.name(), name));
     }
     writeJson(outDir.resolve("model.safetensors.index.json"), index);
@@ -252,7 +282,11 @@ public final class ModelMaker {
    * Generates the tensors in chunks on all cores into a ring of reused direct buffers, while this thread
    * writes the finished chunks to the file in order.
    */
-  private static void writeShard(Spec spec, RandomWeights random, List<Tensor> tensors, Path file) throws IOException {
+  /** A chunk being generated, and the tensor it belongs to. */
+  private record Chunk(Future<ByteBuffer> bytes, String tensor) {}
+
+  private static void writeShard(Spec spec, RandomWeights random, List<Tensor> tensors, Path file, Written written)
+      throws IOException {
     DType dtype = spec.dtype();
     int threads = Runtime.getRuntime().availableProcessors();
     ByteBuffer[] ring = new ByteBuffer[2 * threads];
@@ -260,7 +294,7 @@ public final class ModelMaker {
       ring[i] = ByteBuffer.allocateDirect(CHUNK_ELEMENTS * dtype.size()).order(ByteOrder.LITTLE_ENDIAN);
     }
     ExecutorService pool = Executors.newFixedThreadPool(threads);
-    Deque<Future<ByteBuffer>> inFlight = new ArrayDeque<>();
+    Deque<Chunk> inFlight = new ArrayDeque<>();
     try (SafetensorsWriter writer = SafetensorsWriter.create(file, tensors.stream().map(t -> t.entry(dtype)).toList(),
         Map.of("format", "pt"))) {
       int next = 0;
@@ -268,21 +302,28 @@ public final class ModelMaker {
         long numel = TensorInfo.numel(t.shape());
         for (long start = 0; start < numel; start += CHUNK_ELEMENTS) {
           // The oldest chunk's buffer is the one reused next, so write it first.
-          if (inFlight.size() == ring.length) writer.write(await(inFlight.removeFirst()));
+          if (inFlight.size() == ring.length) write(writer, inFlight.removeFirst(), written);
           ByteBuffer buffer = ring[next++ % ring.length];
           long first = start;
           int count = (int) Math.min(CHUNK_ELEMENTS, numel - start);
-          inFlight.add(pool.submit(() -> {
+          inFlight.add(new Chunk(pool.submit(() -> {
             buffer.clear();
             random.fill(t.name(), t.init(), dtype, first, count, buffer);
             return buffer.flip();
-          }));
+          }), t.name()));
         }
       }
-      while (!inFlight.isEmpty()) writer.write(await(inFlight.removeFirst()));
+      while (!inFlight.isEmpty()) write(writer, inFlight.removeFirst(), written);
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  private static void write(SafetensorsWriter writer, Chunk chunk, Written written) throws IOException {
+    ByteBuffer bytes = await(chunk.bytes());
+    int length = bytes.remaining();
+    writer.write(bytes);
+    written.add(length, chunk.tensor());
   }
 
   private static ByteBuffer await(Future<ByteBuffer> chunk) throws IOException {

@@ -7,6 +7,7 @@ import barista.engine.checkpoint.DTypes;
 import barista.engine.checkpoint.ModelConfig;
 import barista.engine.checkpoint.SafetensorsWriter;
 import barista.engine.checkpoint.TensorInfo;
+import barista.engine.checkpoint.WriteProgress;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -49,6 +50,12 @@ public final class CheckpointQuantizer {
 
   /** @param awqGroup null: {@link #awqGroupSize} of the model */
   public static void quantize(Path model, Path out, Quantization.Method method, Integer awqGroup) throws IOException {
+    quantize(model, out, method, awqGroup, WriteProgress.NONE);
+  }
+
+  /** As {@link #quantize(Path, Path, Quantization.Method, Integer)}, telling {@code progress} of each tensor done. */
+  public static void quantize(Path model, Path out, Quantization.Method method, Integer awqGroup,
+      WriteProgress progress) throws IOException {
     if (Files.exists(out) && Files.isSameFile(model, out)) {
       throw new IllegalArgumentException("--out " + out + " is the model folder itself");
     }
@@ -66,7 +73,7 @@ public final class CheckpointQuantizer {
         }
       }
       Files.createDirectories(out);
-      new CheckpointQuantizer(ckpt, method, group).write(out);
+      new CheckpointQuantizer(ckpt, method, group).write(out, progress);
     }
   }
 
@@ -80,7 +87,7 @@ public final class CheckpointQuantizer {
     return group;
   }
 
-  private void write(Path out) throws IOException {
+  private void write(Path out, WriteProgress progress) throws IOException {
     List<SafetensorsWriter.Entry> entries = new ArrayList<>();
     for (String name : ckpt.names()) entries.addAll(entries(ckpt.info(name)));
     try (Stream<Path> old = Files.list(out)) {
@@ -92,8 +99,15 @@ public final class CheckpointQuantizer {
     }
     try (SafetensorsWriter writer = SafetensorsWriter.create(out.resolve("model.safetensors"), entries,
         Map.of("format", "pt"))) {
+      // Progress in bytes of the source tensors, which quantizing reads once each.
+      long total = 0;
+      for (String name : ckpt.names()) total += ckpt.info(name).byteLength();
+      long done = 0;
+      int layers = ckpt.config().numLayers();
       for (String name : ckpt.names()) {
         for (ByteBuffer data : data(ckpt.info(name))) writer.write(data);
+        done += ckpt.info(name).byteLength();
+        progress.update(done, total, WriteProgress.partOf(name, layers));
       }
     }
     writeConfig(out.resolve("config.json"));

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
+import barista.server.progress.ProgressReporter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -112,10 +113,12 @@ public final class BenchCommand implements Callable<Integer> {
     GpuSampler sampler = GpuSampler.start();
     LoadDriver.Run run;
     GpuSampler.Usage gpu;
+    BenchProgress progress = new BenchProgress(ProgressReporter.onStderr("bench"), prompts.size());
     try (BenchClient client = new BenchClient(new BenchClient.Settings(baseUrl, served, api == Endpoint.chat, stream,
         ignoreEos, temperature, timeout, responseFormat))) {
-      run = LoadDriver.run(prompts, client::send, limit, arrivals);
+      run = LoadDriver.run(prompts, client::send, limit, arrivals, progress::finished);
     } finally {
+      progress.reporter().finish();
       gpu = sampler == null ? null : sampler.stop();
     }
     BenchReport report = BenchReport.of(run, gpu);

@@ -25,6 +25,12 @@ final class LoadDriver {
 
   static Run run(List<BenchPrompt> prompts, Sender sender, int concurrency, PoissonArrivals arrivals)
       throws InterruptedException {
+    return run(prompts, sender, concurrency, arrivals, result -> { });
+  }
+
+  /** As above, handing each result to {@code onFinished} as it comes (on the request's thread), for progress. */
+  static Run run(List<BenchPrompt> prompts, Sender sender, int concurrency, PoissonArrivals arrivals,
+      java.util.function.Consumer<RequestResult> onFinished) throws InterruptedException {
     if (concurrency < 1) throw new IllegalArgumentException("--concurrency must be >= 1, got " + concurrency);
     Semaphore slots = new Semaphore(concurrency);
     AtomicInteger inFlight = new AtomicInteger();
@@ -45,7 +51,15 @@ final class LoadDriver {
         futures.add(workers.submit(() -> {
           peak.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
           try {
-            return sender.send(prompt);
+            RequestResult result;
+            try {
+              result = sender.send(prompt);
+            } catch (RuntimeException e) {
+              onFinished.accept(RequestResult.failure(e.toString(), 0));
+              throw e;
+            }
+            onFinished.accept(result);
+            return result;
           } finally {
             inFlight.decrementAndGet();
             slots.release();

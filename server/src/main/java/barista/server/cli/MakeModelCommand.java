@@ -2,6 +2,7 @@ package barista.server.cli;
 
 import barista.engine.checkpoint.DType;
 import barista.engine.checkpoint.ModelMaker;
+import barista.server.progress.ProgressReporter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -29,8 +30,13 @@ public final class MakeModelCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     long start = System.nanoTime();
-    ModelMaker.make(new ModelMaker.Options(preset, seed, dtype == null ? null : parseDType(dtype), layers, hidden,
-        heads, kvHeads, intermediate, vocab, tieEmbeddings, architecture), out);
+    ProgressReporter progress = ProgressReporter.onStderr("make-model");
+    try {
+      ModelMaker.make(new ModelMaker.Options(preset, seed, dtype == null ? null : parseDType(dtype), layers, hidden,
+          heads, kvHeads, intermediate, vocab, tieEmbeddings, architecture), out, progress::bytesWritten);
+    } finally {
+      progress.finish();
+    }
     System.err.printf("wrote %s (preset %s, seed %d) in %.1f s; its weights are random%n", out, preset, seed,
         (System.nanoTime() - start) / 1e9);
     return 0;

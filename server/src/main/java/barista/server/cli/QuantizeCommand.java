@@ -2,6 +2,7 @@ package barista.server.cli;
 
 import barista.engine.quant.CheckpointQuantizer;
 import barista.engine.quant.Quantization;
+import barista.server.progress.ProgressReporter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -27,7 +28,12 @@ public final class QuantizeCommand implements Callable<Integer> {
       default -> throw new IllegalArgumentException("--method must be awq or int8, got " + method);
     };
     long start = System.nanoTime();
-    CheckpointQuantizer.quantize(model, out, m, groupSize);
+    ProgressReporter progress = ProgressReporter.onStderr("quantize");
+    try {
+      CheckpointQuantizer.quantize(model, out, m, groupSize, progress::bytesWritten);
+    } finally {
+      progress.finish();
+    }
     System.err.printf("wrote %s (%s) in %.1f s%n", out, m == Quantization.Method.AWQ ? "AWQ-GEMM 4-bit"
         : "compressed-tensors W8A16", (System.nanoTime() - start) / 1e9);
     return 0;
