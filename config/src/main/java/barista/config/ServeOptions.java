@@ -122,7 +122,7 @@ public class ServeOptions {
 
   @Option(names = "--async-scheduling", negatable = true,
       description = "Schedule each step while the one before runs on the device, and detokenize and check stop "
-          + "strings on output threads; a request that stops computes one token more, never sent (default: on with "
+          + "strings on output threads; a request that stops may compute one token more, never sent (default: on with "
           + "CUDA, off on the CPU).")
   public Boolean asyncScheduling;
 

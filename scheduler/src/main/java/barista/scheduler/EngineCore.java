@@ -71,6 +71,10 @@ public final class EngineCore implements EngineClient, AutoCloseable {
     this.pipeline = config.asyncScheduling() ? new StepPipeline(executor) : null;
     this.outputStage = config.asyncScheduling()
         ? new OutputStage(Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors() / 4))) : null;
+    if (pipeline != null) {
+      log.info("Asynchronous scheduling: each step is scheduled while the one before runs; outputs are made on {} "
+          + "output thread(s)", outputStage.numThreads());
+    }
     publishStatus();
     this.thread = new Thread(this::loop, "barista-engine");
     thread.setDaemon(true);

@@ -40,6 +40,10 @@ final class OutputStage implements AutoCloseable {
     }
   }
 
+  int numThreads() {
+    return threads.length;
+  }
+
   /** One step's outputs in the stage. */
   static final class Step {
     private final CountDownLatch textStopsChecked;

@@ -62,16 +62,11 @@ public final class EngineModelLoader implements ModelLoader {
         o.enablePrefixCaching, o.seed, o.quantization == ServeOptions.Quantization.none ? null : o.quantization.name(),
         o.numGpuBlocksOverride == null ? 0 : o.numGpuBlocksOverride)
         .withCuda(new EngineConfig.CudaOptions(o.enforceEager, o.cudaGraphSizes, o.nativeLibrary));
-    boolean async = o.asyncScheduling != null ? o.asyncScheduling : onCuda(device);
+    boolean async = o.asyncScheduling != null ? o.asyncScheduling : ServingEngine.asyncSchedulingByDefault(device);
     return ServingEngine.start(config, len -> new SchedulerConfig(o.maxNumSeqs,
         o.enableChunkedPrefill ? o.maxNumBatchedTokens : Math.max(o.maxNumBatchedTokens, len),
         o.enableChunkedPrefill, o.enablePrefixCaching, o.schedulingPolicy.name(), len, o.maxWaitingRequests, async),
         chatTemplate, tokenizerDir);
-  }
-
-  /** Whether an engine on {@code device} (auto, cpu, cuda, cuda:N) computes on a GPU: async scheduling's default. */
-  private static boolean onCuda(String device) {
-    return device.startsWith("cuda") || (device.equals("auto") && Engine.getEngine("PyTorch").getGpuCount() > 0);
   }
 
   /** vLLM's --generation-config: auto (the model's file), vllm (no defaults), or a folder holding the file. */
