@@ -74,18 +74,25 @@ public final class StepPipeline implements AutoCloseable {
   }
 
   /**
-   * Stops the pipeline: steps not started are dropped, and the one running is waited for, so the device and its
-   * buffers may be freed afterwards.
+   * Stops the pipeline: steps not started are dropped, and the one running is waited for (up to 30 s, even by an
+   * interrupted thread: the engine's is, when it stops), so the device and its buffers may be freed afterwards.
+   * Never throws: the engine closes it on its way out, before it answers every request.
    */
   @Override
   public void close() {
     worker.shutdownNow();
-    try {
-      if (!worker.awaitTermination(30, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("a step still runs 30 s after the engine stopped");
+    boolean interrupted = Thread.interrupted();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        if (!worker.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
+          org.slf4j.LoggerFactory.getLogger(StepPipeline.class).error("A step still runs 30 s after the engine stopped");
+        }
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
+    if (interrupted) Thread.currentThread().interrupt();
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import barista.engine.sampling.SampleResult;
 import barista.engine.sampling.SamplingParams;
@@ -22,7 +23,7 @@ class StepPipelineTest {
   private static final SamplingParams GREEDY = SamplingParams.greedy(8);
 
   /** Samples, for each row, 100 + the number of tokens it has; records what it was given. */
-  private static final class Recording implements StepExecutor {
+  private static class Recording implements StepExecutor {
     final List<List<ScheduledSequence>> steps = new CopyOnWriteArrayList<>();
     final CountDownLatch release = new CountDownLatch(1);
 
@@ -92,5 +93,46 @@ class StepPipelineTest {
       assertThrows(ExecutionException.class, () -> after.get(10, TimeUnit.SECONDS), "its inputs may depend on it");
       assertEquals(0, device.steps.size());
     }
+  }
+
+  /** The engine closes the pipeline from its interrupted thread: close must still wait for the step running. */
+  @Test
+  void closeOnAnInterruptedThreadWaitsForTheRunningStep() throws Exception {
+    CountDownLatch started = new CountDownLatch(1), finish = new CountDownLatch(1);
+    List<Integer> done = new CopyOnWriteArrayList<>();
+    StepExecutor device = new Recording() {
+      @Override
+      public SampleResult execute(List<ScheduledSequence> sequences) {
+        started.countDown();
+        while (true) { // a device step: an interrupt does not stop it
+          try {
+            finish.await();
+            break;
+          } catch (InterruptedException e) {
+            // keep waiting
+          }
+        }
+        done.add(1);
+        return null;
+      }
+    };
+    StepPipeline pipeline = new StepPipeline(device);
+    pipeline.launch(List.of(row(1, new int[] {1, 2}, 2, 0, 0, 2)));
+    assertTrue(started.await(10, TimeUnit.SECONDS));
+    int[] seenAtReturn = {-1};
+    boolean[] stillInterrupted = {false};
+    Thread engine = new Thread(() -> {
+      Thread.currentThread().interrupt();
+      pipeline.close();
+      seenAtReturn[0] = done.size();
+      stillInterrupted[0] = Thread.currentThread().isInterrupted();
+    });
+    engine.start();
+    engine.join(2000);
+    assertTrue(engine.isAlive(), "close returned while the step was running");
+    finish.countDown();
+    engine.join(10_000);
+    assertEquals(1, seenAtReturn[0], "the step had finished when close returned");
+    assertTrue(stillInterrupted[0], "the interrupt is kept for the caller");
   }
 }
