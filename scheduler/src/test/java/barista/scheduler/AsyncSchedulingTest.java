@@ -137,6 +137,73 @@ class AsyncSchedulingTest {
   }
 
   /**
+   * Random workloads (seeded): prompt lengths, shared prefixes and repeats, every stop rule, priorities, step budgets
+   * and caches small enough to preempt; each must give the same outputs both ways.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
+  void randomWorkloadsGiveTheSameOutputs(long seed) throws Exception {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+    int blockSize = 4;
+    int numBlocks = 1 + 16 + random.nextInt(40); // room for the longest request (36 + 24 tokens)
+    boolean priority = random.nextBoolean();
+    SchedulerConfig config = new SchedulerConfig(2 + random.nextInt(7), 8 + random.nextInt(40), true,
+        random.nextBoolean(), priority ? "priority" : "fcfs", FakeEngine.MAX_MODEL_LEN, 100);
+    int[] shared = FakeExecutor.randomPrompt(seed * 31, 4 + random.nextInt(12));
+    List<Spec> specs = new ArrayList<>();
+    List<Integer> priorities = new ArrayList<>();
+    for (int i = 0; i < 6 + random.nextInt(10); i++) {
+      int[] own = FakeExecutor.randomPrompt(seed * 1000 + i, 1 + random.nextInt(20));
+      int[] prompt = switch (random.nextInt(3)) {
+        case 0 -> own;
+        case 1 -> concat(shared, own);
+        default -> shared.clone(); // siblings
+      };
+      int maxTokens = 1 + random.nextInt(24);
+      int[] unstopped = FakeExecutor.generate(prompt, maxTokens);
+      String text = LetterDetokenizer.text(unstopped);
+      SamplingParams.Builder p = SamplingParams.builder().temperature(0).maxTokens(maxTokens);
+      int at = random.nextInt(maxTokens);
+      switch (random.nextInt(4)) {
+        case 0 -> p.stop(List.of(text.substring(at, Math.min(text.length(), at + 1 + random.nextInt(2)))))
+            .includeStopStrInOutput(random.nextBoolean());
+        case 1 -> p.stopTokenIds(List.of(unstopped[at])).minTokens(random.nextInt(3));
+        case 2 -> p.minTokens(random.nextInt(maxTokens));
+        default -> { }
+      }
+      specs.add(new Spec("w" + i, prompt, p.build()));
+      priorities.add(random.nextInt(3));
+    }
+    Map<String, Seen> expected = null;
+    for (boolean async : new boolean[] {false, true}) {
+      FakeEngine engine = new FakeEngine(new FakeExecutor(numBlocks, blockSize), config.withAsyncScheduling(async),
+          EOS);
+      Map<String, Seen> seen = new LinkedHashMap<>();
+      try (engine) {
+        List<Collector> collectors = new ArrayList<>();
+        for (int i = 0; i < specs.size(); i++) {
+          Spec s = specs.get(i);
+          Collector c = engine.track(new Collector());
+          engine.core.submit(new GenerationRequest(s.id(), s.prompt(), s.params(), priorities.get(i),
+              System.nanoTime()), c);
+          collectors.add(c);
+        }
+        for (int i = 0; i < specs.size(); i++) seen.put(specs.get(i).id(), Seen.of(collectors.get(i).await()));
+        assertTrue(engine.core.shutdown(Duration.ofSeconds(10)));
+        assertEquals(engine.core.status().totalBlocks(), engine.core.status().freeBlocks());
+      }
+      if (expected == null) expected = seen;
+      else assertEquals(expected, seen, "seed " + seed);
+    }
+  }
+
+  private static int[] concat(int[] a, int[] b) {
+    int[] r = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
+  }
+
+  /**
    * A request ended by EOS, a stop id or a stop string had its next step scheduled before the stop was known: that
    * token is computed (one more draw than outputs), discarded, and neither streamed nor counted. A request ended by
    * max_tokens gets no extra step at all.
