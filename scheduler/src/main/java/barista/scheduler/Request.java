@@ -40,6 +40,8 @@ final class Request {
   int placeholders;
   /** Steps in flight that hold this request (asynchronous scheduling). */
   int inFlight;
+  /** The mask of the step in flight that runs ahead of this constrained request's last token, until applied. */
+  DeferredMask nextMask;
   /** Set by the output stage once this request's last output went out (asynchronous scheduling). */
   boolean outputFinished;
   int numCachedPrompt = -1; // prompt tokens served by the prefix cache at first admission

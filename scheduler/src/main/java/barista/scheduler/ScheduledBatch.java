@@ -41,7 +41,9 @@ final class ScheduledBatch {
       int n = numNew.get(i);
       boolean sample = r.numComputed + n == r.numTokens + r.placeholders;
       TokenMask allowed = null;
-      if (sample && r.constraint != null) {
+      if (sample && r.constraint != null && r.placeholders > 0) {
+        allowed = r.nextMask = new DeferredMask(); // completed once the token before is applied
+      } else if (sample && r.constraint != null) {
         long start = System.nanoTime();
         allowed = r.constraint.allowed(r.maxTokens - r.numOutput());
         maskNanos += System.nanoTime() - start;

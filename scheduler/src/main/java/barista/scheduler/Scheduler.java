@@ -1,6 +1,7 @@
 package barista.scheduler;
 
 import barista.engine.ScheduledSequence;
+import barista.engine.constraint.MaskStats;
 import barista.engine.sampling.SampleResult;
 import barista.kvcache.KvCacheManager;
 import java.util.ArrayList;
@@ -190,11 +191,12 @@ final class Scheduler {
   /**
    * Whether a request whose last sample is still in flight may be scheduled now, its input token fed on the device
    * (asynchronous scheduling, after vLLM's AsyncScheduler): not when that sample reaches max_tokens or the context
-   * limit (no step is wasted on a request sure to end), and not for a constrained or thinking-budget request, whose
-   * mask or forced token depends on the token not yet known: those stay synchronous, one step in two.
+   * limit (no step is wasted on a request sure to end), and not for a thinking-budget request, whose forced token
+   * depends on the token not yet known: it stays synchronous, one step in two. A constrained request runs ahead
+   * with a {@link DeferredMask}.
    */
   private boolean mayRunAhead(Request r) {
-    return r.constraint == null && r.thinking == null && r.numOutputScheduled() < r.maxTokens
+    return r.thinking == null && r.numOutputScheduled() < r.maxTokens
         && r.numTokens + r.placeholders < config.maxModelLen();
   }
 
@@ -241,6 +243,8 @@ final class Scheduler {
   List<SampledToken> applyStep(ScheduledBatch batch, SampleResult result) {
     List<SampledToken> sampled = new ArrayList<>();
     int row = 0;
+    long maskNanos = 0; // the next step's masks of rows that ran ahead, counted for it here
+    int masks = 0;
     for (int i = 0; i < batch.requests.size(); i++) {
       Request r = batch.requests.get(i);
       ScheduledSequence s = batch.sequences.get(i);
@@ -255,20 +259,37 @@ final class Scheduler {
       TokenLogprob logprob = r.params.logprobs() == null ? null
           : new TokenLogprob(token, result.logprobs()[row], result.topIds()[row], result.topLogprobs()[row]);
       row++;
-      if (r.status == Request.Status.FINISHED) continue; // the one extra token of a request that stopped
+      DeferredMask nextMask = r.nextMask; // the step in flight after this one waits for it to sample
+      r.nextMask = null;
+      if (r.status == Request.Status.FINISHED) { // the one extra token of a request that stopped
+        if (nextMask != null) nextMask.completeDiscarded();
+        continue;
+      }
       r.placeholders--;
       r.append(token);
       if (r.constraint != null && !r.constraint.accept(token)) { // the mask allowed it, so this is a bug
         log.error("Request {} sampled token {} that its constraint does not allow; aborting it", r.id, token);
         remove(r);
+        if (nextMask != null) nextMask.completeDiscarded();
         sampled.add(new SampledToken(r, token, null, r.numOutput(), false, true, true));
         continue;
       }
       boolean capped = r.numOutput() >= r.maxTokens || r.numTokens >= config.maxModelLen();
       boolean ends = r.stops.endsByToken(token, r.numOutput(), capped);
       if (ends) remove(r);
+      if (nextMask != null) {
+        if (ends) {
+          nextMask.completeDiscarded();
+        } else {
+          long start = System.nanoTime();
+          nextMask.complete(r.constraint.allowed(r.maxTokens - r.numOutput()));
+          maskNanos += System.nanoTime() - start;
+          masks++;
+        }
+      }
       sampled.add(new SampledToken(r, token, logprob, r.numOutput(), capped, ends, false));
     }
+    if (masks > 0) MaskStats.recordStep(maskNanos, masks);
     return sampled;
   }
 

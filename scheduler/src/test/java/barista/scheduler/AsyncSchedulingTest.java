@@ -137,6 +137,65 @@ class AsyncSchedulingTest {
   }
 
   /**
+   * Constrained requests run ahead too, their mask completed once the token before is applied: beside unconstrained
+   * ones, each follows a grammar of its own output (so every mask allows one token) and every step's mask is the
+   * synchronous run's. One of them ends on EOS, so its row that ran ahead (one mask more) shows it did run ahead.
+   */
+  @Test
+  void constrainedRequestsRunAheadWithTheSameMasksAndOutputs() throws Exception {
+    int[] stopper = null, expected = null;
+    for (long seed = 0; ; seed++) { // a prompt whose 4th generated token appears nowhere before it: that is EOS
+      stopper = FakeExecutor.randomPrompt(seed, 6);
+      expected = FakeExecutor.generate(stopper, 4);
+      int eos = expected[3];
+      if (Arrays.stream(expected, 0, 3).noneMatch(t -> t == eos)) break;
+    }
+    int eos = expected[3];
+    barista.engine.constraint.TokenVocabulary vocabulary = ConstrainedRequestTest.vocabulary(eos);
+    List<GenerationRequest> requests = new ArrayList<>();
+    requests.add(new GenerationRequest("eos", stopper, SamplingParams.greedy(10), 0, 0,
+        barista.engine.constraint.Grammar.compile(barista.engine.constraint.Regexes.literal(
+            LetterDetokenizer.text(expected, 0, 3)), vocabulary)));
+    for (int i = 0; i < 6; i++) {
+      int[] prompt = FakeExecutor.randomPrompt(400 + i, 3 + 4 * i);
+      int k = 3 + i;
+      int[] own = FakeExecutor.generate(prompt, k);
+      boolean free = i % 3 == 2 || Arrays.stream(own).anyMatch(t -> t == eos);
+      requests.add(new GenerationRequest("k" + i, prompt, SamplingParams.greedy(k), 0, 0, free ? null
+          : barista.engine.constraint.Grammar.compile(barista.engine.constraint.Regexes.literal(
+              LetterDetokenizer.text(own)), vocabulary)));
+    }
+    List<Map<Long, List<long[]>>> masks = new ArrayList<>();
+    List<Map<String, Seen>> seen = new ArrayList<>();
+    for (boolean async : new boolean[] {false, true}) {
+      FakeEngine engine = new FakeEngine(new FakeExecutor(64, 4),
+          FakeEngine.config(8, 32, true, "fcfs").withAsyncScheduling(async), eos);
+      try (engine) {
+        List<Collector> collectors = new ArrayList<>();
+        for (GenerationRequest g : requests) {
+          Collector c = engine.track(new Collector());
+          engine.core.submit(g, c);
+          collectors.add(c);
+        }
+        Map<String, Seen> results = new LinkedHashMap<>();
+        for (int i = 0; i < requests.size(); i++) results.put(requests.get(i).requestId(), Seen.of(collectors.get(i).await()));
+        seen.add(results);
+        masks.add(engine.executor.masks);
+      }
+    }
+    assertEquals(seen.get(0), seen.get(1));
+    assertEquals(FinishReason.STOP, seen.get(1).get("eos").finish());
+    assertTrue(seen.get(1).values().stream().allMatch(s -> s.finish() != FinishReason.ABORT), "no grammar refused");
+    assertEquals(masks.get(0).keySet(), masks.get(1).keySet());
+    for (Long seq : masks.get(0).keySet()) {
+      List<long[]> sync = masks.get(0).get(seq), async = masks.get(1).get(seq);
+      int extra = seq == 0 ? 1 : 0; // request "eos" (the first admitted) ran one step past its EOS
+      assertEquals(sync.size() + extra, async.size(), "masks of sequence " + seq);
+      for (int i = 0; i < sync.size(); i++) assertArrayEquals(sync.get(i), async.get(i), "seq " + seq + " step " + i);
+    }
+  }
+
+  /**
    * Random workloads (seeded): prompt lengths, shared prefixes and repeats, every stop rule, priorities, step budgets
    * and caches small enough to preempt; each must give the same outputs both ways.
    */
