@@ -54,7 +54,13 @@ class AsyncSchedulingTest {
   private static Map<String, Seen> run(FakeEngine engine, List<Spec> specs) throws Exception {
     try (engine) {
       Map<String, Collector> collectors = new LinkedHashMap<>();
-      for (Spec s : specs) collectors.put(s.id(), engine.submit(s.id(), s.prompt(), s.params()));
+      List<GenerationRequest> requests = new ArrayList<>();
+      for (Spec s : specs) {
+        collectors.put(s.id(), engine.track(new Collector()));
+        requests.add(new GenerationRequest(s.id(), s.prompt(), s.params(), 0, System.nanoTime()));
+      }
+      // All admitted at once, so the schedule does not depend on when the engine thread drains its inbox.
+      engine.core.submitAll(requests, List.copyOf(collectors.values()));
       Map<String, Seen> seen = new LinkedHashMap<>();
       for (var e : collectors.entrySet()) seen.put(e.getKey(), Seen.of(e.getValue().await()));
       assertTrue(engine.core.shutdown(Duration.ofSeconds(10)), "drained");
@@ -172,11 +178,8 @@ class AsyncSchedulingTest {
           FakeEngine.config(8, 32, true, "fcfs").withAsyncScheduling(async), eos);
       try (engine) {
         List<Collector> collectors = new ArrayList<>();
-        for (GenerationRequest g : requests) {
-          Collector c = engine.track(new Collector());
-          engine.core.submit(g, c);
-          collectors.add(c);
-        }
+        for (GenerationRequest g : requests) collectors.add(engine.track(new Collector()));
+        engine.core.submitAll(requests, List.copyOf(collectors));
         Map<String, Seen> results = new LinkedHashMap<>();
         for (int i = 0; i < requests.size(); i++) results.put(requests.get(i).requestId(), Seen.of(collectors.get(i).await()));
         seen.add(results);
@@ -240,13 +243,13 @@ class AsyncSchedulingTest {
       Map<String, Seen> seen = new LinkedHashMap<>();
       try (engine) {
         List<Collector> collectors = new ArrayList<>();
+        List<GenerationRequest> requests = new ArrayList<>();
         for (int i = 0; i < specs.size(); i++) {
           Spec s = specs.get(i);
-          Collector c = engine.track(new Collector());
-          engine.core.submit(new GenerationRequest(s.id(), s.prompt(), s.params(), priorities.get(i),
-              System.nanoTime()), c);
-          collectors.add(c);
+          collectors.add(engine.track(new Collector()));
+          requests.add(new GenerationRequest(s.id(), s.prompt(), s.params(), priorities.get(i), System.nanoTime()));
         }
+        engine.core.submitAll(requests, List.copyOf(collectors));
         for (int i = 0; i < specs.size(); i++) seen.put(specs.get(i).id(), Seen.of(collectors.get(i).await()));
         assertTrue(engine.core.shutdown(Duration.ofSeconds(10)));
         assertEquals(engine.core.status().totalBlocks(), engine.core.status().freeBlocks());
