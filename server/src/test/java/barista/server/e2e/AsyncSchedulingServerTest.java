@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code --async-scheduling} forced on over the tiny model on the CPU: concurrent greedy streams (chat and
- * completions, stop strings, max_tokens, n = 2) carry the same text, finish reasons and usage as with
- * {@code --no-async-scheduling}.
+ * completions, stop strings, max_tokens, n = 2) and seeded json_schema streams beside them carry the same text,
+ * finish reasons and usage as with {@code --no-async-scheduling}.
  */
 class AsyncSchedulingServerTest {
   private static final int REQUESTS = 12;
@@ -33,8 +33,18 @@ class AsyncSchedulingServerTest {
     return body(fields.toArray());
   }
 
+  /** Seeded sampling under a json_schema constraint: the masks of rows that run ahead are completed late. */
+  private static String constrained(int seed) {
+    Map<String, Object> schema = Map.of("type", "object", "properties", Map.of(
+        "name", Map.of("type", "string", "maxLength", 12), "n", Map.of("type", "integer")),
+        "required", List.of("name", "n"));
+    return body("messages", userSays("A record, please"), "temperature", 1.0, "seed", seed, "max_tokens", 60,
+        "stream", true, "stream_options", Map.of("include_usage", true),
+        "response_format", Map.of("type", "json_schema", "json_schema", Map.of("name", "r", "schema", schema)));
+  }
+
   private static String path(int i) {
-    return i % 2 == 0 ? "/v1/chat/completions" : "/v1/completions";
+    return i % 2 == 0 || i >= REQUESTS ? "/v1/chat/completions" : "/v1/completions";
   }
 
   /** Per choice: finish reason and text; then the usage's token counts. */
@@ -74,7 +84,7 @@ class AsyncSchedulingServerTest {
   }
 
   @Test
-  void greedyStreamsMatchWithAndWithoutAsyncScheduling() throws Exception {
+  void streamsMatchWithAndWithoutAsyncScheduling() throws Exception {
     List<String> requests = new ArrayList<>();
     List<String> expected;
     try (RealServer sync = RealServer.start("--no-async-scheduling")) {
@@ -87,13 +97,17 @@ class AsyncSchedulingServerTest {
         String text = a.substring(a.indexOf(": ") + 2, a.indexOf(" | "));
         requests.add(request(i, i % 3 == 2 || text.length() < 12 ? null : text.substring(8, 10)));
       }
+      for (int seed = 0; seed < 4; seed++) requests.add(constrained(seed));
       expected = concurrently(sync, requests);
     }
     try (RealServer async = RealServer.start("--async-scheduling")) {
       List<String> actual = concurrently(async, requests);
-      for (int i = 0; i < REQUESTS; i++) assertEquals(expected.get(i), actual.get(i), "request " + i);
+      for (int i = 0; i < requests.size(); i++) assertEquals(expected.get(i), actual.get(i), "request " + i);
     }
     assertTrue(expected.stream().anyMatch(a -> a.startsWith("stop:")), "some requests stopped on their string");
     assertTrue(expected.stream().anyMatch(a -> a.startsWith("length:")), "some ran to max_tokens");
+    for (String a : expected.subList(REQUESTS, expected.size())) {
+      assertTrue(a.startsWith("stop: {") && a.contains("\"name\"") && a.contains("\"n\""), "valid JSON record: " + a);
+    }
   }
 }
