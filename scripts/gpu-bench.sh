@@ -3,10 +3,13 @@
 # transformers (eager generate, and static cache + torch.compile) on the same synthetic r1-distill-1.5b checkpoint:
 # 128 random prompt tokens, 128 output tokens (EOS ignored), greedy, at each concurrency / batch size.
 # Usage: scripts/gpu-bench.sh OUT_DIR [ours] [eager] [compiled] [quant] [preset] [structured] [reasoning]
-#        [compiled-reasoning] [long]      (default: ours eager compiled)
+#        [compiled-reasoning] [long] [async]      (default: ours eager compiled)
 #   reasoning: R1's lengths, 128 in / 2,048 out at concurrency 1, 32 and 256 (REASONING_LEVELS)
 #   compiled-reasoning: transformers compiled at the same lengths, batch 1 and 32
 #   long: single prompts of 4,096 and 16,384 tokens (--max-model-len 32768): TTFT, and TPOT of 64 output tokens
+#   async: 128 in / 128 out at concurrency 32 and 256 (ASYNC_LEVELS), 1,024 prompts each (NUM_PROMPTS), on a
+#     server with --no-async-scheduling, then one with --async-scheduling, then both again (ROUNDS, default 2);
+#     each server first runs the 32-user preset
 #   preset: the deployment guide's 32-user test (barista bench --preset seed-32-users) against our server
 #   structured: json_schema output (scripts/bench/article-schema.json) at concurrency 32 beside unconstrained
 #     output on the same server, alternating runs; then 8 schema outputs checked and the stats log's mask cost
@@ -137,6 +140,13 @@ for part in $parts; do
       serve_and_bench fp16-reasoning "$model" ;;
     compiled-reasoning) python3 scripts/hf-baseline.py "$model" compiled "${COMPILED_LEVELS:-1,32}" --output-len 2048 \
       --json "$out/hf-compiled-reasoning.json" ;;
+    async) for round in $(seq ${ROUNDS:-2}); do
+        for mode in no-async async; do
+          PRESET_RUN=1 NUM_PROMPTS=${NUM_PROMPTS:-1024} levels="${ASYNC_LEVELS:-32 256}" \
+            serve_and_bench "fp16-$mode-$round" "$model" --$mode-scheduling
+          grep -m1 "Asynchronous scheduling" "$out/serve-fp16-$mode-$round.log" || true
+        done
+      done ;;
     long) MAX_MODEL_LEN=32768 MAX_BATCHED=16384 LONG_PROMPTS="4096 16384" levels="" serve_and_bench fp16-long "$model" ;;
     quant) # AWQ from our quantizer's checkpoint; INT8 quantized while loading the 16-bit checkpoint
       [ -f "$model-awq/config.json" ] || barista quantize --model "$model" --out "$model-awq" --method awq 2>&1 | tail -1

@@ -120,6 +120,12 @@ public class ServeOptions {
       description = "Reuse KV blocks of shared prompt prefixes (default: on).")
   public boolean enablePrefixCaching;
 
+  @Option(names = "--async-scheduling", negatable = true,
+      description = "Schedule each step while the one before runs on the device, and detokenize and check stop "
+          + "strings on output threads; a request that stops may compute one token more, never sent (default: on with "
+          + "CUDA, off on the CPU).")
+  public Boolean asyncScheduling;
+
   @Option(names = "--seed", defaultValue = "0", description = "Engine random seed (default: ${DEFAULT-VALUE}).")
   public long seed;
 

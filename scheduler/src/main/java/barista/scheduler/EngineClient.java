@@ -6,7 +6,8 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * What the front end sees of the engine: submit, abort, look. Calls never block on the engine loop; the listener
- * of a request is called on the engine thread and must hand its work off without blocking.
+ * of a request is called on the engine thread (or an output thread, see {@link OutputListener}) and must hand its
+ * work off without blocking.
  */
 public interface EngineClient {
 

@@ -1,17 +1,20 @@
 package barista.scheduler;
 
 import barista.engine.StepExecutor;
+import barista.engine.StepPipeline;
 import barista.engine.sampling.InvalidSamplingParamException;
 import barista.engine.sampling.SampleResult;
 import barista.kvcache.KvCacheManager;
 import barista.kvcache.PrefixCacheStats;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -53,6 +56,8 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   private final StepTokenHistogram stepTokens = new StepTokenHistogram();
   private volatile boolean loopEnded; // no engine thread drains the inbox any more
   private final Object statusChanged = new Object();
+  private final StepPipeline pipeline; // null: synchronous scheduling
+  private final OutputStage outputStage; // null: outputs are made on the engine thread
 
   public EngineCore(StepExecutor executor, SchedulerConfig config, Limits limits, Detokenizer.Factory detokenizers,
       long seed) {
@@ -63,6 +68,13 @@ public final class EngineCore implements EngineClient, AutoCloseable {
     this.kv = new KvCacheManager(executor.numBlocks(), executor.blockSize(), config.enablePrefixCaching());
     this.scheduler = new Scheduler(config, kv, executor.graphTokens());
     this.seeds = new SplittableRandom(seed);
+    this.pipeline = config.asyncScheduling() ? new StepPipeline(executor) : null;
+    this.outputStage = config.asyncScheduling()
+        ? new OutputStage(Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors() / 4))) : null;
+    if (pipeline != null) {
+      log.info("Asynchronous scheduling: each step is scheduled while the one before runs; outputs are made on {} "
+          + "output thread(s)", outputStage.numThreads());
+    }
     publishStatus();
     this.thread = new Thread(this::loop, "barista-engine");
     thread.setDaemon(true);
@@ -202,6 +214,10 @@ public final class EngineCore implements EngineClient, AutoCloseable {
 
   private void loop() {
     try {
+      if (pipeline != null) {
+        asyncLoop();
+        return;
+      }
       while (!stopping) {
         drainInbox(!scheduler.hasWork());
         if (!scheduler.hasWork()) continue;
@@ -225,13 +241,64 @@ public final class EngineCore implements EngineClient, AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (Throwable t) {
-      failure = t;
-      log.error("Engine loop died; aborting all requests", t);
+      failure = t instanceof ExecutionException && t.getCause() != null ? t.getCause() : t;
+      log.error("Engine loop died; aborting all requests", failure);
     } finally {
       loopEnded = true; // from here on, submit refuses, or aborts what slipped in
+      if (pipeline != null) pipeline.close(); // the step running finishes before its requests' blocks are freed
       abortAll();
+      if (outputStage != null) outputStage.close();
       publishStatus();
       if (failure != null) death.complete(failure); // after the aborts: every request has its answer first
+    }
+  }
+
+  /** A step launched on the pipeline, not yet applied. */
+  private record InFlightStep(ScheduledBatch batch, java.util.concurrent.CompletableFuture<SampleResult> result) {}
+
+  /**
+   * Asynchronous scheduling (vLLM V1's {@code --async-scheduling}, its engine core's batch queue of two): step N+1
+   * is scheduled and launched before step N's result is applied, so the device runs one step while the engine
+   * thread applies the one before and schedules the one after. Each iteration: collect the stop strings the output
+   * threads found in the last applied step, schedule and launch a step unless two are in flight, then wait for the
+   * oldest, apply it at the token level and hand its text to the output threads.
+   */
+  private void asyncLoop() throws InterruptedException, ExecutionException {
+    ArrayDeque<InFlightStep> inFlight = new ArrayDeque<>();
+    OutputStage.Step outputs = null; // the last applied step's, in the output stage
+    boolean textStopsApplied = false;
+    while (!stopping) {
+      drainInbox(!scheduler.hasWork() && inFlight.isEmpty());
+      if (outputs != null && !textStopsApplied) {
+        for (Request r : outputs.awaitTextStops()) {
+          scheduler.remove(r);
+          byId.remove(r.id, r);
+        }
+        textStopsApplied = true;
+      }
+      boolean launched = false;
+      if (inFlight.size() < 2 && scheduler.hasWork()) {
+        ScheduledBatch batch = scheduler.schedule();
+        schedulerWaiting = scheduler.numWaiting();
+        if (!batch.isEmpty()) {
+          stepTokens.record(batch.numTokens());
+          inFlight.add(new InFlightStep(batch, pipeline.launch(batch.sequences)));
+          launched = true;
+        } else if (inFlight.isEmpty()) {
+          throw new IllegalStateException("scheduler made no progress with " + scheduler.numWaiting()
+              + " waiting and " + scheduler.numRunning() + " running requests");
+        }
+      }
+      if (inFlight.isEmpty() || (launched && inFlight.size() < 2)) continue;
+      InFlightStep step = inFlight.poll();
+      SampleResult result = step.result().get();
+      List<Scheduler.SampledToken> sampled = scheduler.applyStep(step.batch(), result);
+      for (Scheduler.SampledToken t : sampled) if (t.finished()) byId.remove(t.request().id, t.request());
+      lastProgressNanos = System.nanoTime();
+      publishStatus();
+      if (outputs != null) outputs.awaitDone(); // at most two steps' outputs queued
+      outputs = outputStage.dispatch(sampled);
+      textStopsApplied = false;
     }
   }
 
@@ -251,6 +318,10 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   }
 
   private void deliver(Request r, RequestOutput out) {
+    if (outputStage != null) {
+      outputStage.deliver(r, out); // after the request's outputs still in the stage
+      return;
+    }
     try {
       r.listener.onOutput(out);
     } catch (RuntimeException e) {

@@ -1,6 +1,9 @@
 package barista.scheduler;
 
-/** Receives a request's outputs in order; called on the engine thread, so it must not block. */
+/**
+ * Receives a request's outputs in order, one at a time; called on the engine thread, or with async scheduling on
+ * the request's output thread, so it must not block.
+ */
 @FunctionalInterface
 public interface OutputListener {
   void onOutput(RequestOutput output);

@@ -32,7 +32,18 @@ final class Request {
   Status status = Status.WAITING;
   int[] tokens;
   int numTokens;
+  /** Tokens whose KV is computed or being computed by a step already scheduled (vLLM's num_computed_tokens). */
   int numComputed;
+  /** Tokens whose step's result has been applied: their KV is in the cache and may be shared. */
+  int numComputedApplied;
+  /** Tokens sampled by steps still in flight (vLLM's num_output_placeholders): never more than one. */
+  int placeholders;
+  /** Steps in flight that hold this request (asynchronous scheduling). */
+  int inFlight;
+  /** The mask of the step in flight that runs ahead of this constrained request's last token, until applied. */
+  DeferredMask nextMask;
+  /** Set by the output stage once this request's last output went out (asynchronous scheduling). */
+  boolean outputFinished;
   int numCachedPrompt = -1; // prompt tokens served by the prefix cache at first admission
   long queueKey; // waiting-queue order within a priority: arrival, or before everyone once preempted
   boolean aborted;
@@ -78,8 +89,13 @@ final class Request {
     return random.nextDouble();
   }
 
-  /** Tokens still to compute before the next sample. */
+  /** Tokens still to compute before the next sample (a placeholder counts: the device feeds it). */
   int numUncomputed() {
-    return numTokens - numComputed;
+    return numTokens + placeholders - numComputed;
+  }
+
+  /** Outputs including those sampled by steps in flight. */
+  int numOutputScheduled() {
+    return numOutput() + placeholders;
   }
 }

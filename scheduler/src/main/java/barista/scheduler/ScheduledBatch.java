@@ -18,6 +18,10 @@ final class ScheduledBatch {
     numNew.add(n);
   }
 
+  boolean contains(Request r) {
+    return requests.contains(r);
+  }
+
   /** Takes a request back out (it was preempted later in the same step); returns its token count. */
   int remove(Request r) {
     int i = requests.indexOf(r);
@@ -27,7 +31,7 @@ final class ScheduledBatch {
 
   /**
    * Fixes the step: block tables, and for each request that samples, its random draw (drawn only now, so a request
-   * taken back out does not consume one).
+   * taken back out does not consume one); then counts the step's tokens as computed and its samples as placeholders.
    */
   void seal(KvCacheManager kv) {
     long maskNanos = 0;
@@ -35,9 +39,11 @@ final class ScheduledBatch {
     for (int i = 0; i < requests.size(); i++) {
       Request r = requests.get(i);
       int n = numNew.get(i);
-      boolean sample = r.numComputed + n == r.numTokens;
+      boolean sample = r.numComputed + n == r.numTokens + r.placeholders;
       TokenMask allowed = null;
-      if (sample && r.constraint != null) {
+      if (sample && r.constraint != null && r.placeholders > 0) {
+        allowed = r.nextMask = new DeferredMask(); // completed once the token before is applied
+      } else if (sample && r.constraint != null) {
         long start = System.nanoTime();
         allowed = r.constraint.allowed(r.maxTokens - r.numOutput());
         maskNanos += System.nanoTime() - start;
@@ -45,7 +51,11 @@ final class ScheduledBatch {
       }
       sequences.add(new ScheduledSequence(r.seqId, r.tokens, r.numPrompt, r.numOutput(), r.numComputed, n,
           kv.blockTable(r.seqId).toArray(), sample, r.params, sample ? r.nextUniform() : 0,
-          sample ? r.stops.banned(r.numOutput()) : new int[0], allowed, sample ? r.forcedToken() : -1));
+          sample ? r.stops.banned(r.numOutputScheduled()) : new int[0], allowed, sample ? r.forcedToken() : -1));
+      // Advanced now, as vLLM does: the next step may be scheduled before this one's result is applied.
+      r.numComputed += n;
+      if (sample) r.placeholders++;
+      r.inFlight++;
     }
     if (masks > 0) MaskStats.recordStep(maskNanos, masks);
   }

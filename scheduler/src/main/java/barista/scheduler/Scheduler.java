@@ -1,6 +1,7 @@
 package barista.scheduler;
 
 import barista.engine.ScheduledSequence;
+import barista.engine.constraint.MaskStats;
 import barista.engine.sampling.SampleResult;
 import barista.kvcache.KvCacheManager;
 import java.util.ArrayList;
@@ -79,11 +80,15 @@ final class Scheduler {
     for (int i = 0; i < running.size() && budget > 0; ) {
       Request r = running.get(i);
       int n = Math.min(r.numUncomputed(), budget);
+      if (n == 0 || (r.placeholders > 0 && !mayRunAhead(r))) { // its step in flight decides what comes next
+        i++;
+        continue;
+      }
       boolean scheduled = true;
       while (!kv.allocateSlots(r.seqId, r.numComputed, n)) {
         Request victim = victim();
-        if (running.indexOf(victim) < i) { // already in this batch: take it back out
-          budget += batch.remove(victim);
+        if (running.indexOf(victim) < i) { // before r: in this batch unless it was passed over
+          if (batch.contains(victim)) budget += batch.remove(victim);
           i--;
         }
         preempt(victim);
@@ -101,7 +106,9 @@ final class Scheduler {
     List<Request> deferred = new ArrayList<>();
     while (!preempted && !waiting.isEmpty() && budget > 0 && running.size() < config.maxNumSeqs()) {
       Request r = waiting.peek();
-      if (sharesPromptWithPrefill(r)) { // n > 1: let the sibling fill the prefix cache, then hit it next step
+      // A preempted request whose last step is still in flight waits for its token; a request sharing its prompt
+      // with a sibling's prefill (n > 1) lets the sibling fill the prefix cache, then hits it next step.
+      if (r.inFlight > 0 || sharesPromptWithPrefill(r)) {
         deferred.add(waiting.poll());
         continue;
       }
@@ -117,6 +124,7 @@ final class Scheduler {
       }
       waiting.poll();
       r.numComputed = cached;
+      r.numComputedApplied = cached;
       if (r.numCachedPrompt < 0) {
         r.numCachedPrompt = Math.min(cached, r.numPrompt);
         r.scheduledNanos = System.nanoTime();
@@ -172,12 +180,24 @@ final class Scheduler {
     int shareable = (r.numPrompt - 1) / kv.blockSize() * kv.blockSize();
     if (!config.enablePrefixCaching() || r.numOutput() > 0 || shareable == 0) return false;
     for (Request other : running) {
-      if (other.numComputed < shareable && other.numPrompt == r.numPrompt
+      if (other.numComputedApplied < shareable && other.numPrompt == r.numPrompt
           && java.util.Arrays.equals(other.tokens, 0, r.numPrompt, r.tokens, 0, r.numPrompt)) {
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * Whether a request whose last sample is still in flight may be scheduled now, its input token fed on the device
+   * (asynchronous scheduling, after vLLM's AsyncScheduler): not when that sample reaches max_tokens or the context
+   * limit (no step is wasted on a request sure to end), and not for a thinking-budget request, whose forced token
+   * depends on the token not yet known: it stays synchronous, one step in two. A constrained request runs ahead
+   * with a {@link DeferredMask}.
+   */
+  private boolean mayRunAhead(Request r) {
+    return r.thinking == null && r.numOutputScheduled() < r.maxTokens
+        && r.numTokens + r.placeholders < config.maxModelLen();
   }
 
   private Request victim() {
@@ -192,6 +212,7 @@ final class Scheduler {
     running.remove(r);
     kv.free(r.seqId);
     r.numComputed = 0;
+    r.numComputedApplied = 0;
     r.status = Request.Status.WAITING;
     r.queueKey = Long.MIN_VALUE + preemptionOrder++;
     waiting.add(r);
@@ -199,47 +220,103 @@ final class Scheduler {
   }
 
   /**
-   * Applies a finished step: advances each request, caches its newly full blocks, appends sampled tokens and decides
-   * whether they are done. Returns the outputs to deliver, finished requests already removed.
+   * Applies a finished step: caches each request's newly full blocks, appends sampled tokens and decides whether
+   * they are done. Returns the outputs to deliver, finished requests already removed. Text (detokenizing, stop
+   * strings) is decided here, on the engine thread: the synchronous path.
    */
   List<RequestOutput> update(ScheduledBatch batch, SampleResult result) {
     List<RequestOutput> outputs = new ArrayList<>();
+    for (SampledToken t : applyStep(batch, result)) {
+      RequestOutput out = t.toOutput();
+      if (out.finished() && !t.finished()) remove(t.request()); // a stop string, or a failure
+      outputs.add(out);
+    }
+    return outputs;
+  }
+
+  /**
+   * Applies a finished step up to the token level: blocks cached, tokens appended, and EOS, stop token ids,
+   * max_tokens, the context limit and constraint violations decided (those requests removed). The text of each
+   * token is left to {@link SampledToken#toOutput}, which the caller runs here or on an output thread. A request
+   * that ended while the step ran (stopped at the previous token, aborted) gets nothing: its token is discarded.
+   */
+  List<SampledToken> applyStep(ScheduledBatch batch, SampleResult result) {
+    List<SampledToken> sampled = new ArrayList<>();
     int row = 0;
+    long maskNanos = 0; // the next step's masks of rows that ran ahead, counted for it here
+    int masks = 0;
     for (int i = 0; i < batch.requests.size(); i++) {
       Request r = batch.requests.get(i);
       ScheduledSequence s = batch.sequences.get(i);
-      if (!s.sample()) {
-        r.numComputed += s.numNew();
-        if (config.enablePrefixCaching()) kv.cacheBlocks(r.seqId, r.tokens, r.numComputed);
-        continue;
+      r.inFlight--;
+      int computed = s.numComputed() + s.numNew();
+      if (r.status == Request.Status.RUNNING) { // else its blocks were freed (preempted, finished) since
+        r.numComputedApplied = computed;
+        if (config.enablePrefixCaching()) kv.cacheBlocks(r.seqId, r.tokens, computed);
       }
+      if (!s.sample()) continue;
       int token = result.tokens()[row];
       TokenLogprob logprob = r.params.logprobs() == null ? null
           : new TokenLogprob(token, result.logprobs()[row], result.topIds()[row], result.topLogprobs()[row]);
       row++;
-      r.numComputed += s.numNew();
-      if (config.enablePrefixCaching()) kv.cacheBlocks(r.seqId, r.tokens, r.numComputed);
+      DeferredMask nextMask = r.nextMask; // the step in flight after this one waits for it to sample
+      r.nextMask = null;
+      if (r.status == Request.Status.FINISHED) { // the one extra token of a request that stopped
+        if (nextMask != null) nextMask.completeDiscarded();
+        continue;
+      }
+      r.placeholders--;
       r.append(token);
       if (r.constraint != null && !r.constraint.accept(token)) { // the mask allowed it, so this is a bug
         log.error("Request {} sampled token {} that its constraint does not allow; aborting it", r.id, token);
         remove(r);
-        outputs.add(new RequestOutput(r.id, new int[] {token}, "", List.of(), FinishReason.ABORT, null, r.numPrompt,
-            Math.max(0, r.numCachedPrompt), r.numOutput(), r.queuedNanos, r.scheduledNanos));
+        if (nextMask != null) nextMask.completeDiscarded();
+        sampled.add(new SampledToken(r, token, null, r.numOutput(), false, true, true));
         continue;
       }
       boolean capped = r.numOutput() >= r.maxTokens || r.numTokens >= config.maxModelLen();
+      boolean ends = r.stops.endsByToken(token, r.numOutput(), capped);
+      if (ends) remove(r);
+      if (nextMask != null) {
+        if (ends) {
+          nextMask.completeDiscarded();
+        } else {
+          long start = System.nanoTime();
+          nextMask.complete(r.constraint.allowed(r.maxTokens - r.numOutput()));
+          maskNanos += System.nanoTime() - start;
+          masks++;
+        }
+      }
+      sampled.add(new SampledToken(r, token, logprob, r.numOutput(), capped, ends, false));
+    }
+    if (masks > 0) MaskStats.recordStep(maskNanos, masks);
+    return sampled;
+  }
+
+  /**
+   * One sampled token of a request before its text is known: what {@link #toOutput} turns into the request's
+   * output. {@code finished}: the engine already ended the request at the token level.
+   */
+  record SampledToken(Request request, int token, TokenLogprob logprob, int numOutput, boolean capped,
+      boolean finished, boolean constraintViolation) {
+
+    /** Detokenizes and checks stop strings (the request's {@link StopChecker}, so one thread at a time). */
+    RequestOutput toOutput() {
+      Request r = request;
+      if (constraintViolation) {
+        return new RequestOutput(r.id, new int[] {token}, "", List.of(), FinishReason.ABORT, null, r.numPrompt,
+            Math.max(0, r.numCachedPrompt), numOutput, r.queuedNanos, r.scheduledNanos);
+      }
       StopChecker.Decision d;
       try {
-        d = r.stops.onToken(token, r.numOutput(), capped);
+        d = r.stops.onToken(token, numOutput, capped);
       } catch (RuntimeException e) { // one request's bad output must not take the others down
         log.error("Request {} failed after token {}; aborting it", r.id, token, e);
         d = new StopChecker.Decision("", FinishReason.ABORT, null);
       }
-      if (d.finish() != null) remove(r);
-      outputs.add(new RequestOutput(r.id, new int[] {token}, d.text(),
+      return new RequestOutput(r.id, new int[] {token}, d.text(),
           logprob == null ? List.of() : List.of(logprob), d.finish(), d.stopReason(), r.numPrompt,
-          Math.max(0, r.numCachedPrompt), r.numOutput(), r.queuedNanos, r.scheduledNanos));
+          Math.max(0, r.numCachedPrompt), numOutput, r.queuedNanos, r.scheduledNanos);
     }
-    return outputs;
   }
 }

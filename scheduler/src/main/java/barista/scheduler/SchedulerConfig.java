@@ -5,6 +5,8 @@ package barista.scheduler;
  *
  * @param policy "fcfs" or "priority" (lower value first, then arrival)
  * @param maxWaitingRequests beyond this many queued requests, submit answers overloaded
+ * @param asyncScheduling schedule step N+1 while step N runs, and make outputs on output threads (vLLM's
+ *     {@code --async-scheduling})
  */
 public record SchedulerConfig(
     int maxNumSeqs,
@@ -13,7 +15,20 @@ public record SchedulerConfig(
     boolean enablePrefixCaching,
     String policy,
     int maxModelLen,
-    int maxWaitingRequests) {
+    int maxWaitingRequests,
+    boolean asyncScheduling) {
+
+  /** Synchronous scheduling. */
+  public SchedulerConfig(int maxNumSeqs, int maxNumBatchedTokens, boolean enableChunkedPrefill,
+      boolean enablePrefixCaching, String policy, int maxModelLen, int maxWaitingRequests) {
+    this(maxNumSeqs, maxNumBatchedTokens, enableChunkedPrefill, enablePrefixCaching, policy, maxModelLen,
+        maxWaitingRequests, false);
+  }
+
+  public SchedulerConfig withAsyncScheduling(boolean on) {
+    return new SchedulerConfig(maxNumSeqs, maxNumBatchedTokens, enableChunkedPrefill, enablePrefixCaching, policy,
+        maxModelLen, maxWaitingRequests, on);
+  }
 
   public SchedulerConfig {
     if (!policy.equals("fcfs") && !policy.equals("priority")) {

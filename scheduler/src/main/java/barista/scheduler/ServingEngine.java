@@ -83,6 +83,15 @@ public final class ServingEngine implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether {@code --async-scheduling} is on when not given: with CUDA ({@code device} cuda, cuda:N, or auto with a
+   * GPU visible), as vLLM's default there; off on the CPU, whose steps are computed on the host anyway.
+   */
+  public static boolean asyncSchedulingByDefault(String device) {
+    String d = device == null ? "auto" : device.toLowerCase();
+    return d.startsWith("cuda") || (d.equals("auto") && ai.djl.engine.Engine.getEngine("PyTorch").getGpuCount() > 0);
+  }
+
   /** The sampling fields a generation_config.json sets, as request defaults (vLLM's --generation-config). */
   public static SamplingParams samplingDefaults(GenerationConfig g) {
     return SamplingParams.builder().temperature(g.temperature()).topP(g.topP()).topK(g.topK())

@@ -40,6 +40,15 @@ final class StopChecker {
   }
 
   /**
+   * Whether this token ends the request whatever its text: EOS, a stop token id (both from min_tokens on), or the
+   * length cap. {@link #onToken} ends it then too, or earlier by a stop string. Reads no state: any thread.
+   */
+  boolean endsByToken(int token, int numOutput, boolean lengthCapped) {
+    boolean mayStop = numOutput > params.minTokens();
+    return lengthCapped || (mayStop && (contains(eosIds, token) || params.stopTokenIds().contains(token)));
+  }
+
+  /**
    * @param numOutput outputs including this token
    * @param lengthCapped the request hit max_tokens or the context limit with this token
    */

@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  * recorded, not thrown: a throw on the engine thread would only kill the loop, which aborts requests and can make an
  * abort-expecting test pass; {@link #assertNoLateOutput} reports it on the test thread.
  */
-final class Collector implements OutputListener {
+class Collector implements OutputListener {
   /** Everything a request produced. */
   record Result(List<RequestOutput> outputs) {
     RequestOutput last() {

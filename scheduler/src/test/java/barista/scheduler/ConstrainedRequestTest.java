@@ -32,7 +32,7 @@ class ConstrainedRequestTest {
   }
 
   /** The fake model's tokens as text, one letter each (LetterDetokenizer's), EOS excluded. */
-  private static TokenVocabulary vocabulary(int eos) {
+  static TokenVocabulary vocabulary(int eos) {
     byte[][] bytes = new byte[FakeExecutor.VOCAB][];
     for (int id = 0; id < bytes.length; id++) {
       if (id != eos) bytes[id] = LetterDetokenizer.text(new int[] {id}).getBytes(StandardCharsets.UTF_8);

@@ -17,6 +17,9 @@ final class FakeEngine implements AutoCloseable {
 
   FakeEngine(FakeExecutor executor, SchedulerConfig config, int... eosTokenIds) {
     this.executor = executor;
+    // -Dbarista.test.asyncScheduling=true runs a whole suite with asynchronous scheduling (a check by hand: tests
+    // that count steps or catch the engine mid-step expect the synchronous schedule).
+    if (Boolean.getBoolean("barista.test.asyncScheduling")) config = config.withAsyncScheduling(true);
     this.core = new EngineCore(executor, config,
         new EngineCore.Limits(MAX_MODEL_LEN, FakeExecutor.VOCAB, eosTokenIds), LetterDetokenizer.FACTORY, 42);
   }

@@ -62,9 +62,10 @@ public final class EngineModelLoader implements ModelLoader {
         o.enablePrefixCaching, o.seed, o.quantization == ServeOptions.Quantization.none ? null : o.quantization.name(),
         o.numGpuBlocksOverride == null ? 0 : o.numGpuBlocksOverride)
         .withCuda(new EngineConfig.CudaOptions(o.enforceEager, o.cudaGraphSizes, o.nativeLibrary));
+    boolean async = o.asyncScheduling != null ? o.asyncScheduling : ServingEngine.asyncSchedulingByDefault(device);
     return ServingEngine.start(config, len -> new SchedulerConfig(o.maxNumSeqs,
         o.enableChunkedPrefill ? o.maxNumBatchedTokens : Math.max(o.maxNumBatchedTokens, len),
-        o.enableChunkedPrefill, o.enablePrefixCaching, o.schedulingPolicy.name(), len, o.maxWaitingRequests),
+        o.enableChunkedPrefill, o.enablePrefixCaching, o.schedulingPolicy.name(), len, o.maxWaitingRequests, async),
         chatTemplate, tokenizerDir);
   }
 

@@ -67,6 +67,10 @@ public final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--native-library", description = "libbarista_native.so (default: see serve --help).")
   Path nativeLibrary;
 
+  @Option(names = "--async-scheduling", negatable = true,
+      description = "Schedule each step while the one before runs (default: on with CUDA, off on the CPU).")
+  Boolean asyncScheduling;
+
   @Option(names = "--log-level", defaultValue = "info", description = "error, warning, info, debug.") String logLevel;
 
   @Override
@@ -78,7 +82,8 @@ public final class GenerateCommand implements Callable<Integer> {
         gpuMemoryUtilization, kvCacheSpace, maxNumBatchedTokens, Math.max(prompts.size(), 1), true, 0, quantization, 0)
         .withCuda(new EngineConfig.CudaOptions(enforceEager, cudaGraphSizes, nativeLibrary));
     try (ServingEngine engine = ServingEngine.start(config, len -> new SchedulerConfig(Math.max(prompts.size(), 1),
-        maxNumBatchedTokens, true, true, "fcfs", len, Integer.MAX_VALUE), null)) {
+        maxNumBatchedTokens, true, true, "fcfs", len, Integer.MAX_VALUE,
+        asyncScheduling != null ? asyncScheduling : ServingEngine.asyncSchedulingByDefault(device)), null)) {
       SamplingParams params = params(engine.defaults());
       List<int[]> encoded = new ArrayList<>();
       for (String p : prompts) {
@@ -137,7 +142,7 @@ public final class GenerateCommand implements Callable<Integer> {
     return b.build().validate();
   }
 
-  /** Gathers one request's outputs; runs on the engine thread. */
+  /** Gathers one request's outputs; runs on the engine thread, or its output thread with async scheduling. */
   private static final class Collector implements barista.scheduler.OutputListener {
     final StringBuilder text = new StringBuilder();
     final List<Integer> tokens = new ArrayList<>();

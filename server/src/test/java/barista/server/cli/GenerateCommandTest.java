@@ -17,6 +17,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,6 +63,32 @@ class GenerateCommandTest {
     Run again = run("generate", "--model", TestModels.tiny().toString(), "--device", "cpu", "--prompt", "hi",
         "--max-tokens", "16", "--temperature", "0", "--ignore-eos", "--max-model-len", "256");
     assertEquals(first.get("token_ids"), JSON.readTree(again.out.strip()).get("token_ids"));
+  }
+
+  /**
+   * The tiny model's greedy tokens with --async-scheduling as without: with a repetition penalty (a token fed to the
+   * next step must count in the history the sampler penalizes) and 16-token steps (prompt chunks beside decodes).
+   */
+  @Test
+  void asyncSchedulingGivesTheSameTokensWithPenaltiesAndChunkedPrompts() throws IOException {
+    List<String> args = new ArrayList<>(List.of("generate", "--model", TestModels.tiny().toString(), "--device", "cpu",
+        "--max-tokens", "24", "--temperature", "0", "--ignore-eos", "--max-model-len", "256",
+        "--repetition-penalty", "1.5", "--max-num-batched-tokens", "16"));
+    for (int i = 0; i < 4; i++) args.addAll(List.of("--prompt", "Prompt " + i + ": " + "tell me more, ".repeat(1 + 3 * i)));
+    List<String> sync = new ArrayList<>(args), async = new ArrayList<>(args);
+    sync.add("--no-async-scheduling");
+    async.add("--async-scheduling");
+    Run a = run(async.toArray(String[]::new));
+    Run s = run(sync.toArray(String[]::new));
+    assertEquals(0, a.exit, a.err);
+    assertEquals(0, s.exit, s.err);
+    String[] asyncLines = a.out.strip().split("\n"), syncLines = s.out.strip().split("\n");
+    assertEquals(4, asyncLines.length, a.out);
+    for (int i = 0; i < 4; i++) {
+      assertEquals(JSON.readTree(syncLines[i]).get("token_ids"), JSON.readTree(asyncLines[i]).get("token_ids"),
+          "prompt " + i);
+      assertEquals(24, JSON.readTree(asyncLines[i]).get("token_ids").size());
+    }
   }
 
   @Test
