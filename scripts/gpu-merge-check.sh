@@ -2,8 +2,8 @@
 # The shortest check of native and JNI code on a GPU (through .gpu/run.sh), for a lease with under ten minutes:
 # builds libbarista_native (sm_75..sm_90 + PTX) while the quantized-kernel check builds and the r1-distill-1.5b checkpoint and its AWQ quantization are made; then the native
 # JUnit tests (kernels against the DJL path, graphs against eager), greedy tokens with CUDA graphs against
-# --enforce-eager on the r1 geometry (fp16), AWQ and INT8 through the JVM (scripts/gpu-quant-check.sh), and last,
-# on an idle GPU, the quantized-kernel check and (SWEEP=1, the default here) the GEMM plan sweep.
+# --enforce-eager and with async scheduling against --no-async-scheduling on the r1 geometry (fp16), AWQ and INT8
+# through the JVM (scripts/gpu-quant-check.sh), and last, on an idle GPU, the quantized-kernel check and (SWEEP=1, the default here) the GEMM plan sweep.
 # scripts/gpu-check.sh is the full check (both builds, 512-token runs, the attention kernels' own check).
 # Usage: bash .gpu/run.sh scripts/gpu-merge-check.sh OUT_DIR
 set -uo pipefail
@@ -35,8 +35,8 @@ grep -E "max diff vs DJL|fused ops|tests (successful|failed)|✘" "$out/junit.lo
 result $rc "native JUnit tests"
 wait $models; result $? "r1 checkpoint and its AWQ quantization made"
 args=(); for i in $(seq 32); do args+=(--prompt "Prompt $i: $(printf 'word%.0s ' $(seq $((i % 7 + 1))))tell me a story"); done
-for mode in graphs eager; do
-  extra=(); [ $mode = eager ] && extra=(--enforce-eager)
+for mode in graphs eager sync; do # graphs and eager take the CUDA default (async scheduling); sync turns it off
+  extra=(); [ $mode = eager ] && extra=(--enforce-eager); [ $mode = sync ] && extra=(--no-async-scheduling)
   BARISTA_NATIVE_LIBRARY=$lib "$java" -cp "$cp" barista.server.Main generate --model $model --device cuda "${args[@]}" \
     --max-tokens 256 --temperature 0 --ignore-eos "${extra[@]}" > "$out/r1-$mode.jsonl" 2> "$out/r1-$mode.log"
   grep -E "tokens/s|Captured" "$out/r1-$mode.log" | sed "s/^/  r1 $mode: /"
@@ -44,6 +44,8 @@ done
 cmp -s <(grep -o '"token_ids":\[[^]]*\]' "$out/r1-graphs.jsonl") <(grep -o '"token_ids":\[[^]]*\]' "$out/r1-eager.jsonl") \
   && [ "$(grep -c token_ids "$out/r1-graphs.jsonl")" = 32 ]
 result $? "greedy graphs == eager, r1 fp16, 32 prompts x 256 tokens"
+cmp -s <(grep -o '"token_ids":\[[^]]*\]' "$out/r1-graphs.jsonl") <(grep -o '"token_ids":\[[^]]*\]' "$out/r1-sync.jsonl")
+result $? "greedy --async-scheduling == --no-async-scheduling, r1 fp16 with graphs"
 BARISTA_NATIVE_LIBRARY=$lib bash scripts/gpu-quant-check.sh "$out/quant" $model; result $? "AWQ and INT8 through the JVM"
 wait $kernels || { tail -5 "$out/quant-kernels-build.log"; }
 # timed after the JVM runs, on an idle GPU
