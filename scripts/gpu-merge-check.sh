@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The shortest check of native and JNI code on a GPU (through .gpu/run.sh), for a lease with under ten minutes:
-# builds libbarista_native (sm_75..sm_90 + PTX) while the quantized-kernel check builds and the r1-distill-1.5b checkpoint and its AWQ quantization are made; then the native
-# JUnit tests (kernels against the DJL path, graphs against eager), greedy tokens with CUDA graphs against
-# --enforce-eager and with async scheduling against --no-async-scheduling on the r1 geometry (fp16), AWQ and INT8
-# through the JVM (scripts/gpu-quant-check.sh), and last, on an idle GPU, the quantized-kernel check and (SWEEP=1, the default here) the GEMM plan sweep.
+# builds libbarista_native (sm_75..sm_90 + PTX) while the quantized-kernel check builds and the r1-distill-1.5b
+# checkpoint and its AWQ quantization are made; then the native JUnit tests (kernels against the DJL path, graphs
+# against eager), greedy tokens with CUDA graphs against --enforce-eager and with async scheduling against
+# --no-async-scheduling on the r1 geometry (fp16), AWQ and INT8 through the JVM (scripts/gpu-quant-check.sh), and
+# last, on an idle GPU, the quantized-kernel check and (SWEEP=1, the default here) the GEMM plan sweep.
 # scripts/gpu-check.sh is the full check (both builds, 512-token runs, the attention kernels' own check).
 # Usage: bash .gpu/run.sh scripts/gpu-merge-check.sh OUT_DIR
 set -uo pipefail
