@@ -218,8 +218,14 @@ class PlaygroundBrowserTest {
     return Chromium.JSON.readTree(page.eval("document.getElementById('" + chart + "').dataset.values").asText());
   }
 
-  /** docs/images/ of the repository (the folder holding .ci/run). */
-  private static Path docs() {
+  /**
+   * Where the screenshots go: docs/images/ of the repository (the folder holding .ci/run) with
+   * -Dbarista.updateScreenshots=true, so that a test run leaves tracked files as they were; target/ otherwise.
+   */
+  private static Path docs() throws java.io.IOException {
+    if (!Boolean.getBoolean("barista.updateScreenshots")) {
+      return Files.createDirectories(Path.of("target", "screenshots"));
+    }
     Path dir = Path.of("").toAbsolutePath();
     while (dir != null && !Files.isRegularFile(dir.resolve(".ci").resolve("run"))) dir = dir.getParent();
     if (dir == null) throw new IllegalStateException("no repository root above " + Path.of("").toAbsolutePath());
