@@ -68,6 +68,36 @@ class CompileCostTest {
     assertFalse(optional.matches("{,}"));
   }
 
+  /** Its automaton grows with the properties, not their square (the construction once was quadratic). */
+  @Test
+  void aWideObjectsAutomatonIsLinearInItsProperties() {
+    int hundred = ByteDfa.of(JsonSchemas.compile(wideObject(100))).numStates();
+    int twoHundred = ByteDfa.of(JsonSchemas.compile(wideObject(200))).numStates();
+    assertTrue(twoHundred <= 2.1 * hundred, hundred + " states for 100 properties, " + twoHundred + " for 200");
+  }
+
+  /**
+   * The flat pipeline (subset construction, UTF-8 expansion into shared continuation nodes) against java.util.regex
+   * on text of one- to three-byte characters, with classes whose ranges cut through each encoded length.
+   */
+  @Test
+  void byteAutomataMatchWhatJavaRegexMatchesAcrossEncodedLengths() {
+    String[] regexes = {"[^a]+", "[\\u00e0-\\u4e00]x?", ".{2,3}", "[\\u0100-\\u017f\\u0800-\\uffee]*a",
+        "(a|\\u00e9|\\u4e2d)*\\u4e2d", "[\\u07ff\\u0800]+|[^\\u0080-\\u07ff]{2}", "\\S\\s\\W"};
+    char[] alphabet = {'a', 'x', ' ', '\n', '\u007f', '\u0080', '\u00e0', '\u00e9', '\u017f', '\u0180', '\u07ff',
+        '\u0800', '\u4e00', '\u4e2d', '\uffee', '\uffef'};
+    java.util.Random random = new java.util.Random(3);
+    for (String regex : regexes) {
+      ByteDfa dfa = ByteDfa.of(Regexes.parse(regex));
+      java.util.regex.Pattern reference = java.util.regex.Pattern.compile(regex);
+      for (int i = 0; i < 3000; i++) {
+        StringBuilder text = new StringBuilder();
+        for (int len = random.nextInt(6), j = 0; j < len; j++) text.append(alphabet[random.nextInt(alphabet.length)]);
+        assertTrue(reference.matcher(text).matches() == dfa.matches(text.toString()), regex + " on '" + text + "'");
+      }
+    }
+  }
+
   @Test
   void aCompileStopsAtItsBudgetAndWhenCancelled() {
     // (a|b)*a(a|b){17}: a DFA of 2^18 states, beyond what a budget of 50 ms lets the subset construction build.
