@@ -27,10 +27,19 @@ final class Automata {
 
   /** As {@link #minimize(Automaton)}, for an automaton with these empty moves (state to the states it may enter). */
   static void minimize(Automaton a, Map<State, List<State>> empty) {
-    Automaton result = deterministic(a, empty).toBrics(true);
+    FlatAutomaton flat = deterministic(a, empty);
+    Automaton result = flat.toBrics(true);
     a.setInitialState(result.getInitialState());
     a.setDeterministic(true);
+    a.setInfo(new Flat(flat, result.getInitialState())); // what ByteDfa.of would compute again from it
   }
+
+  /**
+   * The flat form an automaton was made from, kept in its info: valid while its initial state is the one it was
+   * made with (brics' copies get new states; its operations in place keep the language), so a wide object's
+   * automaton is not converted and determinized a second time when it is the whole constraint.
+   */
+  private record Flat(FlatAutomaton automaton, State initial) {}
 
   /**
    * The deterministic automaton of {@code a} (with these empty moves) without dead ends, as flat arrays: the subset
@@ -40,6 +49,9 @@ final class Automata {
    */
   static FlatAutomaton deterministic(Automaton a, Map<State, List<State>> empty) {
     CompileBudget.check();
+    if (empty.isEmpty() && a.getInfo() instanceof Flat known && known.initial() == a.getInitialState()) {
+      return known.automaton();
+    }
     FlatAutomaton d = FlatAutomaton.of(a, empty).determinized(ByteDfa.MAX_BUILD_STATES).pruned();
     if (d.size > 1 && d.size <= MINIMIZED_STATES) {
       Automaton small = d.toBrics(true);

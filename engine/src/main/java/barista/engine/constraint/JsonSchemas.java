@@ -246,6 +246,7 @@ public final class JsonSchemas {
     for (int i = 0; i < n; i++) {
       CompileBudget.check();
       Automaton member = members.get(i); // built for this object alone: changed in place
+      member.setInfo(null);
       member.expandSingleton();
       State entry = member.getInitialState();
       node[i][1].addTransition(new Transition(',', entry));
