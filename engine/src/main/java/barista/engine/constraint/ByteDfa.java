@@ -1,7 +1,6 @@
 package barista.engine.constraint;
 
 import dk.brics.automaton.Automaton;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -91,11 +90,25 @@ public final class ByteDfa {
     Map<Moves, Integer> nodes = new HashMap<>();
     for (int s = 0; s < n; s++) moves.add(null);
     List<Item> items = new ArrayList<>();
+    Map<Long, List<int[]>> splits = new HashMap<>(); // char ranges recur (every position of a string)
     for (int s = 0; s < n; s++) {
       if ((s & 255) == 0) CompileBudget.check();
+      int from = chars.first[s], to = chars.first[s + 1];
+      if (to == from || chars.max[to - 1] < 0x80) { // ASCII only: the char moves are the byte moves
+        int[] ascii = new int[3 * (to - from)];
+        for (int t = from, i = 0; t < to; t++, i += 3) {
+          ascii[i] = chars.min[t];
+          ascii[i + 1] = chars.max[t];
+          ascii[i + 2] = chars.dest[t];
+        }
+        moves.set(s, ascii);
+        continue;
+      }
       items.clear();
-      for (int t = chars.first[s]; t < chars.first[s + 1]; t++) {
-        for (int[] seq : Utf8Ranges.split(chars.min[t], chars.max[t])) items.add(new Item(seq, chars.dest[t]));
+      for (int t = from; t < to; t++) {
+        List<int[]> split = splits.computeIfAbsent(((long) chars.min[t] << 32) | chars.max[t],
+            range -> Utf8Ranges.split((int) (range >>> 32), (int) (long) range));
+        for (int[] seq : split) items.add(new Item(seq, chars.dest[t]));
       }
       moves.set(s, group(items, 0, moves, nodes));
     }
@@ -179,30 +192,29 @@ public final class ByteDfa {
   /** Fewest bytes from each state to an accepting state (breadth-first over the reversed table). */
   private static int[] distances(int[] next, int numClasses, boolean[] accepting) {
     int n = accepting.length;
-    int[][] predecessors = new int[n][];
-    int[] counts = new int[n];
-    for (int i = 0; i < next.length; i++) if (next[i] >= 0) counts[next[i]]++;
-    for (int s = 0; s < n; s++) predecessors[s] = new int[counts[s]];
-    Arrays.fill(counts, 0);
-    for (int i = 0; i < next.length; i++) {
-      int to = next[i];
-      if (to >= 0) predecessors[to][counts[to]++] = i / numClasses;
-    }
+    int[] first = new int[n + 1]; // predecessors of s: from[first[s] .. first[s+1]), with repeats
+    for (int to : next) if (to >= 0) first[to + 1]++;
+    for (int s = 0; s < n; s++) first[s + 1] += first[s];
+    int[] from = new int[first[n]];
+    int[] fill = Arrays.copyOf(first, n);
+    for (int i = 0; i < next.length; i++) if (next[i] >= 0) from[fill[next[i]]++] = i / numClasses;
     int[] dist = new int[n];
     Arrays.fill(dist, Integer.MAX_VALUE);
-    ArrayDeque<Integer> queue = new ArrayDeque<>();
+    int[] queue = new int[n];
+    int head = 0, tail = 0;
     for (int s = 0; s < n; s++) {
       if (accepting[s]) {
         dist[s] = 0;
-        queue.add(s);
+        queue[tail++] = s;
       }
     }
-    while (!queue.isEmpty()) {
-      int s = queue.poll();
-      for (int p : predecessors[s]) {
+    while (head < tail) {
+      int s = queue[head++];
+      for (int i = first[s]; i < first[s + 1]; i++) {
+        int p = from[i];
         if (dist[p] == Integer.MAX_VALUE) {
           dist[p] = dist[s] + 1;
-          queue.add(p);
+          queue[tail++] = p;
         }
       }
     }

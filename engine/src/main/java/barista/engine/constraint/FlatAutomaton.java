@@ -56,32 +56,25 @@ final class FlatAutomaton {
     a.expandSingleton();
     Map<State, Integer> ids = new IdentityHashMap<>();
     ArrayDeque<State> todo = new ArrayDeque<>();
-    List<State> order = new java.util.ArrayList<>();
     ids.put(a.getInitialState(), 0);
-    order.add(a.getInitialState());
     todo.add(a.getInitialState());
     Builder b = new Builder();
+    // Breadth-first, numbered as found: a state is made when it leaves the queue, so in the order of its number.
     while (!todo.isEmpty()) {
       State s = todo.poll();
-      for (Transition t : s.getTransitions()) {
-        if (ids.putIfAbsent(t.getDest(), order.size()) == null) {
-          order.add(t.getDest());
-          todo.add(t.getDest());
-        }
-      }
-      for (State e : empty.getOrDefault(s, List.of())) {
-        if (ids.putIfAbsent(e, order.size()) == null) {
-          order.add(e);
-          todo.add(e);
-        }
-      }
-    }
-    for (State s : order) {
       int id = b.newState(s.isAccept());
-      for (Transition t : s.getTransitions()) b.transition(t.getMin(), t.getMax(), ids.get(t.getDest()));
-      for (State e : empty.getOrDefault(s, List.of())) b.empty(id, ids.get(e));
+      for (Transition t : s.getTransitions()) b.transition(t.getMin(), t.getMax(), number(t.getDest(), ids, todo));
+      List<State> moves = empty.isEmpty() ? null : empty.get(s);
+      if (moves != null) for (State e : moves) b.empty(id, number(e, ids, todo));
     }
     return b.build(0);
+  }
+
+  private static int number(State s, Map<State, Integer> ids, ArrayDeque<State> todo) {
+    Integer known = ids.putIfAbsent(s, ids.size());
+    if (known != null) return known;
+    todo.add(s);
+    return ids.size() - 1;
   }
 
   /** As a brics automaton (fresh states; deterministic when this is). */
