@@ -38,13 +38,8 @@ public final class SpecialTokenEscape {
   }
 
   static SpecialTokenEscape of(ServedModel model, List<ChatMessage> messages) {
-    List<String> tokens = new ArrayList<>(model.addedTokens());
-    tokens.removeIf(String::isEmpty);
-    if (tokens.isEmpty()) return new SpecialTokenEscape(model, messages, null, List.of());
-    tokens.sort(Comparator.comparingInt(String::length).reversed()); // the longest string wins where several start
-    StringBuilder alternatives = new StringBuilder();
-    for (String token : tokens) alternatives.append(alternatives.length() == 0 ? "" : "|").append(Pattern.quote(token));
-    Pattern special = Pattern.compile(alternatives.toString());
+    Pattern special = specialStrings(model.addedTokens());
+    if (special == null) return new SpecialTokenEscape(model, messages, null, List.of());
     String nonce = "\uE000" + Long.toHexString(NONCES.nextLong()) + ":";
     List<String> escaped = new ArrayList<>();
     List<ChatMessage> out = new ArrayList<>(messages.size());
@@ -72,6 +67,29 @@ public final class SpecialTokenEscape {
     return new SpecialTokenEscape(model, out, Pattern.compile(Pattern.quote(nonce) + "(\\d+)\uE001"), escaped);
   }
 
+  /** The pattern of one tokenizer's added-token strings, the longest first where several start at one place. */
+  private record Special(List<String> tokens, Pattern pattern) {}
+
+  private static volatile Special lastSpecial; // one served model: made once
+
+  private static Pattern specialStrings(List<String> added) {
+    Special known = lastSpecial;
+    if (known != null && known.tokens() == added) return known.pattern();
+    List<String> tokens = new ArrayList<>(added);
+    tokens.removeIf(String::isEmpty);
+    Pattern pattern = null;
+    if (!tokens.isEmpty()) {
+      tokens.sort(Comparator.comparingInt(String::length).reversed());
+      StringBuilder alternatives = new StringBuilder();
+      for (String token : tokens) {
+        alternatives.append(alternatives.length() == 0 ? "" : "|").append(Pattern.quote(token));
+      }
+      pattern = Pattern.compile(alternatives.toString());
+    }
+    lastSpecial = new Special(added, pattern);
+    return pattern;
+  }
+
   /** The messages for the chat template. */
   public List<ChatMessage> messages() {
     return messages;
@@ -81,6 +99,7 @@ public final class SpecialTokenEscape {
   public int[] encode(String rendered, boolean addSpecialTokens) {
     if (markers == null) return model.encode(rendered, addSpecialTokens);
     List<int[]> pieces = new ArrayList<>();
+    java.util.Map<String, int[]> plain = new java.util.HashMap<>(); // a few distinct strings, maybe many times
     Matcher marker = markers.matcher(rendered);
     int from = 0;
     boolean first = true;
@@ -90,7 +109,7 @@ public final class SpecialTokenEscape {
       first = false;
       int index = Integer.parseInt(marker.group(1));
       // A marker the template copied from elsewhere than a content we escaped cannot occur: the nonce is ours.
-      pieces.add(model.encodePlain(escaped.get(index)));
+      pieces.add(plain.computeIfAbsent(escaped.get(index), model::encodePlain));
       from = marker.end();
     }
     pieces.add(model.encode(rendered.substring(from), first && addSpecialTokens));

@@ -26,6 +26,7 @@ public final class Tokenizer implements AutoCloseable {
   private final String bosToken;
   private final String eosToken;
   private final String chatTemplate;
+  private final java.util.List<String> addedTokens;
 
   private Tokenizer(HuggingFaceTokenizer hf, Vocabulary vocabulary, String bosToken, String eosToken,
                     String chatTemplate) {
@@ -34,6 +35,7 @@ public final class Tokenizer implements AutoCloseable {
     this.bosToken = bosToken;
     this.eosToken = eosToken;
     this.chatTemplate = chatTemplate;
+    this.addedTokens = java.util.List.copyOf(vocabulary.addedTokens());
   }
 
   /** Loads tokenizer.json and tokenizer_config.json (and chat_template.jinja, if the config has no template). */
@@ -69,7 +71,7 @@ public final class Tokenizer implements AutoCloseable {
 
   /** The added tokens' strings (special or not: {@code <｜User｜>}, {@code <think>}), in id order. */
   public java.util.List<String> addedTokens() {
-    return vocabulary.addedTokens();
+    return addedTokens;
   }
 
   /**
