@@ -67,6 +67,10 @@ public final class Constraints {
   public Constraints(double compileTimeoutSeconds) {
     this.budgetNanos = (long) (compileTimeoutSeconds * 1e9);
     compiler.allowCoreThreadTimeOut(true);
+    // On a thread of its own, not a compiler's: the first client's schema then compiles at the JIT's speed.
+    Thread warmUp = new Thread(Grammar::warmUpCompiler, "barista-constraint-warm-up");
+    warmUp.setDaemon(true);
+    warmUp.start();
   }
 
   /**
