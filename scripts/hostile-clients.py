@@ -215,7 +215,9 @@ def schemas(args):
     print(f"schemas: 200-property object: {s} in {secs:.2f} s (compile and one token)")
     s2, secs2, body2 = completion(args.port, {"guided_json": {"enum": [f"value-{i}" for i in range(10_000)]}})
     print(f"schemas: 10,000-value enum: {s2} in {secs2:.2f} s (compile and one token)")
-    return ok
+    # The target: each under 1 s on the 2-core box (a loaded box stretches it: see the load average).
+    print(f"schemas: load average {os.getloadavg()[0]:.1f}")
+    return ok and s == 200 and secs < 1 and s2 == 200 and secs2 < 1
 
 
 def batch(args):

@@ -247,6 +247,11 @@ public class ServeOptions {
           + "(default: ${DEFAULT-VALUE}).")
   public double constraintCompileTimeoutSeconds;
 
+  @Option(names = "--escape-special-tokens-in-content",
+      description = "Tokenize special-token strings inside message content (every role but assistant) as plain text, "
+          + "so a user cannot forge turns or tool calls; vLLM reads them as special tokens.")
+  public boolean escapeSpecialTokensInContent;
+
   @Option(names = "--log-requests-bodies", description = "Log request bodies (they may hold private data).")
   public boolean logRequestBodies;
 

@@ -21,13 +21,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * and a grammar's masks are worth keeping. Each compile has its own budget of compile time
  * (--constraint-compile-timeout, counted from when it starts, not while it waits), checked between its steps: past
  * it the compile stops and its request gets 400 naming its own constraint; a compile whose every waiting request
- * has gone stops too. A connection compiles one request's constraint at a time, so two slow compiles leave the
- * other threads to everyone else; a full queue answers 503. Thread-safe.
+ * has gone stops too. A connection compiles one request's constraint at a time, and one client (a remote address,
+ * however many connections it opens) at most {@link #COMPILES_PER_CLIENT} at a time, so slow compiles of one client
+ * always leave a compiler thread to everyone else; beyond that, and with the queue full, it gets 503. Thread-safe.
  */
 public final class Constraints {
   static final int MAX_GRAMMARS = 32;
   static final int COMPILER_THREADS = 4;
   private static final int MAX_QUEUED_COMPILES = 64;
+  /** Compiles one client may have queued or running; a joined compile (the same constraint) is not counted. */
+  static final int COMPILES_PER_CLIENT = COMPILER_THREADS - 1;
 
   private final long budgetNanos;
   private final ThreadPoolExecutor compiler = new ThreadPoolExecutor(COMPILER_THREADS, COMPILER_THREADS, 60,
@@ -36,6 +39,7 @@ public final class Constraints {
         t.setDaemon(true);
         return t;
       });
+  private final Map<String, Integer> compilesByClient = new java.util.HashMap<>(); // guarded by grammars
   private final Map<String, Compile> grammars = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, Compile> eldest) {
@@ -63,13 +67,20 @@ public final class Constraints {
   public Constraints(double compileTimeoutSeconds) {
     this.budgetNanos = (long) (compileTimeoutSeconds * 1e9);
     compiler.allowCoreThreadTimeOut(true);
+    // On a thread of its own, not a compiler's: the first client's schema then compiles at the JIT's speed.
+    Thread warmUp = new Thread(Grammar::warmUpCompiler, "barista-constraint-warm-up");
+    warmUp.setDaemon(true);
+    warmUp.start();
   }
 
   /**
    * The grammar of a constraint over the model's vocabulary, done at once when it is cached; fails with an
-   * ApiException (400 when it cannot be compiled within its budget, 503 when too many are compiling).
+   * ApiException (400 when it cannot be compiled within its budget, 503 when too many are compiling, overall or for
+   * this client).
+   *
+   * @param client who asks (the remote address), for the per-client bound; null: not bounded per client
    */
-  public Pending grammar(StructuredOutput spec, ServedModel model) {
+  public Pending grammar(StructuredOutput spec, ServedModel model, String client) {
     CompletableFuture<Grammar> compiled = new CompletableFuture<>();
     // What callers get, also while it compiles: errors already turned into the client's ApiException.
     CompletableFuture<Grammar> answer = compiled.handle((g, e) -> {
@@ -83,9 +94,22 @@ public final class Constraints {
         known.waiting.incrementAndGet();
         return pending(known);
       }
+      if (client != null) {
+        int running = compilesByClient.getOrDefault(client, 0);
+        if (running >= COMPILES_PER_CLIENT) {
+          throw ApiException.overloaded("this client has " + running + " output constraints compiling; retry when "
+              + "one is done");
+        }
+        compilesByClient.put(client, running + 1);
+      }
       grammars.put(spec.key(), compile);
     }
     answer.whenComplete((g, e) -> {
+      if (client != null) {
+        synchronized (grammars) {
+          compilesByClient.computeIfPresent(client, (k, n) -> n == 1 ? null : n - 1);
+        }
+      }
       if (e != null) forget(spec, compile);
     });
     try {
@@ -97,8 +121,9 @@ public final class Constraints {
         }
       });
     } catch (RejectedExecutionException e) {
-      forget(spec, compile);
-      throw ApiException.overloaded("too many output constraints are being compiled; retry later");
+      ApiException full = ApiException.overloaded("too many output constraints are being compiled; retry later");
+      compiled.completeExceptionally(full); // frees the client's place; a request that joined gets the same answer
+      throw full;
     }
     return pending(compile);
   }

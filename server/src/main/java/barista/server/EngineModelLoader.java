@@ -111,6 +111,16 @@ public final class EngineModelLoader implements ModelLoader {
     }
 
     @Override
+    public List<String> addedTokens() {
+      return engine.tokenizer().addedTokens();
+    }
+
+    @Override
+    public int[] encodePlain(String text) {
+      return engine.tokenizer().encodePlain(text);
+    }
+
+    @Override
     public String tokenText(int tokenId) {
       return new String(tokenBytes(tokenId), java.nio.charset.StandardCharsets.UTF_8);
     }

@@ -20,6 +20,16 @@ public interface ServedModel {
 
   String decode(int[] tokenIds, boolean skipSpecialTokens);
 
+  /** The tokenizer's added tokens' strings (special or not), which {@link #encode} reads as those tokens. */
+  default List<String> addedTokens() {
+    return List.of();
+  }
+
+  /** The tokens of text read as plain text: an added token's string inside it is not read as that token. */
+  default int[] encodePlain(String text) {
+    return encode(text, false);
+  }
+
   /** One token as text, for logprobs (a byte-level piece that is not whole UTF-8 may read as replacement chars). */
   String tokenText(int tokenId);
 

@@ -92,6 +92,25 @@ class CompletionTest {
     assertEquals(2, top.size());
   }
 
+  /**
+   * Responses large enough to be serialized on the request worker pool (rather than the event loop) arrive whole:
+   * one of 4,000 tokens, and one of 300 tokens with logprobs.
+   */
+  @Test
+  void largeResponsesSerializedOffTheLoopArriveWhole() throws Exception {
+    String reply = "abcdefghij".repeat(400);
+    try (TestServer large = new TestServer(8192)) {
+      large.engine.reply = reply;
+      JsonNode body = TestServer.json(large.post("/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":4000}"));
+      assertEquals(reply, body.get("choices").get(0).get("text").asText());
+      assertEquals(4000, body.get("usage").get("completion_tokens").asInt());
+      JsonNode logprobs = TestServer.json(large.post("/v1/completions",
+          "{\"prompt\":\"x\",\"max_tokens\":300,\"logprobs\":1}")).get("choices").get(0).get("logprobs");
+      assertEquals(300, logprobs.get("tokens").size());
+      assertEquals(reply.substring(0, 300), String.join("", strings(logprobs.get("tokens"))));
+    }
+  }
+
   private static List<String> strings(JsonNode array) {
     return java.util.stream.StreamSupport.stream(array.spliterator(), false).map(JsonNode::asText).toList();
   }

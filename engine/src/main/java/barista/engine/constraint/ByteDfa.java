@@ -1,22 +1,20 @@
 package barista.engine.constraint;
 
 import dk.brics.automaton.Automaton;
-import dk.brics.automaton.State;
-import dk.brics.automaton.Transition;
-import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A deterministic automaton over UTF-8 bytes, as a flat table, made from a minimal DFA over UTF-16 chars
+ * A deterministic automaton over UTF-8 bytes, as a flat table, made from a DFA over UTF-16 chars
  * (dk.brics.automaton's). Tokens are byte strings, pieces of one character may fall into different tokens, so the
  * mask builder needs byte steps: each char range becomes its UTF-8 byte-range sequences (surrogates, which UTF-8
- * cannot encode, are dropped), the resulting byte NFA is determinized and minimized by brics again.
+ * cannot encode, are dropped), read by shared continuation nodes, deterministic by construction.
  *
  * <p>Immutable and thread-safe. States are 0..numStates-1, a missing step is -1; every state can reach an accepting
- * one (brics's minimal automata have no dead states), and {@link #distance} says in how few bytes.
+ * one (dead ends are pruned), and {@link #distance} says in how few bytes.
  */
 public final class ByteDfa {
   /** Larger automata are refused: their masks would not fit the caches that keep decoding fast. */
@@ -44,27 +42,18 @@ public final class ByteDfa {
 
   /** Compiles a char-level automaton; IllegalArgumentException when it accepts nothing or is too large. */
   public static ByteDfa of(Automaton chars) {
-    Automaton a = chars.clone();
-    Automata.minimize(a);
+    FlatAutomaton a = Automata.deterministic(chars, Map.of());
     if (a.isEmpty()) throw new IllegalArgumentException("the constraint accepts no output at all");
-    if (a.getNumberOfStates() > MAX_STATES) throw tooLarge(a.getNumberOfStates());
-    Automaton bytes = toBytes(a);
-    Automata.minimize(bytes);
+    if (a.size > MAX_STATES) throw tooLarge(a.size);
+    FlatAutomaton bytes = toBytes(a).pruned();
     if (bytes.isEmpty()) throw new IllegalArgumentException("the constraint accepts no output UTF-8 can encode");
-    if (bytes.getNumberOfStates() > MAX_STATES) throw tooLarge(bytes.getNumberOfStates());
-    List<State> states = new java.util.ArrayList<>(bytes.getStates());
-    Map<State, Integer> index = new HashMap<>();
-    State init = bytes.getInitialState();
-    index.put(init, 0);
-    for (State s : states) if (s != init) index.put(s, index.size());
-    int n = index.size();
+    if (bytes.size > MAX_STATES) throw tooLarge(bytes.size);
+    int n = bytes.size;
     boolean[] boundary = new boolean[257]; // a class starts at each transition's min and after its max
     boundary[0] = true;
-    for (State s : states) {
-      for (Transition t : s.getTransitions()) {
-        boundary[Math.min(t.getMin(), 256)] = true;
-        boundary[Math.min(t.getMax() + 1, 256)] = true;
-      }
+    for (int t = 0; t < bytes.first[n]; t++) {
+      boundary[bytes.min[t]] = true;
+      boundary[bytes.max[t] + 1] = true;
     }
     int[] classOf = new int[256];
     int classes = 0;
@@ -75,16 +64,12 @@ public final class ByteDfa {
     int numClasses = classes + 1;
     int[] next = new int[n * numClasses];
     Arrays.fill(next, -1);
-    boolean[] accepting = new boolean[n];
-    for (State s : states) {
-      int from = index.get(s);
-      accepting[from] = s.isAccept();
-      for (Transition t : s.getTransitions()) {
-        int to = index.get(t.getDest());
-        for (int b = t.getMin(); b <= t.getMax() && b < 256; b++) next[from * numClasses + classOf[b]] = to;
+    for (int s = 0; s < n; s++) {
+      for (int t = bytes.first[s]; t < bytes.first[s + 1]; t++) {
+        for (int b = bytes.min[t]; b <= bytes.max[t]; b++) next[s * numClasses + classOf[b]] = bytes.dest[t];
       }
     }
-    return new ByteDfa(classOf, numClasses, next, accepting, 0);
+    return new ByteDfa(classOf, numClasses, next, Arrays.copyOf(bytes.accept, n), bytes.start);
   }
 
   private static IllegalArgumentException tooLarge(int states) {
@@ -93,80 +78,143 @@ public final class ByteDfa {
   }
 
   /**
-   * The byte NFA: a char transition [min, max] -> t becomes, per UTF-8 byte-range sequence r1..rk of the range,
-   * r1 into a node that reads r2..rk and then goes to t. Nodes are shared by (t, remaining ranges), so the NFA stays
-   * linear in the char automaton; brics determinizes it.
+   * The deterministic byte automaton of a deterministic char automaton: each char state keeps its number and reads
+   * the first byte of its ranges' UTF-8 encodings (RE2's and Rust's utf8-ranges construction, {@link Utf8Ranges});
+   * the continuation bytes are read by intermediate nodes, one per distinct set of moves (so nodes are shared by
+   * every state and range that continue alike). Deterministic by construction: at each byte position the ranges
+   * are cut at each other's bounds, and distinct code points never share a whole byte sequence.
    */
-  private static Automaton toBytes(Automaton chars) {
-    Map<State, State> mapped = new HashMap<>();
-    for (State s : chars.getStates()) {
-      State b = new State();
-      b.setAccept(s.isAccept());
-      mapped.put(s, b);
-    }
-    Map<State, Integer> ids = new HashMap<>();
-    for (State s : chars.getStates()) ids.put(s, ids.size());
-    Map<String, State> suffixNodes = new HashMap<>();
-    for (State s : chars.getStates()) {
-      State from = mapped.get(s);
-      for (Transition t : s.getTransitions()) {
-        State to = mapped.get(t.getDest());
-        for (int[] seq : Utf8Ranges.split(t.getMin(), t.getMax())) {
-          State target = suffixNode(seq, 1, to, ids.get(t.getDest()), suffixNodes);
-          from.addTransition(new Transition((char) seq[0], (char) seq[1], target));
+  private static FlatAutomaton toBytes(FlatAutomaton chars) {
+    int n = chars.size;
+    List<int[]> moves = new ArrayList<>(); // per byte state: (lo, hi, dest) triples
+    Map<Moves, Integer> nodes = new HashMap<>();
+    for (int s = 0; s < n; s++) moves.add(null);
+    List<Item> items = new ArrayList<>();
+    Map<Long, List<int[]>> splits = new HashMap<>(); // char ranges recur (every position of a string)
+    for (int s = 0; s < n; s++) {
+      if ((s & 255) == 0) CompileBudget.check();
+      int from = chars.first[s], to = chars.first[s + 1];
+      if (to == from || chars.max[to - 1] < 0x80) { // ASCII only: the char moves are the byte moves
+        int[] ascii = new int[3 * (to - from)];
+        for (int t = from, i = 0; t < to; t++, i += 3) {
+          ascii[i] = chars.min[t];
+          ascii[i + 1] = chars.max[t];
+          ascii[i + 2] = chars.dest[t];
         }
+        moves.set(s, ascii);
+        continue;
       }
+      items.clear();
+      for (int t = from; t < to; t++) {
+        List<int[]> split = splits.computeIfAbsent(((long) chars.min[t] << 32) | chars.max[t],
+            range -> Utf8Ranges.split((int) (range >>> 32), (int) (long) range));
+        for (int[] seq : split) items.add(new Item(seq, chars.dest[t]));
+      }
+      moves.set(s, group(items, 0, moves, nodes));
     }
-    Automaton bytes = new Automaton();
-    bytes.setInitialState(mapped.get(chars.getInitialState()));
-    bytes.setDeterministic(false);
-    bytes.restoreInvariant();
-    return bytes;
+    FlatAutomaton.Builder b = new FlatAutomaton.Builder();
+    for (int s = 0; s < moves.size(); s++) {
+      b.newState(s < n && chars.accept[s]);
+      int[] m = moves.get(s);
+      for (int i = 0; i < m.length; i += 3) b.transition(m[i], m[i + 1], m[i + 2]);
+    }
+    return b.build(chars.start);
   }
 
-  /** The node that reads byte ranges seq[pair..] then is at {@code to}; seq holds (lo, hi) pairs. */
-  private static State suffixNode(int[] seq, int pair, State to, int key, Map<String, State> nodes) {
-    if (pair * 2 >= seq.length) return to;
-    StringBuilder name = new StringBuilder().append(key);
-    for (int i = pair * 2; i < seq.length; i++) name.append(',').append(seq[i]);
-    String id = name.toString();
-    State node = nodes.get(id);
-    if (node == null) {
-      node = new State();
-      State rest = suffixNode(seq, pair + 1, to, key, nodes);
-      node.addTransition(new Transition((char) seq[pair * 2], (char) seq[pair * 2 + 1], rest));
-      nodes.put(id, node);
+  /** One UTF-8 byte-range sequence of a char transition, and where it leads. */
+  private record Item(int[] seq, int target) {}
+
+  /** The moves reading byte {@code level} of the items: (lo, hi, dest) triples in byte order. */
+  private static int[] group(List<Item> items, int level, List<int[]> moves, Map<Moves, Integer> nodes) {
+    int[] bounds = new int[2 * items.size()];
+    for (int i = 0; i < items.size(); i++) {
+      bounds[2 * i] = items.get(i).seq[2 * level];
+      bounds[2 * i + 1] = items.get(i).seq[2 * level + 1] + 1;
     }
-    return node;
+    Arrays.sort(bounds);
+    int[] out = new int[3 * bounds.length];
+    int used = 0;
+    List<Item> covering = new ArrayList<>();
+    for (int k = 0; k + 1 < bounds.length; k++) {
+      int low = bounds[k], high = bounds[k + 1] - 1;
+      if (high < low) continue;
+      covering.clear();
+      for (Item item : items) {
+        if (item.seq[2 * level] <= low && low <= item.seq[2 * level + 1]) covering.add(item);
+      }
+      if (covering.isEmpty()) continue;
+      int to;
+      if (covering.get(0).seq.length == 2 * level + 2) {
+        to = covering.get(0).target; // the last byte: one code point range, one target
+      } else {
+        int[] rest = group(covering, level + 1, moves, nodes);
+        Moves key = new Moves(rest);
+        Integer node = nodes.get(key);
+        if (node == null) {
+          node = moves.size();
+          moves.add(rest);
+          nodes.put(key, node);
+        }
+        to = node;
+      }
+      if (used > 0 && out[used - 1] == to && out[used - 2] + 1 == low) {
+        out[used - 2] = high;
+      } else {
+        out[used++] = low;
+        out[used++] = high;
+        out[used++] = to;
+      }
+    }
+    return Arrays.copyOf(out, used);
+  }
+
+  /** A node's moves as a map key. */
+  private static final class Moves {
+    private final int[] triples;
+    private final int hash;
+
+    Moves(int[] triples) {
+      this.triples = triples;
+      this.hash = Arrays.hashCode(triples);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Moves && Arrays.equals(triples, ((Moves) o).triples);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
   }
 
   /** Fewest bytes from each state to an accepting state (breadth-first over the reversed table). */
   private static int[] distances(int[] next, int numClasses, boolean[] accepting) {
     int n = accepting.length;
-    int[][] predecessors = new int[n][];
-    int[] counts = new int[n];
-    for (int i = 0; i < next.length; i++) if (next[i] >= 0) counts[next[i]]++;
-    for (int s = 0; s < n; s++) predecessors[s] = new int[counts[s]];
-    Arrays.fill(counts, 0);
-    for (int i = 0; i < next.length; i++) {
-      int to = next[i];
-      if (to >= 0) predecessors[to][counts[to]++] = i / numClasses;
-    }
+    int[] first = new int[n + 1]; // predecessors of s: from[first[s] .. first[s+1]), with repeats
+    for (int to : next) if (to >= 0) first[to + 1]++;
+    for (int s = 0; s < n; s++) first[s + 1] += first[s];
+    int[] from = new int[first[n]];
+    int[] fill = Arrays.copyOf(first, n);
+    for (int i = 0; i < next.length; i++) if (next[i] >= 0) from[fill[next[i]]++] = i / numClasses;
     int[] dist = new int[n];
     Arrays.fill(dist, Integer.MAX_VALUE);
-    ArrayDeque<Integer> queue = new ArrayDeque<>();
+    int[] queue = new int[n];
+    int head = 0, tail = 0;
     for (int s = 0; s < n; s++) {
       if (accepting[s]) {
         dist[s] = 0;
-        queue.add(s);
+        queue[tail++] = s;
       }
     }
-    while (!queue.isEmpty()) {
-      int s = queue.poll();
-      for (int p : predecessors[s]) {
+    while (head < tail) {
+      int s = queue[head++];
+      for (int i = first[s]; i < first[s + 1]; i++) {
+        int p = from[i];
         if (dist[p] == Integer.MAX_VALUE) {
           dist[p] = dist[s] + 1;
-          queue.add(p);
+          queue[tail++] = p;
         }
       }
     }

@@ -1,6 +1,9 @@
 package barista.engine.constraint;
 
 import barista.engine.sampling.TokenMask;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dk.brics.automaton.Automaton;
 import java.nio.LongBuffer;
 import java.util.concurrent.CompletableFuture;
@@ -179,6 +182,32 @@ public final class Grammar {
     Grammar g = new Grammar(ByteDfa.of(chars), vocabulary);
     g.startPrecompute(threads);
     return g;
+  }
+
+  /**
+   * Compiles a mid-sized object schema, an enum and a regex a few times and drops them: a server calls it once at
+   * startup, on a thread of its own, so the first client's schema does not pay for the JIT's warm-up (a wide object
+   * compiled cold took several times its warm time, docs/reliability.md).
+   */
+  public static void warmUpCompiler() {
+    JsonNodeFactory json = JsonNodeFactory.instance;
+    String[] types = {"string", "integer", "number", "boolean", "array"};
+    for (int round = 0; round < 3; round++) {
+      ObjectNode object = json.objectNode().put("type", "object");
+      ObjectNode properties = object.putObject("properties");
+      for (int i = 0; i < 40; i++) {
+        ObjectNode property = properties.putObject("warm_" + i).put("type", types[i % 5]);
+        if (i % 5 == 0) property.put("maxLength", 32);
+        if (i % 5 == 4) property.putObject("items").put("type", "string");
+      }
+      object.putArray("required").add("warm_0").add("warm_7");
+      ByteDfa.of(JsonSchemas.compile(object));
+      ObjectNode values = json.objectNode();
+      ArrayNode list = values.putArray("enum");
+      for (int i = 0; i < 2_000; i++) list.add("warm-" + i + "-\u00e9");
+      ByteDfa.of(JsonSchemas.compile(values));
+      ByteDfa.of(Regexes.parse("[a-z]{2,8}@[a-z]+\\.(com|org)|\\d{3}-\\d{4}"));
+    }
   }
 
   public ByteDfa dfa() {

@@ -26,6 +26,7 @@ public final class Tokenizer implements AutoCloseable {
   private final String bosToken;
   private final String eosToken;
   private final String chatTemplate;
+  private final java.util.List<String> addedTokens;
 
   private Tokenizer(HuggingFaceTokenizer hf, Vocabulary vocabulary, String bosToken, String eosToken,
                     String chatTemplate) {
@@ -34,6 +35,7 @@ public final class Tokenizer implements AutoCloseable {
     this.bosToken = bosToken;
     this.eosToken = eosToken;
     this.chatTemplate = chatTemplate;
+    this.addedTokens = java.util.List.copyOf(vocabulary.addedTokens());
   }
 
   /** Loads tokenizer.json and tokenizer_config.json (and chat_template.jinja, if the config has no template). */
@@ -65,6 +67,69 @@ public final class Tokenizer implements AutoCloseable {
   public int[] encode(String text) {
     long[] ids = hf.encode(text, false, false).getIds();
     return Arrays.stream(ids).mapToInt(id -> (int) id).toArray();
+  }
+
+  /** The added tokens' strings (special or not: {@code <｜User｜>}, {@code <think>}), in id order. */
+  public java.util.List<String> addedTokens() {
+    return addedTokens;
+  }
+
+  /**
+   * The tokens of {@code text} read as plain text: an added token's string inside it becomes the BPE tokens of its
+   * characters, never the added token. Hugging Face's tokenizer splits added tokens out of whatever it encodes, so
+   * the text is encoded in pieces cut one character into each such string (a piece then holds none of them whole);
+   * an added token of one character becomes its byte-level tokens.
+   */
+  public int[] encodePlain(String text) {
+    java.util.List<String> added = addedTokens();
+    int[] next = new int[added.size()]; // where each added token next occurs, from where the scan is
+    for (int k = 0; k < next.length; k++) next[k] = added.get(k).isEmpty() ? -1 : text.indexOf(added.get(k));
+    java.util.List<int[]> pieces = new java.util.ArrayList<>();
+    int from = 0;
+    while (from < text.length()) {
+      int at = -1;
+      String found = null;
+      for (int k = 0; k < next.length; k++) {
+        if (next[k] >= 0 && next[k] < from) next[k] = text.indexOf(added.get(k), from);
+        String token = added.get(k);
+        if (next[k] >= 0 && (at < 0 || next[k] < at || (next[k] == at && token.length() > found.length()))) {
+          at = next[k];
+          found = token;
+        }
+      }
+      if (at < 0) {
+        pieces.add(encode(text.substring(from)));
+        break;
+      }
+      int cut = at + Character.charCount(text.codePointAt(at));
+      if (cut < at + found.length()) {
+        pieces.add(encode(text.substring(from, cut)));
+      } else { // a one-character added token: its UTF-8 bytes as byte-level tokens, where the vocabulary has them
+        if (at > from) pieces.add(encode(text.substring(from, at)));
+        pieces.add(byteTokens(found));
+      }
+      from = cut;
+    }
+    int length = 0;
+    for (int[] piece : pieces) length += piece.length;
+    int[] ids = new int[length];
+    int at = 0;
+    for (int[] piece : pieces) {
+      System.arraycopy(piece, 0, ids, at, piece.length);
+      at += piece.length;
+    }
+    return ids;
+  }
+
+  private int[] byteTokens(String character) {
+    byte[] bytes = character.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    int[] ids = new int[bytes.length];
+    for (int i = 0; i < bytes.length; i++) {
+      Integer id = vocabulary.id(ByteLevel.encode(new byte[] {bytes[i]}));
+      if (id == null || vocabulary.isAdded(id)) return encode(character); // no byte tokens: as the tokenizer reads it
+      ids[i] = id;
+    }
+    return ids;
   }
 
   public String decode(int[] ids, boolean skipSpecialTokens) {

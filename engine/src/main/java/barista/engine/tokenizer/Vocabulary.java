@@ -71,6 +71,13 @@ final class Vocabulary {
     return id >= 0 && id < added.length && added[id];
   }
 
+  /** The added tokens' strings (special or not), in id order. */
+  java.util.List<String> addedTokens() {
+    java.util.List<String> list = new java.util.ArrayList<>();
+    for (int id = 0; id < added.length; id++) if (added[id] && tokens[id] != null) list.add(tokens[id]);
+    return list;
+  }
+
   /** Whether some token has this id (ids may have gaps). */
   boolean has(int id) {
     return id >= 0 && id < tokens.length && tokens[id] != null;

@@ -50,14 +50,15 @@ public final class ChatCompletionHandler implements Endpoint {
     }
     server.promptBound().check(textBytes, server.model().maxModelLen(), "messages");
     String prompt;
+    barista.server.SpecialTokenEscape escape = barista.server.SpecialTokenEscape.of(server, request.messages());
     try {
       Tools tools = request.tools();
-      prompt = server.model().renderChat(request.messages(), request.addGenerationPrompt(), request.templateKwargs(),
+      prompt = server.model().renderChat(escape.messages(), request.addGenerationPrompt(), request.templateKwargs(),
           tools == null || tools.choice() == Tools.Choice.NONE ? null : tools.definitions());
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest("The chat template rejected the messages: " + e.getMessage(), "messages");
     }
-    int[] tokenIds = server.model().encode(prompt, false);
+    int[] tokenIds = escape.encode(prompt, false);
     int maxTokens = ContextLimit.maxTokens(tokenIds.length, request.maxTokens(), server.model().maxModelLen(),
         "messages");
     if (request.reasoningBudget() != null) common.params().reasoningBudget(reasoningBudget(request.reasoningBudget()));

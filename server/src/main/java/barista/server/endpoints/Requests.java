@@ -87,9 +87,17 @@ final class Requests {
       exchange.onEventLoop(() -> then.accept(null));
       return;
     }
-    barista.server.Constraints.Pending pending = server.constraints().grammar(constraint, server.model());
+    barista.server.Constraints.Pending pending = server.constraints().grammar(constraint, server.model(),
+        client(exchange));
     exchange.onCancel(pending.abandon()); // a client gone while its constraint compiles stops the compile
     pending.grammar().whenComplete((g, e) -> exchange.onEventLoop(() -> then.accept(join(pending.grammar()))));
+  }
+
+  /** The remote address a request came from, the unit of per-client bounds; null when unknown. */
+  private static String client(Exchange exchange) {
+    java.net.SocketAddress remote = exchange.context().channel().remoteAddress();
+    return remote instanceof java.net.InetSocketAddress inet && inet.getAddress() != null
+        ? inet.getAddress().getHostAddress() : null;
   }
 
   private static Grammar join(java.util.concurrent.CompletableFuture<Grammar> grammar) {

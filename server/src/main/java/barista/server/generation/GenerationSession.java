@@ -62,6 +62,9 @@ public final class GenerationSession {
     }
   }
 
+  /** Completion tokens (a sixteenth with logprobs) from which a non-streamed response is serialized off the loop. */
+  static final int LARGE_RESPONSE_TOKENS = 2048;
+
   /**
    * How the response is shaped.
    *
@@ -267,7 +270,12 @@ public final class GenerationSession {
       List<Choice> returned = returned();
       for (Choice choice : returned) array.add(choice.complete());
       response.set("usage", usage(returned));
-      exchange.sendJson(HttpResponseStatus.OK, response);
+      int tokens = returned.stream().mapToInt(c -> c.completionTokens).sum();
+      if (tokens >= (shape.logprobs() ? LARGE_RESPONSE_TOKENS / 16 : LARGE_RESPONSE_TOKENS)) {
+        exchange.sendJsonSerializedOffLoop(HttpResponseStatus.OK, response); // megabytes of JSON: not on the loop
+      } else {
+        exchange.sendJson(HttpResponseStatus.OK, response);
+      }
     }
   }
 

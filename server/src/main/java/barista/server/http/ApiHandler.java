@@ -85,7 +85,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   }
 
   private void dispatch(ChannelHandlerContext ctx, FullHttpRequest request) {
-    Exchange exchange = new Exchange(ctx, request, cors, router, observer, () -> next(ctx));
+    Exchange exchange = new Exchange(ctx, request, cors, router, observer, workers, () -> next(ctx));
     current = exchange;
     boolean handedOff = false;
     try {

@@ -44,6 +44,7 @@ public final class Exchange {
   private final CorsPolicy cors;
   private final ResponseObserver observer;
   private final String handler;
+  private final java.util.concurrent.Executor workers;
   private final ArrayDeque<Object> pending = new ArrayDeque<>();
   private Runnable cancelHook;
   private boolean streaming;
@@ -52,8 +53,9 @@ public final class Exchange {
   private boolean cancelled; // the connection closed
 
   Exchange(ChannelHandlerContext ctx, FullHttpRequest request, CorsPolicy cors, Router router,
-      ResponseObserver observer, Runnable onDone) {
+      ResponseObserver observer, java.util.concurrent.Executor workers, Runnable onDone) {
     this.ctx = ctx;
+    this.workers = workers;
     this.cors = cors;
     this.request = request;
     this.path = decodedPath(request.uri());
@@ -176,6 +178,29 @@ public final class Exchange {
 
   public void sendJson(HttpResponseStatus status, Object body) {
     send(status, "application/json", Json.bytes(body));
+  }
+
+  /**
+   * Sends a JSON body that may be large (a non-streamed completion of many tokens, with logprobs), serialized on
+   * the request worker pool so the event loop only writes its bytes; serialized here when the pool is full. The
+   * body must not change after this call.
+   */
+  public void sendJsonSerializedOffLoop(HttpResponseStatus status, JsonNode body) {
+    try {
+      workers.execute(() -> {
+        byte[] bytes;
+        try {
+          bytes = Json.bytes(body);
+        } catch (RuntimeException bug) {
+          org.slf4j.LoggerFactory.getLogger(Exchange.class).error("Bug while serializing {}", path, bug);
+          sendErrorUnlessStarted(ApiException.internal("Internal error: " + bug));
+          return;
+        }
+        executeOnLoop(() -> send(status, "application/json", bytes));
+      });
+    } catch (java.util.concurrent.RejectedExecutionException full) {
+      sendJson(status, body);
+    }
   }
 
   public void sendError(ApiException e) {

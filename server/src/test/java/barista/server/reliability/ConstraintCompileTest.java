@@ -16,8 +16,17 @@ import org.junit.jupiter.api.Test;
  * small one nor run past their own budget, and each refusal names its own constraint.
  */
 class ConstraintCompileTest {
-  /** A DFA of 2^17 states: its subset construction runs for seconds, past a 1 s budget. */
+  /** A DFA of 2^17 states: refused as too complex, or past a 1 s budget on a slow box. */
   private static final String EXPLODING = "(a|b)*a(a|b){16}";
+
+  /**
+   * A subset construction whose states are costly (many ranges, large subsets): it runs for seconds before the
+   * state limit refuses it. {@code slow(k)} for distinct k are distinct constraints.
+   */
+  private static String slow(int copies) {
+    return "(([acegikmoqsuwy02468]|[bdfhjlnprtvxz13579])*[aeiou]([bdfhjlnprtvxz13579]|[acegikmoqsuwy]){12}){1,"
+        + copies + "}";
+  }
 
   private static String completion(String regex) {
     return "{\"prompt\":\"answer\",\"max_tokens\":2,\"structured_outputs\":{\"regex\":\"" + regex + "\"}}";
@@ -61,6 +70,53 @@ class ConstraintCompileTest {
     }
   }
 
+  /**
+   * One client (one remote address, many connections) holds at most three of the four compiler threads: its fourth
+   * concurrent compile is refused with 503 at once, and another client's (yes|no) still compiles within 1 s.
+   */
+  @Test
+  void oneClientCannotTakeEveryCompilerThread() throws Exception {
+    try (TinyServer s = new TinyServer("--constraint-compile-timeout", "20")) {
+      assertEquals(200, s.post("/v1/completions", completion("(ok|fine)")).statusCode()); // warm up
+      java.util.Map<Long, Long> before = compilerCpuByThread();
+      List<RawConnection> hog = new ArrayList<>();
+      try {
+        for (int i = 0; i < 3; i++) {
+          hog.add(new RawConnection(s.port()).post("/v1/completions", completion(slow(40 - i))));
+        }
+        TinyServer.await("three compiles running", java.time.Duration.ofSeconds(10), () -> {
+          java.util.Map<Long, Long> now = compilerCpuByThread();
+          return now.entrySet().stream().filter(e -> e.getValue() - before.getOrDefault(e.getKey(), 0L) > 20_000_000L)
+              .count() >= 3;
+        });
+        try (RawConnection fourth = new RawConnection(s.port())) {
+          String answer = fourth.post("/v1/completions", completion(slow(30))).readUntil("}}", 1);
+          assertTrue(answer.startsWith("HTTP/1.1 503"), answer);
+          assertTrue(answer.contains("this client has 3 output constraints compiling"), answer);
+        }
+        long start = System.nanoTime();
+        try (RawConnection other = new RawConnection("127.0.0.2", s.port())) {
+          String answer = other.post("/v1/completions", completion("(yes|no)")).readUntil("\"usage\"", 1);
+          double seconds = (System.nanoTime() - start) / 1e9;
+          assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
+          assertTrue(seconds < 1, "another client's (yes|no) took " + seconds + " s beside three slow compiles");
+        }
+      } finally {
+        for (RawConnection c : hog) c.close(); // hanging up stops their compiles
+      }
+    }
+  }
+
+  /** CPU time of each compiler thread so far, in nanoseconds, by thread id. */
+  private static java.util.Map<Long, Long> compilerCpuByThread() {
+    java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+    java.util.Map<Long, Long> cpu = new java.util.HashMap<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().equals("barista-constraint-compiler")) cpu.put(t.getId(), threads.getThreadCpuTime(t.getId()));
+    }
+    return cpu;
+  }
+
   /** CPU time of the compiler threads so far, in nanoseconds. */
   private static long compilerCpuNanos() {
     java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
@@ -74,7 +130,7 @@ class ConstraintCompileTest {
   @Test
   void aCompileStopsWhenItsClientDisconnects() throws Exception {
     try (TinyServer s = new TinyServer("--constraint-compile-timeout", "60")) {
-      byte[] body = completion(EXPLODING.replace("a", "d")).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      byte[] body = completion(slow(40)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
       long before = compilerCpuNanos();
       try (java.net.Socket client = new java.net.Socket("127.0.0.1", s.port())) {
         client.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: "

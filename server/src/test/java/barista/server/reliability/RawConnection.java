@@ -16,6 +16,12 @@ final class RawConnection implements AutoCloseable {
     socket.setSoTimeout(30_000);
   }
 
+  /** A connection from another loopback address (127.0.0.2, say): another client to the server. */
+  RawConnection(String localAddress, int port) throws IOException {
+    socket = new Socket("127.0.0.1", port, java.net.InetAddress.getByName(localAddress), 0);
+    socket.setSoTimeout(30_000);
+  }
+
   /** Sends one POST with a JSON body. */
   RawConnection post(String path, String json) throws IOException {
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
