@@ -41,7 +41,7 @@ public final class ChatCompletionHandler implements Endpoint {
   public void handle(Exchange exchange) {
     ChatRequest request = ChatRequest.parse(Requests.body(exchange, server),
         server.model().defaultSamplingParams(), server.options());
-    Requests.refuseUnknown(request.unknownFields());
+    Requests.ignoreUnknown(request.unknownFields());
     CommonFields common = request.common();
     String model = Requests.modelName(server, common.model());
     long textBytes = 0;
@@ -57,7 +57,7 @@ public final class ChatCompletionHandler implements Endpoint {
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest("The chat template rejected the messages: " + e.getMessage(), "messages");
     }
-    int[] tokenIds = server.model().encode(prompt, false);
+    int[] tokenIds = Requests.applyExtras(server.model().encode(prompt, false), common, server);
     int maxTokens = ContextLimit.maxTokens(tokenIds.length, request.maxTokens(), server.model().maxModelLen(),
         "messages");
     if (request.reasoningBudget() != null) common.params().reasoningBudget(reasoningBudget(request.reasoningBudget()));
@@ -68,7 +68,7 @@ public final class ChatCompletionHandler implements Endpoint {
     GenerationSession.Shape shape = new GenerationSession.Shape(common.stream(), common.includeUsage(),
         common.continuousUsage(), common.n(), request.logprobs(), parseReasoning, toolOutput(request.tools()));
     Requests.withGrammar(exchange, server, constraint, grammar -> new GenerationSession(exchange, server,
-        GenerationSession.Api.CHAT, GenerationSession.newId(GenerationSession.Api.CHAT), model,
+        GenerationSession.Api.CHAT, Requests.responseId(GenerationSession.Api.CHAT, common), model,
         List.of(new GenerationSession.Prompt(tokenIds, params, null, grammar)), shape, common.priority()).start());
   }
 

@@ -50,6 +50,10 @@ public final class GenerationSession {
       this.object = object;
       this.chunkObject = chunkObject;
     }
+
+    public String idPrefix() {
+      return idPrefix;
+    }
   }
 
   /**
@@ -137,7 +141,8 @@ public final class GenerationSession {
     for (int p = 0; p < prompts.size(); p++) {
       for (int j = 0; j < shape.bestOf(); j++) {
         int index = p * shape.bestOf() + j;
-        String engineId = id + "-" + index;
+        // A client's request_id may repeat: a serial keeps its requests' engine ids apart.
+        String engineId = id + "-" + index + (id.matches(".*-[0-9a-f]{32}") ? "" : "-" + SESSIONS.incrementAndGet());
         int promptTokens = prompts.get(p).tokenIds().length;
         choices.add(api == Api.CHAT
             ? new ChatChoice(index, engineId, promptTokens, server.model(), shape.logprobs(), shape.parseReasoning(),
@@ -148,6 +153,8 @@ public final class GenerationSession {
     }
     unfinished = choices.size();
   }
+
+  private static final java.util.concurrent.atomic.AtomicLong SESSIONS = new java.util.concurrent.atomic.AtomicLong();
 
   public static String newId(Api api) {
     return api.idPrefix + java.util.UUID.randomUUID().toString().replace("-", "");

@@ -27,11 +27,16 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
     Integer reasoningBudget) {
 
   /**
-   * The output constraint: the request's structured output, or the one its tool choice implies (required, named);
-   * null when neither asks for one.
+   * The output constraint: the one the tool choice implies (required, named), which governs the turn even beside a
+   * response_format (as vLLM and OpenAI: the format applies to turns answered in text); else the request's
+   * structured output; null when neither asks for one.
    */
   public StructuredOutput constraint() {
-    return common.structuredOutput() != null ? common.structuredOutput() : tools == null ? null : tools.constraint();
+    return constraint(common, tools);
+  }
+
+  private static StructuredOutput constraint(CommonFields common, Tools tools) {
+    return tools != null && tools.constraint() != null ? tools.constraint() : common.structuredOutput();
   }
 
   private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
@@ -48,6 +53,10 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
     Integer maxCompletionTokens = f.integer("max_completion_tokens");
     Integer maxTokens = f.integer("max_tokens"); // read either way: both were given and both are understood
     if (maxCompletionTokens != null) maxTokens = maxCompletionTokens;
+    Integer bestOf = f.integer("best_of");
+    if (bestOf != null && bestOf > common.n()) {
+      throw ApiException.badRequest("best_of is only supported by /v1/completions", "best_of");
+    }
     boolean logprobs = f.bool("logprobs", false);
     Integer topLogprobs = f.integer("top_logprobs");
     if (topLogprobs != null && !logprobs) {
@@ -62,13 +71,8 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
     Map<String, Object> templateKwargs = kwargs == null ? Map.of()
         : Json.MAPPER.convertValue(body.get("chat_template_kwargs"), new TypeReference<Map<String, Object>>() {});
     Tools tools = Tools.read(f, options, generating);
-    if (tools != null && tools.constraint() != null && common.structuredOutput() != null) {
-      throw ApiException.badRequest("tool_choice " + tools.choice().name().toLowerCase() + " cannot be combined with "
-          + common.structuredOutput().param(), "tool_choice");
-    }
     Integer reasoningBudget = ReasoningFields.budget(f, options);
-    StructuredOutput constraint = common.structuredOutput() != null ? common.structuredOutput()
-        : tools == null ? null : tools.constraint();
+    StructuredOutput constraint = constraint(common, tools);
     if (generating && reasoningBudget != null && constraint != null) {
       // Constrained output is all answer (never split into reasoning), and a spent budget would force </think>,
       // which the constraint's grammar does not allow.
