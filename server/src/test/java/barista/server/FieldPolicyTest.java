@@ -125,6 +125,27 @@ class FieldPolicyTest {
   }
 
   @Test
+  void everyResponseCarriesAnXRequestIdTheClientsWhenGiven() throws Exception {
+    HttpResponse<String> given = server.post("/v1/chat/completions", "{" + USER + "}", "X-Request-Id", "trace-42");
+    assertEquals("trace-42", given.headers().firstValue("x-request-id").orElse(null));
+    HttpResponse<String> made = server.post("/v1/chat/completions", "{" + USER + ",\"stream\":true}");
+    assertTrue(made.headers().firstValue("x-request-id").orElse("").matches("[0-9a-f]{32}"), made.headers().toString());
+    HttpResponse<String> error = server.post("/v1/chat/completions", "{}", "X-Request-Id", "x".repeat(200));
+    assertEquals(400, error.statusCode());
+    assertTrue(error.headers().firstValue("x-request-id").orElse("").matches("[0-9a-f]{32}"), "an id over 128 "
+        + "characters is replaced");
+  }
+
+  @Test
+  void modelsListPermissions() throws Exception {
+    HttpResponse<String> r = server.client.send(java.net.http.HttpRequest.newBuilder(server.uri("/v1/models")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    JsonNode permission = TestServer.json(r).get("data").get(0).get("permission").get(0);
+    assertEquals("model_permission", permission.get("object").asText());
+    assertTrue(permission.get("allow_sampling").asBoolean() && !permission.get("allow_fine_tuning").asBoolean());
+  }
+
+  @Test
   void aForcedToolGovernsTheTurnBesideAResponseFormat() {
     String tools = "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":{\"type\":"
         + "\"object\",\"properties\":{\"x\":{\"type\":\"integer\"}}}}}]";
