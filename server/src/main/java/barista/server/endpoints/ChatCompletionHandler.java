@@ -49,14 +49,7 @@ public final class ChatCompletionHandler implements Endpoint {
       textBytes += barista.server.openai.PromptBound.utf8Length(message.content());
     }
     server.promptBound().check(textBytes, server.model().maxModelLen(), "messages");
-    String prompt;
-    try {
-      Tools tools = request.tools();
-      prompt = server.model().renderChat(request.messages(), request.addGenerationPrompt(), request.templateKwargs(),
-          tools == null || tools.choice() == Tools.Choice.NONE ? null : tools.definitions());
-    } catch (IllegalArgumentException e) {
-      throw ApiException.badRequest("The chat template rejected the messages: " + e.getMessage(), "messages");
-    }
+    String prompt = Requests.renderChat(server, request);
     int[] tokenIds = Requests.applyExtras(server.model().encode(prompt, false), common, server);
     int maxTokens = ContextLimit.maxTokens(tokenIds.length, request.maxTokens(), server.model().maxModelLen(),
         "messages");
@@ -69,7 +62,8 @@ public final class ChatCompletionHandler implements Endpoint {
         common.continuousUsage(), common.n(), request.logprobs(), parseReasoning, toolOutput(request.tools()));
     Requests.withGrammar(exchange, server, constraint, grammar -> new GenerationSession(exchange, server,
         GenerationSession.Api.CHAT, Requests.responseId(GenerationSession.Api.CHAT, common), model,
-        List.of(new GenerationSession.Prompt(tokenIds, params, null, grammar)), shape, common.priority()).start());
+        List.of(new GenerationSession.Prompt(tokenIds, params, request.echoedText(), grammar)), shape,
+        common.priority()).start());
   }
 
   /**

@@ -54,6 +54,35 @@ final class Requests {
     return FieldPolicy.truncate(promptIds, keep);
   }
 
+  /**
+   * The chat prompt: the template applied to the messages (with the tool definitions when a tool may be called);
+   * under continue_final_message cut right after the final message's content, so the output continues it (as vLLM
+   * and transformers' continue_final_message do).
+   */
+  static String renderChat(ServerContext server, barista.server.openai.ChatRequest chat) {
+    String prompt;
+    try {
+      barista.server.openai.Tools tools = chat.tools();
+      prompt = server.model().renderChat(chat.messages(), chat.addGenerationPrompt(), chat.templateKwargs(),
+          tools == null || tools.choice() == barista.server.openai.Tools.Choice.NONE ? null : tools.definitions());
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("The chat template rejected the messages: " + e.getMessage(), "messages");
+    }
+    if (!chat.continueFinalMessage()) return prompt;
+    String last = chat.messages().get(chat.messages().size() - 1).content();
+    String shown = last;
+    int at = prompt.lastIndexOf(shown);
+    if (at < 0) { // a template that trims what it shows
+      shown = last.strip();
+      at = prompt.lastIndexOf(shown);
+    }
+    if (at < 0) {
+      throw ApiException.badRequest("continue_final_message: the chat template does not show the final message's "
+          + "content", "continue_final_message");
+    }
+    return prompt.substring(0, at + shown.length());
+  }
+
   /** The response id: the client's request_id after the API's prefix when it gave one (as vLLM), else a new one. */
   static String responseId(GenerationSession.Api api, CommonFields common) {
     String requestId = common.extras().requestId();

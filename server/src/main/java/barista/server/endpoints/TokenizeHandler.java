@@ -36,14 +36,7 @@ public final class TokenizeHandler implements Endpoint {
     int[] tokens;
     if (f.has("messages")) {
       ChatRequest chat = ChatRequest.parse(body, server.model().defaultSamplingParams(), server.options(), false);
-      String prompt;
-      try {
-        boolean showTools = chat.tools() != null && chat.tools().choice() != barista.server.openai.Tools.Choice.NONE;
-        prompt = server.model().renderChat(chat.messages(), chat.addGenerationPrompt(), chat.templateKwargs(),
-            showTools ? chat.tools().definitions() : null);
-      } catch (IllegalArgumentException e) {
-        throw ApiException.badRequest("The chat template rejected the messages: " + e.getMessage(), "messages");
-      }
+      String prompt = Requests.renderChat(server, chat); // continue_final_message as chat has it
       tokens = server.model().encode(prompt, f.bool("add_special_tokens", false));
     } else {
       String prompt = f.string("prompt");

@@ -146,7 +146,7 @@ public final class GenerationSession {
         int promptTokens = prompts.get(p).tokenIds().length;
         choices.add(api == Api.CHAT
             ? new ChatChoice(index, engineId, promptTokens, server.model(), shape.logprobs(), shape.parseReasoning(),
-                shape.tools() == null ? null : shape.tools().parser())
+                shape.tools() == null ? null : shape.tools().parser(), prompts.get(p).echo())
             : new CompletionChoice(index, p, engineId, promptTokens, server.model(), shape.logprobs(),
                 prompts.get(p).echo()));
       }

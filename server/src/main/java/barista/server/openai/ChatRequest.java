@@ -21,10 +21,19 @@ import java.util.Set;
  * @param logprobs whether logprobs were asked for (top_logprobs is in the sampling params)
  * @param tools the request's tools and tool choice, or null when it has none
  * @param reasoningBudget thinking tokens allowed (reasoning_effort, max_reasoning_tokens); null: no bound
+ * @param continueFinalMessage the prompt ends inside the final message, which the output continues (vLLM's
+ *     continue_final_message)
+ * @param echo the answer starts with the final message's content when that message is the assistant's
  */
 public record ChatRequest(CommonFields common, List<ChatMessage> messages, boolean addGenerationPrompt,
     Map<String, Object> templateKwargs, Integer maxTokens, boolean logprobs, List<String> unknownFields, Tools tools,
-    Integer reasoningBudget) {
+    Integer reasoningBudget, boolean continueFinalMessage, boolean echo) {
+
+  /** The text the answer starts with under echo, or null. */
+  public String echoedText() {
+    ChatMessage last = messages.get(messages.size() - 1);
+    return echo && last.role().equals("assistant") && last.content() != null ? last.content() : null;
+  }
 
   /**
    * The output constraint: the one the tool choice implies (required, named), which governs the turn even beside a
@@ -67,6 +76,17 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
       common.params().logprobs(CommonFields.checkLogprobs(top, options.maxLogprobs, "top_logprobs"));
     }
     boolean addGenerationPrompt = f.bool("add_generation_prompt", true);
+    boolean continueFinalMessage = f.bool("continue_final_message", false);
+    if (continueFinalMessage && addGenerationPrompt) { // as vLLM, whose add_generation_prompt is true by default
+      throw ApiException.badRequest("continue_final_message and add_generation_prompt cannot both be true: send "
+          + "add_generation_prompt false to continue the final message", "continue_final_message");
+    }
+    if (continueFinalMessage && (messages.get(messages.size() - 1).content() == null
+        || messages.get(messages.size() - 1).content().isEmpty())) {
+      throw ApiException.badRequest("continue_final_message needs a final message with content",
+          "continue_final_message");
+    }
+    boolean echo = f.bool("echo", false);
     JsonFields kwargs = f.object("chat_template_kwargs");
     Map<String, Object> templateKwargs = kwargs == null ? Map.of()
         : Json.MAPPER.convertValue(body.get("chat_template_kwargs"), new TypeReference<Map<String, Object>>() {});
@@ -81,7 +101,7 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
           + ": constrained output has no reasoning part", field);
     }
     return new ChatRequest(common, messages, addGenerationPrompt, templateKwargs, maxTokens, logprobs, f.unread(),
-        tools, reasoningBudget);
+        tools, reasoningBudget, continueFinalMessage, echo);
   }
 
   private static List<ChatMessage> messages(ArrayNode array) {
