@@ -69,6 +69,7 @@ class FieldPolicyTest {
         {"\"truncate_prompt_tokens\":0", "truncate_prompt_tokens"},
         {"\"allowed_token_ids\":[999999]", "allowed_token_ids"},
         {"\"request_id\":\"bad id with spaces\"", "request_id"},
+        {"\"return_tokens_as_token_ids\":true", "return_tokens_as_token_ids"},
     };
     for (String[] c : cases) {
       HttpResponse<String> r = server.post("/v1/chat/completions", "{" + USER + "," + c[0] + "}");
