@@ -189,8 +189,10 @@ public final class Server implements AutoCloseable {
   private Router routes() {
     boolean metricsOpen = !options.protectMetrics;
     HealthHandler health = new HealthHandler(context.engine());
+    ChatCompletionHandler chat = new ChatCompletionHandler(context);
     return new Router()
-        .add(HttpMethod.POST, "/v1/chat/completions", new ChatCompletionHandler(context), false)
+        .add(HttpMethod.POST, "/v1/chat/completions", chat, false)
+        .add(HttpMethod.POST, "/v1/responses", new barista.server.endpoints.ResponsesHandler(context, chat), false)
         .add(HttpMethod.POST, "/v1/completions", new CompletionHandler(context), false)
         .add(HttpMethod.GET, "/v1/models", new ModelsHandler(context), false)
         .add(HttpMethod.POST, "/tokenize", new TokenizeHandler(context), false)

@@ -39,8 +39,13 @@ public final class ChatCompletionHandler implements Endpoint {
 
   @Override
   public void handle(Exchange exchange) {
-    ChatRequest request = ChatRequest.parse(Requests.body(exchange, server),
-        server.model().defaultSamplingParams(), server.options());
+    serve(exchange, Requests.body(exchange, server), null);
+  }
+
+  /** Serves a chat body; with {@code responses} set, in the Responses API's shape (the body made by ResponsesHandler). */
+  void serve(Exchange exchange, com.fasterxml.jackson.databind.node.ObjectNode body,
+      barista.server.generation.ResponsesFormat responses) {
+    ChatRequest request = ChatRequest.parse(body, server.model().defaultSamplingParams(), server.options());
     Requests.ignoreUnknown(request.unknownFields());
     CommonFields common = request.common();
     String model = Requests.modelName(server, common.model());
@@ -63,7 +68,7 @@ public final class ChatCompletionHandler implements Endpoint {
     Requests.withGrammar(exchange, server, constraint, grammar -> new GenerationSession(exchange, server,
         GenerationSession.Api.CHAT, Requests.responseId(GenerationSession.Api.CHAT, common), model,
         List.of(new GenerationSession.Prompt(tokenIds, params, request.echoedText(), grammar)), shape,
-        common.priority()).start());
+        common.priority()).inResponsesShape(responses).start());
   }
 
   /**

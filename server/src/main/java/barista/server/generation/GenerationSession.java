@@ -126,6 +126,7 @@ public final class GenerationSession {
   private ScheduledFuture<?> timeout;
   private int unfinished;
   private boolean done;
+  private ResponsesFormat responses; // null: the chat or completions shape; else the Responses API's
 
   public GenerationSession(Exchange exchange, ServerContext server, Api api, String id, String model,
       List<Prompt> prompts, Shape shape, int priority) {
@@ -155,6 +156,12 @@ public final class GenerationSession {
   }
 
   private static final java.util.concurrent.atomic.AtomicLong SESSIONS = new java.util.concurrent.atomic.AtomicLong();
+
+  /** Shapes the response as the Responses API's (a chat session of one choice), before {@link #start}. */
+  public GenerationSession inResponsesShape(ResponsesFormat format) {
+    this.responses = format;
+    return this;
+  }
 
   public static String newId(Api api) {
     return api.idPrefix + java.util.UUID.randomUUID().toString().replace("-", "");
@@ -200,6 +207,7 @@ public final class GenerationSession {
     }
     if (shape.stream()) {
       exchange.startEventStream();
+      if (responses != null) for (ObjectNode event : responses.opening()) exchange.sendEvent(Json.bytes(event));
       for (Choice choice : choices) {
         ObjectNode opening = choice.openingDelta();
         if (opening != null) sendChunk(opening);
@@ -259,6 +267,17 @@ public final class GenerationSession {
   private void complete() {
     end(null); // before the last write, so a client that has the response sees the request gone
     server.metrics().apiRequestFinished(shape.n());
+    if (responses != null) {
+      if (shape.stream()) {
+        for (ObjectNode event : responses.finish(usage())) exchange.sendEvent(Json.bytes(event));
+        exchange.endEventStream();
+      } else {
+        ObjectNode response = header(api.object);
+        response.putArray("choices").add(choices.get(0).complete());
+        exchange.sendJson(HttpResponseStatus.OK, responses.whole(response, usage()));
+      }
+      return;
+    }
     if (shape.stream()) {
       if (shape.includeUsage()) {
         ObjectNode chunk = chunk();
@@ -279,6 +298,10 @@ public final class GenerationSession {
   }
 
   private void sendChunk(ObjectNode choice) {
+    if (responses != null) {
+      for (ObjectNode event : responses.delta(choice)) exchange.sendEvent(Json.bytes(event));
+      return;
+    }
     ObjectNode chunk = chunk();
     chunk.putArray("choices").add(choice);
     if (shape.continuousUsage()) chunk.set("usage", usage());

@@ -31,6 +31,7 @@ class OpenAiNodeSdkTest {
       assertTrue(sdk.output.contains("chat stream: chunks="), sdk.output);
       assertTrue(sdk.output.contains("structured output: json_object and json_schema valid"), sdk.output);
       assertTrue(sdk.output.contains("tool calls: required streamed calls="), sdk.output);
+      assertTrue(sdk.output.contains("responses: create, json_schema, function_call, stream events="), sdk.output);
       assertTrue(sdk.output.contains("bad request: BadRequestError status=400"), sdk.output);
       assertTrue(sdk.output.contains("unknown model: NotFoundError status=404"), sdk.output);
       assertTrue(sdk.output.contains("openai-node: all checks passed"), sdk.output);
