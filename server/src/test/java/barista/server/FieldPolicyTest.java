@@ -69,7 +69,6 @@ class FieldPolicyTest {
         {"\"truncate_prompt_tokens\":0", "truncate_prompt_tokens"},
         {"\"allowed_token_ids\":[999999]", "allowed_token_ids"},
         {"\"request_id\":\"bad id with spaces\"", "request_id"},
-        {"\"return_tokens_as_token_ids\":true", "return_tokens_as_token_ids"},
     };
     for (String[] c : cases) {
       HttpResponse<String> r = server.post("/v1/chat/completions", "{" + USER + "," + c[0] + "}");
@@ -114,6 +113,20 @@ class FieldPolicyTest {
     GenerationRequest plain = arrived(server.post("/v1/chat/completions", "{" + USER + "}"));
     assertNull(plain.params().allowedTokenIds());
     assertNull(plain.params().cacheSalt());
+  }
+
+  @Test
+  void returnTokensAsTokenIdsNamesLogprobTokensByTheirIds() throws Exception {
+    JsonNode chat = TestServer.json(server.post("/v1/chat/completions", "{" + USER
+        + ",\"max_tokens\":2,\"logprobs\":true,\"top_logprobs\":1,\"return_tokens_as_token_ids\":true}"));
+    JsonNode first = chat.get("choices").get(0).get("logprobs").get("content").get(0);
+    assertEquals("token_id:" + (int) 'H', first.get("token").asText(), first.toString());
+    assertTrue(first.get("top_logprobs").get(0).get("token").asText().startsWith("token_id:"));
+    JsonNode completion = TestServer.json(server.post("/v1/completions",
+        "{\"prompt\":\"x\",\"max_tokens\":2,\"logprobs\":0,\"return_tokens_as_token_ids\":true}"));
+    assertEquals("token_id:" + (int) 'H',
+        completion.get("choices").get(0).get("logprobs").get("tokens").get(0).asText());
+    assertEquals("He", completion.get("choices").get(0).get("text").asText(), "the text itself is unchanged");
   }
 
   @Test

@@ -64,7 +64,8 @@ public final class ChatCompletionHandler implements Endpoint {
     // A constrained output is all answer: it never opens a reasoning block, so it is not split.
     boolean parseReasoning = server.options().reasoningParser != null && constraint == null;
     GenerationSession.Shape shape = new GenerationSession.Shape(common.stream(), common.includeUsage(),
-        common.continuousUsage(), common.n(), request.logprobs(), parseReasoning, toolOutput(request.tools()));
+        common.continuousUsage(), common.n(), request.logprobs(), parseReasoning, toolOutput(request.tools()))
+        .withTokenIdNames(common.extras().returnTokensAsTokenIds());
     Requests.withGrammar(exchange, server, constraint, grammar -> new GenerationSession(exchange, server,
         GenerationSession.Api.CHAT, Requests.responseId(GenerationSession.Api.CHAT, common), model,
         List.of(new GenerationSession.Prompt(tokenIds, params, request.echoedText(), grammar)), shape,

@@ -51,7 +51,8 @@ public final class CompletionHandler implements Endpoint {
       prompts.add(new GenerationSession.Prompt(tokenIds, Requests.validated(params), echo));
     }
     GenerationSession.Shape shape = new GenerationSession.Shape(common.stream(), common.includeUsage(),
-        common.continuousUsage(), common.n(), request.logprobs(), false, request.bestOf());
+        common.continuousUsage(), common.n(), request.logprobs(), false, request.bestOf())
+        .withTokenIdNames(common.extras().returnTokensAsTokenIds());
     Requests.withGrammar(exchange, server, common.structuredOutput(), grammar -> {
       List<GenerationSession.Prompt> constrained = prompts.stream()
           .map(p -> new GenerationSession.Prompt(p.tokenIds(), p.params(), p.echo(), grammar)).toList();

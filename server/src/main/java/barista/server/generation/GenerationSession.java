@@ -9,6 +9,7 @@ import barista.server.metrics.ServerMetrics;
 import barista.scheduler.GenerationRequest;
 import barista.scheduler.OutputListener;
 import barista.scheduler.RequestOutput;
+import barista.server.ServedModel;
 import barista.server.ServerContext;
 import barista.server.http.ApiException;
 import barista.server.http.Exchange;
@@ -72,9 +73,19 @@ public final class GenerationSession {
    * @param tools how tool calls are read out of chat content, or null when they are not
    * @param bestOf candidates generated per prompt (at least n); above n, only the n with the highest cumulative
    *     logprob are returned (completions, not streamed)
+   * @param tokenIdNames logprobs name tokens "token_id:N" (vLLM's return_tokens_as_token_ids)
    */
   public record Shape(boolean stream, boolean includeUsage, boolean continuousUsage, int n, boolean logprobs,
-      boolean parseReasoning, ToolOutput tools, int bestOf) {
+      boolean parseReasoning, ToolOutput tools, int bestOf, boolean tokenIdNames) {
+
+    public Shape(boolean stream, boolean includeUsage, boolean continuousUsage, int n, boolean logprobs,
+        boolean parseReasoning, ToolOutput tools, int bestOf) {
+      this(stream, includeUsage, continuousUsage, n, logprobs, parseReasoning, tools, bestOf, false);
+    }
+
+    public Shape withTokenIdNames(boolean names) {
+      return new Shape(stream, includeUsage, continuousUsage, n, logprobs, parseReasoning, tools, bestOf, names);
+    }
 
     public Shape(boolean stream, boolean includeUsage, boolean continuousUsage, int n, boolean logprobs,
         boolean parseReasoning) {
@@ -139,6 +150,7 @@ public final class GenerationSession {
     this.prompts = List.copyOf(prompts);
     this.shape = shape;
     this.priority = priority;
+    ServedModel names = shape.tokenIdNames() ? new TokenIdNames(server.model()) : server.model();
     for (int p = 0; p < prompts.size(); p++) {
       for (int j = 0; j < shape.bestOf(); j++) {
         int index = p * shape.bestOf() + j;
@@ -146,9 +158,9 @@ public final class GenerationSession {
         String engineId = id + "-" + index + (id.matches(".*-[0-9a-f]{32}") ? "" : "-" + SESSIONS.incrementAndGet());
         int promptTokens = prompts.get(p).tokenIds().length;
         choices.add(api == Api.CHAT
-            ? new ChatChoice(index, engineId, promptTokens, server.model(), shape.logprobs(), shape.parseReasoning(),
+            ? new ChatChoice(index, engineId, promptTokens, names, shape.logprobs(), shape.parseReasoning(),
                 shape.tools() == null ? null : shape.tools().parser(), prompts.get(p).echo())
-            : new CompletionChoice(index, p, engineId, promptTokens, server.model(), shape.logprobs(),
+            : new CompletionChoice(index, p, engineId, promptTokens, names, shape.logprobs(),
                 prompts.get(p).echo()));
       }
     }

@@ -27,12 +27,13 @@ public final class FieldPolicy {
    *
    * @param requestId the client's id for the request (vLLM's request_id), or null
    * @param truncatePromptTokens keep only this many last prompt tokens; null: all
+   * @param returnTokensAsTokenIds logprobs name tokens "token_id:N"
    * @param allowedTokenIds the only tokens that may be sampled, or null
    * @param badWords words that must not be generated, or null
    * @param cacheSalt separates this request's prefix-cache entries from other salts', or null
    */
-  public record Extras(String requestId, Integer truncatePromptTokens, List<Integer> allowedTokenIds,
-      List<String> badWords, String cacheSalt) {}
+  public record Extras(String requestId, Integer truncatePromptTokens, boolean returnTokensAsTokenIds,
+      List<Integer> allowedTokenIds, List<String> badWords, String cacheSalt) {}
 
   /** Reads the accepted and honoured fields, refusing what cannot be honoured. */
   static Extras read(JsonFields f) {
@@ -73,10 +74,7 @@ public final class FieldPolicy {
       throw ApiException.badRequest("truncate_prompt_tokens must be -1 or at least 1, got 0",
           "truncate_prompt_tokens");
     }
-    if (f.bool("return_tokens_as_token_ids", false)) {
-      throw ApiException.badRequest("return_tokens_as_token_ids is not supported: logprobs name tokens as text",
-          "return_tokens_as_token_ids");
-    }
+    boolean tokenIds = f.bool("return_tokens_as_token_ids", false);
     List<Integer> allowed = f.integers("allowed_token_ids");
     if (allowed != null && allowed.isEmpty()) {
       throw ApiException.badRequest("allowed_token_ids must not be empty", "allowed_token_ids");
@@ -90,7 +88,7 @@ public final class FieldPolicy {
     }
     String salt = f.string("cache_salt");
     if (salt != null && salt.isEmpty()) throw ApiException.badRequest("cache_salt must not be empty", "cache_salt");
-    return new Extras(requestId, truncate, allowed == null ? null : List.copyOf(allowed),
+    return new Extras(requestId, truncate, tokenIds, allowed == null ? null : List.copyOf(allowed),
         badWords == null ? null : List.copyOf(badWords), salt);
   }
 
