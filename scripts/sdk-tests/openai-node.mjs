@@ -87,6 +87,48 @@ assert.ok(calls.length >= 1 && calls[0].id.startsWith('call_') && calls[0].name 
 assert.equal(typeof JSON.parse(calls[0].arguments).city, 'string');
 console.log(`tool calls: required streamed calls=${calls.length}`);
 
+// The Responses API: create (text, a JSON schema format, a forced function tool) and the SDK's stream helper.
+const created = await client.responses.create({
+  model, instructions: 'Be brief.', input: 'Hello there', max_output_tokens: 16, temperature: 0,
+});
+assert.match(created.id, /^resp_/);
+assert.equal(created.object, 'response');
+assert.ok(['completed', 'incomplete'].includes(created.status), created.status);
+assert.equal(created.output[0].type, 'message');
+assert.equal(created.output_text, created.output[0].content[0].text);
+assert.ok(created.usage.output_tokens >= 1 && created.usage.output_tokens <= 16, JSON.stringify(created.usage));
+const formatted = await client.responses.create({
+  model, input: [{ role: 'user', content: [{ type: 'input_text', text: 'A thing' }] }], max_output_tokens: 100,
+  seed: 2, text: { format: { type: 'json_schema', name: 'thing', schema, strict: true } },
+});
+assert.equal(formatted.status, 'completed', JSON.stringify(formatted));
+const formattedThing = JSON.parse(formatted.output_text);
+assert.deepEqual(Object.keys(formattedThing), ['name', 'ok']);
+const called = await client.responses.create({
+  model, input: 'Weather?', max_output_tokens: 50, seed: 3, tool_choice: 'required',
+  tools: [{ type: 'function', name: 'get_weather', parameters: tools[0].function.parameters }],
+});
+const fc = called.output.find((item) => item.type === 'function_call');
+assert.ok(fc && fc.name === 'get_weather' && fc.call_id.startsWith('call_'), JSON.stringify(called.output));
+assert.equal(typeof JSON.parse(fc.arguments).city, 'string');
+const types = [];
+let deltas = '';
+const rstream = client.responses.stream({ model, instructions: 'Be brief.', input: 'Hello there', max_output_tokens: 16, temperature: 0 });
+for await (const event of rstream) {
+  types.push(event.type);
+  if (event.type === 'response.output_text.delta') deltas += event.delta;
+}
+const final = await rstream.finalResponse();
+assert.equal(types[0], 'response.created');
+assert.equal(types[types.length - 1], 'response.completed');
+assert.ok(types.includes('response.output_item.added') && types.includes('response.content_part.added'), types);
+// finalResponse() adds no output_text without a text format: read the message item as the stream built it.
+const finalText = final.output.filter((item) => item.type === 'message').flatMap((item) => item.content)
+  .map((part) => part.text).join('');
+assert.equal(finalText, deltas);
+assert.equal(deltas, created.output_text, 'streamed and whole greedy answers agree');
+console.log(`responses: create, json_schema, function_call, stream events=${types.length}`);
+
 try {
   await client.chat.completions.create({ model, messages, max_tokens: 100000 });
   assert.fail('a request over the context limit must fail');

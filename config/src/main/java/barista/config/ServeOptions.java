@@ -160,6 +160,11 @@ public class ServeOptions {
           + "'unlimited' (default: ${DEFAULT-VALUE}); max_reasoning_tokens overrides per request.")
   public String reasoningBudgets;
 
+  @Option(names = "--minimal-reasoning-budget", defaultValue = "64",
+      description = "Thinking tokens a chat request's reasoning_effort minimal allows (none allows 0; default: "
+          + "${DEFAULT-VALUE}).")
+  public int minimalReasoningBudget;
+
   @Option(names = "--disable-log-requests", description = "Do not log one line per finished request.")
   public boolean disableLogRequests;
 
@@ -358,6 +363,7 @@ public class ServeOptions {
     check(maxNumBatchedTokens > 0, "--max-num-batched-tokens must be positive, got " + maxNumBatchedTokens);
     check(maxLogprobs >= 0, "--max-logprobs must be at least 0, got " + maxLogprobs);
     reasoningBudget("low");
+    check(minimalReasoningBudget >= 0, "--minimal-reasoning-budget must be at least 0, got " + minimalReasoningBudget);
     check(maxWaitingRequests > 0, "--max-waiting-requests must be positive, got " + maxWaitingRequests);
     check(requestTimeoutSeconds >= 0, "--request-timeout must be at least 0, got " + requestTimeoutSeconds);
     check(shutdownTimeoutSeconds >= 0, "--shutdown-timeout must be at least 0, got " + shutdownTimeoutSeconds);

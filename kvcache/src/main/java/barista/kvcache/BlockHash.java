@@ -33,6 +33,13 @@ final class BlockHash {
     return new BlockHash(digest.getLong(), digest.getLong(), tokenIds);
   }
 
+  /** A digest standing for a salt, chained before a salted request's first block (never itself a block). */
+  static BlockHash salt(String salt) {
+    byte[] digest = sha256().digest(("cache_salt:" + salt).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    ByteBuffer bytes = ByteBuffer.wrap(digest);
+    return new BlockHash(bytes.getLong(), bytes.getLong(), new int[0]);
+  }
+
   private static MessageDigest sha256() {
     try {
       return MessageDigest.getInstance("SHA-256");

@@ -30,6 +30,7 @@ public final class KvCacheManager {
     final List<BlockHash> blockHashes = new ArrayList<>();
     int numCachedBlocks;
     int numPendingHits;
+    BlockHash salt; // the first block's parent: null, or the digest of the request's cache_salt
   }
 
   public KvCacheManager(int numBlocks, int blockSize, boolean enablePrefixCaching) {
@@ -47,6 +48,14 @@ public final class KvCacheManager {
    * logits. The hits are taken by the next {@link #allocateSlots} for this request.
    */
   public int getComputedTokens(long requestId, int[] tokens, int numTokens) {
+    return getComputedTokens(requestId, tokens, numTokens, null);
+  }
+
+  /**
+   * As {@link #getComputedTokens(long, int[], int)}, for a request whose blocks are hashed under a salt (vLLM's
+   * cache_salt): its blocks are shared only with requests of the same salt.
+   */
+  public int getComputedTokens(long requestId, int[] tokens, int numTokens, String salt) {
     if (numTokens < 0 || numTokens > tokens.length) {
       throw new IllegalArgumentException("numTokens " + numTokens + " outside tokens of length " + tokens.length);
     }
@@ -54,6 +63,7 @@ public final class KvCacheManager {
     if (request.table.size() > 0) {
       throw new IllegalStateException("request " + requestId + " already holds blocks; look up prefixes before allocating");
     }
+    request.salt = salt == null ? null : BlockHash.salt(salt);
     if (!enablePrefixCaching) {
       return 0;
     }
@@ -181,7 +191,7 @@ public final class KvCacheManager {
   private void hashFullBlocks(RequestBlocks request, int[] tokens, int numFullBlocks) {
     List<BlockHash> hashes = request.blockHashes;
     for (int i = hashes.size(); i < numFullBlocks; i++) {
-      BlockHash parent = i == 0 ? null : hashes.get(i - 1);
+      BlockHash parent = i == 0 ? request.salt : hashes.get(i - 1);
       hashes.add(BlockHash.of(parent, tokens, i * blockSize, (i + 1) * blockSize));
     }
   }

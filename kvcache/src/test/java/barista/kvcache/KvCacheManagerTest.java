@@ -90,6 +90,24 @@ class KvCacheManagerTest {
   }
 
   @Test
+  void aCacheSaltSharesBlocksOnlyWithTheSameSalt() {
+    KvCacheManager kv = new KvCacheManager(16, BLOCK_SIZE, true);
+    int[] prompt = tokens(0, 9);
+    salted(kv, 1, prompt, "alice");
+    assertEquals(0, kv.getComputedTokens(2, prompt, prompt.length), "no salt: no hit on alice's blocks");
+    assertEquals(0, kv.getComputedTokens(3, prompt, prompt.length, "bob"));
+    assertEquals(8, kv.getComputedTokens(4, prompt, prompt.length, "alice"));
+    prefill(kv, 5, prompt);
+    assertEquals(8, kv.getComputedTokens(6, prompt, prompt.length), "unsalted requests still share");
+  }
+
+  private static void salted(KvCacheManager kv, long id, int[] prompt, String salt) {
+    int cached = kv.getComputedTokens(id, prompt, prompt.length, salt);
+    assertTrue(kv.allocateSlots(id, cached, prompt.length - cached));
+    kv.cacheBlocks(id, prompt, prompt.length);
+  }
+
+  @Test
   void sharedPrefixBlocksAreReferenceCounted() {
     KvCacheManager kv = new KvCacheManager(8, BLOCK_SIZE, true);
     int[] prompt = tokens(0, 9);

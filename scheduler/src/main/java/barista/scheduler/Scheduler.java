@@ -112,7 +112,8 @@ final class Scheduler {
         deferred.add(waiting.poll());
         continue;
       }
-      int cached = config.enablePrefixCaching() ? kv.getComputedTokens(r.seqId, r.tokens, r.numTokens) : 0;
+      int cached = config.enablePrefixCaching() ? kv.getComputedTokens(r.seqId, r.tokens, r.numTokens,
+          r.params.cacheSalt()) : 0;
       int n = r.numTokens - cached;
       if (n > budget) {
         if (!config.enableChunkedPrefill()) break;

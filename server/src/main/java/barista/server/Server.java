@@ -198,8 +198,10 @@ public final class Server implements AutoCloseable {
           context.defaultModelName(), context.model().maxModelLen(), context.model().facts()), context.sessions()::size);
       Frontend.addRoutes(router, statusData, metricsOpen);
     }
+    ChatCompletionHandler chat = new ChatCompletionHandler(context);
     return router
-        .add(HttpMethod.POST, "/v1/chat/completions", new ChatCompletionHandler(context), false)
+        .add(HttpMethod.POST, "/v1/chat/completions", chat, false)
+        .add(HttpMethod.POST, "/v1/responses", new barista.server.endpoints.ResponsesHandler(context, chat), false)
         .add(HttpMethod.POST, "/v1/completions", new CompletionHandler(context), false)
         .add(HttpMethod.GET, "/v1/models", new ModelsHandler(context), false)
         .add(HttpMethod.POST, "/tokenize", new TokenizeHandler(context), false)

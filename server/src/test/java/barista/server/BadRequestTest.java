@@ -110,9 +110,7 @@ class BadRequestTest {
         bad("logit_bias value a string", CHAT, "{" + USER + ",\"logit_bias\":{\"7\":\"up\"}}", "logit_bias.7"),
         bad("logit_bias negative token id", CHAT, "{" + USER + ",\"logit_bias\":{\"-3\":1}}", "logit_bias"),
         bad("seed beyond 64 bits", CHAT, "{" + USER + ",\"seed\":1180591620717411303424}", "seed"),
-        bad("a field barista does not honour", CHAT, "{" + USER + ",\"response_format_v9\":{\"type\":\"x\"}}",
-            "response_format_v9"),
-        bad("an unknown completions field", COMPLETIONS, "{\"prompt\":\"x\",\"use_beam_search\":true}",
+        bad("beam search on completions", COMPLETIONS, "{\"prompt\":\"x\",\"use_beam_search\":true}",
             "use_beam_search"),
         bad("suffix", COMPLETIONS, "{\"prompt\":\"x\",\"suffix\":\"end\"}", "suffix"),
         bad("best_of below n", COMPLETIONS, "{\"prompt\":\"x\",\"n\":2,\"best_of\":1}", "best_of"),
@@ -245,8 +243,6 @@ class BadRequestTest {
         + "1180591620717411303424", message(server.post(CHAT, "{" + USER + ",\"seed\":1180591620717411303424}")));
     assertEquals("top_k must be -1 or 0 (disable), or at least 1, got -2",
         message(server.post(CHAT, "{" + USER + ",\"top_k\":-2}")));
-    assertEquals("Unrecognized request argument supplied: tools_v0 (barista does not support it; see "
-        + "docs/vllm-differences.md)", message(server.post(CHAT, "{" + USER + ",\"tools_v0\":[]}")));
   }
 
   @Test

@@ -23,9 +23,10 @@ import java.util.Set;
  *
  * <p>Supported: {@code type} (one or a list), {@code properties}, {@code required}, {@code additionalProperties:
  * false}, {@code items}, {@code enum}, {@code const}, {@code anyOf}, {@code minItems}/{@code maxItems},
- * {@code minLength}/{@code maxLength}, {@code $ref} to {@code $defs} (or {@code definitions}) without recursion, and
- * the annotations that do not constrain ({@code title}, {@code description}, ...). Any other keyword:
- * UnsupportedConstraintException naming it. Strings hold characters of the Basic Multilingual Plane; numbers have
+ * {@code minLength}/{@code maxLength}, {@code $ref} to {@code $defs} (or {@code definitions}) without recursion,
+ * the keywords of {@link SchemaKeywords} (numeric bounds, {@code pattern}, {@code format}, {@code nullable}, and
+ * property counts and {@code uniqueItems} where they hold anyway), and the annotations that do not constrain
+ * ({@code title}, {@code description}, ...). Any other keyword: UnsupportedConstraintException naming it. Strings hold characters of the Basic Multilingual Plane; numbers have
  * at most 16 integer and 16 fraction digits and a two-digit exponent, so every value parses as a double.
  */
 public final class JsonSchemas {
@@ -35,9 +36,9 @@ public final class JsonSchemas {
   static final int MAX_LENGTH = 1024;
   static final int MAX_ITEMS = 256;
 
-  private static final Set<String> KEYWORDS = Set.of("type", "properties", "required", "additionalProperties",
-      "items", "enum", "const", "anyOf", "minItems", "maxItems", "minLength", "maxLength", "$ref", "$defs",
-      "definitions");
+  private static final Set<String> KEYWORDS = union(Set.of("type", "properties", "required",
+      "additionalProperties", "items", "enum", "const", "anyOf", "minItems", "maxItems", "minLength", "maxLength",
+      "$ref", "$defs", "definitions"), SchemaKeywords.KEYWORDS);
   private static final Set<String> ANNOTATIONS = Set.of("title", "description", "$schema", "$id", "$comment",
       "examples", "default", "deprecated", "readOnly", "writeOnly");
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -130,6 +131,12 @@ public final class JsonSchemas {
       }
       facets.add(types.size() == 1 ? types.get(0) : Automaton.union(types));
     } else if (facets.isEmpty()) {
+      for (String k : SchemaKeywords.KEYWORDS) {
+        if (s.has(k) && !k.equals("nullable")) {
+          throw new UnsupportedConstraintException(k, "JSON schema keyword '" + k + "' (at " + where(path)
+              + ") is supported only beside a type");
+        }
+      }
       facets.add(s.has("properties") ? typed("object", s, path, depth) : s.has("items") ? typed("array", s, path,
           depth) : freeValue(FREE_DEPTH));
     }
@@ -138,6 +145,7 @@ public final class JsonSchemas {
       Regexes.checkRepeat(a, facets.get(i).getNumberOfStates()); // an intersection is at most the product
       a = a.intersection(facets.get(i));
     }
+    if (SchemaKeywords.nullable(s, path)) a = a.union(Automaton.makeString("null"));
     if (!a.isDeterministic()) Automata.minimize(a); // the builders' own automata are deterministic already
     if (a.isEmpty()) throw bad(path, "no JSON value satisfies the schema");
     return a;
@@ -175,10 +183,14 @@ public final class JsonSchemas {
     switch (type) {
       case "null": return Automaton.makeString("null");
       case "boolean": return Automaton.makeString("true").union(Automaton.makeString("false"));
-      case "integer": return integer();
-      case "number": return number();
-      case "string": return string(count(s, "minLength", 0, MAX_LENGTH, path), count(s, "maxLength", -1, MAX_LENGTH,
-          path));
+      case "integer": return SchemaKeywords.integer(SchemaKeywords.bounds(s, path));
+      case "number": return SchemaKeywords.number(SchemaKeywords.bounds(s, path));
+      case "string": {
+        Automaton a = string(count(s, "minLength", 0, MAX_LENGTH, path), count(s, "maxLength", -1, MAX_LENGTH,
+            path));
+        Automaton narrowed = SchemaKeywords.string(s, path);
+        return narrowed == null ? a : a.intersection(narrowed);
+      }
       case "array": return array(s, path, depth);
       case "object": return object(s, path, depth);
       default: throw bad(path, "unknown type '" + type + "'");
@@ -189,6 +201,7 @@ public final class JsonSchemas {
     int min = count(s, "minItems", 0, MAX_ITEMS, path);
     int max = count(s, "maxItems", -1, MAX_ITEMS, path);
     if (max >= 0 && max < min) throw bad(path, "maxItems is below minItems");
+    SchemaKeywords.checkUniqueItems(s, max, path);
     Automaton item = s.has("items") ? value(s.get("items"), path + "/items", depth + 1) : freeValue(FREE_DEPTH - 1);
     return list("[", item, "]", min, max);
   }
@@ -211,6 +224,8 @@ public final class JsonSchemas {
         required.add(r.asText());
       }
     }
+    boolean closed = additional != null && !additional.asBoolean(); // only false reaches here with properties
+    SchemaKeywords.checkPropertyCounts(s, properties == null ? 0 : properties.size(), required.size(), closed, path);
     if (properties == null) {
       if (!required.isEmpty()) throw bad(path, "required names properties that are not defined");
       return additional == null || additional.asBoolean() ? freeObject(FREE_DEPTH - 1) : Automaton.makeString("{}");
@@ -364,6 +379,12 @@ public final class JsonSchemas {
     return a;
   }
 
+  private static Set<String> union(Set<String> a, java.util.Collection<String> b) {
+    Set<String> all = new HashSet<>(a);
+    all.addAll(b);
+    return Set.copyOf(all);
+  }
+
   private static Automaton literal(JsonNode value) {
     return Automaton.makeString(text(value));
   }
@@ -389,11 +410,11 @@ public final class JsonSchemas {
     return n.asInt();
   }
 
-  private static String where(String path) {
+  static String where(String path) {
     return path.isEmpty() ? "the root" : path;
   }
 
-  private static IllegalArgumentException bad(String path, String message) {
+  static IllegalArgumentException bad(String path, String message) {
     return new IllegalArgumentException("invalid JSON schema at " + where(path) + ": " + message);
   }
 }

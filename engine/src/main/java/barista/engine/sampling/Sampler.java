@@ -57,7 +57,8 @@ public final class Sampler {
       anyLogprobs |= p.logprobs() != null;
       if (p.logprobs() != null) maxTop = Math.max(maxTop, p.logprobs());
       anyStochastic |= !p.isGreedy();
-      anyAdjusted |= p.hasPenalties() || r.banned().length > 0 || !p.logitBias().isEmpty() || r.forcedToken() >= 0;
+      anyAdjusted |= p.hasPenalties() || r.banned().length > 0 || !p.logitBias().isEmpty() || r.forcedToken() >= 0
+          || p.allowedTokenIds() != null || !p.badWords().isEmpty();
       anyMasked |= r.allowed() != null && r.forcedToken() < 0;
     }
     NDArray logp = anyLogprobs ? logits.logSoftmax(1) : null;
@@ -121,9 +122,10 @@ public final class Sampler {
     float[] subtract = new float[entries];
     int e = 0;
     int bannedCount = 0;
+    int[][] badWordBans = badWordBans(rows);
     for (int row = 0; row < rows.size(); row++) {
       SamplingRow r = rows.get(row);
-      bannedCount += r.banned().length;
+      bannedCount += r.banned().length + badWordBans[row].length;
       SamplingParams p = r.params();
       if (!p.hasPenalties()) continue;
       Map<Integer, Integer> outputCounts = new HashMap<>();
@@ -152,11 +154,51 @@ public final class Sampler {
       int b = 0;
       for (int row = 0; row < rows.size(); row++) {
         for (int token : rows.get(row).banned()) banned[b++] = (long) row * vocab + token;
+        for (int token : badWordBans[row]) banned[b++] = (long) row * vocab + token;
       }
       flat.set(new NDIndex("{}", m.create(banned)), m.full(new Shape(bannedCount), Float.NEGATIVE_INFINITY));
     }
+    keepAllowed(flat, rows, vocab, m);
     force(flat, rows, vocab);
     return flat.reshape(rows.size(), vocab);
+  }
+
+  /**
+   * vLLM's bad_words: a one-token word is always banned; a longer one bans its last token where the output so far
+   * ends with the rest of it.
+   */
+  private static int[][] badWordBans(List<SamplingRow> rows) {
+    int[][] bans = new int[rows.size()][];
+    for (int row = 0; row < rows.size(); row++) {
+      SamplingRow r = rows.get(row);
+      List<int[]> words = r.params().badWords();
+      int[] ban = new int[words.size()];
+      int n = 0;
+      int end = r.numPrompt() + r.numOutput();
+      for (int[] word : words) {
+        int prefix = word.length - 1;
+        if (prefix > r.numOutput()) continue;
+        boolean matches = true;
+        for (int i = 0; i < prefix && matches; i++) matches = r.tokens()[end - prefix + i] == word[i];
+        if (matches) ban[n++] = word[prefix];
+      }
+      bans[row] = java.util.Arrays.stream(ban, 0, n).distinct().toArray();
+    }
+    return bans;
+  }
+
+  /** vLLM's allowed_token_ids: every other token of the row gets -inf (after bias and penalties, as vLLM). */
+  private static void keepAllowed(NDArray flat, List<SamplingRow> rows, int vocab, NDManager m) {
+    for (int row = 0; row < rows.size(); row++) {
+      List<Integer> allowed = rows.get(row).params().allowedTokenIds();
+      if (allowed == null) continue;
+      long start = (long) row * vocab;
+      long[] index = allowed.stream().mapToLong(t -> start + t).distinct().toArray();
+      NDIndex at = new NDIndex("{}", m.create(index));
+      NDArray kept = flat.get(at);
+      flat.set(new NDIndex(start + ":" + (start + vocab)), Float.NEGATIVE_INFINITY);
+      flat.set(at, kept);
+    }
   }
 
   /** OpenAI's logit_bias: the given values are added to those tokens' logits, one scatter for the whole batch. */

@@ -16,6 +16,11 @@ import java.util.TreeMap;
  * @param logprobs null: none; otherwise how many top alternatives to return per token (0 = only the sampled one)
  * @param logitBias added to the logits of these token ids before sampling (OpenAI's logit_bias), in [-100, 100]
  * @param reasoningBudget null: the model may think as long as it likes
+ * @param allowedTokenIds null: any token; otherwise the only ones that may be sampled (vLLM's allowed_token_ids)
+ * @param badWords token sequences that must not be generated: a sequence's last token is banned where the output
+ *     ends with the rest of it (vLLM's bad_words)
+ * @param cacheSalt null, or a salt that separates the request's prefix-cache entries (vLLM's cache_salt); it sits
+ *     here because it travels with the request to the KV cache manager
  */
 public record SamplingParams(
     double temperature,
@@ -35,7 +40,10 @@ public record SamplingParams(
     boolean skipSpecialTokens,
     Integer logprobs,
     Map<Integer, Float> logitBias,
-    ReasoningBudget reasoningBudget) {
+    ReasoningBudget reasoningBudget,
+    List<Integer> allowedTokenIds,
+    List<int[]> badWords,
+    String cacheSalt) {
 
   public static final int MAX_STOP_STRINGS = 16;
   public static final int MAX_TOP_LOGPROBS = 20;
@@ -45,6 +53,8 @@ public record SamplingParams(
     stop = stop == null ? List.of() : List.copyOf(stop);
     stopTokenIds = stopTokenIds == null ? List.of() : List.copyOf(stopTokenIds);
     logitBias = logitBias == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(logitBias));
+    allowedTokenIds = allowedTokenIds == null ? null : List.copyOf(allowedTokenIds);
+    badWords = badWords == null ? List.of() : List.copyOf(badWords);
   }
 
   public static SamplingParams greedy(int maxTokens) {
@@ -111,6 +121,9 @@ public record SamplingParams(
     private List<Integer> stopTokenIds = List.of();
     private Map<Integer, Float> logitBias = Map.of();
     private ReasoningBudget reasoningBudget;
+    private List<Integer> allowedTokenIds;
+    private List<int[]> badWords = List.of();
+    private String cacheSalt;
 
     private Builder(SamplingParams p) {
       if (p == null) return;
@@ -120,6 +133,7 @@ public record SamplingParams(
       stopTokenIds = p.stopTokenIds; includeStopStrInOutput = p.includeStopStrInOutput;
       skipSpecialTokens = p.skipSpecialTokens; logprobs = p.logprobs;
       logitBias = p.logitBias; reasoningBudget = p.reasoningBudget;
+      allowedTokenIds = p.allowedTokenIds; badWords = p.badWords; cacheSalt = p.cacheSalt;
     }
 
     public Builder temperature(double v) { temperature = v; return this; }
@@ -140,11 +154,14 @@ public record SamplingParams(
     public Builder logprobs(Integer v) { logprobs = v; return this; }
     public Builder logitBias(Map<Integer, Float> v) { logitBias = v; return this; }
     public Builder reasoningBudget(ReasoningBudget v) { reasoningBudget = v; return this; }
+    public Builder allowedTokenIds(List<Integer> v) { allowedTokenIds = v; return this; }
+    public Builder badWords(List<int[]> v) { badWords = v; return this; }
+    public Builder cacheSalt(String v) { cacheSalt = v; return this; }
 
     public SamplingParams build() {
       return new SamplingParams(temperature, topP, topK == 0 ? -1 : topK, minP, repetitionPenalty, presencePenalty,
           frequencyPenalty, seed, maxTokens, minTokens, ignoreEos, stop, stopTokenIds, includeStopStrInOutput,
-          skipSpecialTokens, logprobs, logitBias, reasoningBudget);
+          skipSpecialTokens, logprobs, logitBias, reasoningBudget, allowedTokenIds, badWords, cacheSalt);
     }
   }
 }

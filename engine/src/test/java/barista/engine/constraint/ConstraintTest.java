@@ -100,8 +100,8 @@ class ConstraintTest {
 
   @Test
   void unsupportedSchemaKeywordsAreNamed() throws Exception {
-    assertEquals("pattern", assertThrows(UnsupportedConstraintException.class,
-        () -> JsonSchemas.compile(JSON.readTree("{\"type\":\"string\",\"pattern\":\"a+\"}"))).what());
+    assertEquals("multipleOf", assertThrows(UnsupportedConstraintException.class,
+        () -> JsonSchemas.compile(JSON.readTree("{\"type\":\"integer\",\"multipleOf\":2}"))).what());
     assertEquals("$ref", assertThrows(UnsupportedConstraintException.class, () -> JsonSchemas.compile(JSON.readTree(
         "{\"$ref\":\"#/$defs/A\",\"$defs\":{\"A\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/A\"}}}}"))).what());
     assertThrows(IllegalArgumentException.class, () -> JsonSchemas.compile(JSON.readTree("{\"type\":\"thing\"}")));

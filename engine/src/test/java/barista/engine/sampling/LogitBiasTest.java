@@ -3,6 +3,7 @@ package barista.engine.sampling;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -63,6 +64,27 @@ class LogitBiasTest {
     logZ = Math.log(logZ);
     assertEquals(ROW[9] - logZ, r.logprobs()[0], 1e-5, "the biased pick is reported with its raw logprob");
     assertEquals(3, r.topIds()[0][0], "top alternatives are the raw model's");
+  }
+
+  @Test
+  void allowedTokenIdsAreTheOnlyCandidates() {
+    SamplingParams greedyAllowed = greedy().allowedTokenIds(List.of(0, 9)).build();
+    assertEquals(0, sample(greedyAllowed, -1, 0.5).tokens()[0], "of 0 and 9, 0 has the higher logit");
+    SamplingParams sampled = SamplingParams.builder().temperature(1.5).allowedTokenIds(List.of(2, 9, 11)).build();
+    for (double u = 0; u < 1; u += 0.05) {
+      int t = sample(sampled, -1, u).tokens()[0];
+      assertTrue(t == 2 || t == 9 || t == 11, "draw " + u + " gave " + t);
+    }
+  }
+
+  @Test
+  void badWordsBanTheirLastTokenAfterTheRestOfThem() {
+    SamplingParams p = greedy().badWords(List.of(new int[] {3}, new int[] {5, 7}, new int[] {6, 10})).build();
+    // Output so far ends with 5: the word 5,7 bans 7; the one-token word bans 3; 6,10 does not apply.
+    SamplingRow row = new SamplingRow(p, 0.5, new int[] {1, 2, 5}, 2, 1, new int[0], -1);
+    assertEquals(6, sample(List.of(row)).tokens()[0], "3 and 7 banned: 6 is the next best");
+    SamplingRow fresh = new SamplingRow(p, 0.5, new int[] {1, 5}, 2, 0, new int[0], -1);
+    assertEquals(7, sample(List.of(fresh)).tokens()[0], "the 5 in the prompt does not count, as in vLLM");
   }
 
   @Test

@@ -449,7 +449,7 @@ class SamplerReferenceTest {
   void topKZeroInTheRecordMeansOff() {
     float[] l = logits(13, 6);
     SamplingParams zero = new SamplingParams(1, 1, 0, 0, 1, 0, 0, null, 16, 0, false, null, null, false, true, null,
-        null, null);
+        null, null, null, null, null);
     assertDistribution(softmax(asDoubles(l)), measure(l, zero), "top_k 0");
   }
 

@@ -51,14 +51,14 @@ class SamplingParamsTest {
         .logprobs(5).build();
     assertEquals(p, p.toBuilder().build());
     assertEquals(new SamplingParams(0.7, 0.9, 40, 0.05, 1.1, 0.5, -0.5, 42L, 100, 3, true, List.of("x", "y"),
-        List.of(7, 8), true, false, 5, null, null), p);
+        List.of(7, 8), true, false, 5, null, null, null, null, null), p);
   }
 
   @Test
   void topKZeroMeansOffAndNullListsAreEmpty() {
     assertEquals(-1, b().topK(0).build().topK());
     SamplingParams p = new SamplingParams(1, 1, -1, 0, 1, 0, 0, null, null, 0, false, null, null, false, true, null,
-        null, null);
+        null, null, null, null, null);
     assertEquals(List.of(), p.stop());
     assertEquals(List.of(), p.stopTokenIds());
     List<String> stop = new ArrayList<>(List.of("a"));

@@ -39,9 +39,14 @@ public final class ChatCompletionHandler implements Endpoint {
 
   @Override
   public void handle(Exchange exchange) {
-    ChatRequest request = ChatRequest.parse(Requests.body(exchange, server),
-        server.model().defaultSamplingParams(), server.options());
-    Requests.refuseUnknown(request.unknownFields());
+    serve(exchange, Requests.body(exchange, server), null);
+  }
+
+  /** Serves a chat body; with {@code responses} set, in the Responses API's shape (the body made by ResponsesHandler). */
+  void serve(Exchange exchange, com.fasterxml.jackson.databind.node.ObjectNode body,
+      barista.server.generation.ResponsesFormat responses) {
+    ChatRequest request = ChatRequest.parse(body, server.model().defaultSamplingParams(), server.options());
+    Requests.ignoreUnknown(request.unknownFields());
     CommonFields common = request.common();
     String model = Requests.modelName(server, common.model());
     long textBytes = 0;
@@ -49,16 +54,9 @@ public final class ChatCompletionHandler implements Endpoint {
       textBytes += barista.server.openai.PromptBound.utf8Length(message.content());
     }
     server.promptBound().check(textBytes, server.model().maxModelLen(), "messages");
-    String prompt;
     barista.server.SpecialTokenEscape escape = barista.server.SpecialTokenEscape.of(server, request.messages());
-    try {
-      Tools tools = request.tools();
-      prompt = server.model().renderChat(escape.messages(), request.addGenerationPrompt(), request.templateKwargs(),
-          tools == null || tools.choice() == Tools.Choice.NONE ? null : tools.definitions());
-    } catch (IllegalArgumentException e) {
-      throw ApiException.badRequest("The chat template rejected the messages: " + e.getMessage(), "messages");
-    }
-    int[] tokenIds = escape.encode(prompt, false);
+    String prompt = Requests.renderChat(server, request, escape.messages());
+    int[] tokenIds = Requests.applyExtras(escape.encode(prompt, false), common, server);
     int maxTokens = ContextLimit.maxTokens(tokenIds.length, request.maxTokens(), server.model().maxModelLen(),
         "messages");
     if (request.reasoningBudget() != null) common.params().reasoningBudget(reasoningBudget(request.reasoningBudget()));
@@ -67,10 +65,12 @@ public final class ChatCompletionHandler implements Endpoint {
     // A constrained output is all answer: it never opens a reasoning block, so it is not split.
     boolean parseReasoning = server.options().reasoningParser != null && constraint == null;
     GenerationSession.Shape shape = new GenerationSession.Shape(common.stream(), common.includeUsage(),
-        common.continuousUsage(), common.n(), request.logprobs(), parseReasoning, toolOutput(request.tools()));
+        common.continuousUsage(), common.n(), request.logprobs(), parseReasoning, toolOutput(request.tools()))
+        .withTokenIdNames(common.extras().returnTokensAsTokenIds());
     Requests.withGrammar(exchange, server, constraint, grammar -> new GenerationSession(exchange, server,
-        GenerationSession.Api.CHAT, GenerationSession.newId(GenerationSession.Api.CHAT), model,
-        List.of(new GenerationSession.Prompt(tokenIds, params, null, grammar)), shape, common.priority()).start());
+        GenerationSession.Api.CHAT, Requests.responseId(GenerationSession.Api.CHAT, common), model,
+        List.of(new GenerationSession.Prompt(tokenIds, params, request.echoedText(), grammar)), shape,
+        common.priority()).inResponsesShape(responses).start());
   }
 
   /**

@@ -29,7 +29,7 @@ public final class CompletionHandler implements Endpoint {
   public void handle(Exchange exchange) {
     CompletionRequest request = CompletionRequest.parse(Requests.body(exchange, server),
         server.model().defaultSamplingParams(), server.options());
-    Requests.refuseUnknown(request.unknownFields());
+    Requests.ignoreUnknown(request.unknownFields());
     CommonFields common = request.common();
     String model = Requests.modelName(server, common.model());
     ServedModel served = server.model();
@@ -41,8 +41,8 @@ public final class CompletionHandler implements Endpoint {
       }
     }
     for (CompletionRequest.PromptInput input : request.prompts()) {
-      int[] tokenIds = input.text() != null ? served.encode(input.text(), request.addSpecialTokens())
-          : Requests.checkTokenIds(input.tokenIds(), server, "prompt");
+      int[] tokenIds = Requests.applyExtras(input.text() != null ? served.encode(input.text(),
+          request.addSpecialTokens()) : Requests.checkTokenIds(input.tokenIds(), server, "prompt"), common, server);
       int maxTokens = ContextLimit.maxTokens(tokenIds.length, request.maxTokens(), served.maxModelLen(), "prompt");
       String echo = !request.echo() ? null : input.text() != null ? input.text() : served.decode(tokenIds, false);
       SamplingParams.Builder params = common.params().maxTokens(maxTokens);
@@ -51,12 +51,14 @@ public final class CompletionHandler implements Endpoint {
       prompts.add(new GenerationSession.Prompt(tokenIds, Requests.validated(params), echo));
     }
     GenerationSession.Shape shape = new GenerationSession.Shape(common.stream(), common.includeUsage(),
-        common.continuousUsage(), common.n(), request.logprobs(), false, request.bestOf());
+        common.continuousUsage(), common.n(), request.logprobs(), false, request.bestOf())
+        .withTokenIdNames(common.extras().returnTokensAsTokenIds());
     Requests.withGrammar(exchange, server, common.structuredOutput(), grammar -> {
       List<GenerationSession.Prompt> constrained = prompts.stream()
           .map(p -> new GenerationSession.Prompt(p.tokenIds(), p.params(), p.echo(), grammar)).toList();
       new GenerationSession(exchange, server, GenerationSession.Api.COMPLETION,
-          GenerationSession.newId(GenerationSession.Api.COMPLETION), model, constrained, shape, common.priority())
+          Requests.responseId(GenerationSession.Api.COMPLETION, common), model, constrained, shape,
+          common.priority())
           .start();
     });
   }

@@ -32,7 +32,24 @@ public final class ModelsHandler implements Endpoint {
       model.put("root", root);
       model.putNull("parent");
       model.put("max_model_len", server.model().maxModelLen());
+      permission(model.putArray("permission").addObject(), name);
     }
     exchange.sendJson(HttpResponseStatus.OK, list);
+  }
+
+  /** vLLM's ModelPermission entry: everything allowed but fine-tuning. */
+  private void permission(ObjectNode p, String name) {
+    p.put("id", "modelperm-" + Integer.toHexString(name.hashCode()));
+    p.put("object", "model_permission");
+    p.put("created", created);
+    p.put("allow_create_engine", false);
+    p.put("allow_sampling", true);
+    p.put("allow_logprobs", true);
+    p.put("allow_search_indices", false);
+    p.put("allow_view", true);
+    p.put("allow_fine_tuning", false);
+    p.put("organization", "*");
+    p.putNull("group");
+    p.put("is_blocking", false);
   }
 }

@@ -6,6 +6,9 @@ import barista.engine.sampling.SamplingParams;
 import barista.server.ServerContext;
 import barista.server.http.ApiException;
 import barista.server.http.Exchange;
+import barista.server.generation.GenerationSession;
+import barista.server.openai.CommonFields;
+import barista.server.openai.FieldPolicy;
 import barista.server.openai.StructuredOutput;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
@@ -28,15 +31,68 @@ final class Requests {
     return body;
   }
 
+  /** Fields nobody reads are ignored and logged once per name (FieldPolicy), as vLLM does. */
+  static void ignoreUnknown(List<String> unknownFields) {
+    barista.server.openai.FieldPolicy.ignoreUnknown(unknownFields);
+  }
+
   /**
-   * A field barista does not read is a field it would not honour: refused, so a client never takes silence for
-   * support (vLLM logs such fields and goes on). A field sent as JSON null counts as absent.
+   * What vLLM's extras ask of a prompt: truncate_prompt_tokens keeps its last tokens, allowed_token_ids are checked
+   * against the vocabulary, bad_words become token sequences.
    */
-  static void refuseUnknown(List<String> unknownFields) {
-    if (unknownFields.isEmpty()) return;
-    String field = unknownFields.get(0);
-    throw ApiException.badRequest("Unrecognized request argument supplied: " + field + " (barista does not "
-        + "support it; see docs/vllm-differences.md)", field);
+  static int[] applyExtras(int[] promptIds, CommonFields common, ServerContext server) {
+    FieldPolicy.Extras extras = common.extras();
+    if (extras.allowedTokenIds() != null) {
+      checkTokenIds(extras.allowedTokenIds().stream().mapToInt(Integer::intValue).toArray(), server,
+          "allowed_token_ids");
+    }
+    if (extras.badWords() != null) {
+      common.params().badWords(FieldPolicy.badWordTokens(extras.badWords(), w -> server.model().encode(w, false)));
+    }
+    Integer keep = extras.truncatePromptTokens();
+    if (keep != null && keep == -1) keep = server.model().maxModelLen();
+    return FieldPolicy.truncate(promptIds, keep);
+  }
+
+  /**
+   * The chat prompt: the template applied to the messages (with the tool definitions when a tool may be called);
+   * under continue_final_message cut right after the final message's content, so the output continues it (as vLLM
+   * and transformers' continue_final_message do).
+   */
+  static String renderChat(ServerContext server, barista.server.openai.ChatRequest chat) {
+    return renderChat(server, chat, chat.messages());
+  }
+
+  /** As above, with the request's messages as given (those with special-token strings escaped, say). */
+  static String renderChat(ServerContext server, barista.server.openai.ChatRequest chat,
+      java.util.List<barista.server.ChatMessage> messages) {
+    String prompt;
+    try {
+      barista.server.openai.Tools tools = chat.tools();
+      prompt = server.model().renderChat(messages, chat.addGenerationPrompt(), chat.templateKwargs(),
+          tools == null || tools.choice() == barista.server.openai.Tools.Choice.NONE ? null : tools.definitions());
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("The chat template rejected the messages: " + e.getMessage(), "messages");
+    }
+    if (!chat.continueFinalMessage()) return prompt;
+    String last = messages.get(messages.size() - 1).content();
+    String shown = last;
+    int at = prompt.lastIndexOf(shown);
+    if (at < 0) { // a template that trims what it shows
+      shown = last.strip();
+      at = prompt.lastIndexOf(shown);
+    }
+    if (at < 0) {
+      throw ApiException.badRequest("continue_final_message: the chat template does not show the final message's "
+          + "content", "continue_final_message");
+    }
+    return prompt.substring(0, at + shown.length());
+  }
+
+  /** The response id: the client's request_id after the API's prefix when it gave one (as vLLM), else a new one. */
+  static String responseId(GenerationSession.Api api, CommonFields common) {
+    String requestId = common.extras().requestId();
+    return requestId == null ? GenerationSession.newId(api) : api.idPrefix() + requestId;
   }
 
   /**

@@ -36,15 +36,8 @@ public final class TokenizeHandler implements Endpoint {
     int[] tokens;
     if (f.has("messages")) {
       ChatRequest chat = ChatRequest.parse(body, server.model().defaultSamplingParams(), server.options(), false);
-      String prompt;
       barista.server.SpecialTokenEscape escape = barista.server.SpecialTokenEscape.of(server, chat.messages());
-      try {
-        boolean showTools = chat.tools() != null && chat.tools().choice() != barista.server.openai.Tools.Choice.NONE;
-        prompt = server.model().renderChat(escape.messages(), chat.addGenerationPrompt(), chat.templateKwargs(),
-            showTools ? chat.tools().definitions() : null);
-      } catch (IllegalArgumentException e) {
-        throw ApiException.badRequest("The chat template rejected the messages: " + e.getMessage(), "messages");
-      }
+      String prompt = Requests.renderChat(server, chat, escape.messages()); // continue_final_message as chat has it
       tokens = escape.encode(prompt, f.bool("add_special_tokens", false));
     } else {
       String prompt = f.string("prompt");

@@ -23,10 +23,17 @@ final class ChatChoice extends Choice {
   private int tokensSeen;
   private int thinkEndMatched; // how many of thinkEnd the latest tokens match
   private boolean thinking = true;
+  private final String echo; // chat echo: the final message's content, which the answer starts with; or null
 
   ChatChoice(int index, String engineRequestId, int promptTokens, ServedModel model, boolean logprobs,
       boolean parseReasoning, ToolCallParser toolParser) {
+    this(index, engineRequestId, promptTokens, model, logprobs, parseReasoning, toolParser, null);
+  }
+
+  ChatChoice(int index, String engineRequestId, int promptTokens, ServedModel model, boolean logprobs,
+      boolean parseReasoning, ToolCallParser toolParser, String echo) {
     super(index, 0, engineRequestId, promptTokens);
+    this.echo = echo;
     this.model = model;
     this.logprobs = logprobs;
     this.reasoningParser = parseReasoning ? new ReasoningParser() : null;
@@ -59,7 +66,7 @@ final class ChatChoice extends Choice {
     ObjectNode choice = node();
     ObjectNode delta = choice.putObject("delta");
     delta.put("role", "assistant");
-    delta.put("content", "");
+    delta.put("content", echo == null ? "" : echo);
     choice.putNull("logprobs");
     choice.putNull("finish_reason");
     return choice;
@@ -109,7 +116,7 @@ final class ChatChoice extends Choice {
       text = tools.content();
       if (toolParser.calledTools()) message.set("tool_calls", ToolCallParser.merge(toolDeltas));
     }
-    message.put("content", text);
+    message.put("content", echo == null ? text : echo + (text == null ? "" : text));
     message.put("reasoning_content", reasoning.isEmpty() ? null : reasoning.toString());
     if (logprobs) {
       choice.putObject("logprobs").set("content", logprobContent);

@@ -9,6 +9,7 @@ import barista.server.metrics.ServerMetrics;
 import barista.scheduler.GenerationRequest;
 import barista.scheduler.OutputListener;
 import barista.scheduler.RequestOutput;
+import barista.server.ServedModel;
 import barista.server.ServerContext;
 import barista.server.http.ApiException;
 import barista.server.http.Exchange;
@@ -50,6 +51,10 @@ public final class GenerationSession {
       this.object = object;
       this.chunkObject = chunkObject;
     }
+
+    public String idPrefix() {
+      return idPrefix;
+    }
   }
 
   /**
@@ -71,9 +76,19 @@ public final class GenerationSession {
    * @param tools how tool calls are read out of chat content, or null when they are not
    * @param bestOf candidates generated per prompt (at least n); above n, only the n with the highest cumulative
    *     logprob are returned (completions, not streamed)
+   * @param tokenIdNames logprobs name tokens "token_id:N" (vLLM's return_tokens_as_token_ids)
    */
   public record Shape(boolean stream, boolean includeUsage, boolean continuousUsage, int n, boolean logprobs,
-      boolean parseReasoning, ToolOutput tools, int bestOf) {
+      boolean parseReasoning, ToolOutput tools, int bestOf, boolean tokenIdNames) {
+
+    public Shape(boolean stream, boolean includeUsage, boolean continuousUsage, int n, boolean logprobs,
+        boolean parseReasoning, ToolOutput tools, int bestOf) {
+      this(stream, includeUsage, continuousUsage, n, logprobs, parseReasoning, tools, bestOf, false);
+    }
+
+    public Shape withTokenIdNames(boolean names) {
+      return new Shape(stream, includeUsage, continuousUsage, n, logprobs, parseReasoning, tools, bestOf, names);
+    }
 
     public Shape(boolean stream, boolean includeUsage, boolean continuousUsage, int n, boolean logprobs,
         boolean parseReasoning) {
@@ -125,6 +140,7 @@ public final class GenerationSession {
   private ScheduledFuture<?> timeout;
   private int unfinished;
   private boolean done;
+  private ResponsesFormat responses; // null: the chat or completions shape; else the Responses API's
 
   public GenerationSession(Exchange exchange, ServerContext server, Api api, String id, String model,
       List<Prompt> prompts, Shape shape, int priority) {
@@ -137,19 +153,29 @@ public final class GenerationSession {
     this.prompts = List.copyOf(prompts);
     this.shape = shape;
     this.priority = priority;
+    ServedModel names = shape.tokenIdNames() ? new TokenIdNames(server.model()) : server.model();
     for (int p = 0; p < prompts.size(); p++) {
       for (int j = 0; j < shape.bestOf(); j++) {
         int index = p * shape.bestOf() + j;
-        String engineId = id + "-" + index;
+        // A client's request_id may repeat: a serial keeps its requests' engine ids apart.
+        String engineId = id + "-" + index + (id.matches(".*-[0-9a-f]{32}") ? "" : "-" + SESSIONS.incrementAndGet());
         int promptTokens = prompts.get(p).tokenIds().length;
         choices.add(api == Api.CHAT
-            ? new ChatChoice(index, engineId, promptTokens, server.model(), shape.logprobs(), shape.parseReasoning(),
-                shape.tools() == null ? null : shape.tools().parser())
-            : new CompletionChoice(index, p, engineId, promptTokens, server.model(), shape.logprobs(),
+            ? new ChatChoice(index, engineId, promptTokens, names, shape.logprobs(), shape.parseReasoning(),
+                shape.tools() == null ? null : shape.tools().parser(), prompts.get(p).echo())
+            : new CompletionChoice(index, p, engineId, promptTokens, names, shape.logprobs(),
                 prompts.get(p).echo()));
       }
     }
     unfinished = choices.size();
+  }
+
+  private static final java.util.concurrent.atomic.AtomicLong SESSIONS = new java.util.concurrent.atomic.AtomicLong();
+
+  /** Shapes the response as the Responses API's (a chat session of one choice), before {@link #start}. */
+  public GenerationSession inResponsesShape(ResponsesFormat format) {
+    this.responses = format;
+    return this;
   }
 
   public static String newId(Api api) {
@@ -196,6 +222,7 @@ public final class GenerationSession {
     }
     if (shape.stream()) {
       exchange.startEventStream();
+      if (responses != null) for (ObjectNode event : responses.opening()) exchange.sendEvent(Json.bytes(event));
       for (Choice choice : choices) {
         ObjectNode opening = choice.openingDelta();
         if (opening != null) sendChunk(opening);
@@ -255,6 +282,17 @@ public final class GenerationSession {
   private void complete() {
     end(null); // before the last write, so a client that has the response sees the request gone
     server.metrics().apiRequestFinished(shape.n());
+    if (responses != null) {
+      if (shape.stream()) {
+        for (ObjectNode event : responses.finish(usage())) exchange.sendEvent(Json.bytes(event));
+        exchange.endEventStream();
+      } else {
+        ObjectNode response = header(api.object);
+        response.putArray("choices").add(choices.get(0).complete());
+        exchange.sendJson(HttpResponseStatus.OK, responses.whole(response, usage()));
+      }
+      return;
+    }
     if (shape.stream()) {
       if (shape.includeUsage()) {
         ObjectNode chunk = chunk();
@@ -280,6 +318,10 @@ public final class GenerationSession {
   }
 
   private void sendChunk(ObjectNode choice) {
+    if (responses != null) {
+      for (ObjectNode event : responses.delta(choice)) exchange.sendEvent(Json.bytes(event));
+      return;
+    }
     ObjectNode chunk = chunk();
     chunk.putArray("choices").add(choice);
     if (shape.continuousUsage()) chunk.set("usage", usage());

@@ -240,6 +240,7 @@ public final class Exchange {
     // HTTP/1.0 has no chunked encoding: the stream then ends by closing the connection.
     if (request.protocolVersion().equals(HttpVersion.HTTP_1_1)) HttpUtil.setTransferEncodingChunked(head, true);
     cors.addHeaders(request, head.headers());
+    head.headers().set(X_REQUEST_ID, requestId());
     streaming = true;
     observer.responded(methodLabel(), handler, HttpResponseStatus.OK.code());
     ctx.writeAndFlush(head);
@@ -367,6 +368,20 @@ public final class Exchange {
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
     HttpUtil.setContentLength(response, body.length);
     cors.addHeaders(request, response.headers());
+    response.headers().set(X_REQUEST_ID, requestId());
     return response;
+  }
+
+  private static final String X_REQUEST_ID = "X-Request-Id";
+  private String requestId;
+
+  /** The client's X-Request-Id when it sent a printable one, else a new one (as vLLM's request-id headers). */
+  private String requestId() {
+    if (requestId == null) {
+      String given = request.headers().get(X_REQUEST_ID);
+      requestId = given != null && given.matches("[\\x21-\\x7e]{1,128}") ? given
+          : java.util.UUID.randomUUID().toString().replace("-", "");
+    }
+    return requestId;
   }
 }

@@ -21,17 +21,31 @@ import java.util.Set;
  * @param logprobs whether logprobs were asked for (top_logprobs is in the sampling params)
  * @param tools the request's tools and tool choice, or null when it has none
  * @param reasoningBudget thinking tokens allowed (reasoning_effort, max_reasoning_tokens); null: no bound
+ * @param continueFinalMessage the prompt ends inside the final message, which the output continues (vLLM's
+ *     continue_final_message)
+ * @param echo the answer starts with the final message's content when that message is the assistant's
  */
 public record ChatRequest(CommonFields common, List<ChatMessage> messages, boolean addGenerationPrompt,
     Map<String, Object> templateKwargs, Integer maxTokens, boolean logprobs, List<String> unknownFields, Tools tools,
-    Integer reasoningBudget) {
+    Integer reasoningBudget, boolean continueFinalMessage, boolean echo) {
+
+  /** The text the answer starts with under echo, or null. */
+  public String echoedText() {
+    ChatMessage last = messages.get(messages.size() - 1);
+    return echo && last.role().equals("assistant") && last.content() != null ? last.content() : null;
+  }
 
   /**
-   * The output constraint: the request's structured output, or the one its tool choice implies (required, named);
-   * null when neither asks for one.
+   * The output constraint: the one the tool choice implies (required, named), which governs the turn even beside a
+   * response_format (as vLLM and OpenAI: the format applies to turns answered in text); else the request's
+   * structured output; null when neither asks for one.
    */
   public StructuredOutput constraint() {
-    return common.structuredOutput() != null ? common.structuredOutput() : tools == null ? null : tools.constraint();
+    return constraint(common, tools);
+  }
+
+  private static StructuredOutput constraint(CommonFields common, Tools tools) {
+    return tools != null && tools.constraint() != null ? tools.constraint() : common.structuredOutput();
   }
 
   private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
@@ -48,6 +62,10 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
     Integer maxCompletionTokens = f.integer("max_completion_tokens");
     Integer maxTokens = f.integer("max_tokens"); // read either way: both were given and both are understood
     if (maxCompletionTokens != null) maxTokens = maxCompletionTokens;
+    Integer bestOf = f.integer("best_of");
+    if (bestOf != null && bestOf > common.n()) {
+      throw ApiException.badRequest("best_of is only supported by /v1/completions", "best_of");
+    }
     boolean logprobs = f.bool("logprobs", false);
     Integer topLogprobs = f.integer("top_logprobs");
     if (topLogprobs != null && !logprobs) {
@@ -58,17 +76,23 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
       common.params().logprobs(CommonFields.checkLogprobs(top, options.maxLogprobs, "top_logprobs"));
     }
     boolean addGenerationPrompt = f.bool("add_generation_prompt", true);
+    boolean continueFinalMessage = f.bool("continue_final_message", false);
+    if (continueFinalMessage && addGenerationPrompt) { // as vLLM, whose add_generation_prompt is true by default
+      throw ApiException.badRequest("continue_final_message and add_generation_prompt cannot both be true: send "
+          + "add_generation_prompt false to continue the final message", "continue_final_message");
+    }
+    if (continueFinalMessage && (messages.get(messages.size() - 1).content() == null
+        || messages.get(messages.size() - 1).content().isEmpty())) {
+      throw ApiException.badRequest("continue_final_message needs a final message with content",
+          "continue_final_message");
+    }
+    boolean echo = f.bool("echo", false);
     JsonFields kwargs = f.object("chat_template_kwargs");
     Map<String, Object> templateKwargs = kwargs == null ? Map.of()
         : Json.MAPPER.convertValue(body.get("chat_template_kwargs"), new TypeReference<Map<String, Object>>() {});
     Tools tools = Tools.read(f, options, generating);
-    if (tools != null && tools.constraint() != null && common.structuredOutput() != null) {
-      throw ApiException.badRequest("tool_choice " + tools.choice().name().toLowerCase() + " cannot be combined with "
-          + common.structuredOutput().param(), "tool_choice");
-    }
     Integer reasoningBudget = ReasoningFields.budget(f, options);
-    StructuredOutput constraint = common.structuredOutput() != null ? common.structuredOutput()
-        : tools == null ? null : tools.constraint();
+    StructuredOutput constraint = constraint(common, tools);
     if (generating && reasoningBudget != null && constraint != null) {
       // Constrained output is all answer (never split into reasoning), and a spent budget would force </think>,
       // which the constraint's grammar does not allow.
@@ -77,7 +101,7 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
           + ": constrained output has no reasoning part", field);
     }
     return new ChatRequest(common, messages, addGenerationPrompt, templateKwargs, maxTokens, logprobs, f.unread(),
-        tools, reasoningBudget);
+        tools, reasoningBudget, continueFinalMessage, echo);
   }
 
   private static List<ChatMessage> messages(ArrayNode array) {

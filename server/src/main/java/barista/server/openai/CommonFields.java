@@ -13,20 +13,20 @@ import java.util.Map;
  *
  * @param params max_tokens and logprobs are set by each API; max_tokens null means up to the context limit
  * @param structuredOutput the output constraint asked for, or null
+ * @param extras vLLM's extra fields (request_id, truncate_prompt_tokens, ...), see FieldPolicy
  */
 public record CommonFields(String model, boolean stream, boolean includeUsage, boolean continuousUsage, int n,
-    int priority, SamplingParams.Builder params, StructuredOutput structuredOutput) {
+    int priority, SamplingParams.Builder params, StructuredOutput structuredOutput, FieldPolicy.Extras extras) {
 
   public static final int MAX_N = 128;
 
   /**
    * Fields of OpenAI's or vLLM's API that barista does not honour: a request naming one is refused with a 400 that
-   * names it, never answered as if the field were absent. Any other field nobody reads is refused too (see
-   * Requests.refuseUnknown); these are named first for a clearer message. The fields a later step supports leave
-   * this list (best_of did: completions read it).
+   * names it, never answered as if the field were absent (any other unknown field is ignored and logged once, see
+   * FieldPolicy). The fields a later step supports leave this list (best_of did: completions read it).
    */
   static final List<String> NOT_HONOURED = List.of("functions", "function_call", "guided_grammar",
-      "guided_decoding_backend", "guided_whitespace_pattern", "prompt_logprobs", "use_beam_search");
+      "guided_whitespace_pattern", "prompt_logprobs");
 
   public static CommonFields read(JsonFields f, SamplingParams defaults, ServeOptions options) {
     for (String field : NOT_HONOURED) {
@@ -54,6 +54,9 @@ public record CommonFields(String model, boolean stream, boolean includeUsage, b
       throw ApiException.badRequest("priority needs the server started with --scheduling-policy priority", "priority");
     }
     SamplingParams.Builder params = sampling(f, defaults);
+    FieldPolicy.Extras extras = FieldPolicy.read(f);
+    if (extras.allowedTokenIds() != null) params.allowedTokenIds(extras.allowedTokenIds());
+    if (extras.cacheSalt() != null) params.cacheSalt(extras.cacheSalt());
     StructuredOutput structured = StructuredOutput.read(f);
     if (structured != null) {
       SamplingParams p = params.build();
@@ -67,7 +70,7 @@ public record CommonFields(String model, boolean stream, boolean includeUsage, b
       }
     }
     return new CommonFields(model, stream, includeUsage, continuousUsage, n == null ? 1 : n,
-        priority == null ? 0 : priority, params, structured);
+        priority == null ? 0 : priority, params, structured, extras);
   }
 
   private static SamplingParams.Builder sampling(JsonFields f, SamplingParams defaults) {

@@ -23,7 +23,9 @@ public record CompletionRequest(CommonFields common, List<PromptInput> prompts, 
 
   public static CompletionRequest parse(ObjectNode body, SamplingParams defaults, ServeOptions options) {
     JsonFields f = new JsonFields(body);
-    for (String field : List.of("tools", "tool_choice", "parallel_tool_calls")) {
+    // Chat-only fields that would change the output: refused here rather than ignored.
+    for (String field : List.of("tools", "tool_choice", "parallel_tool_calls", "reasoning_effort",
+        "max_reasoning_tokens")) {
       if (f.has(field)) throw ApiException.badRequest(field + " is only supported by /v1/chat/completions", field);
     }
     List<PromptInput> prompts = prompts(f.node("prompt"));

@@ -23,12 +23,7 @@ class OpenAiNodeSdkTest {
   @Test
   @Timeout(600)
   void nodeSdkRunsChatCompletionsModelsAndGetsTypedErrors() throws Exception {
-    assertTrue(Files.isRegularFile(SCRIPTS.resolve("package.json")), "missing " + SCRIPTS.resolve("package.json"));
-    if (!Files.isDirectory(SCRIPTS.resolve("node_modules/openai"))) {
-      Result install = run(300, "npm", "install", "--prefix", SCRIPTS.toString(), "--no-audit", "--no-fund",
-          "--no-package-lock");
-      assertEquals(0, install.exitCode, "npm install failed:\n" + install.output);
-    }
+    installPackages();
     try (RealServer server = RealServer.start("--served-model-name", "barista-tiny")) {
       Result sdk = run(120, "node", SCRIPTS.resolve("openai-node.mjs").toString(), server.baseUrl());
       assertEquals(0, sdk.exitCode, "openai-node.mjs failed:\n" + sdk.output);
@@ -36,9 +31,44 @@ class OpenAiNodeSdkTest {
       assertTrue(sdk.output.contains("chat stream: chunks="), sdk.output);
       assertTrue(sdk.output.contains("structured output: json_object and json_schema valid"), sdk.output);
       assertTrue(sdk.output.contains("tool calls: required streamed calls="), sdk.output);
+      assertTrue(sdk.output.contains("responses: create, json_schema, function_call, stream events="), sdk.output);
       assertTrue(sdk.output.contains("bad request: BadRequestError status=400"), sdk.output);
       assertTrue(sdk.output.contains("unknown model: NotFoundError status=404"), sdk.output);
       assertTrue(sdk.output.contains("openai-node: all checks passed"), sdk.output);
+    }
+  }
+
+  /**
+   * Structured output as the SDK's users write it: zod 4 and zod 3 schemas (zodResponseFormat, zodFunction with a
+   * forced tool), each output validated by zod in the SDK and again by ajv; 200 bounded integers.
+   */
+  @Test
+  @Timeout(900)
+  void zodSchemasAndBoundedIntegersComeBackValid() throws Exception {
+    installPackages();
+    // Room for the tool definitions the template writes into the prompt (zod 4's patterns are long).
+    try (RealServer server = RealServer.start("--served-model-name", "barista-tiny", "--max-model-len", "3072")) {
+      Result sdk = run(600, "node", SCRIPTS.resolve("structured-node.mjs").toString(), server.baseUrl());
+      assertEquals(0, sdk.exitCode, "structured-node.mjs failed:\n" + sdk.output);
+      for (String label : List.of("zod 4", "zod 3")) {
+        assertTrue(sdk.output.contains("parse " + label + ": zodResponseFormat outputs valid"), sdk.output);
+        assertTrue(sdk.output.contains("zodFunction " + label + ": forced tool call valid"), sdk.output);
+      }
+      assertTrue(sdk.output.contains("tool beside response_format: the tool call is valid"), sdk.output);
+      assertTrue(sdk.output.contains("bounded integers: 200 of 200 within [-5, 300]"), sdk.output);
+      assertTrue(sdk.output.contains("structured-node: all checks passed"), sdk.output);
+    }
+  }
+
+  /** npm install of package.json's pins, once: again whenever one of them is missing. */
+  private static void installPackages() throws Exception {
+    assertTrue(Files.isRegularFile(SCRIPTS.resolve("package.json")), "missing " + SCRIPTS.resolve("package.json"));
+    for (String pkg : List.of("openai", "zod", "zod3", "ajv", "ajv-formats")) {
+      if (Files.isDirectory(SCRIPTS.resolve("node_modules/" + pkg))) continue;
+      Result install = run(300, "npm", "install", "--prefix", SCRIPTS.toString(), "--no-audit", "--no-fund",
+          "--no-package-lock");
+      assertEquals(0, install.exitCode, "npm install failed:\n" + install.output);
+      return;
     }
   }
 

@@ -26,7 +26,7 @@ class ReasoningBudgetServerTest {
   @BeforeAll
   static void start() throws Exception {
     // No prefix cache: the requests compared token by token compute the same shapes (see StructuredOutputTest).
-    server = RealServer.start("--reasoning-parser", "deepseek_r1", "--reasoning-budgets", "4,8,unlimited",
+    server = RealServer.start("--reasoning-parser", "deepseek_r1", "--reasoning-budgets", "4,8,unlimited", "--minimal-reasoning-budget", "3",
         "--no-enable-prefix-caching");
   }
 
@@ -101,6 +101,15 @@ class ReasoningBudgetServerTest {
     JsonNode high = server.postOk("/v1/chat/completions", body(request("reasoning_effort", "high")));
     assertEquals(tokens(server.postOk("/v1/chat/completions", body(request())).get("choices").get(0)),
         tokens(high.get("choices").get(0)), "high is unlimited here: nothing changes");
+  }
+
+  @Test
+  void reasoningEffortNoneClosesTheThinkingAtOnceAndMinimalTakesItsFlag() throws Exception {
+    JsonNode none = server.postOk("/v1/chat/completions", body(request("reasoning_effort", "none")));
+    assertEquals(0, none.get("usage").get("completion_tokens_details").get("reasoning_tokens").asInt());
+    assertEquals("</think>", tokens(none.get("choices").get(0)).get(0), "</think> comes first");
+    JsonNode minimal = server.postOk("/v1/chat/completions", body(request("reasoning_effort", "minimal")));
+    assertEquals(3, minimal.get("usage").get("completion_tokens_details").get("reasoning_tokens").asInt());
   }
 
   @Test

@@ -19,7 +19,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 class ConstraintFuzzTest {
   private static final String[] KEYWORDS = {"type", "properties", "required", "additionalProperties", "items",
       "enum", "const", "anyOf", "minItems", "maxItems", "minLength", "maxLength", "$ref", "$defs", "pattern",
-      "title", "oneOf"};
+      "title", "oneOf", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "format", "nullable",
+      "minProperties", "maxProperties", "uniqueItems"};
+  private static final String[] FORMATS = {"date", "date-time", "time", "uuid", "email", "ipv4", "ipv6", "uri",
+      "hostname", "color"};
   private static final String[] TYPES = {"object", "array", "string", "number", "integer", "boolean", "null", "x"};
 
   @FuzzTest(maxDuration = "60s")
@@ -55,6 +58,14 @@ class ConstraintFuzzTest {
         case "required", "enum" -> node.putArray(key).add(data.consumeString(3)).add(data.consumeInt(-2, 2));
         case "const" -> node.set(key, FuzzedJson.value(data, 3));
         case "$ref" -> node.put(key, "#/$defs/" + data.consumeString(3));
+        case "format" -> node.put(key, data.pickValue(FORMATS));
+        case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum" -> node.set(key, switch (data.consumeInt(0, 3)) {
+          case 0 -> f.numberNode(data.consumeLong());
+          case 1 -> f.numberNode(data.consumeDouble());
+          case 2 -> f.booleanNode(data.consumeBoolean());
+          default -> f.numberNode(data.consumeInt(-400, 400));
+        });
+        case "nullable", "uniqueItems" -> node.put(key, data.consumeBoolean());
         default -> node.set(key, data.consumeBoolean() ? f.numberNode(data.consumeInt(-1, 2000)) : f.textNode("a"));
       }
     }
