@@ -127,13 +127,15 @@ final class HostSampling {
     if (!(max > 0) || max == Float.POSITIVE_INFINITY) return argMax; // nothing finite to weigh
     float cut = Math.max(minP * max, Float.MIN_VALUE);
     Buffers b = cleared();
+    int[] count = b.count;
+    double[] mass = b.mass;
     int candidates = 0;
     for (int t = 0; t < vocab; t++) {
       float p = probs[offset + t];
       if (p >= cut) {
         int k = bucket(p);
-        b.count[k]++;
-        b.mass[k] += p;
+        count[k]++;
+        mass[k] += p;
         candidates++;
       }
     }
@@ -188,18 +190,23 @@ final class HostSampling {
 
   /** Gathers the tokens of one bucket (at or above the min-p cut) into b.values / b.ids; returns how many. */
   private static int collect(float[] probs, int offset, int vocab, float cut, int bucket, Buffers b) {
+    // The arrays in locals and the bucket test first (most tokens fail it): this scan runs once or twice per row.
+    float[] values = b.values;
+    int[] ids = b.ids;
     int size = 0;
     for (int t = 0; t < vocab; t++) {
       float p = probs[offset + t];
-      if (p >= cut && bucket(p) == bucket) {
-        if (size == b.values.length) {
-          b.values = java.util.Arrays.copyOf(b.values, 2 * size);
-          b.ids = java.util.Arrays.copyOf(b.ids, 2 * size);
+      if (bucket(p) == bucket && p >= cut) {
+        if (size == values.length) {
+          values = java.util.Arrays.copyOf(values, 2 * size);
+          ids = java.util.Arrays.copyOf(ids, 2 * size);
         }
-        b.values[size] = p;
-        b.ids[size++] = t;
+        values[size] = p;
+        ids[size++] = t;
       }
     }
+    b.values = values;
+    b.ids = ids;
     return size;
   }
 
