@@ -6,6 +6,7 @@
 # --no-async-scheduling on the r1 geometry (fp16), AWQ and INT8 through the JVM (scripts/gpu-quant-check.sh), and
 # last, on an idle GPU, the quantized-kernel check and (SWEEP=1, the default here) the GEMM plan sweep.
 # scripts/gpu-check.sh is the full check (both builds, 512-token runs, the attention kernels' own check).
+# QUICK=1 stops after the fp16 runs (no quantized checks), for about four minutes of GPU.
 # Usage: bash .gpu/run.sh scripts/gpu-merge-check.sh OUT_DIR
 set -uo pipefail
 out=${1:-/tmp/gpu-merge-check}
@@ -21,9 +22,11 @@ result() { if [ "$1" = 0 ]; then echo "PASS $2"; passed=$((passed + 1)); else ec
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$out/gpu.txt"
 t0=$(date +%s)
 scripts/build-native.sh native/build > "$out/build.log" 2>&1 & build=$!
-NO_PTX=1 BUILD_ONLY=1 scripts/gpu-quant-kernels.sh "$out/quant-kernels" > "$out/quant-kernels-build.log" 2>&1 & kernels=$!
+kernels=
+[ -z "${QUICK:-}" ] && { NO_PTX=1 BUILD_ONLY=1 scripts/gpu-quant-kernels.sh "$out/quant-kernels" \
+  > "$out/quant-kernels-build.log" 2>&1 & kernels=$!; }
 { [ -f $model/config.json ] || "$java" -cp "$cp" barista.server.Main make-model --preset r1-distill-1.5b --out $model
-  [ -f $model-awq/config.json ] || "$java" -cp "$cp" barista.server.Main quantize --model $model --out $model-awq \
+  [ -n "${QUICK:-}" ] || [ -f $model-awq/config.json ] || "$java" -cp "$cp" barista.server.Main quantize --model $model --out $model-awq \
     --method awq; } > "$out/models.log" 2>&1 & models=$!
 wait $build; result $? "build sm_75..sm_90+PTX ($(( $(date +%s) - t0 )) s)"
 lib=$PWD/native/build/libbarista_native.so
@@ -47,6 +50,7 @@ cmp -s <(grep -o '"token_ids":\[[^]]*\]' "$out/r1-graphs.jsonl") <(grep -o '"tok
 result $? "greedy graphs == eager, r1 fp16, 32 prompts x 128 tokens"
 cmp -s <(grep -o '"token_ids":\[[^]]*\]' "$out/r1-graphs.jsonl") <(grep -o '"token_ids":\[[^]]*\]' "$out/r1-sync.jsonl")
 result $? "greedy --async-scheduling == --no-async-scheduling, r1 fp16 with graphs"
+if [ -n "${QUICK:-}" ]; then echo "$passed passed, $failed failed ($(( $(date +%s) - t0 )) s; QUICK: no quantized runs)"; exit $failed; fi
 BARISTA_NATIVE_LIBRARY=$lib bash scripts/gpu-quant-check.sh "$out/quant" $model; result $? "AWQ and INT8 through the JVM"
 wait $kernels || { tail -5 "$out/quant-kernels-build.log"; }
 # timed after the JVM runs, on an idle GPU
