@@ -39,8 +39,8 @@ grep -E "max diff vs DJL|fused ops|tests (successful|failed)|✘" "$out/junit.lo
 result $rc "native JUnit tests"
 wait $models; result $? "r1 checkpoint and its AWQ quantization made"
 args=(); for i in $(seq 32); do args+=(--prompt "Prompt $i: $(printf 'word%.0s ' $(seq $((i % 7 + 1))))tell me a story"); done
-for mode in graphs eager sync; do # graphs and eager take the CUDA default (async scheduling); sync turns it off
-  extra=(); [ $mode = eager ] && extra=(--enforce-eager); [ $mode = sync ] && extra=(--no-async-scheduling)
+for mode in graphs eager async; do
+  extra=(); [ $mode = eager ] && extra=(--enforce-eager); [ $mode = async ] && extra=(--async-scheduling)
   BARISTA_NATIVE_LIBRARY=$lib "$java" -cp "$cp" barista.server.Main generate --model $model --device cuda "${args[@]}" \
     --max-tokens 128 --temperature 0 --ignore-eos "${extra[@]}" > "$out/r1-$mode.jsonl" 2> "$out/r1-$mode.log"
   grep -E "tokens/s|Captured" "$out/r1-$mode.log" | sed "s/^/  r1 $mode: /"
@@ -48,7 +48,7 @@ done
 cmp -s <(grep -o '"token_ids":\[[^]]*\]' "$out/r1-graphs.jsonl") <(grep -o '"token_ids":\[[^]]*\]' "$out/r1-eager.jsonl") \
   && [ "$(grep -c token_ids "$out/r1-graphs.jsonl")" = 32 ]
 result $? "greedy graphs == eager, r1 fp16, 32 prompts x 128 tokens"
-cmp -s <(grep -o '"token_ids":\[[^]]*\]' "$out/r1-graphs.jsonl") <(grep -o '"token_ids":\[[^]]*\]' "$out/r1-sync.jsonl")
+cmp -s <(grep -o '"token_ids":\[[^]]*\]' "$out/r1-graphs.jsonl") <(grep -o '"token_ids":\[[^]]*\]' "$out/r1-async.jsonl")
 result $? "greedy --async-scheduling == --no-async-scheduling, r1 fp16 with graphs"
 if [ -n "${QUICK:-}" ]; then echo "$passed passed, $failed failed ($(( $(date +%s) - t0 )) s; QUICK: no quantized runs)"; exit $failed; fi
 BARISTA_NATIVE_LIBRARY=$lib bash scripts/gpu-quant-check.sh "$out/quant" $model; result $? "AWQ and INT8 through the JVM"

@@ -84,12 +84,12 @@ public final class ServingEngine implements AutoCloseable {
   }
 
   /**
-   * Whether {@code --async-scheduling} is on when not given: with CUDA ({@code device} cuda, cuda:N, or auto with a
-   * GPU visible), as vLLM's default there; off on the CPU, whose steps are computed on the host anyway.
+   * Whether {@code --async-scheduling} is on when not given: off everywhere for now. vLLM's default is on with
+   * CUDA, and so will ours be once scripts/gpu-async-check.sh has passed on a GPU (it is tested on the CPU only);
+   * on the CPU it stays off, whose steps are computed on the host anyway.
    */
   public static boolean asyncSchedulingByDefault(String device) {
-    String d = device == null ? "auto" : device.toLowerCase();
-    return d.startsWith("cuda") || (d.equals("auto") && ai.djl.engine.Engine.getEngine("PyTorch").getGpuCount() > 0);
+    return false;
   }
 
   /** The sampling fields a generation_config.json sets, as request defaults (vLLM's --generation-config). */
