@@ -16,10 +16,10 @@ import java.util.Map;
 import java.util.stream.IntStream;
 
 /**
- * The real {@link ModelLoader}: resolves the model, starts the engine (or one per device with
+ * The real {@link ServedModelLoader}: resolves the model, starts the engine (or one per device with
  * --data-parallel-size), exposes its tokenizer and template.
  */
-public final class EngineModelLoader implements ModelLoader {
+public final class EngineModelLoader implements ServedModelLoader {
 
   @Override
   public Loaded load(ServeOptions o) throws Exception {

@@ -21,14 +21,14 @@ public final class ServeCommand implements Callable<Integer> {
   @Mixin
   ServeOptions options;
 
-  private final ModelLoader loader;
+  private final ServedModelLoader loader;
 
   /** Picocli's constructor: serves the real engine. */
   public ServeCommand() {
     this(new EngineModelLoader());
   }
 
-  public ServeCommand(ModelLoader loader) {
+  public ServeCommand(ServedModelLoader loader) {
     this.loader = loader;
   }
 
@@ -41,7 +41,7 @@ public final class ServeCommand implements Callable<Integer> {
           String.join(", ", options.ignoredFlags()));
     }
     ServerSocketChannel listening = ListenAddress.reserve(options.host, options.port);
-    ModelLoader.Loaded loaded;
+    ServedModelLoader.Loaded loaded;
     Server server;
     try {
       loaded = loader.load(options);

@@ -108,6 +108,24 @@ class ArchitectureTest {
     }
   }
 
+  /** Distinct names for distinct classes: no simple class name twice in main code (package-info aside). */
+  @Test
+  void noSimpleClassNameIsUsedTwiceInMainCode() throws IOException {
+    Map<String, List<Path>> byName = new TreeMap<>();
+    for (String module : List.of("config", "kvcache", "engine", "scheduler", "server")) {
+      try (Stream<Path> files = Files.walk(repo().resolve(module).resolve("src/main/java"))) {
+        files.filter(f -> f.toString().endsWith(".java") && !f.endsWith("package-info.java"))
+            .forEach(f -> byName.computeIfAbsent(f.getFileName().toString(), k -> new ArrayList<>()).add(f));
+      }
+    }
+    assertTrue(byName.size() > 100, "the sources were not found: " + byName.size() + " names");
+    Map<String, List<Path>> twice = new TreeMap<>();
+    byName.forEach((name, paths) -> {
+      if (paths.size() > 1) twice.put(name, paths);
+    });
+    assertTrue(twice.isEmpty(), "class names used more than once in main code: " + twice);
+  }
+
   /** The check itself finds a cycle, and only a real one. */
   @Test
   void aCycleIsFound() {

@@ -79,7 +79,7 @@ class MainTest {
   @Test
   void theListenAddressIsHeldWhileTheModelLoads() throws Exception {
     int[] port = new int[1];
-    ModelLoader probe = options -> {
+    ServedModelLoader probe = options -> {
       // Loading: the port the options name must already be bound by serve, so binding it again fails.
       try (java.net.ServerSocket again = new java.net.ServerSocket()) {
         port[0] = options.port;

@@ -59,7 +59,7 @@ class VllmFlagsServeTest {
   }
 
   /** Runs the command line as main does, with {@code loader} in place of the engine. */
-  static int run(ModelLoader loader, StringWriter err, String... args) {
+  static int run(ServedModelLoader loader, StringWriter err, String... args) {
     CommandLine cli = Main.configure(new CommandLine(new Main(), new CommandLine.IFactory() {
       @Override
       public <K> K create(Class<K> type) throws Exception {
@@ -72,7 +72,7 @@ class VllmFlagsServeTest {
   }
 
   /** Records the options it is asked to load with, then stops the command (exit 1) instead of loading. */
-  static final class RecordingLoader implements ModelLoader {
+  static final class RecordingLoader implements ServedModelLoader {
     static final String REACHED = "model loading reached";
     volatile ServeOptions options;
 

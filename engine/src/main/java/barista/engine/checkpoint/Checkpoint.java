@@ -114,7 +114,7 @@ public final class Checkpoint implements AutoCloseable {
 
   private static Map<String, SafetensorsFile> openSharded(Path folder, List<SafetensorsFile> files) {
     Path indexFile = folder.resolve("model.safetensors.index.json");
-    JsonNode weightMap = Json.read(indexFile).path("weight_map");
+    JsonNode weightMap = JsonFiles.read(indexFile).path("weight_map");
     if (!weightMap.isObject()) throw new CheckpointException(indexFile + " has no weight_map object");
     Map<String, SafetensorsFile> shards = new LinkedHashMap<>();
     Map<String, SafetensorsFile> fileOf = new LinkedHashMap<>();

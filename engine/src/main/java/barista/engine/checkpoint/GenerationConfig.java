@@ -15,7 +15,7 @@ public record GenerationConfig(
     double temperature, double topP, int topK, double repetitionPenalty, List<Integer> eosTokenIds, Integer bosTokenId) {
 
   public static GenerationConfig read(Path file, ModelConfig model) {
-    return parse(Json.read(file), file.toString(), model);
+    return parse(JsonFiles.read(file), file.toString(), model);
   }
 
   /** The defaults used when a model folder has no generation_config.json. */
@@ -24,14 +24,14 @@ public record GenerationConfig(
   }
 
   public static GenerationConfig parse(JsonNode root, String source, ModelConfig model) {
-    List<Integer> eos = Json.tokenIds(root, "eos_token_id", source);
-    Integer bos = root.hasNonNull("bos_token_id") ? Integer.valueOf(Json.requiredInt(root, "bos_token_id", source)) : null;
-    int topK = Json.optionalInt(root, "top_k", -1, source);
+    List<Integer> eos = JsonFiles.tokenIds(root, "eos_token_id", source);
+    Integer bos = root.hasNonNull("bos_token_id") ? Integer.valueOf(JsonFiles.requiredInt(root, "bos_token_id", source)) : null;
+    int topK = JsonFiles.optionalInt(root, "top_k", -1, source);
     return new GenerationConfig(
-        Json.optionalDouble(root, "temperature", 1.0, source),
-        Json.optionalDouble(root, "top_p", 1.0, source),
+        JsonFiles.optionalDouble(root, "temperature", 1.0, source),
+        JsonFiles.optionalDouble(root, "top_p", 1.0, source),
         topK <= 0 ? -1 : topK,
-        Json.optionalDouble(root, "repetition_penalty", 1.0, source),
+        JsonFiles.optionalDouble(root, "repetition_penalty", 1.0, source),
         eos.isEmpty() ? model.eosTokenIds() : eos,
         bos != null ? bos : model.bosTokenId());
   }

@@ -42,7 +42,7 @@ public record ModelConfig(
   private static final double DEFAULT_ROPE_THETA = 10000;
 
   public static ModelConfig read(Path configJson) {
-    return parse(Json.read(configJson), configJson.toString());
+    return parse(JsonFiles.read(configJson), configJson.toString());
   }
 
   /** Parses a config.json tree; source names the file in error messages. */
@@ -59,9 +59,9 @@ public record ModelConfig(
     rejectRopeScaling(ropeParameters, source);
     rejectRopeScaling(ropeScaling, source);
 
-    int hidden = Json.requiredInt(root, "hidden_size", source);
-    int heads = Json.requiredInt(root, "num_attention_heads", source);
-    int kvHeads = Json.optionalInt(root, "num_key_value_heads", heads, source);
+    int hidden = JsonFiles.requiredInt(root, "hidden_size", source);
+    int heads = JsonFiles.requiredInt(root, "num_attention_heads", source);
+    int kvHeads = JsonFiles.optionalInt(root, "num_key_value_heads", heads, source);
     if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
       throw new CheckpointException(source + ": num_attention_heads " + heads
           + " is not a multiple of num_key_value_heads " + kvHeads);
@@ -69,11 +69,11 @@ public record ModelConfig(
     if (!root.hasNonNull("head_dim") && hidden % heads != 0) {
       throw new CheckpointException(source + ": hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads);
     }
-    int headDim = Json.optionalInt(root, "head_dim", hidden / heads, source);
+    int headDim = JsonFiles.optionalInt(root, "head_dim", hidden / heads, source);
 
-    double ropeTheta = Json.optionalDouble(root, "rope_theta",
-        Json.optionalDouble(ropeParameters, "rope_theta",
-            Json.optionalDouble(ropeScaling, "rope_theta", DEFAULT_ROPE_THETA, source), source), source);
+    double ropeTheta = JsonFiles.optionalDouble(root, "rope_theta",
+        JsonFiles.optionalDouble(ropeParameters, "rope_theta",
+            JsonFiles.optionalDouble(ropeScaling, "rope_theta", DEFAULT_ROPE_THETA, source), source), source);
     String dtype = root.hasNonNull("torch_dtype") ? root.get("torch_dtype").asText()
         : root.hasNonNull("dtype") ? root.get("dtype").asText() : null;
     JsonNode quantization = root.get("quantization_config");
@@ -82,22 +82,22 @@ public record ModelConfig(
         architecture,
         root.path("model_type").asText(qwen2 ? "qwen2" : "llama"),
         hidden,
-        Json.requiredInt(root, "intermediate_size", source),
-        Json.requiredInt(root, "num_hidden_layers", source),
+        JsonFiles.requiredInt(root, "intermediate_size", source),
+        JsonFiles.requiredInt(root, "num_hidden_layers", source),
         heads,
         kvHeads,
         headDim,
-        Json.requiredInt(root, "vocab_size", source),
+        JsonFiles.requiredInt(root, "vocab_size", source),
         ropeTheta,
-        Json.optionalDouble(root, "rms_norm_eps", 1e-6, source),
+        JsonFiles.optionalDouble(root, "rms_norm_eps", 1e-6, source),
         // The defaults of Qwen2Config and LlamaConfig in transformers.
-        Json.optionalInt(root, "max_position_embeddings", qwen2 ? 32768 : 2048, source),
+        JsonFiles.optionalInt(root, "max_position_embeddings", qwen2 ? 32768 : 2048, source),
         root.path("tie_word_embeddings").asBoolean(false),
         qwen2 || root.path("attention_bias").asBoolean(false), // Qwen2 always has q/k/v biases
         root.path("mlp_bias").asBoolean(false),
         dtype,
-        root.hasNonNull("bos_token_id") ? Json.requiredInt(root, "bos_token_id", source) : null,
-        Json.tokenIds(root, "eos_token_id", source),
+        root.hasNonNull("bos_token_id") ? JsonFiles.requiredInt(root, "bos_token_id", source) : null,
+        JsonFiles.tokenIds(root, "eos_token_id", source),
         quantization == null || quantization.isNull() ? null : quantization);
   }
 

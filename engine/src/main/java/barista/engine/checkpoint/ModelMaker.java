@@ -142,7 +142,7 @@ public final class ModelMaker {
   private static Integer addedTokenId(Path dir, String content) throws IOException {
     Path file = dir.resolve("tokenizer.json");
     if (!Files.exists(file)) return null;
-    for (JsonNode token : Json.MAPPER.readTree(file.toFile()).path("added_tokens")) {
+    for (JsonNode token : JsonFiles.MAPPER.readTree(file.toFile()).path("added_tokens")) {
       if (token.path("content").asText().equals(content)) return token.path("id").asInt();
     }
     return null;
@@ -150,7 +150,7 @@ public final class ModelMaker {
 
   /** config.json in the transformers 4.x style of the published R1-Distill file, field for field. */
   private static ObjectNode configJson(Spec s) {
-    ObjectNode c = Json.MAPPER.createObjectNode();
+    ObjectNode c = JsonFiles.MAPPER.createObjectNode();
     c.putArray("architectures").add(s.architecture());
     c.put("attention_dropout", 0.0);
     if (!s.qwen2()) c.put("attention_bias", false);
@@ -183,7 +183,7 @@ public final class ModelMaker {
   }
 
   private static ObjectNode generationConfigJson(Spec s) {
-    ObjectNode g = Json.MAPPER.createObjectNode();
+    ObjectNode g = JsonFiles.MAPPER.createObjectNode();
     g.put("_from_model_config", true);
     g.put("bos_token_id", s.generationBos());
     g.put("eos_token_id", s.generationEos());
@@ -267,7 +267,7 @@ public final class ModelMaker {
       writeShard(spec, random, shards.get(0), outDir.resolve("model.safetensors"), written);
       return;
     }
-    ObjectNode index = Json.MAPPER.createObjectNode();
+    ObjectNode index = JsonFiles.MAPPER.createObjectNode();
     index.putObject("metadata").put("total_size", totalBytes);
     ObjectNode weightMap = index.putObject("weight_map");
     for (int i = 0; i < shards.size(); i++) {
@@ -350,7 +350,7 @@ public final class ModelMaker {
   }
 
   private static void writeJson(Path file, JsonNode json) throws IOException {
-    Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), json);
+    JsonFiles.MAPPER.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), json);
   }
 
   private static int or(Integer value, int preset) {

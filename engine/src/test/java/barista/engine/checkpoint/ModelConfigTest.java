@@ -91,7 +91,7 @@ class ModelConfigTest {
 
     @Test
     void appliesLlamaDefaults() throws Exception {
-        JsonNode llama = Json.MAPPER.readTree("""
+        JsonNode llama = JsonFiles.MAPPER.readTree("""
                 {"architectures": ["LlamaForCausalLM"], "hidden_size": 256, "intermediate_size": 512,
                  "num_hidden_layers": 2, "num_attention_heads": 4, "head_dim": 32, "vocab_size": 1000,
                  "eos_token_id": [1, 2], "rope_theta": 500000.0, "mlp_bias": true, "tie_word_embeddings": true}
@@ -143,6 +143,6 @@ class ModelConfigTest {
     }
 
     static ObjectNode reference() throws Exception {
-        return (ObjectNode) Json.MAPPER.readTree(R1DistillFiles.CONFIG_JSON);
+        return (ObjectNode) JsonFiles.MAPPER.readTree(R1DistillFiles.CONFIG_JSON);
     }
 }

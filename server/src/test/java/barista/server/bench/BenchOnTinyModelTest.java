@@ -7,7 +7,7 @@ import barista.config.ServeOptions;
 import barista.engine.TestModels;
 import barista.server.EngineModelLoader;
 import barista.server.Main;
-import barista.server.ModelLoader;
+import barista.server.ServedModelLoader;
 import barista.server.Server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -24,7 +24,7 @@ import picocli.CommandLine;
 
 /** The bench against the real server on the tiny model on CPU, as {@code barista serve} wires it. */
 class BenchOnTinyModelTest {
-  private static ModelLoader.Loaded loaded;
+  private static ServedModelLoader.Loaded loaded;
   private static Server server;
 
   @TempDir

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import barista.config.ServeOptions;
 import barista.engine.TestModels;
 import barista.server.EngineModelLoader;
-import barista.server.ModelLoader;
+import barista.server.ServedModelLoader;
 import barista.server.Server;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -54,7 +54,7 @@ class HubCacheServeTest {
     placeTinyModel(hub, true);
     ServeOptions options = ServeOptions.parse(REPO, "--download-dir", hub.toString(), "--host", "127.0.0.1",
         "--port", "0", "--device", "cpu", "--max-model-len", "256", "--disable-log-stats", "--shutdown-timeout", "1");
-    ModelLoader.Loaded loaded = new EngineModelLoader().load(options);
+    ServedModelLoader.Loaded loaded = new EngineModelLoader().load(options);
     try {
       Server server = Server.start(options, loaded.engine(), loaded.model());
       try {

@@ -3,7 +3,7 @@ package barista.server.e2e;
 import barista.config.ServeOptions;
 import barista.engine.TestModels;
 import barista.server.EngineModelLoader;
-import barista.server.ModelLoader;
+import barista.server.ServedModelLoader;
 import barista.server.Server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -33,7 +33,7 @@ public final class RealServer implements AutoCloseable {
 
   public final ServeOptions options;
   public final Server server;
-  private final ModelLoader.Loaded loaded;
+  private final ServedModelLoader.Loaded loaded;
   private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   private RealServer(ServeOptions options) throws Exception {
@@ -148,7 +148,7 @@ public final class RealServer implements AutoCloseable {
     }
   }
 
-  private static void closeEngine(ModelLoader.Loaded loaded) {
+  private static void closeEngine(ServedModelLoader.Loaded loaded) {
     try {
       loaded.resources().close();
     } catch (Exception e) {

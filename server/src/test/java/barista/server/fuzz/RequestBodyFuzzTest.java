@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import barista.config.ServeOptions;
 import barista.engine.TestModels;
 import barista.server.EngineModelLoader;
-import barista.server.ModelLoader;
+import barista.server.ServedModelLoader;
 import barista.server.Server;
 import barista.server.http.Json;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
@@ -28,7 +28,7 @@ import org.junit.jupiter.api.AfterAll;
  */
 class RequestBodyFuzzTest {
   private static final String[] PATHS = {"/v1/chat/completions", "/v1/completions", "/tokenize", "/detokenize"};
-  private static ModelLoader.Loaded loaded;
+  private static ServedModelLoader.Loaded loaded;
   private static Server server;
   private static final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 

@@ -4,7 +4,7 @@ import barista.config.ServeOptions;
 import barista.engine.TestModels;
 import barista.scheduler.EngineStatus;
 import barista.server.EngineModelLoader;
-import barista.server.ModelLoader;
+import barista.server.ServedModelLoader;
 import barista.server.Server;
 import barista.server.http.Json;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -30,7 +30,7 @@ final class TinyServer implements AutoCloseable {
   final Server server;
   final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(10)).build();
-  private final ModelLoader.Loaded loaded;
+  private final ServedModelLoader.Loaded loaded;
 
   /** Without the one log line per request. */
   TinyServer(String... args) throws Exception {

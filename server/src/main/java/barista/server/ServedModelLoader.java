@@ -4,7 +4,7 @@ import barista.config.ServeOptions;
 
 /** Loads what {@code barista serve} serves: the one place the real engine and model are wired in. */
 @FunctionalInterface
-public interface ModelLoader {
+public interface ServedModelLoader {
 
   /**
    * @param engine the engine to submit to

@@ -9,11 +9,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Reading the JSON files of a model folder, with errors that name the file and field. */
-final class Json {
+final class JsonFiles {
 
   static final ObjectMapper MAPPER = new ObjectMapper();
 
-  private Json() {}
+  private JsonFiles() {}
 
   static JsonNode read(Path file) {
     if (!Files.isRegularFile(file)) throw new CheckpointException("missing " + file);
