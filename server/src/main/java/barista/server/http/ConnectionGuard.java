@@ -196,13 +196,18 @@ final class ConnectionGuard extends ChannelDuplexHandler {
       if (capacity >= LARGE_BODY_BYTES && bodyDeclared) capacity = body.maxCapacity();
       if (!limits.tryTakeBody(capacity - body.capacity())) return false;
       bodyBytesTaken += capacity - body.capacity();
-      if (capacity >= LARGE_BODY_BYTES && !body.isDirect()) {
-        ByteBuf offHeap = Unpooled.directBuffer(capacity, body.maxCapacity());
-        offHeap.writeBytes(body);
-        body.release();
-        body = offHeap;
-      } else {
-        body.capacity(capacity);
+      try {
+        if (capacity >= LARGE_BODY_BYTES && !body.isDirect()) {
+          ByteBuf offHeap = Unpooled.directBuffer(capacity, body.maxCapacity());
+          offHeap.writeBytes(body);
+          body.release();
+          body = offHeap;
+        } else {
+          body.capacity(capacity);
+        }
+      } catch (OutOfMemoryError full) {
+        // -XX:MaxDirectMemorySize below --max-pending-body-bytes: a 503 as for a spent budget; the body is dropped
+        return false;
       }
     }
     body.writeBytes(piece);
