@@ -172,12 +172,14 @@ final class ConnectionGuard extends ChannelDuplexHandler {
   }
 
   /**
-   * Copies a body piece into this request's body buffer, on the Java heap, growing it (to at most the declared
-   * length) with budget taken for its capacity, not just the bytes in it; false when the budget is spent. The
-   * socket buffer the piece came in is released by the caller at once: left in Netty's direct buffers, a burst
-   * of unfinished bodies cost up to 2.7x their bytes (a 64 KiB read buffer per few KiB) and stayed resident after
-   * it ended (+0.5 to 0.8 GiB of RSS measured, docs/reliability.md); heap the GC takes back (see HeapReturn), and
-   * a body of 1 MiB or more is one array G1 never copies.
+   * Copies a body piece into this request's body buffer, growing it (to at most the declared length) with budget
+   * taken for its capacity, not just the bytes in it; false when the budget is spent. The socket buffer the piece
+   * came in is released by the caller at once: left in Netty's direct buffers, a burst of unfinished bodies cost up
+   * to 2.7x their bytes (a 64 KiB read buffer per few KiB) and stayed resident after it ended (+0.5 to 0.8 GiB of
+   * RSS measured, docs/reliability.md). A body stays on the Java heap while it is small (the GC takes it back, see
+   * HeapReturn); from 1 MiB it moves to a direct buffer of its own, outside any pool, freed when the request is
+   * released: on the heap each such body was a humongous array for G1, and a burst of them started concurrent
+   * cycles and heap growth whose pauses and safepoints held up /health (docs/reliability.md).
    */
   private boolean append(ByteBuf piece) {
     int bytes = piece.readableBytes();
@@ -189,12 +191,24 @@ final class ConnectionGuard extends ChannelDuplexHandler {
       // by 4 MiB past 4 MiB, ~4x for 30 MiB), and the capacity depends only on the bytes come so far.
       long powerOfTwo = Long.highestOneBit(Math.max(256, needed) - 1L) << 1;
       int capacity = (int) Math.min(body.maxCapacity(), powerOfTwo);
-      // Past 1 MiB a declared length is taken whole: each larger step is a humongous array for G1, and a burst of
-      // them stalled every event loop in allocation (eight 8 MiB bodies at once).
+      // Past 1 MiB a declared length is taken whole: one allocation and copy instead of one per doubling (a burst
+      // of eight 8 MiB bodies once stalled every event loop in allocation).
       if (capacity >= LARGE_BODY_BYTES && bodyDeclared) capacity = body.maxCapacity();
       if (!limits.tryTakeBody(capacity - body.capacity())) return false;
       bodyBytesTaken += capacity - body.capacity();
-      body.capacity(capacity);
+      try {
+        if (capacity >= LARGE_BODY_BYTES && !body.isDirect()) {
+          ByteBuf offHeap = Unpooled.directBuffer(capacity, body.maxCapacity());
+          offHeap.writeBytes(body);
+          body.release();
+          body = offHeap;
+        } else {
+          body.capacity(capacity);
+        }
+      } catch (OutOfMemoryError full) {
+        // -XX:MaxDirectMemorySize below --max-pending-body-bytes: a 503 as for a spent budget; the body is dropped
+        return false;
+      }
     }
     body.writeBytes(piece);
     return true;

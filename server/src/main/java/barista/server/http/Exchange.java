@@ -157,22 +157,36 @@ public final class Exchange {
 
   /**
    * 400 unless the body is well-formed UTF-8: Jackson lets overlong forms ({@code C0 AF}) and encoded surrogates
-   * (CESU-8's {@code ED A0 80}) through, which the JDK's decoder refuses, as RFC 3629 asks.
+   * (CESU-8's {@code ED A0 80}) through, which the JDK's decoder refuses, as RFC 3629 asks. The bytes pass through
+   * a heap array: the decoder's loop over a direct buffer (large bodies are held off the heap) is a byte at a time.
    */
   private static void requireUtf8(ByteBuf content) {
     java.nio.charset.CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
         .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
         .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
-    java.nio.ByteBuffer bytes = content.nioBuffer();
+    java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(Math.min(content.readableBytes(), 64 * 1024));
+    bytes.flip();
     java.nio.CharBuffer chars = java.nio.CharBuffer.allocate(8192);
+    int next = content.readerIndex();
+    int end = content.writerIndex();
     while (true) {
-      java.nio.charset.CoderResult result = decoder.decode(bytes, chars, true);
-      if (result.isError()) {
-        throw ApiException.badRequest("The request body is not valid UTF-8 (invalid byte sequence at offset "
-            + bytes.position() + ")", null);
-      }
-      chars.clear();
-      if (result.isUnderflow()) break;
+      bytes.compact(); // what an incomplete sequence left stays in front
+      int n = Math.min(bytes.remaining(), end - next);
+      content.getBytes(next, bytes.array(), bytes.arrayOffset() + bytes.position(), n);
+      bytes.position(bytes.position() + n);
+      next += n;
+      bytes.flip();
+      boolean last = next == end;
+      java.nio.charset.CoderResult result;
+      do {
+        result = decoder.decode(bytes, chars, last);
+        chars.clear();
+        if (result.isError()) {
+          throw ApiException.badRequest("The request body is not valid UTF-8 (invalid byte sequence at offset "
+              + (next - content.readerIndex() - bytes.remaining()) + ")", null);
+        }
+      } while (result.isOverflow());
+      if (last) return;
     }
   }
 

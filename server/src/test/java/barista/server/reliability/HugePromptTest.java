@@ -1,6 +1,5 @@
 package barista.server.reliability;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -11,10 +10,16 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Prompts of megabytes on the real tokenizer: parsing, templating and tokenizing run off the event loops, and the
- * prompt's length is bounded from its bytes before any tokenizing, so /health keeps answering at once.
+ * prompt's length is bounded from its bytes before any tokenizing, and a large body is held off the Java heap, so
+ * /health keeps answering at once.
  */
 class HugePromptTest {
   private static final int PROMPT_BYTES = 8 << 20;
+
+  private static final long PROBE_PERIOD_NANOS = 20_000_000L;
+  private static final int MIN_PROBES = 25;
+  private static final long BOUND_NANOS = 200_000_000L;
+  private static final long LOADED_BOX_BOUND_NANOS = 1_000_000_000L;
 
   @Test
   void eightConcurrentHugePromptsLeaveHealthAnsweringWithin200Ms() throws Exception {
@@ -26,10 +31,29 @@ class HugePromptTest {
           .getBytes(java.nio.charset.StandardCharsets.UTF_8);
       byte[] completion = ("{\"prompt\":\"" + words + "\",\"max_tokens\":4}")
           .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      words = null;
       // The probe is a raw keep-alive connection of its own: an HTTP client's threads would add their own delays.
       java.net.Socket probe = new java.net.Socket("127.0.0.1", s.port());
       probe.setTcpNoDelay(true);
-      for (int i = 0; i < 5; i++) health(probe); // warm up
+      for (int i = 0; i < 5; i++) health(probe); // warm up: the first /health of a JVM loads its classes
+      // The test's own garbage (the strings above) is collected now, not during the burst it would be blamed on.
+      System.gc();
+      boolean loadedBox = loadedBox();
+      List<String> humongousCollections = java.util.Collections.synchronizedList(new ArrayList<>());
+      javax.management.NotificationListener gcListener = (notification, handback) -> {
+        if (!com.sun.management.GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION
+            .equals(notification.getType())) {
+          return;
+        }
+        String cause = com.sun.management.GarbageCollectionNotificationInfo.from(
+            (javax.management.openmbean.CompositeData) notification.getUserData()).getGcCause();
+        if (cause.contains("Humongous")) humongousCollections.add(cause);
+      };
+      List<java.lang.management.GarbageCollectorMXBean> collectors =
+          java.lang.management.ManagementFactory.getGarbageCollectorMXBeans();
+      for (var collector : collectors) {
+        ((javax.management.NotificationEmitter) collector).addNotificationListener(gcListener, null, null);
+      }
       // Raw sockets: the test's own HTTP client would spend more CPU sending 64 MiB than the server receiving it.
       List<CompletableFuture<String>> huge = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
@@ -37,23 +61,20 @@ class HugePromptTest {
         byte[] body = i % 2 == 0 ? chat : completion;
         huge.add(CompletableFuture.supplyAsync(() -> post(s.port(), path, body), pool));
       }
-      long slowestNanos = 0;
-      int probes = 0;
-      int within200Ms = 0;
       CompletableFuture<Void> all = CompletableFuture.allOf(huge.toArray(CompletableFuture[]::new));
+      // Probes on a fixed schedule from the burst's start until it is over and MIN_PROBES have run. Each one's
+      // latency counts from its scheduled time, so a slow answer also counts against the probes it delayed
+      // (no coordinated omission), and a stall anywhere in the burst meets a probe.
+      List<Long> latencies = new ArrayList<>();
       int probesDuring = 0;
-      while (!all.isDone() || probes < 20) { // through the prompts, and 20 probes at least
-        boolean during = !all.isDone();
-        long start = System.nanoTime();
+      long first = System.nanoTime();
+      for (int k = 0; !all.isDone() || k < MIN_PROBES; k++) {
+        long scheduled = first + k * PROBE_PERIOD_NANOS;
+        long wait = scheduled - System.nanoTime();
+        if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait); // the schedule, not synchronization
+        if (!all.isDone()) probesDuring++;
         health(probe);
-        long took = System.nanoTime() - start;
-        slowestNanos = Math.max(slowestNanos, took);
-        if (during) {
-          probesDuring++;
-          if (took < 200_000_000L) within200Ms++;
-        }
-        probes++;
-        Thread.sleep(10); // paces the probe, not synchronization
+        latencies.add(System.nanoTime() - scheduled);
       }
       for (CompletableFuture<String> f : huge) {
         String response = f.get(60, TimeUnit.SECONDS);
@@ -61,13 +82,34 @@ class HugePromptTest {
         assertTrue(response.contains("maximum context length"), response);
       }
       assertTrue(probesDuring >= 1, "no probe ran while the prompts were served");
-      // Before, /health waited 44-46 s behind the tokenizer. On this shared 2-core box a probe now and then waits
-      // for the CPU or a collection (up to 0.8 s at load 9), so the bound is on nine in ten probes, and 1 s on all.
-      assertTrue(within200Ms >= 0.9 * probesDuring, within200Ms + " of " + probesDuring + " probes within 200 ms");
-      assertTrue(slowestNanos < 1_000_000_000L, "/health took " + slowestNanos / 1e6 + " ms");
+      for (var collector : collectors) {
+        ((javax.management.NotificationEmitter) collector).removeNotificationListener(gcListener);
+      }
+      // The mechanism, whatever the machine's load: 8 MiB bodies on the heap were humongous arrays for G1 (regions
+      // of 2 MiB under -Xmx4g), whose collections, concurrent cycles and heap growth stalled every thread.
+      assertTrue(humongousCollections.isEmpty(), "collections for humongous allocations: " + humongousCollections);
+      long slowest = latencies.stream().mapToLong(Long::longValue).max().orElseThrow();
+      String seen = latencies.size() + " probes (" + probesDuring + " during the prompts), slowest "
+          + slowest / 1_000_000 + " ms" + (loadedBox ? " on a loaded machine (load average "
+          + java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage() + ")" : "");
+      System.out.println("HugePromptTest: " + seen);
+      // Before, /health waited 44-46 s behind the tokenizer, then up to 285 ms behind the collections the bodies
+      // started on the heap. A machine whose cores are already all busy (other builds, other agents) delays any
+      // thread by its scheduling alone, the probe's included: there only the 1 s bound is asserted.
+      assertTrue(slowest < (loadedBox ? LOADED_BOX_BOUND_NANOS : BOUND_NANOS), seen);
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  /**
+   * True when runnable work already keeps half the machine's cores busy (the last minute's load average): the burst
+   * itself (eight uploads, the test's client in this JVM) fills two cores for a few hundred milliseconds, and what
+   * else runs then delays the probe's threads by scheduling alone.
+   */
+  private static boolean loadedBox() {
+    double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    return load >= Runtime.getRuntime().availableProcessors() / 2.0;
   }
 
   /** GET /health on a kept connection; fails unless the answer is 200. */
