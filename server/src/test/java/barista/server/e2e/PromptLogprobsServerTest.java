@@ -161,6 +161,24 @@ class PromptLogprobsServerTest {
         - 20, "the first chunk carries the echoed prompt: " + first.get("text").asText());
   }
 
+  /** The async scheduling path (StepPipeline, OutputStage) carries them the same way, to the same values. */
+  @Test
+  void asyncSchedulingGivesTheSamePromptLogprobs() throws Exception {
+    Forced f = generate("Two steps in flight change nothing in the prompt's logprobs.", 6);
+    String echo = body("prompt", f.all(), "echo", true, "logprobs", 1, "prompt_logprobs", 2, "max_tokens", 3,
+        "temperature", 0);
+    JsonNode sync = server.postOk("/v1/completions", echo).get("choices").get(0);
+    try (RealServer async = RealServer.start("--served-model-name", "barista-tiny", "--block-size", "16",
+        "--max-num-batched-tokens", "24", "--async-scheduling")) {
+      JsonNode choice = async.postOk("/v1/completions", echo).get("choices").get(0);
+      assertTeacherForced(f, choice.get("logprobs"));
+      assertEquals(sync.get("text"), choice.get("text"));
+      assertEquals(sync.get("prompt_logprobs"), choice.get("prompt_logprobs"));
+      int entries = choice.get("prompt_logprobs").get(1).size();
+      assertTrue(entries == 2 || entries == 3, "the prompt token and the top 2: " + entries);
+    }
+  }
+
   @Test
   void promptLogprobsRefusedWhereTheyCannotApply() throws Exception {
     for (String[] bad : new String[][] {
