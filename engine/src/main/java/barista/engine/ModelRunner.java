@@ -40,6 +40,8 @@ import org.slf4j.LoggerFactory;
 public final class ModelRunner implements StepExecutor, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ModelRunner.class);
   private static final AtomicBoolean SAID_HOW_DECODE_RUNS = new AtomicBoolean();
+  /** Prompt rows whose logits (prompt logprobs) are computed at once: bounds the vocabulary-wide arrays of a step. */
+  static final int PROMPT_LOGIT_ROWS = 256;
 
   private final NDManager manager;
   private final Checkpoint checkpoint;
@@ -235,15 +237,25 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
       PromptRows prompt = PromptRows.of(seqs, batch);
       NDArray logits;
       if (prompt == null) {
-        logits = logits(batch, null, step);
+        logits = logits(batch, step);
       } else {
-        // The prompt rows' logits follow the sampled rows' in one LM-head pass.
+        // The prompt rows' hidden states follow the sampled rows'; the LM head runs over the prompt rows a slice at a
+        // time, so a long prefill chunk never holds its vocabulary-wide logits at once.
         long[] sampledRows = batch.logitRows();
         long[] rows = java.util.Arrays.copyOf(sampledRows, sampledRows.length + prompt.rows.length);
         System.arraycopy(prompt.rows, 0, rows, sampledRows.length, prompt.rows.length);
-        NDArray all = logits(batch, rows, step);
-        prompt.record(all.get(new NDIndex(sampledRows.length + ":")), step);
-        logits = all.get(new NDIndex("0:" + sampledRows.length));
+        NDArray hidden = hidden(batch, rows, step);
+        for (int from = 0; from < prompt.rows.length; from += PROMPT_LOGIT_ROWS) {
+          int to = Math.min(prompt.rows.length, from + PROMPT_LOGIT_ROWS);
+          try (NDManager slice = step.newSubManager()) {
+            NDArray h = hidden.get(new NDIndex((sampledRows.length + from) + ":" + (sampledRows.length + to)));
+            h.attach(slice);
+            NDArray sliceLogits = model.logits(h);
+            sliceLogits.attach(slice);
+            prompt.record(sliceLogits, from, slice);
+          }
+        }
+        logits = sampledRows.length == 0 ? null : model.logits(hidden.get(new NDIndex("0:" + sampledRows.length)));
       }
       List<SamplingRow> rows = new ArrayList<>();
       for (ScheduledSequence s : seqs) {
@@ -260,14 +272,20 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
     }
   }
 
-  /** @param rows the flattened rows whose logits are wanted, or null for each sampled sequence's last row */
-  private NDArray logits(ForwardBatch batch, long[] rows, NDManager step) {
-    if (cudaPath != null) return rows == null ? cudaPath.logits(batch, step) : cudaPath.eagerLogits(batch, rows, step);
-    return model.forward(StepInputs.upload(batch, rows, djlAttention, step), djlAttention, step);
+  /** The logits of each sampled sequence's last row. */
+  private NDArray logits(ForwardBatch batch, NDManager step) {
+    if (cudaPath != null) return cudaPath.logits(batch, step);
+    return model.forward(StepInputs.upload(batch, djlAttention, step), djlAttention, step);
+  }
+
+  /** The final-normed hidden states of the given flattened rows (eager on CUDA: no graph replay). */
+  private NDArray hidden(ForwardBatch batch, long[] rows, NDManager step) {
+    if (cudaPath != null) return cudaPath.eagerHidden(batch, rows, step);
+    return model.hidden(StepInputs.upload(batch, rows, djlAttention, step), djlAttention, step);
   }
 
   private NDArray logits(List<ScheduledSequence> seqs, NDManager step) {
-    return logits(batch(seqs), null, step);
+    return logits(batch(seqs), step);
   }
 
   /**
@@ -302,15 +320,20 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
       return new PromptRows(rows, targets, sinks, positions);
     }
 
-    /** Log-softmax, the target token's logprob and rank, and the top k, on the device; only those read back. */
-    void record(NDArray logits, NDManager step) {
-      int n = rows.length;
+    /**
+     * Log-softmax, the target token's logprob and rank, and the top k, on the device; only those read back.
+     *
+     * @param logits the logits of prompt rows {@code [from, from + logits rows)}
+     */
+    void record(NDArray logits, int from, NDManager step) {
+      int n = (int) logits.getShape().get(0);
       NDArray logp = logits.logSoftmax(1);
-      NDArray picked = logp.gather(step.create(targets).reshape(n, 1), 1);
+      long[] sliceTargets = java.util.Arrays.copyOfRange(targets, from, from + n);
+      NDArray picked = logp.gather(step.create(sliceTargets).reshape(n, 1), 1);
       float[] tokenLogprob = picked.toFloatArray();
       long[] above = logp.gt(picked).toType(DataType.INT64, false).sum(new int[] {1}).toLongArray();
       int maxTop = 0;
-      for (PromptLogprobs sink : sinks) maxTop = Math.max(maxTop, sink.k());
+      for (int j = from; j < from + n; j++) maxTop = Math.max(maxTop, sinks[j].k());
       float[] topV = null;
       long[] topI = null;
       if (maxTop > 0) {
@@ -319,14 +342,15 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
         topI = top.get(1).toLongArray();
       }
       for (int j = 0; j < n; j++) {
-        int k = sinks[j].k();
+        PromptLogprobs sink = sinks[from + j];
+        int k = sink.k();
         int[] ids = new int[k];
         float[] lps = new float[k];
         for (int t = 0; t < k; t++) {
           ids[t] = (int) topI[j * maxTop + t];
           lps[t] = topV[j * maxTop + t];
         }
-        sinks[j].set(positions[j], tokenLogprob[j], (int) above[j] + 1, ids, lps);
+        sink.set(positions[from + j], tokenLogprob[j], (int) above[j] + 1, ids, lps);
       }
     }
   }

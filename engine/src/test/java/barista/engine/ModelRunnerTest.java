@@ -87,7 +87,8 @@ class ModelRunnerTest {
   }
 
   /**
-   * Prompt logprobs over a prompt prefilled in chunks beside another sequence equal teacher forcing: the logprob of
+   * Prompt logprobs over a prompt prefilled in chunks beside another sequence (the first chunk's rows more than one
+   * LM-head slice) equal teacher forcing: the logprob of
    * token i given tokens 0..i-1 as the float32 runner computes it from that prefix alone (within 1e-4), and the float64
    * reference's; their top k and ranks agree with the reference's; and the step still samples as it would without.
    */
@@ -97,7 +98,7 @@ class ModelRunnerTest {
         ModelRunner runner = TestModels.cpuRunner(TestModels.tiny(), 16, 64)) {
       ReferenceQwen2 reference = ReferenceQwen2.of(ckpt);
       int vocab = runner.modelConfig().vocabSize();
-      int[] prompt = prompt(37, 3, vocab);
+      int[] prompt = prompt(ModelRunner.PROMPT_LOGIT_ROWS + 44, 3, vocab);
       int[] other = prompt(9, 4, vocab);
       int k = 3;
       PromptLogprobs sink = new PromptLogprobs(prompt, k);
@@ -106,8 +107,9 @@ class ModelRunnerTest {
       int computed = 0;
       int otherComputed = 0;
       int sampled = -1;
+      int live = runner.liveArraysForTest();
       while (computed < prompt.length) {
-        int n = Math.min(13, prompt.length - computed);
+        int n = Math.min(ModelRunner.PROMPT_LOGIT_ROWS + 24, prompt.length - computed);
         assertTrue(kv.allocateSlots(1, computed, n));
         int m = otherComputed == 0 ? other.length : 0;
         List<ScheduledSequence> seqs = new ArrayList<>();
@@ -124,6 +126,7 @@ class ModelRunnerTest {
         if (last) sampled = result.tokens()[result.tokens().length - 1];
         computed += n;
       }
+      assertEquals(live, runner.liveArraysForTest(), "arrays left behind by prompt-logprob steps");
       assertTrue(sink.complete());
       assertTrue(Float.isNaN(sink.logprob(0)) && sink.topIds(0) == null, "nothing precedes the first token");
 

@@ -115,13 +115,13 @@ public final class CudaForwardPath implements AutoCloseable {
   }
 
   /**
-   * The float32 logits of the given flattened rows, the step run eagerly (no graph replay): the steps that want more
-   * rows than the sampled ones are prefill steps with prompt logprobs, kept out of the captured graphs.
+   * The final-normed hidden states of the given flattened rows, the step run eagerly (no graph replay): the steps
+   * that want more rows than the sampled ones are prefill steps with prompt logprobs, kept out of the captured graphs.
    */
-  public NDArray eagerLogits(ForwardBatch b, long[] rows, NDManager step) {
+  public NDArray eagerHidden(ForwardBatch b, long[] rows, NDManager step) {
     ensureStream();
     StepInputs in = inputs.upload(b, step);
-    return model.forward(new StepInputs(in.tokenIds(), in.positions(), step.create(rows), in.attention()), attention,
+    return model.hidden(new StepInputs(in.tokenIds(), in.positions(), step.create(rows), in.attention()), attention,
         step);
   }
 
