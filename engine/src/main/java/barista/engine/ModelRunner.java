@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import barista.engine.checkpoint.Checkpoint;
 import barista.engine.checkpoint.GenerationConfig;
@@ -20,6 +21,7 @@ import barista.engine.model.ModelLoader;
 import barista.engine.model.PagedKvCache;
 import barista.engine.model.Qwen2Model;
 import barista.engine.model.StepInputs;
+import barista.engine.sampling.PromptLogprobs;
 import barista.engine.sampling.SampleResult;
 import barista.engine.sampling.Sampler;
 import barista.engine.sampling.SamplingRow;
@@ -38,6 +40,8 @@ import org.slf4j.LoggerFactory;
 public final class ModelRunner implements StepExecutor, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ModelRunner.class);
   private static final AtomicBoolean SAID_HOW_DECODE_RUNS = new AtomicBoolean();
+  /** Prompt rows whose logits (prompt logprobs) are computed at once: bounds the vocabulary-wide arrays of a step. */
+  static final int PROMPT_LOGIT_ROWS = 256;
 
   private final NDManager manager;
   private final Checkpoint checkpoint;
@@ -229,7 +233,30 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
   @Override
   public SampleResult execute(List<ScheduledSequence> seqs) {
     try (NDManager step = manager.newSubManager()) {
-      NDArray logits = logits(seqs, step);
+      ForwardBatch batch = batch(seqs);
+      PromptRows prompt = PromptRows.of(seqs, batch);
+      NDArray logits;
+      if (prompt == null) {
+        logits = logits(batch, step);
+      } else {
+        // The prompt rows' hidden states follow the sampled rows'; the LM head runs over the prompt rows a slice at a
+        // time, so a long prefill chunk never holds its vocabulary-wide logits at once.
+        long[] sampledRows = batch.logitRows();
+        long[] rows = java.util.Arrays.copyOf(sampledRows, sampledRows.length + prompt.rows.length);
+        System.arraycopy(prompt.rows, 0, rows, sampledRows.length, prompt.rows.length);
+        NDArray hidden = hidden(batch, rows, step);
+        for (int from = 0; from < prompt.rows.length; from += PROMPT_LOGIT_ROWS) {
+          int to = Math.min(prompt.rows.length, from + PROMPT_LOGIT_ROWS);
+          try (NDManager slice = step.newSubManager()) {
+            NDArray h = hidden.get(new NDIndex((sampledRows.length + from) + ":" + (sampledRows.length + to)));
+            h.attach(slice);
+            NDArray sliceLogits = model.logits(h);
+            sliceLogits.attach(slice);
+            prompt.record(sliceLogits, from, slice);
+          }
+        }
+        logits = sampledRows.length == 0 ? null : model.logits(hidden.get(new NDIndex("0:" + sampledRows.length)));
+      }
       List<SamplingRow> rows = new ArrayList<>();
       for (ScheduledSequence s : seqs) {
         if (s.sample()) {
@@ -238,17 +265,94 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
         }
       }
       if (rows.isEmpty()) {
-        if (cudaPath != null) cudaPath.finishWithoutReadback();
+        if (cudaPath != null && prompt == null) cudaPath.finishWithoutReadback();
         return null;
       }
       return sampler.sample(logits, rows, step);
     }
   }
 
-  private NDArray logits(List<ScheduledSequence> seqs, NDManager step) {
-    ForwardBatch batch = batch(seqs);
+  /** The logits of each sampled sequence's last row. */
+  private NDArray logits(ForwardBatch batch, NDManager step) {
     if (cudaPath != null) return cudaPath.logits(batch, step);
     return model.forward(StepInputs.upload(batch, djlAttention, step), djlAttention, step);
+  }
+
+  /** The final-normed hidden states of the given flattened rows (eager on CUDA: no graph replay). */
+  private NDArray hidden(ForwardBatch batch, long[] rows, NDManager step) {
+    if (cudaPath != null) return cudaPath.eagerHidden(batch, rows, step);
+    return model.hidden(StepInputs.upload(batch, rows, djlAttention, step), djlAttention, step);
+  }
+
+  private NDArray logits(List<ScheduledSequence> seqs, NDManager step) {
+    return logits(batch(seqs), step);
+  }
+
+  /**
+   * The step's rows whose next token is a prompt token of a sequence that asked for prompt logprobs: row {@code r}
+   * at position {@code p} gives the logprob of prompt token {@code p + 1} (vLLM computes prompt logprobs from the
+   * prefill's hidden states the same way). The last prompt row predicts the first output token: not one of them.
+   */
+  private record PromptRows(long[] rows, long[] targets, PromptLogprobs[] sinks, int[] positions) {
+
+    static PromptRows of(List<ScheduledSequence> seqs, ForwardBatch batch) {
+      List<long[]> found = new ArrayList<>(); // {row, target, seq index, position}
+      for (int i = 0; i < seqs.size(); i++) {
+        ScheduledSequence s = seqs.get(i);
+        if (s.promptLogprobs() == null) continue;
+        int end = Math.min(s.numComputed() + s.numNew(), s.numPrompt() - 1);
+        for (int p = s.numComputed(); p < end; p++) {
+          found.add(new long[] {batch.queryStart()[i] + p - s.numComputed(), s.tokens()[p + 1], i, p + 1});
+        }
+      }
+      if (found.isEmpty()) return null;
+      int n = found.size();
+      long[] rows = new long[n], targets = new long[n];
+      PromptLogprobs[] sinks = new PromptLogprobs[n];
+      int[] positions = new int[n];
+      for (int j = 0; j < n; j++) {
+        long[] f = found.get(j);
+        rows[j] = f[0];
+        targets[j] = f[1];
+        sinks[j] = seqs.get((int) f[2]).promptLogprobs();
+        positions[j] = (int) f[3];
+      }
+      return new PromptRows(rows, targets, sinks, positions);
+    }
+
+    /**
+     * Log-softmax, the target token's logprob and rank, and the top k, on the device; only those read back.
+     *
+     * @param logits the logits of prompt rows {@code [from, from + logits rows)}
+     */
+    void record(NDArray logits, int from, NDManager step) {
+      int n = (int) logits.getShape().get(0);
+      NDArray logp = logits.logSoftmax(1);
+      long[] sliceTargets = java.util.Arrays.copyOfRange(targets, from, from + n);
+      NDArray picked = logp.gather(step.create(sliceTargets).reshape(n, 1), 1);
+      float[] tokenLogprob = picked.toFloatArray();
+      long[] above = logp.gt(picked).toType(DataType.INT64, false).sum(new int[] {1}).toLongArray();
+      int maxTop = 0;
+      for (int j = from; j < from + n; j++) maxTop = Math.max(maxTop, sinks[j].k());
+      float[] topV = null;
+      long[] topI = null;
+      if (maxTop > 0) {
+        ai.djl.ndarray.NDList top = logp.topK(maxTop, 1, true, true);
+        topV = top.get(0).toFloatArray();
+        topI = top.get(1).toLongArray();
+      }
+      for (int j = 0; j < n; j++) {
+        PromptLogprobs sink = sinks[from + j];
+        int k = sink.k();
+        int[] ids = new int[k];
+        float[] lps = new float[k];
+        for (int t = 0; t < k; t++) {
+          ids[t] = (int) topI[j * maxTop + t];
+          lps[t] = topV[j * maxTop + t];
+        }
+        sink.set(positions[from + j], tokenLogprob[j], (int) above[j] + 1, ids, lps);
+      }
+    }
   }
 
   /** The float32 logits of one sequence's last new token (tests compare them with a reference). */

@@ -1,5 +1,6 @@
 package barista.engine;
 
+import barista.engine.sampling.PromptLogprobs;
 import barista.engine.sampling.SamplingParams;
 import barista.engine.sampling.TokenMask;
 
@@ -15,6 +16,8 @@ import barista.engine.sampling.TokenMask;
  *     being computed: the sampler waits for it)
  * @param forcedToken the token to pick this step regardless of the logits, or -1 (see {@link
  *     barista.engine.sampling.ReasoningBudget})
+ * @param promptLogprobs null, or where this step's prompt rows' logprobs go (prompt tokens after {@code
+ *     numComputed} that this step computes)
  */
 public record ScheduledSequence(
     long seqId,
@@ -29,7 +32,15 @@ public record ScheduledSequence(
     double uniform,
     int[] banned,
     TokenMask allowed,
-    int forcedToken) {
+    int forcedToken,
+    PromptLogprobs promptLogprobs) {
+
+  public ScheduledSequence(long seqId, int[] tokens, int numPrompt, int numOutput, int numComputed, int numNew,
+      int[] blockTable, boolean sample, SamplingParams params, double uniform, int[] banned, TokenMask allowed,
+      int forcedToken) {
+    this(seqId, tokens, numPrompt, numOutput, numComputed, numNew, blockTable, sample, params, uniform, banned,
+        allowed, forcedToken, null);
+  }
 
   public ScheduledSequence(long seqId, int[] tokens, int numPrompt, int numOutput, int numComputed, int numNew,
       int[] blockTable, boolean sample, SamplingParams params, double uniform, int[] banned) {

@@ -70,7 +70,8 @@ public final class StepPipeline implements AutoCloseable {
     int[] tokens = Arrays.copyOf(s.tokens(), known + 1); // the engine thread appends to the original meanwhile
     tokens[known] = token;
     return new ScheduledSequence(s.seqId(), tokens, s.numPrompt(), s.numOutput() + 1, s.numComputed(), s.numNew(),
-        s.blockTable(), s.sample(), s.params(), s.uniform(), s.banned(), s.allowed(), s.forcedToken());
+        s.blockTable(), s.sample(), s.params(), s.uniform(), s.banned(), s.allowed(), s.forcedToken(),
+        s.promptLogprobs());
   }
 
   /**

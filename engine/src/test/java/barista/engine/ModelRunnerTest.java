@@ -9,6 +9,8 @@ import ai.djl.ndarray.NDManager;
 import barista.engine.checkpoint.Checkpoint;
 import barista.engine.model.ForwardBatch;
 import barista.engine.reference.ReferenceQwen2;
+import barista.engine.sampling.PromptLogprobs;
+import barista.engine.sampling.SampleResult;
 import barista.engine.sampling.SamplingParams;
 import barista.kvcache.KvCacheManager;
 import java.util.ArrayList;
@@ -82,5 +84,99 @@ class ModelRunnerTest {
         }
       }
     }
+  }
+
+  /**
+   * Prompt logprobs over a prompt prefilled in chunks beside another sequence (the first chunk's rows more than one
+   * LM-head slice) equal teacher forcing: the logprob of
+   * token i given tokens 0..i-1 as the float32 runner computes it from that prefix alone (within 1e-4), and the float64
+   * reference's; their top k and ranks agree with the reference's; and the step still samples as it would without.
+   */
+  @Test
+  void promptLogprobsEqualTeacherForcing() {
+    try (Checkpoint ckpt = Checkpoint.open(TestModels.tiny());
+        ModelRunner runner = TestModels.cpuRunner(TestModels.tiny(), 16, 64)) {
+      ReferenceQwen2 reference = ReferenceQwen2.of(ckpt);
+      int vocab = runner.modelConfig().vocabSize();
+      int[] prompt = prompt(ModelRunner.PROMPT_LOGIT_ROWS + 44, 3, vocab);
+      int[] other = prompt(9, 4, vocab);
+      int k = 3;
+      PromptLogprobs sink = new PromptLogprobs(prompt, k);
+      SamplingParams params = SamplingParams.builder().temperature(0).maxTokens(1).promptLogprobs(k).build();
+      KvCacheManager kv = new KvCacheManager(runner.numBlocks(), runner.blockSize(), false);
+      int computed = 0;
+      int otherComputed = 0;
+      int sampled = -1;
+      int live = runner.liveArraysForTest();
+      while (computed < prompt.length) {
+        int n = Math.min(ModelRunner.PROMPT_LOGIT_ROWS + 24, prompt.length - computed);
+        assertTrue(kv.allocateSlots(1, computed, n));
+        int m = otherComputed == 0 ? other.length : 0;
+        List<ScheduledSequence> seqs = new ArrayList<>();
+        if (m > 0) { // the other prompt's rows come first, so the prompt's rows are not at the batch's start
+          assertTrue(kv.allocateSlots(2, 0, m));
+          seqs.add(new ScheduledSequence(2, other, other.length, 0, 0, m, kv.blockTable(2).toArray(), true,
+              SamplingParams.greedy(1), 0, new int[0]));
+          otherComputed = m;
+        }
+        boolean last = computed + n == prompt.length;
+        seqs.add(new ScheduledSequence(1, prompt, prompt.length, 0, computed, n, kv.blockTable(1).toArray(), last,
+            params, 0, new int[0], null, -1, sink));
+        SampleResult result = runner.execute(seqs);
+        if (last) sampled = result.tokens()[result.tokens().length - 1];
+        computed += n;
+      }
+      assertEquals(live, runner.liveArraysForTest(), "arrays left behind by prompt-logprob steps");
+      assertTrue(sink.complete());
+      assertTrue(Float.isNaN(sink.logprob(0)) && sink.topIds(0) == null, "nothing precedes the first token");
+
+      double[][] refLogits = reference.logits(prompt);
+      KvCacheManager alone = new KvCacheManager(runner.numBlocks(), runner.blockSize(), false);
+      double worstForced = 0;
+      double worstReference = 0;
+      for (int i = 1; i < prompt.length; i++) {
+        // Teacher forcing: the prefix 0..i-1 alone, its last row's logits, the logprob of token i.
+        alone.free(7);
+        assertTrue(alone.allocateSlots(7, 0, i));
+        float[] forced = runner.logitsForTest(new ScheduledSequence(7, prompt, i, 0, 0, i,
+            alone.blockTable(7).toArray(), true, SamplingParams.greedy(1), 0, new int[0]));
+        worstForced = Math.max(worstForced, Math.abs(sink.logprob(i) - logSoftmax(forced)[prompt[i]]));
+        double[] ref = logSoftmax(refLogits[i - 1]);
+        worstReference = Math.max(worstReference, Math.abs(sink.logprob(i) - ref[prompt[i]]));
+        int above = 0;
+        for (double v : ref) if (v > ref[prompt[i]]) above++;
+        assertEquals(above + 1, sink.rank(i), "rank of token " + i);
+        Integer[] order = new Integer[vocab];
+        for (int v = 0; v < vocab; v++) order[v] = v;
+        Arrays.sort(order, (a, b) -> Double.compare(ref[b], ref[a]));
+        for (int t = 0; t < k; t++) {
+          assertEquals(order[t], sink.topIds(i)[t], "top " + t + " at " + i);
+          assertEquals(ref[order[t]], sink.topLogprobs(i)[t], 1e-3);
+        }
+      }
+      assertTrue(worstForced < 1e-4, "max |prompt logprob - teacher-forced logprob| = " + worstForced);
+      assertTrue(worstReference < 1e-3, "max |prompt logprob - float64 reference| = " + worstReference);
+      double[] last = refLogits[prompt.length - 1];
+      int argmax = 0;
+      for (int v = 0; v < vocab; v++) if (last[v] > last[argmax]) argmax = v;
+      assertEquals(argmax, sampled, "the sampled row is unaffected by the prompt rows");
+    }
+  }
+
+  private static double[] logSoftmax(float[] logits) {
+    double[] d = new double[logits.length];
+    for (int i = 0; i < d.length; i++) d[i] = logits[i];
+    return logSoftmax(d);
+  }
+
+  private static double[] logSoftmax(double[] logits) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (double v : logits) max = Math.max(max, v);
+    double sum = 0;
+    for (double v : logits) sum += Math.exp(v - max);
+    double log = max + Math.log(sum);
+    double[] out = new double[logits.length];
+    for (int i = 0; i < out.length; i++) out[i] = logits[i] - log;
+    return out;
   }
 }

@@ -1,6 +1,7 @@
 package barista.scheduler;
 
 import barista.engine.constraint.ConstraintMatcher;
+import barista.engine.sampling.PromptLogprobs;
 import barista.engine.sampling.SamplingParams;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,6 +29,7 @@ final class Request {
   final StopChecker stops;
   final ConstraintMatcher constraint; // null when unconstrained
   final ThinkingBudget thinking; // null without a reasoning budget
+  final PromptLogprobs promptLogprobs; // null unless prompt logprobs were asked for
 
   Status status = Status.WAITING;
   int[] tokens;
@@ -65,6 +67,8 @@ final class Request {
     this.stops = stops;
     this.constraint = r.grammar() == null ? null : r.grammar().matcher();
     this.thinking = r.params().reasoningBudget() == null ? null : new ThinkingBudget(r.params().reasoningBudget());
+    this.promptLogprobs = r.params().promptLogprobs() == null ? null
+        : new PromptLogprobs(r.promptTokenIds(), r.params().promptLogprobs());
     this.tokens = Arrays.copyOf(r.promptTokenIds(), numPrompt + Math.min(maxTokens, 64));
     this.numTokens = numPrompt;
   }

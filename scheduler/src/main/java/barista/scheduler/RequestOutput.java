@@ -1,5 +1,6 @@
 package barista.scheduler;
 
+import barista.engine.sampling.PromptLogprobs;
 import java.util.List;
 
 /**
@@ -11,6 +12,7 @@ import java.util.List;
  * @param stopReason the stop string or stop token id that ended the request, else null
  * @param queuedNanos when the engine took the request ({@link System#nanoTime}), 0 when it never did
  * @param scheduledNanos when it was first scheduled, 0 when it never was (vLLM's queued_ts and scheduled_ts)
+ * @param promptLogprobs the prompt's logprobs, on the request's first output when they were asked for; else null
  */
 public record RequestOutput(
     String requestId,
@@ -23,7 +25,15 @@ public record RequestOutput(
     int cachedPromptTokens,
     int completionTokens,
     long queuedNanos,
-    long scheduledNanos) {
+    long scheduledNanos,
+    PromptLogprobs promptLogprobs) {
+
+  public RequestOutput(String requestId, int[] newTokenIds, String newText, List<TokenLogprob> logprobs,
+      FinishReason finishReason, Object stopReason, int promptTokens, int cachedPromptTokens, int completionTokens,
+      long queuedNanos, long scheduledNanos) {
+    this(requestId, newTokenIds, newText, logprobs, finishReason, stopReason, promptTokens, cachedPromptTokens,
+        completionTokens, queuedNanos, scheduledNanos, null);
+  }
 
   public boolean finished() {
     return finishReason != null;

@@ -51,7 +51,8 @@ final class ScheduledBatch {
       }
       sequences.add(new ScheduledSequence(r.seqId, r.tokens, r.numPrompt, r.numOutput(), r.numComputed, n,
           kv.blockTable(r.seqId).toArray(), sample, r.params, sample ? r.nextUniform() : 0,
-          sample ? r.stops.banned(r.numOutputScheduled()) : new int[0], allowed, sample ? r.forcedToken() : -1));
+          sample ? r.stops.banned(r.numOutputScheduled()) : new int[0], allowed, sample ? r.forcedToken() : -1,
+          r.promptLogprobs != null && r.numComputed < r.numPrompt ? r.promptLogprobs : null));
       // Advanced now, as vLLM does: the next step may be scheduled before this one's result is applied.
       r.numComputed += n;
       if (sample) r.placeholders++;

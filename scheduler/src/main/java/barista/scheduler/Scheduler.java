@@ -112,7 +112,9 @@ final class Scheduler {
         deferred.add(waiting.poll());
         continue;
       }
-      int cached = config.enablePrefixCaching() ? kv.getComputedTokens(r.seqId, r.tokens, r.numTokens,
+      // Rows served by the prefix cache are not computed, so a request asking for its prompt's logprobs takes no
+      // hits (as vLLM does); its blocks are still cached for others.
+      int cached = config.enablePrefixCaching() && r.promptLogprobs == null ? kv.getComputedTokens(r.seqId, r.tokens, r.numTokens,
           r.params.cacheSalt()) : 0;
       int n = r.numTokens - cached;
       if (n > budget) {
@@ -179,7 +181,9 @@ final class Scheduler {
    */
   private boolean sharesPromptWithPrefill(Request r) {
     int shareable = (r.numPrompt - 1) / kv.blockSize() * kv.blockSize();
-    if (!config.enablePrefixCaching() || r.numOutput() > 0 || shareable == 0) return false;
+    if (!config.enablePrefixCaching() || r.numOutput() > 0 || shareable == 0 || r.promptLogprobs != null) {
+      return false;
+    }
     for (Request other : running) {
       if (other.numComputedApplied < shareable && other.numPrompt == r.numPrompt
           && java.util.Arrays.equals(other.tokens, 0, r.numPrompt, r.tokens, 0, r.numPrompt)) {
@@ -317,7 +321,8 @@ final class Scheduler {
       }
       return new RequestOutput(r.id, new int[] {token}, d.text(),
           logprob == null ? List.of() : List.of(logprob), d.finish(), d.stopReason(), r.numPrompt,
-          Math.max(0, r.numCachedPrompt), numOutput, r.queuedNanos, r.scheduledNanos);
+          Math.max(0, r.numCachedPrompt), numOutput, r.queuedNanos, r.scheduledNanos,
+          numOutput == 1 ? r.promptLogprobs : null);
     }
   }
 }

@@ -114,6 +114,17 @@ public final class CudaForwardPath implements AutoCloseable {
     return model.forward(in, attention, step);
   }
 
+  /**
+   * The final-normed hidden states of the given flattened rows, the step run eagerly (no graph replay): the steps
+   * that want more rows than the sampled ones are prefill steps with prompt logprobs, kept out of the captured graphs.
+   */
+  public NDArray eagerHidden(ForwardBatch b, long[] rows, NDManager step) {
+    ensureStream();
+    StepInputs in = inputs.upload(b, step);
+    return model.hidden(new StepInputs(in.tokenIds(), in.positions(), step.create(rows), in.attention()), attention,
+        step);
+  }
+
   /** After a step that read nothing back: the staging buffer may be rewritten only once its copies are done. */
   public void finishWithoutReadback() {
     CudaNative.synchronize(stream);

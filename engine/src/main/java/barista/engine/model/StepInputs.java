@@ -14,8 +14,13 @@ public record StepInputs(NDArray tokenIds, NDArray positions, NDArray logitRows,
 
   /** Copies a host batch to the device with ordinary DJL creates (the eager path; never inside a CUDA graph). */
   public static StepInputs upload(ForwardBatch b, AttentionBackend attention, NDManager m) {
-    long[] rows = b.logitRows();
-    boolean allRows = rows.length == b.numTokens();
+    return upload(b, null, attention, m);
+  }
+
+  /** @param logitRows the rows whose logits are wanted, or null for the batch's sampled rows */
+  public static StepInputs upload(ForwardBatch b, long[] logitRows, AttentionBackend attention, NDManager m) {
+    long[] rows = logitRows == null ? b.logitRows() : logitRows;
+    boolean allRows = logitRows == null && rows.length == b.numTokens();
     AttentionBackend.MetadataBuilder builder = attention.metadataBuilder();
     builder.stage(b, b.numTokens());
     return new StepInputs(m.create(Qwen2Model.toLongs(b.tokenIds())), m.create(Qwen2Model.toLongs(b.positions())),

@@ -21,6 +21,8 @@ import java.util.TreeMap;
  *     ends with the rest of it (vLLM's bad_words)
  * @param cacheSalt null, or a salt that separates the request's prefix-cache entries (vLLM's cache_salt); it sits
  *     here because it travels with the request to the KV cache manager
+ * @param promptLogprobs null: none; otherwise the prompt tokens' logprobs are computed with this many top
+ *     alternatives each (vLLM's prompt_logprobs); such a request takes no prefix-cache hits
  */
 public record SamplingParams(
     double temperature,
@@ -43,7 +45,8 @@ public record SamplingParams(
     ReasoningBudget reasoningBudget,
     List<Integer> allowedTokenIds,
     List<int[]> badWords,
-    String cacheSalt) {
+    String cacheSalt,
+    Integer promptLogprobs) {
 
   public static final int MAX_STOP_STRINGS = 16;
   public static final int MAX_TOP_LOGPROBS = 20;
@@ -55,6 +58,17 @@ public record SamplingParams(
     logitBias = logitBias == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(logitBias));
     allowedTokenIds = allowedTokenIds == null ? null : List.copyOf(allowedTokenIds);
     badWords = badWords == null ? List.of() : List.copyOf(badWords);
+  }
+
+  /** Without prompt logprobs. */
+  public SamplingParams(double temperature, double topP, int topK, double minP, double repetitionPenalty,
+      double presencePenalty, double frequencyPenalty, Long seed, Integer maxTokens, int minTokens, boolean ignoreEos,
+      List<String> stop, List<Integer> stopTokenIds, boolean includeStopStrInOutput, boolean skipSpecialTokens,
+      Integer logprobs, Map<Integer, Float> logitBias, ReasoningBudget reasoningBudget, List<Integer> allowedTokenIds,
+      List<int[]> badWords, String cacheSalt) {
+    this(temperature, topP, topK, minP, repetitionPenalty, presencePenalty, frequencyPenalty, seed, maxTokens,
+        minTokens, ignoreEos, stop, stopTokenIds, includeStopStrInOutput, skipSpecialTokens, logprobs, logitBias,
+        reasoningBudget, allowedTokenIds, badWords, cacheSalt, null);
   }
 
   public static SamplingParams greedy(int maxTokens) {
@@ -90,6 +104,8 @@ public record SamplingParams(
     for (String s : stop) check(s != null && !s.isEmpty(), "stop", "stop strings must not be empty");
     check(logprobs == null || (logprobs >= 0 && logprobs <= MAX_TOP_LOGPROBS), "logprobs",
         "must be between 0 and " + MAX_TOP_LOGPROBS + ", got " + logprobs);
+    check(promptLogprobs == null || (promptLogprobs >= 0 && promptLogprobs <= MAX_TOP_LOGPROBS), "prompt_logprobs",
+        "must be between 0 and " + MAX_TOP_LOGPROBS + ", got " + promptLogprobs);
     for (Map.Entry<Integer, Float> bias : logitBias.entrySet()) {
       check(bias.getKey() >= 0, "logit_bias", "keys must be token ids (at least 0), got " + bias.getKey());
       check(Float.isFinite(bias.getValue()) && Math.abs(bias.getValue()) <= MAX_LOGIT_BIAS, "logit_bias",
@@ -115,7 +131,7 @@ public record SamplingParams(
     private double temperature = 1.0, topP = 1.0, minP = 0, repetitionPenalty = 1.0, presencePenalty, frequencyPenalty;
     private int topK = -1, minTokens;
     private Long seed;
-    private Integer maxTokens = 16, logprobs;
+    private Integer maxTokens = 16, logprobs, promptLogprobs;
     private boolean ignoreEos, includeStopStrInOutput, skipSpecialTokens = true;
     private List<String> stop = List.of();
     private List<Integer> stopTokenIds = List.of();
@@ -134,6 +150,7 @@ public record SamplingParams(
       skipSpecialTokens = p.skipSpecialTokens; logprobs = p.logprobs;
       logitBias = p.logitBias; reasoningBudget = p.reasoningBudget;
       allowedTokenIds = p.allowedTokenIds; badWords = p.badWords; cacheSalt = p.cacheSalt;
+      promptLogprobs = p.promptLogprobs;
     }
 
     public Builder temperature(double v) { temperature = v; return this; }
@@ -157,11 +174,13 @@ public record SamplingParams(
     public Builder allowedTokenIds(List<Integer> v) { allowedTokenIds = v; return this; }
     public Builder badWords(List<int[]> v) { badWords = v; return this; }
     public Builder cacheSalt(String v) { cacheSalt = v; return this; }
+    public Builder promptLogprobs(Integer v) { promptLogprobs = v; return this; }
 
     public SamplingParams build() {
       return new SamplingParams(temperature, topP, topK == 0 ? -1 : topK, minP, repetitionPenalty, presencePenalty,
           frequencyPenalty, seed, maxTokens, minTokens, ignoreEos, stop, stopTokenIds, includeStopStrInOutput,
-          skipSpecialTokens, logprobs, logitBias, reasoningBudget, allowedTokenIds, badWords, cacheSalt);
+          skipSpecialTokens, logprobs, logitBias, reasoningBudget, allowedTokenIds, badWords, cacheSalt,
+          promptLogprobs);
     }
   }
 }

@@ -22,6 +22,7 @@ abstract class Choice {
   Object stopReason;
   long firstTokenNanos;
   long lastTokenNanos;
+  barista.engine.sampling.PromptLogprobs promptLogprobs; // from the first output, when they were asked for
 
   Choice(int index, int promptIndex, String engineRequestId, int promptTokens) {
     this.index = index;
@@ -39,6 +40,7 @@ abstract class Choice {
     completionTokens = out.completionTokens();
     for (barista.scheduler.TokenLogprob logprob : out.logprobs()) cumulativeLogprob += logprob.logprob();
     cachedPromptTokens = out.cachedPromptTokens();
+    if (out.promptLogprobs() != null) promptLogprobs = out.promptLogprobs();
     if (out.finished()) {
       finishReason = out.finishReason();
       stopReason = out.stopReason();

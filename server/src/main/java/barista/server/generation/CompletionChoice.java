@@ -4,7 +4,11 @@ import barista.scheduler.RequestOutput;
 import barista.server.ServedModel;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-/** A text_completion choice; with echo the prompt text comes first, and text offsets of logprobs count it. */
+/**
+ * A text_completion choice; with echo the prompt text comes first, and text offsets of logprobs count it. With echo
+ * and logprobs the prompt's tokens lead the logprobs too (their logprobs arrive with the first output, so a stream
+ * sends the echoed text then, not ahead).
+ */
 final class CompletionChoice extends Choice {
   private final ServedModel model;
   private final boolean logprobs;
@@ -28,7 +32,7 @@ final class CompletionChoice extends Choice {
 
   @Override
   ObjectNode openingDelta() {
-    if (echo == null || echo.isEmpty()) return null;
+    if (echo == null || echo.isEmpty() || logprobs) return null;
     ObjectNode choice = node();
     choice.put("text", echo);
     choice.putNull("logprobs");
@@ -38,12 +42,14 @@ final class CompletionChoice extends Choice {
 
   @Override
   ObjectNode streamDelta(RequestOutput out) {
-    boolean hasLogprobs = logprobs && !out.logprobs().isEmpty();
+    boolean echoNow = echo != null && logprobs && out.promptLogprobs() != null;
+    boolean hasLogprobs = logprobs && (!out.logprobs().isEmpty() || echoNow);
     if (out.newText().isEmpty() && !hasLogprobs && !out.finished()) return null;
     ObjectNode choice = node();
-    choice.put("text", out.newText());
+    choice.put("text", echoNow ? echo + out.newText() : out.newText());
     if (hasLogprobs) {
       Logprobs.Completion delta = new Logprobs.Completion(model);
+      if (echoNow) delta.appendPrompt(out.promptLogprobs(), 0);
       textOffset = delta.append(out.logprobs(), textOffset);
       choice.set("logprobs", delta.node());
     } else {
@@ -56,6 +62,7 @@ final class CompletionChoice extends Choice {
   @Override
   void accumulate(RequestOutput out) {
     text.append(out.newText());
+    if (logprobs && echo != null && out.promptLogprobs() != null) accumulated.appendPrompt(out.promptLogprobs(), 0);
     if (logprobs) textOffset = accumulated.append(out.logprobs(), textOffset);
   }
 
@@ -68,6 +75,7 @@ final class CompletionChoice extends Choice {
     } else {
       choice.putNull("logprobs");
     }
+    if (promptLogprobs != null) choice.set("prompt_logprobs", Logprobs.prompt(promptLogprobs, model));
     putFinish(choice);
     return choice;
   }

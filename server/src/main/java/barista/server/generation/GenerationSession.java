@@ -137,6 +137,7 @@ public final class GenerationSession {
   private final int priority;
   private final List<Prompt> prompts;
   private final List<Choice> choices = new ArrayList<>();
+  private final ServedModel names; // the model as logprobs name its tokens
   private ScheduledFuture<?> timeout;
   private int unfinished;
   private boolean done;
@@ -153,7 +154,7 @@ public final class GenerationSession {
     this.prompts = List.copyOf(prompts);
     this.shape = shape;
     this.priority = priority;
-    ServedModel names = shape.tokenIdNames() ? new TokenIdNames(server.model()) : server.model();
+    names = shape.tokenIdNames() ? new TokenIdNames(server.model()) : server.model();
     for (int p = 0; p < prompts.size(); p++) {
       for (int j = 0; j < shape.bestOf(); j++) {
         int index = p * shape.bestOf() + j;
@@ -307,9 +308,15 @@ public final class GenerationSession {
       ArrayNode array = response.putArray("choices");
       List<Choice> returned = returned();
       for (Choice choice : returned) array.add(choice.complete());
+      // vLLM's chat response carries the prompt's logprobs once, beside the choices (they share the prompt).
+      if (api == Api.CHAT && returned.get(0).promptLogprobs != null) {
+        response.set("prompt_logprobs", Logprobs.prompt(returned.get(0).promptLogprobs, names));
+      }
       response.set("usage", usage(returned));
-      int tokens = returned.stream().mapToInt(c -> c.completionTokens).sum();
-      if (tokens >= (shape.logprobs() ? LARGE_RESPONSE_TOKENS / 16 : LARGE_RESPONSE_TOKENS)) {
+      int tokens = returned.stream().mapToInt(c -> c.completionTokens + (c.promptLogprobs == null ? 0
+          : c.promptTokens)).sum();
+      boolean perTokenObjects = shape.logprobs() || returned.get(0).promptLogprobs != null;
+      if (tokens >= (perTokenObjects ? LARGE_RESPONSE_TOKENS / 16 : LARGE_RESPONSE_TOKENS)) {
         exchange.sendJsonSerializedOffLoop(HttpResponseStatus.OK, response); // megabytes of JSON: not on the loop
       } else {
         exchange.sendJson(HttpResponseStatus.OK, response);

@@ -1,5 +1,6 @@
 package barista.server.generation;
 
+import barista.engine.sampling.PromptLogprobs;
 import barista.scheduler.TokenLogprob;
 import barista.server.ServedModel;
 import barista.server.http.Json;
@@ -39,6 +40,35 @@ final class Logprobs {
     return node;
   }
 
+  /**
+   * vLLM's prompt_logprobs: one entry per prompt token, the first null (nothing precedes it), each a map from token
+   * id to {logprob, rank, decoded_token} holding the prompt token and the k most likely there (as vLLM's
+   * serving layer writes them).
+   */
+  static ArrayNode prompt(PromptLogprobs p, ServedModel model) {
+    ArrayNode list = Json.MAPPER.createArrayNode();
+    for (int i = 0; i < p.numPrompt(); i++) {
+      if (p.topIds(i) == null) { // the first token; or a row never computed, which a bug would leave
+        list.addNull();
+        continue;
+      }
+      ObjectNode entry = list.addObject();
+      promptEntry(entry, p.token(i), p.logprob(i), p.rank(i), model);
+      int[] ids = p.topIds(i);
+      for (int t = 0; t < ids.length; t++) {
+        if (!entry.has(Integer.toString(ids[t]))) promptEntry(entry, ids[t], p.topLogprobs(i)[t], t + 1, model);
+      }
+    }
+    return list;
+  }
+
+  private static void promptEntry(ObjectNode entry, int tokenId, float logprob, int rank, ServedModel model) {
+    ObjectNode e = entry.putObject(Integer.toString(tokenId));
+    e.put("logprob", finite(logprob));
+    e.put("rank", rank);
+    e.put("decoded_token", model.tokenText(tokenId));
+  }
+
   /** The completions shape {tokens, token_logprobs, top_logprobs, text_offset}, offsets counted from textOffset. */
   static final class Completion {
     private final ServedModel model;
@@ -50,6 +80,31 @@ final class Logprobs {
 
     Completion(ServedModel model) {
       this.model = model;
+    }
+
+    /**
+     * Appends the prompt's tokens (echo with logprobs), the first with null logprobs as OpenAI's legacy API had it;
+     * returns the text offset after the last one.
+     */
+    int appendPrompt(PromptLogprobs p, int textOffset) {
+      for (int i = 0; i < p.numPrompt(); i++) {
+        String text = model.tokenText(p.token(i));
+        tokens.add(text);
+        if (p.topIds(i) == null) {
+          tokenLogprobs.addNull();
+          topLogprobs.addNull();
+        } else {
+          tokenLogprobs.add(finite(p.logprob(i)));
+          ObjectNode top = Json.object();
+          top.put(text, finite(p.logprob(i)));
+          int[] ids = p.topIds(i);
+          for (int t = 0; t < ids.length; t++) top.put(model.tokenText(ids[t]), finite(p.topLogprobs(i)[t]));
+          topLogprobs.add(top);
+        }
+        textOffsets.add(textOffset);
+        textOffset += text.length();
+      }
+      return textOffset;
     }
 
     /** Appends the tokens; returns the text offset after the last one. */

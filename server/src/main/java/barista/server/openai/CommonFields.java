@@ -26,7 +26,7 @@ public record CommonFields(String model, boolean stream, boolean includeUsage, b
    * FieldPolicy). The fields a later step supports leave this list (best_of did: completions read it).
    */
   static final List<String> NOT_HONOURED = List.of("functions", "function_call", "guided_grammar",
-      "guided_whitespace_pattern", "prompt_logprobs");
+      "guided_whitespace_pattern");
 
   public static CommonFields read(JsonFields f, SamplingParams defaults, ServeOptions options) {
     for (String field : NOT_HONOURED) {
@@ -54,6 +54,14 @@ public record CommonFields(String model, boolean stream, boolean includeUsage, b
       throw ApiException.badRequest("priority needs the server started with --scheduling-policy priority", "priority");
     }
     SamplingParams.Builder params = sampling(f, defaults);
+    Integer promptLogprobs = f.integer("prompt_logprobs");
+    if (promptLogprobs != null) {
+      // As vLLM: a stream has no place for them (vLLM's -1, the whole vocabulary, is outside the range too).
+      if (stream) {
+        throw ApiException.badRequest("prompt_logprobs are not available when stream is true", "prompt_logprobs");
+      }
+      params.promptLogprobs(checkLogprobs(promptLogprobs, options.maxLogprobs, "prompt_logprobs"));
+    }
     FieldPolicy.Extras extras = FieldPolicy.read(f);
     if (extras.allowedTokenIds() != null) params.allowedTokenIds(extras.allowedTokenIds());
     if (extras.cacheSalt() != null) params.cacheSalt(extras.cacheSalt());

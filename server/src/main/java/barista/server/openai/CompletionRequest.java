@@ -34,8 +34,9 @@ public record CompletionRequest(CommonFields common, List<PromptInput> prompts, 
     Integer logprobs = f.integer("logprobs");
     if (logprobs != null) common.params().logprobs(CommonFields.checkLogprobs(logprobs, options.maxLogprobs, "logprobs"));
     boolean echo = f.bool("echo", false);
-    if (echo && logprobs != null) {
-      throw ApiException.badRequest("echo with logprobs is not supported: prompt logprobs are not computed", "echo");
+    // The echoed prompt's logprobs are its prompt logprobs, with prompt_logprobs' count if given (as vLLM).
+    if (echo && logprobs != null && common.params().build().promptLogprobs() == null) {
+      common.params().promptLogprobs(logprobs);
     }
     boolean addSpecialTokens = f.bool("add_special_tokens", true);
     if (f.string("suffix") != null) throw ApiException.badRequest("suffix is not currently supported", "suffix");
