@@ -283,6 +283,15 @@ public final class GenerationSession {
   private void complete() {
     end(null); // before the last write, so a client that has the response sees the request gone
     server.metrics().apiRequestFinished(shape.n());
+    try {
+      writeCompletion();
+    } catch (RuntimeException e) { // a bug building the response: the client gets an error, not a hung request
+      log.error("Bug while completing {}", id, e);
+      sendInternalError(e);
+    }
+  }
+
+  private void writeCompletion() {
     if (responses != null) {
       if (shape.stream()) {
         for (ObjectNode event : responses.finish(usage())) exchange.sendEvent(Json.bytes(event));
@@ -406,6 +415,10 @@ public final class GenerationSession {
       if (!choice.finished()) server.engine().abort(choice.engineRequestId);
     }
     end("error");
+    sendInternalError(e);
+  }
+
+  private void sendInternalError(RuntimeException e) {
     ApiException error = ApiException.internal("Internal error: " + e);
     if (exchange.isStreaming()) {
       exchange.sendEvent(Json.bytes(Json.errorBody(error)));
