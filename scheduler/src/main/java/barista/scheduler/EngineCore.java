@@ -183,8 +183,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   private void admit(GenerationRequest g, OutputListener listener, int maxTokens) {
     if (byId.containsKey(g.requestId())) {
       queued.decrementAndGet();
-      listener.onOutput(new RequestOutput(g.requestId(), new int[0], "", List.of(), FinishReason.ABORT, null,
-          g.promptTokenIds().length, 0, 0, 0, 0));
+      listener.onOutput(RequestOutput.abort(g.requestId(), g.promptTokenIds().length, 0, 0, 0, 0));
       return;
     }
     long seed = g.params().seed() != null ? g.params().seed() : seeds.nextLong();
@@ -208,8 +207,8 @@ public final class EngineCore implements EngineClient, AutoCloseable {
   }
 
   private static RequestOutput abortOutput(Request r) {
-    return new RequestOutput(r.id, new int[0], "", List.of(), FinishReason.ABORT, null, r.numPrompt,
-        Math.max(0, r.numCachedPrompt), r.numOutput(), r.queuedNanos, r.scheduledNanos);
+    return RequestOutput.abort(r.id, r.numPrompt, Math.max(0, r.numCachedPrompt), r.numOutput(), r.queuedNanos,
+        r.scheduledNanos);
   }
 
   private void loop() {

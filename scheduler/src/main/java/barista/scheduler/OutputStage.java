@@ -108,8 +108,8 @@ final class OutputStage implements AutoCloseable {
       out = t.toOutput();
     } catch (RuntimeException e) {
       log.error("Output of request {} failed; aborting it", r.id, e);
-      out = new RequestOutput(r.id, new int[0], "", List.of(), FinishReason.ABORT, null, r.numPrompt,
-          Math.max(0, r.numCachedPrompt), t.numOutput() - 1, r.queuedNanos, r.scheduledNanos);
+      out = RequestOutput.abort(r.id, r.numPrompt, Math.max(0, r.numCachedPrompt), t.numOutput() - 1, r.queuedNanos,
+          r.scheduledNanos);
     }
     boolean delivered = send(r, out);
     if ((out.finished() || !delivered) && !t.finished()) step.ended.add(r);

@@ -35,6 +35,13 @@ public record RequestOutput(
         completionTokens, queuedNanos, scheduledNanos, null);
   }
 
+  /** The last output of a request that was aborted (or never admitted): no new tokens, finish reason abort. */
+  public static RequestOutput abort(String requestId, int promptTokens, int cachedPromptTokens, int completionTokens,
+      long queuedNanos, long scheduledNanos) {
+    return new RequestOutput(requestId, new int[0], "", List.of(), FinishReason.ABORT, null, promptTokens,
+        cachedPromptTokens, completionTokens, queuedNanos, scheduledNanos);
+  }
+
   public boolean finished() {
     return finishReason != null;
   }

@@ -4,7 +4,6 @@ import barista.engine.constraint.Grammar;
 import barista.engine.sampling.InvalidSamplingParamException;
 import barista.engine.sampling.SamplingParams;
 import barista.scheduler.EngineOverloadedException;
-import barista.scheduler.FinishReason;
 import barista.server.metrics.ServerMetrics;
 import barista.scheduler.GenerationRequest;
 import barista.scheduler.OutputListener;
@@ -435,8 +434,8 @@ public final class GenerationSession {
       if (done) return;
       if (choice.finished()) continue;
       server.engine().abort(choice.engineRequestId);
-      onOutput(choice, new RequestOutput(choice.engineRequestId, new int[0], "", List.of(), FinishReason.ABORT, null,
-          choice.promptTokens, choice.cachedPromptTokens, choice.completionTokens, 0, 0));
+      onOutput(choice, RequestOutput.abort(choice.engineRequestId, choice.promptTokens, choice.cachedPromptTokens,
+          choice.completionTokens, 0, 0));
     }
   }
 
