@@ -39,14 +39,14 @@ __global__ void splitk_reduce_kernel(half* __restrict__ y, const float* __restri
 
 }  // namespace
 
-GemmPlan plan_gemm_with(int M, int N, int K, int config, int coverage) {
+GemmPlan plan_gemm_with(int M, int N, int K, int config, int coverage, int min_tiles_per_split) {
   GemmPlan p{-1, 1, 0};
   if (config < 0 || config >= kGemmConfigCount || K % kGemmConfigs[config].bk != 0) return p;
   const GemmConfig& c = kGemmConfigs[config];
   p.config = config;
   const int tiles = ((N + c.bn() - 1) / c.bn()) * ((M + c.bm() - 1) / c.bm());
   const int k_tiles = K / c.bk;
-  const int splits = std::max(1, std::min({coverage * sm_count() / tiles, k_tiles / 2, 32}));
+  const int splits = std::max(1, std::min({coverage * sm_count() / tiles, k_tiles / min_tiles_per_split, 32}));
   p.tiles_per_split = (k_tiles + splits - 1) / splits;
   p.splits = (k_tiles + p.tiles_per_split - 1) / p.tiles_per_split;
   return p;
@@ -56,15 +56,7 @@ GemmPlan plan_gemm(int M, int N, int K) {
   // The plan measured on the GPU (issue 21's kernel check): 32-wide k-tiles, tile height by rows, K split until the
   // blocks cover the SMs about twice with at least four k-tiles a split. The wider tiles of kGemmConfigs are
   // chosen here only once SWEEP=1 scripts/gpu-quant-kernels.sh has measured them.
-  const int config = M <= 32 ? 0 : M <= 128 ? 3 : 5;
-  const GemmConfig& c = kGemmConfigs[config];
-  GemmPlan p{config, 1, 0};
-  const int tiles = ((N + c.bn() - 1) / c.bn()) * ((M + c.bm() - 1) / c.bm());
-  const int k_tiles = K / c.bk;
-  const int splits = std::max(1, std::min({2 * sm_count() / tiles, k_tiles / 4, 32}));
-  p.tiles_per_split = (k_tiles + splits - 1) / splits;
-  p.splits = (k_tiles + p.tiles_per_split - 1) / p.tiles_per_split;
-  return p;
+  return plan_gemm_with(M, N, K, M <= 32 ? 0 : M <= 128 ? 3 : 5, 2, 4);
 }
 
 size_t plan_workspace_bytes(const GemmPlan& p, int M, int N) {

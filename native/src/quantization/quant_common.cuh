@@ -367,9 +367,9 @@ struct GemmPlan {
 
 // The plan used by awq_gemm / int8_gemm for this shape.
 GemmPlan plan_gemm(int M, int N, int K);
-// A plan with a given tile shape, K split until the blocks cover the SMs `coverage` times (each split keeping at
-// least two k-tiles); config -1 if the shape cannot serve K. The kernel check sweeps these.
-GemmPlan plan_gemm_with(int M, int N, int K, int config, int coverage);
+// A plan with a given tile shape, K split until the blocks cover the SMs `coverage` times, each split keeping at
+// least `min_tiles_per_split` k-tiles; config -1 if the shape cannot serve K. The kernel check sweeps these.
+GemmPlan plan_gemm_with(int M, int N, int K, int config, int coverage, int min_tiles_per_split = 2);
 // Bytes of split-K scratch a plan needs.
 size_t plan_workspace_bytes(const GemmPlan& p, int M, int N);
 

@@ -5,6 +5,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 
 /**
  * --escape-special-tokens-in-content: the added-token strings inside message content (every role but the
@@ -113,14 +114,6 @@ public final class SpecialTokenEscape {
       from = marker.end();
     }
     pieces.add(model.encode(rendered.substring(from), first && addSpecialTokens));
-    int length = 0;
-    for (int[] piece : pieces) length += piece.length;
-    int[] ids = new int[length];
-    int at = 0;
-    for (int[] piece : pieces) {
-      System.arraycopy(piece, 0, ids, at, piece.length);
-      at += piece.length;
-    }
-    return ids;
+    return pieces.stream().flatMapToInt(IntStream::of).toArray();
   }
 }

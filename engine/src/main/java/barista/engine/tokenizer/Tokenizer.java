@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.IntStream;
 
 /**
  * A model's tokenizer: tokenizer.json run by Hugging Face's tokenizers library (through DJL), plus the facts of
@@ -110,15 +111,7 @@ public final class Tokenizer implements AutoCloseable {
       }
       from = cut;
     }
-    int length = 0;
-    for (int[] piece : pieces) length += piece.length;
-    int[] ids = new int[length];
-    int at = 0;
-    for (int[] piece : pieces) {
-      System.arraycopy(piece, 0, ids, at, piece.length);
-      at += piece.length;
-    }
-    return ids;
+    return pieces.stream().flatMapToInt(IntStream::of).toArray();
   }
 
   private int[] byteTokens(String character) {
