@@ -62,22 +62,34 @@ public final class CudaNative {
       try {
         System.load(p.toAbsolutePath().toString());
         String v = version();
-        if (!v.startsWith("barista-native " + INTERFACE + " ")) {
-          failure = p + " is " + v + " but this barista needs interface " + INTERFACE
-              + ": rebuild it with scripts/build-native.sh";
-          return Optional.of(failure);
-        }
+        Optional<String> mismatch = interfaceMismatch(p, v, INTERFACE);
+        if (mismatch.isPresent()) return remember(mismatch.get(), explicit);
         loaded = v;
         log.info("Loaded {} from {}", loaded, p);
         return Optional.empty();
       } catch (UnsatisfiedLinkError e) {
-        failure = p + " could not be loaded: " + e.getMessage();
-        return Optional.of(failure);
+        return remember(p + " could not be loaded: " + e.getMessage(), explicit);
       }
     }
     failure = FILE_NAME + " not found (looked at " + candidates + "); build it with scripts/build-native.sh and "
         + "point --native-library or $" + ENV + " at it";
     return Optional.of(failure);
+  }
+
+  /**
+   * Why a library reporting {@code version} cannot serve this code, which calls interface {@code expected}: one line
+   * naming both, or empty when they match.
+   */
+  static Optional<String> interfaceMismatch(Path library, String version, int expected) {
+    if (version.startsWith("barista-native " + expected + " ")) return Optional.empty();
+    return Optional.of(library + " is " + version + " but this barista needs interface " + expected
+        + ": rebuild it with scripts/build-native.sh");
+  }
+
+  /** A failure of the default search is remembered (it cannot change); one of an explicit path is not. */
+  private static Optional<String> remember(String why, Path explicit) {
+    if (explicit == null) failure = why;
+    return Optional.of(why);
   }
 
   public static boolean isLoaded() {
