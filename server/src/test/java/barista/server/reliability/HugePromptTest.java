@@ -92,7 +92,7 @@ class HugePromptTest {
       String seen = latencies.size() + " probes (" + probesDuring + " during the prompts), slowest "
           + slowest / 1_000_000 + " ms" + (loadedBox ? " on a loaded machine (load average "
           + java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage() + ")" : "");
-      System.out.println("HugePromptTest: " + seen);
+      System.out.println("HugePromptTest: " + seen + " " + latencies.stream().map(l -> l / 1_000_000).toList());
       // Before, /health waited 44-46 s behind the tokenizer, then up to 285 ms behind the collections the bodies
       // started on the heap. A machine whose cores are already all busy (other builds, other agents) delays any
       // thread by its scheduling alone, the probe's included: there only the 1 s bound is asserted.
