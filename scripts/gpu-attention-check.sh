@@ -21,5 +21,9 @@ for variant in native ptx75; do
   fi
   flags=(); [ $variant = ptx75 ] && flags=(--no-bench) # the T4 path's correctness; timings come from the native build
   "$out/attention-test-$variant" "${flags[@]}" 2>&1 | tee "$out/attention-$variant.txt" || rc=1
+  if [ $variant = native ]; then # the same timings with the synchronous (T4-style) tile loads, for comparison
+    echo "== native, BARISTA_ATTENTION_SYNC=1"
+    BARISTA_ATTENTION_SYNC=1 "$out/attention-test-$variant" --bench-only 2>&1 | tee "$out/attention-native-sync.txt"
+  fi
 done
 exit $rc

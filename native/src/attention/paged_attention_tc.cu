@@ -8,6 +8,7 @@
 #include <cuda_fp16.h>
 
 #include <cfloat>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -72,12 +73,38 @@ __device__ __forceinline__ void ldmatrix_x2(uint32_t (&r)[2], const __half* p) {
                : "r"(smem_addr(p)));
 }
 
+// 16 bytes global -> shared without a register round trip (sm_80+); src_bytes 0 fills zeros. Elsewhere a plain
+// copy, for the PTX of older targets (the launcher never picks the async kernel there).
+__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
+#if __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src),
+               "r"(valid ? 16 : 0));
+#else
+  *reinterpret_cast<uint4*>(dst) = valid ? *reinterpret_cast<const uint4*>(src) : make_uint4(0, 0, 0, 0);
+#endif
+}
+
+__device__ __forceinline__ void cp_async_commit() {
+#if __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.commit_group;\n");
+#endif
+}
+
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+#if __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+#endif
+}
+
 // Shared memory: the K and V tiles row-major [KT][D + 8] (the padding keeps ldmatrix free of bank conflicts);
 // after the loop the same bytes hold each warp's output rows for the epilogue.
-template <int D>
+template <int D, bool ASYNC>
 struct Smem {
   static constexpr int kStride = D + 8;
-  static constexpr size_t kTiles = sizeof(__half) * 2 * KT * kStride;
+  static constexpr int kStages = ASYNC ? 2 : 1;  // cp.async fills the next tile while this one is computed
+  static constexpr size_t kStageHalves = 2 * KT * kStride;
+  static constexpr size_t kTiles = sizeof(__half) * kStages * kStageHalves;
   static constexpr size_t kStage = sizeof(float) * (kWarps * 16 * D + 2 * kWarps * 16);
   static constexpr size_t kBytes = kTiles > kStage ? kTiles : kStage;
 };
@@ -127,16 +154,40 @@ __device__ __forceinline__ void load_tile(__half* ks, __half* vs, const __half* 
     for (int j = 0; j < kBatch; j++) {
       const int c = threadIdx.x + (i0 + j) * kThreads;
       const int key = c / kChunks, d0 = (c % kChunks) * 8;
-      *reinterpret_cast<uint4*>(ks + key * Smem<D>::kStride + d0) = kvec[j];
-      *reinterpret_cast<uint4*>(vs + key * Smem<D>::kStride + d0) = vvec[j];
+      *reinterpret_cast<uint4*>(ks + key * Smem<D, false>::kStride + d0) = kvec[j];
+      *reinterpret_cast<uint4*>(vs + key * Smem<D, false>::kStride + d0) = vvec[j];
     }
   }
+}
+
+// load_tile's addresses, as cp.async copies: nothing waits here; cp_async_wait does.
+template <int D>
+__device__ __forceinline__ void load_tile_async(__half* ks, __half* vs, const __half* k_cache, const __half* v_cache,
+                                                const int32_t* table, int kv0, int kv_stop, int kv_heads,
+                                                int kv_head, int block_size) {
+  constexpr int kChunks = D / 8;
+  constexpr int kIters = KT * kChunks / kThreads;
+  long off[kIters];
+#pragma unroll
+  for (int j = 0; j < kIters; j++) {  // the table reads first, so their latencies overlap too
+    const int kv = kv0 + (threadIdx.x + j * kThreads) / kChunks;
+    off[j] = kv < kv_stop ? ((long) table[kv / block_size] * block_size + kv % block_size) * kv_heads : -1;
+  }
+#pragma unroll
+  for (int j = 0; j < kIters; j++) {
+    const int c = threadIdx.x + j * kThreads;
+    const int key = c / kChunks, d0 = (c % kChunks) * 8;
+    const long o = off[j] >= 0 ? (off[j] + kv_head) * D + d0 : 0;
+    cp_async16(ks + key * Smem<D, false>::kStride + d0, k_cache + o, off[j] >= 0);
+    cp_async16(vs + key * Smem<D, false>::kStride + d0, v_cache + o, off[j] >= 0);
+  }
+  cp_async_commit();
 }
 
 // One warp's 16 rows against its share of each key tile. SPLIT_KEYS: a tile of at most 16 rows (a decode's
 // query heads): the four warps take the same rows and a quarter of each key tile each, merged in the epilogue;
 // otherwise each warp takes its own 16 rows and whole key tiles.
-template <int D, bool SPLIT_KEYS>
+template <int D, bool SPLIT_KEYS, bool ASYNC>
 __device__ void attend_tile(const Item& it, const __half* q, const __half* k_cache, const __half* v_cache,
                             const int32_t* block_tables, int heads, int kv_heads, int max_blocks, int block_size,
                             float scale, char* smem, float* stage_o, float* stage_m, float* stage_l) {
@@ -144,7 +195,7 @@ __device__ void attend_tile(const Item& it, const __half* q, const __half* k_cac
   constexpr int DT = D / 8;                     // output n-tiles
   constexpr int KS = D / 16;                    // k-steps of Q.K^T
   __half* ks = reinterpret_cast<__half*>(smem);
-  __half* vs = ks + KT * Smem<D>::kStride;
+  __half* vs = ks + KT * Smem<D, false>::kStride;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
   const int group = heads / kv_heads;
   const int row_base = it.row_begin + (SPLIT_KEYS ? 0 : warp * 16);
@@ -174,18 +225,36 @@ __device__ void attend_tile(const Item& it, const __half* q, const __half* k_cac
   float m_a = kNegInf, m_b = kNegInf, l_a = 0.f, l_b = 0.f;
   const bool computes = SPLIT_KEYS || row_base < it.row_end;
 
-  for (int kv0 = it.kv_begin; kv0 < kv_stop; kv0 += KT) {
-    __syncthreads();  // the previous tile has been read
-    load_tile<D>(ks, vs, k_cache, v_cache, table, kv0, kv_stop, kv_heads, it.kv_head, block_size);
-    __syncthreads();
-    if (!computes) continue;
+  if (ASYNC && it.kv_begin < kv_stop) {
+    load_tile_async<D>(ks, vs, k_cache, v_cache, table, it.kv_begin, kv_stop, kv_heads, it.kv_head, block_size);
+  }
+  int stage = 0;
+  for (int kv0 = it.kv_begin; kv0 < kv_stop; kv0 += KT, stage ^= 1) {
+    if (ASYNC) {
+      ks = reinterpret_cast<__half*>(smem) + stage * Smem<D, ASYNC>::kStageHalves;
+      vs = ks + KT * Smem<D, ASYNC>::kStride;
+      if (kv0 + KT < kv_stop) {  // the next tile into the other stage, computed on two iterations ago
+        __half* nk = reinterpret_cast<__half*>(smem) + (stage ^ 1) * Smem<D, ASYNC>::kStageHalves;
+        load_tile_async<D>(nk, nk + KT * Smem<D, ASYNC>::kStride, k_cache, v_cache, table, kv0 + KT, kv_stop,
+                           kv_heads, it.kv_head, block_size);
+        cp_async_wait<1>();
+      } else {
+        cp_async_wait<0>();
+      }
+      __syncthreads();
+    } else {
+      __syncthreads();  // the previous tile has been read
+      load_tile<D>(ks, vs, k_cache, v_cache, table, kv0, kv_stop, kv_heads, it.kv_head, block_size);
+      __syncthreads();
+    }
+    if (computes) {
     const int key0 = SPLIT_KEYS ? warp * 16 : 0;  // this warp's first key in the tile
     float s[NT][4];
 #pragma unroll
     for (int n = 0; n < NT; n++) {
       s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
       // Lane l addresses key 8n + l % 8, dims 16kk + 8 (l / 8): B fragments of k-steps kk and kk + 1.
-      const __half* krow = ks + (key0 + 8 * n + lane % 8) * Smem<D>::kStride + 8 * (lane / 8);
+      const __half* krow = ks + (key0 + 8 * n + lane % 8) * Smem<D, false>::kStride + 8 * (lane / 8);
 #pragma unroll
       for (int kk = 0; kk + 1 < KS; kk += 2) {
         uint32_t b[4];
@@ -195,7 +264,7 @@ __device__ void attend_tile(const Item& it, const __half* q, const __half* k_cac
       }
       if constexpr (KS % 2 == 1) {
         uint32_t b[2];
-        ldmatrix_x2(b, ks + (key0 + 8 * n + lane % 8) * Smem<D>::kStride + 16 * (KS - 1) + 8 * ((lane / 8) % 2));
+        ldmatrix_x2(b, ks + (key0 + 8 * n + lane % 8) * Smem<D, false>::kStride + 16 * (KS - 1) + 8 * ((lane / 8) % 2));
         mma_16816(s[n], qf[KS - 1], b[0], b[1]);
       }
     }
@@ -248,7 +317,7 @@ __device__ void attend_tile(const Item& it, const __half* q, const __half* k_cac
                              pack_half2(s[2 * kk + 1][2], s[2 * kk + 1][3])};
       // Lane l addresses key 16kk + 8 ((l / 8) % 2) + l % 8, dims 8 (n + l / 16): transposed, the B fragments
       // (keys 2t, 2t + 1 of dim g) of output tiles n and n + 1.
-      const __half* vrow = vs + (key0 + 16 * kk + 8 * ((lane / 8) % 2) + lane % 8) * Smem<D>::kStride + 8 * (lane / 16);
+      const __half* vrow = vs + (key0 + 16 * kk + 8 * ((lane / 8) % 2) + lane % 8) * Smem<D, false>::kStride + 8 * (lane / 16);
 #pragma unroll
       for (int n = 0; n < DT; n += 2) {
         uint32_t b[4];
@@ -257,6 +326,8 @@ __device__ void attend_tile(const Item& it, const __half* q, const __half* k_cac
         mma_16816(o[n + 1], a, b[2], b[3]);
       }
     }
+    }  // computes
+    if (ASYNC) __syncthreads();  // this stage is refilled by the next iteration's copy
   }
   // Stage each warp's rows (output, max, sum) for the epilogue.
 #pragma unroll
@@ -282,8 +353,8 @@ __device__ void attend_tile(const Item& it, const __half* q, const __half* k_cac
   __syncthreads();
 }
 
-template <int D>
-__global__ void __launch_bounds__(kThreads, 3) paged_attention_tc_kernel(
+template <int D, bool ASYNC>
+__global__ void __launch_bounds__(kThreads, ASYNC ? 2 : 3) paged_attention_tc_kernel(
     __half* out, const __half* q, const __half* k_cache, const __half* v_cache, const int32_t* block_tables,
     const int32_t* work, float* scratch, int32_t* counters, int heads, int kv_heads, int max_blocks, int block_size,
     float scale) {
@@ -295,10 +366,10 @@ __global__ void __launch_bounds__(kThreads, 3) paged_attention_tc_kernel(
   float* stage_l = stage_m + kWarps * 16;
   const bool split_keys = it.row_end - it.row_begin <= 16;
   if (split_keys) {
-    attend_tile<D, true>(it, q, k_cache, v_cache, block_tables, heads, kv_heads, max_blocks, block_size, scale,
+    attend_tile<D, true, ASYNC>(it, q, k_cache, v_cache, block_tables, heads, kv_heads, max_blocks, block_size, scale,
                          smem, stage_o, stage_m, stage_l);
   } else {
-    attend_tile<D, false>(it, q, k_cache, v_cache, block_tables, heads, kv_heads, max_blocks, block_size, scale,
+    attend_tile<D, false, ASYNC>(it, q, k_cache, v_cache, block_tables, heads, kv_heads, max_blocks, block_size, scale,
                           smem, stage_o, stage_m, stage_l);
   }
   // Epilogue: combine the warps' shares of a split-keys tile (one share each otherwise), then normalise into out
@@ -376,13 +447,37 @@ void check(const char* what) {
   if (e != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
 }
 
+// The double-buffered kernel where its code was compiled for sm_80+ (cp.async); the PTX of older targets, a
+// compute_75 build JIT-compiled on a newer GPU included, gets the synchronous one, and so does every GPU when
+// BARISTA_ATTENTION_SYNC is set (to compare the two on one machine).
+template <int D>
+bool use_async() {
+  static const bool async = [] {
+    if (std::getenv("BARISTA_ATTENTION_SYNC") != nullptr) return false;
+    cudaFuncAttributes a{};
+    if (cudaFuncGetAttributes(&a, paged_attention_tc_kernel<D, true>) != cudaSuccess || a.ptxVersion < 80) {
+      cudaGetLastError();
+      return false;
+    }
+    return cudaFuncSetAttribute(paged_attention_tc_kernel<D, true>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                (int) Smem<D, true>::kBytes) == cudaSuccess;
+  }();
+  return async;
+}
+
 template <int D>
 void launch(void* out, const void* q, const void* kc, const void* vc, const int32_t* bt, const int32_t* work,
             float* scratch, int32_t* counters, int max_items, int heads, int kv_heads, int max_blocks,
             int block_size, float scale, cudaStream_t s) {
-  paged_attention_tc_kernel<D><<<max_items, kThreads, Smem<D>::kBytes, s>>>(
-      (__half*) out, (const __half*) q, (const __half*) kc, (const __half*) vc, bt, work, scratch, counters, heads,
-      kv_heads, max_blocks, block_size, scale);
+  if (use_async<D>()) {
+    paged_attention_tc_kernel<D, true><<<max_items, kThreads, Smem<D, true>::kBytes, s>>>(
+        (__half*) out, (const __half*) q, (const __half*) kc, (const __half*) vc, bt, work, scratch, counters, heads,
+        kv_heads, max_blocks, block_size, scale);
+  } else {
+    paged_attention_tc_kernel<D, false><<<max_items, kThreads, Smem<D, false>::kBytes, s>>>(
+        (__half*) out, (const __half*) q, (const __half*) kc, (const __half*) vc, bt, work, scratch, counters, heads,
+        kv_heads, max_blocks, block_size, scale);
+  }
   check("paged_attention_tc");
 }
 
