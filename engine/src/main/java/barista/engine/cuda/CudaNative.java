@@ -14,9 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * libbarista_native (the {@code native/} module): CUDA streams and graphs, pinned staging memory and the decode
- * path's fused kernels, called on DJL's own arrays. A {@link PtNDArray} handle is a {@code torch::Tensor*}, so arrays
- * cross as handles and results come back as new handles wrapped in the caller's manager.
+ * libbarista_native (the {@code native/} module): CUDA streams and graphs, pinned staging memory and the fused
+ * kernels of the forward pass, called on DJL's own arrays. A {@link PtNDArray} handle is a {@code torch::Tensor*}, so
+ * arrays cross as handles and results come back as new handles wrapped in the caller's manager.
  *
  * <p>Where it is looked for, first found wins: {@code --native-library}, {@code $BARISTA_NATIVE_LIBRARY},
  * {@code lib/libbarista_native.so} beside the running jar's folder (the bundle layout) and
