@@ -2,6 +2,7 @@ package barista.server;
 
 import ai.djl.engine.Engine;
 import barista.config.ServeOptions;
+import barista.server.wiring.ModelPaths;
 import barista.engine.EngineConfig;
 import barista.engine.sampling.SamplingParams;
 import barista.engine.tokenizer.ChatTemplate;
