@@ -175,6 +175,13 @@ class ArchitectureTest {
     assertTrue(uses.isEmpty(), "serving code uses the tooling (move the use to a command or wiring): " + uses);
   }
 
+  /** Request parsing is held to a RequestPolicy built at startup, not to the command line's option classes. */
+  @Test
+  void requestParsingDoesNotReadLaunchOptions() throws IOException {
+    Set<String> uses = packageGraph(repo()).get("barista.server.openai");
+    assertTrue(uses != null && !uses.contains("barista.config"), "barista.server.openai uses " + uses);
+  }
+
   /** A new package says which side it is on, so the rule above cannot miss it. */
   @Test
   void everyPackageIsServingToolingOrACommand() throws IOException {
