@@ -182,6 +182,18 @@ class ArchitectureTest {
     assertTrue(uses != null && !uses.contains("barista.config"), "barista.server.openai uses " + uses);
   }
 
+  /**
+   * The scheduler drives the engine through its step interfaces (StepExecutor, ScheduledSequence, StepPipeline) and
+   * the data a step carries (sampling, constraints); building a model runner, tokenizer or template is wiring's job.
+   */
+  @Test
+  void theSchedulerUsesOnlyTheEnginesStepInterfaces() throws IOException {
+    Set<String> engineUses = new TreeSet<>(packageGraph(repo()).get("barista.scheduler"));
+    engineUses.removeIf(p -> !p.startsWith("barista.engine"));
+    engineUses.removeAll(Set.of("barista.engine", "barista.engine.sampling", "barista.engine.constraint"));
+    assertTrue(engineUses.isEmpty(), "the scheduler uses more of the engine than its step interfaces: " + engineUses);
+  }
+
   /** A new package says which side it is on, so the rule above cannot miss it. */
   @Test
   void everyPackageIsServingToolingOrACommand() throws IOException {
