@@ -8,7 +8,6 @@ import barista.engine.checkpoint.ModelConfig;
 import barista.engine.checkpoint.Qwen2TensorNames;
 import barista.engine.checkpoint.TensorInfo;
 import barista.engine.quant.AwqPacking;
-import barista.engine.quant.AwqWeights;
 import barista.engine.quant.Int8Weights;
 import barista.engine.quant.PackQuantized;
 import barista.engine.quant.Quantization;
