@@ -6,7 +6,7 @@ import barista.scheduler.EngineClient;
 import barista.server.generation.ActiveSessions;
 import barista.server.metrics.ServerMetrics;
 import barista.server.openai.RequestPolicy;
-import java.util.List;
+import java.util.Map;
 
 /**
  * What the endpoints share: the engine, the model, the launch options, metrics, the requests in flight, the
@@ -24,11 +24,11 @@ public record ServerContext(
 
   /** The request defaults and limits the launch options and the model's sampling defaults give. */
   public static RequestPolicy requestPolicy(ServeOptions o, SamplingParams samplingDefaults) {
-    List<Integer> budgets = ServeOptions.REASONING_EFFORTS.stream().map(o::reasoningBudget).toList();
-    return new RequestPolicy(samplingDefaults, o.maxLogprobs,
-        o.schedulingPolicy == ServeOptions.SchedulingPolicy.priority,
-        o.enableAutoToolChoice && o.toolCallParser != null,
-        o.reasoningParser == null ? java.util.Map.of() : RequestPolicy.reasoningBudgets(o.minimalReasoningBudget, budgets));
+    Map<String, Integer> reasoningBudgets = o.reasoningParser == null ? Map.of() : RequestPolicy.reasoningBudgets(
+        o.minimalReasoningBudget, ServeOptions.REASONING_EFFORTS.stream().map(o::reasoningBudget).toList());
+    boolean priority = o.schedulingPolicy == ServeOptions.SchedulingPolicy.priority;
+    return new RequestPolicy(samplingDefaults, o.maxLogprobs, priority,
+        o.enableAutoToolChoice && o.toolCallParser != null, reasoningBudgets);
   }
 
   /** The name reported as "model" when a request names none. */
