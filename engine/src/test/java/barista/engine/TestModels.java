@@ -1,6 +1,6 @@
 package barista.engine;
 
-import barista.engine.checkpoint.ModelMaker;
+import barista.engine.tools.ModelMaker;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,97 +1,41 @@
 package barista.server;
 
-import ai.djl.engine.Engine;
 import barista.config.ServeOptions;
-import barista.engine.EngineConfig;
+import barista.engine.constraint.TokenVocabulary;
 import barista.engine.sampling.SamplingParams;
 import barista.engine.tokenizer.ChatTemplate;
 import barista.engine.tokenizer.Tokenizer;
-import barista.scheduler.DataParallelEngine;
-import barista.scheduler.SchedulerConfig;
-import barista.scheduler.ServingEngine;
-import java.nio.file.Path;
+import barista.server.wiring.ServeWiring;
+import barista.server.wiring.ServingEngine;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 /**
- * The real {@link ServedModelLoader}: resolves the model, starts the engine (or one per device with
- * --data-parallel-size), exposes its tokenizer and template.
+ * The real {@link ServedModelLoader}: starts the engines as {@link ServeWiring} builds them from the options, and
+ * shows the served model to the HTTP layer through the engine's tokenizer, chat templates and model facts.
  */
 public final class EngineModelLoader implements ServedModelLoader {
 
   @Override
   public Loaded load(ServeOptions o) throws Exception {
-    Path dir = ModelPaths.resolve(o.model(), o.revision, o.downloadDir, System.getenv());
-    Path tokenizerDir = o.tokenizer == null ? dir : ModelPaths.resolve(o.tokenizer,
-        o.tokenizerRevision != null ? o.tokenizerRevision : o.revision, o.downloadDir, System.getenv());
-    String chatTemplate = o.chatTemplate == null ? null : o.chatTemplateText();
-    List<ServingEngine> engines = new ArrayList<>();
-    try {
-      for (String device : devices(o)) engines.add(start(o, dir, tokenizerDir, chatTemplate, device));
-      ServingEngine first = engines.get(0); // every engine serves the same model: one tokenizer speaks for all
-      List<String> names = new ArrayList<>(o.servedModelNames());
-      if (names.isEmpty()) names.add(o.model() == null ? "barista-demo" : o.model());
-      Model model = new Model(first, List.copyOf(names), samplingDefaults(o.generationConfig, first));
-      if (engines.size() == 1) return new Loaded(first.core(), model, first);
-      DataParallelEngine dp = new DataParallelEngine(engines.stream().map(ServingEngine::core).toList());
-      return new Loaded(dp, model, () -> engines.forEach(ServingEngine::close));
-    } catch (RuntimeException e) {
-      engines.forEach(ServingEngine::close);
-      throw e;
-    }
-  }
-
-  /** One device per engine: the --device itself for one engine; cuda:0..N-1, or N times cpu, for data parallelism. */
-  private static List<String> devices(ServeOptions o) {
-    int n = o.dataParallelSize;
-    if (n == 1) return List.of(o.device.name());
-    int gpus = o.device == ServeOptions.Device.cpu ? 0 : Engine.getEngine("PyTorch").getGpuCount();
-    boolean cuda = o.device == ServeOptions.Device.cuda || (o.device == ServeOptions.Device.auto && gpus > 0);
-    if (cuda && n > gpus) {
-      throw new IllegalArgumentException("--data-parallel-size " + n + " needs " + n + " GPUs, but " + gpus
-          + " CUDA device(s) are visible");
-    }
-    return IntStream.range(0, n).mapToObj(i -> cuda ? "cuda:" + i : "cpu").toList();
-  }
-
-  private static ServingEngine start(ServeOptions o, Path dir, Path tokenizerDir, String chatTemplate, String device) {
-    EngineConfig config = new EngineConfig(dir, device, o.dtype, o.maxModelLen == null ? 0 : o.maxModelLen,
-        o.blockSize, o.gpuMemoryUtilization, o.kvCacheSpaceGiB, o.maxNumBatchedTokens, o.maxNumSeqs,
-        o.enablePrefixCaching, o.seed, o.quantization == ServeOptions.Quantization.none ? null : o.quantization.name(),
-        o.numGpuBlocksOverride == null ? 0 : o.numGpuBlocksOverride)
-        .withCuda(new EngineConfig.CudaOptions(o.enforceEager, o.cudaGraphSizes, o.nativeLibrary));
-    boolean async = o.asyncScheduling != null ? o.asyncScheduling : ServingEngine.asyncSchedulingByDefault(device);
-    return ServingEngine.start(config, len -> new SchedulerConfig(o.maxNumSeqs,
-        o.enableChunkedPrefill ? o.maxNumBatchedTokens : Math.max(o.maxNumBatchedTokens, len),
-        o.enableChunkedPrefill, o.enablePrefixCaching, o.schedulingPolicy.name(), len, o.maxWaitingRequests, async),
-        chatTemplate, tokenizerDir);
-  }
-
-  /** vLLM's --generation-config: auto (the model's file), vllm (no defaults), or a folder holding the file. */
-  private static SamplingParams samplingDefaults(String option, ServingEngine engine) {
-    if (option == null || option.equals("auto")) return engine.defaults();
-    if (option.equals("vllm")) return SamplingParams.builder().maxTokens(null).build();
-    Path file = Path.of(option).resolve("generation_config.json");
-    if (!java.nio.file.Files.isRegularFile(file)) {
-      throw new IllegalArgumentException("--generation-config " + option + ": expected auto, vllm or a folder with "
-          + "generation_config.json");
-    }
-    return ServingEngine.samplingDefaults(
-        barista.engine.checkpoint.GenerationConfig.read(file, engine.runner().modelConfig()));
+    ServeWiring.Started started = ServeWiring.start(o);
+    return new Loaded(started.client(),
+        new Model(started.model(), started.servedNames(), started.samplingDefaults()), started.resources());
   }
 
   /** The served model seen through the engine's tokenizer and chat template. */
   private record Model(ServingEngine engine, List<String> servedNames, SamplingParams defaults) implements ServedModel {
     @Override
     public int maxModelLen() {
-      return engine.runner().maxModelLen();
+      return engine.facts().maxModelLen();
     }
 
     @Override
     public int vocabSize() {
-      return engine.runner().modelConfig().vocabSize();
+      return engine.facts().vocabSize();
     }
 
     @Override
@@ -122,7 +66,7 @@ public final class EngineModelLoader implements ServedModelLoader {
 
     @Override
     public String tokenText(int tokenId) {
-      return new String(tokenBytes(tokenId), java.nio.charset.StandardCharsets.UTF_8);
+      return new String(tokenBytes(tokenId), StandardCharsets.UTF_8);
     }
 
     @Override
@@ -139,18 +83,19 @@ public final class EngineModelLoader implements ServedModelLoader {
     @Override
     public String renderChat(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, Object> kwargs,
         List<Map<String, Object>> tools) {
-      ChatTemplate template = engine.chatTemplate();
+      ServingEngine.ChatTemplates templates = engine.chatTemplates();
+      ChatTemplate template = templates.chat();
       if (template == null) {
         throw new IllegalArgumentException("the model has no chat template; pass --chat-template or use /v1/completions");
       }
       Map<String, Object> variables = kwargs;
       if (tools != null) {
-        if (!template.mentionsTools() && !engine.chatTemplateOverridden()) template = engine.toolChatTemplate();
+        template = templates.forTools();
         if (template == null || !template.mentionsTools()) {
           throw new IllegalArgumentException("the chat template does not show tools to the model; pass a "
               + "tool-aware --chat-template");
         }
-        variables = new java.util.HashMap<>(kwargs);
+        variables = new HashMap<>(kwargs);
         variables.put("tools", tools);
       }
       List<Map<String, Object>> list = new ArrayList<>();
@@ -159,7 +104,7 @@ public final class EngineModelLoader implements ServedModelLoader {
     }
 
     @Override
-    public barista.engine.constraint.TokenVocabulary constraintVocabulary() {
+    public TokenVocabulary constraintVocabulary() {
       return engine.constraintVocabulary();
     }
 
@@ -170,13 +115,7 @@ public final class EngineModelLoader implements ServedModelLoader {
 
     @Override
     public Map<String, String> facts() {
-      barista.engine.ModelRunner runner = engine.runner();
-      Map<String, String> facts = new java.util.LinkedHashMap<>();
-      facts.put("architecture", runner.modelConfig().architecture());
-      facts.put("layers", Integer.toString(runner.modelConfig().numLayers()));
-      facts.put("device", runner.deviceName());
-      facts.put("weights_mib", String.format(java.util.Locale.ROOT, "%.1f", runner.weightBytes() / 1048576.0));
-      return facts;
+      return engine.facts().forStatusPage();
     }
   }
 }

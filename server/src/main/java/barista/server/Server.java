@@ -194,7 +194,7 @@ public final class Server implements AutoCloseable {
     HealthHandler health = new HealthHandler(context.engine());
     Router router = new Router();
     if (!options.disableFrontend) {
-      statusData = new StatusData(context.engine(), context.metrics(), options, new StatusData.ModelFacts(
+      statusData = new StatusData(context.engine(), context.metrics(), options, new StatusData.ModelSummary(
           context.defaultModelName(), context.model().maxModelLen(), context.model().facts()), context.sessions()::size);
       Frontend.addRoutes(router, statusData, metricsOpen);
     }

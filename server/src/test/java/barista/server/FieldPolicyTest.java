@@ -168,11 +168,11 @@ class FieldPolicyTest {
     ServeOptions options = ServeOptions.parse("--model", "m");
     for (String choice : List.of("\"required\"", "{\"type\":\"function\",\"function\":{\"name\":\"f\"}}")) {
       ChatRequest r = ChatRequest.parse(body("{" + USER + "," + tools + "," + format + ",\"tool_choice\":" + choice
-          + "}"), SamplingParams.builder().build(), options);
+          + "}"), ServerContext.requestPolicy(options, SamplingParams.builder().build()));
       assertTrue(r.constraint().param().startsWith("tools"), choice + ": " + r.constraint().param());
     }
     ChatRequest none = ChatRequest.parse(body("{" + USER + "," + tools + "," + format + ",\"tool_choice\":\"none\"}"),
-        SamplingParams.builder().build(), options);
+        ServerContext.requestPolicy(options, SamplingParams.builder().build()));
     assertEquals("response_format.json_schema.schema", none.constraint().param());
   }
 

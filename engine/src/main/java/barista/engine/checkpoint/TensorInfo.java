@@ -15,7 +15,8 @@ public record TensorInfo(String name, DType dtype, long[] shape, Path file, long
     return Arrays.toString(shape);
   }
 
-  static long numel(long[] shape) {
+  /** Elements in a tensor of this shape; throws ArithmeticException past a long. */
+  public static long numel(long[] shape) {
     long n = 1;
     for (long d : shape) n = Math.multiplyExact(n, d);
     return n;

@@ -9,6 +9,8 @@ import ai.djl.ndarray.types.Shape;
 import barista.engine.checkpoint.Checkpoint;
 import barista.engine.checkpoint.CheckpointException;
 import barista.engine.checkpoint.ModelConfig;
+import barista.engine.checkpoint.Qwen2TensorNames;
+import barista.engine.checkpoint.Qwen2TensorNames.Projection;
 import barista.engine.linear.DenseLinear;
 import barista.engine.linear.LinearLayer;
 import barista.engine.quant.QuantMethods;
@@ -69,7 +71,8 @@ public final class ModelLoader {
   }
 
   private Qwen2Model load(ModelGeometry g) {
-    if (!ckpt.has("lm_head.weight") && ckpt.names().stream().anyMatch(n -> n.startsWith("lm_head."))) {
+    if (!ckpt.has(Qwen2TensorNames.LM_HEAD)
+        && ckpt.names().stream().anyMatch(n -> n.startsWith(Qwen2TensorNames.LM_HEAD_MODULE + "."))) {
       throw new CheckpointException(ckpt.folder() + ": lm_head is quantized; only a 16-bit lm_head.weight is supported");
     }
     long start = System.nanoTime();
@@ -77,26 +80,23 @@ public final class ModelLoader {
     long qOut = (long) g.numHeads() * g.headDim();
     long kvOut = (long) g.numKvHeads() * g.headDim();
     long inter = g.intermediateSize();
-    NDArray embed = tensor("model.embed_tokens.weight", g.vocabSize(), hidden);
+    NDArray embed = tensor(Qwen2TensorNames.EMBED_TOKENS, g.vocabSize(), hidden);
     Qwen2Model.DecoderLayer[] layers = new Qwen2Model.DecoderLayer[g.numLayers()];
     for (int i = 0; i < layers.length; i++) {
-      String attn = "model.layers." + i + ".self_attn.";
-      String mlp = "model.layers." + i + ".mlp.";
       layers[i] = new Qwen2Model.DecoderLayer(
-          tensor("model.layers." + i + ".input_layernorm.weight", hidden),
-          linear(hidden, g.attentionBias(), new String[] {attn + "q_proj", attn + "k_proj", attn + "v_proj"},
-              qOut, kvOut, kvOut),
-          linear(qOut, false, new String[] {attn + "o_proj"}, hidden),
-          tensor("model.layers." + i + ".post_attention_layernorm.weight", hidden),
-          linear(hidden, false, new String[] {mlp + "gate_proj", mlp + "up_proj"}, inter, inter),
-          linear(inter, false, new String[] {mlp + "down_proj"}, hidden));
+          tensor(Qwen2TensorNames.inputLayernorm(i), hidden),
+          linear(hidden, g.attentionBias(), modules(i, Projection.Q, Projection.K, Projection.V), qOut, kvOut, kvOut),
+          linear(qOut, false, modules(i, Projection.O), hidden),
+          tensor(Qwen2TensorNames.postAttentionLayernorm(i), hidden),
+          linear(hidden, false, modules(i, Projection.GATE, Projection.UP), inter, inter),
+          linear(inter, false, modules(i, Projection.DOWN), hidden));
       if ((i + 1) % 7 == 0 || i + 1 == layers.length) {
         log.info("Loaded layer {}/{} ({} s)", i + 1, layers.length, String.format("%.1f", (System.nanoTime() - start) / 1e9));
       }
     }
-    NDArray norm = tensor("model.norm.weight", hidden);
-    boolean tied = g.tieWordEmbeddings() || !ckpt.has("lm_head.weight");
-    LinearLayer lmHead = new DenseLinear(tied ? embed : tensor("lm_head.weight", g.vocabSize(), hidden), null);
+    NDArray norm = tensor(Qwen2TensorNames.FINAL_NORM, hidden);
+    boolean tied = g.tieWordEmbeddings() || !ckpt.has(Qwen2TensorNames.LM_HEAD);
+    LinearLayer lmHead = new DenseLinear(tied ? embed : tensor(Qwen2TensorNames.LM_HEAD, g.vocabSize(), hidden), null);
     Qwen2Model model = new Qwen2Model(g, dtype, embed, layers, norm, lmHead, tied, manager);
     logLinears(layers, lmHead);
     if (quantized != null) {
@@ -121,6 +121,12 @@ public final class ModelLoader {
     byMethod.forEach((method, which) -> log.info("Linears {} of the {} layers: {}", String.join(", ", which),
         layers.length, method));
     log.info("Linear lm_head: {}", lmHead.describe());
+  }
+
+  private static String[] modules(int layer, Projection... projections) {
+    String[] modules = new String[projections.length];
+    for (int k = 0; k < projections.length; k++) modules[k] = projections[k].module(layer);
+    return modules;
   }
 
   /** Modules fused along the output dimension (q/k/v, gate/up) or a single one, quantized or dense. */

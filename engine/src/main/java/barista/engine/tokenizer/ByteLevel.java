@@ -8,7 +8,7 @@ import java.util.Arrays;
  * character, so token strings in tokenizer.json are plain text. Printable Latin-1 bytes map to themselves; the
  * other 68 bytes map to U+0100 upwards in byte order (space becomes 'Ġ', newline 'Ċ').
  */
-final class ByteLevel {
+public final class ByteLevel {
 
   private static final char[] BYTE_TO_CHAR = new char[256];
   private static final int[] CHAR_TO_BYTE = new int[324];
@@ -26,7 +26,8 @@ final class ByteLevel {
 
   private ByteLevel() {}
 
-  static String encode(byte[] bytes) {
+  /** The token string of these bytes: one table character per byte. */
+  public static String encode(byte[] bytes) {
     StringBuilder out = new StringBuilder(bytes.length);
     for (byte b : bytes) {
       out.append(BYTE_TO_CHAR[b & 0xFF]);

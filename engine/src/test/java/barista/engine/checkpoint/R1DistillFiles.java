@@ -1,9 +1,9 @@
 package barista.engine.checkpoint;
 
 /** Verbatim copies of the published DeepSeek-R1-Distill-Qwen-1.5B config files (transformers 4.x style). */
-final class R1DistillFiles {
+public final class R1DistillFiles {
 
-    static final String CONFIG_JSON = """
+    public static final String CONFIG_JSON = """
             {
               "architectures": [
                 "Qwen2ForCausalLM"
@@ -34,7 +34,7 @@ final class R1DistillFiles {
             }
             """;
 
-    static final String GENERATION_CONFIG_JSON = """
+    public static final String GENERATION_CONFIG_JSON = """
             {
               "_from_model_config": true,
               "bos_token_id": 151646,

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import barista.engine.tokenizer.Tokenizer;
-import barista.engine.tokenizer.TokenizerFiles;
+import barista.engine.tools.TokenizerFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.util.Random;

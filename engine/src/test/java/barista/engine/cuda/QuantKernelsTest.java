@@ -15,7 +15,7 @@ import barista.engine.linear.LinearLayer;
 import barista.engine.linear.MethodLinear;
 import barista.engine.quant.AwqDeviceWeight;
 import barista.engine.quant.AwqPacking;
-import barista.engine.quant.AwqWeights;
+import barista.engine.tools.AwqWeights;
 import barista.engine.quant.DjlAwqMethod;
 import barista.engine.quant.DjlInt8Method;
 import barista.engine.quant.Int8DeviceWeight;

@@ -1,14 +1,15 @@
 package barista.engine.quant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import barista.engine.checkpoint.Checkpoint;
 import barista.engine.model.ModelLoader;
 import barista.engine.model.Qwen2Model;
+import barista.engine.tools.CheckpointQuantizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;

@@ -9,7 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import barista.engine.checkpoint.Checkpoint;
 import barista.engine.checkpoint.CheckpointException;
 import barista.engine.checkpoint.DType;
-import barista.engine.checkpoint.SafetensorsWriter;
+import barista.engine.tools.SafetensorsWriter;
 import barista.engine.checkpoint.TensorInfo;
 import barista.engine.model.ModelLoader;
 import java.io.IOException;

@@ -9,6 +9,7 @@ import barista.engine.model.ModelGeometry;
 import barista.engine.model.PagedKvCache;
 import barista.engine.model.Qwen2Model;
 import barista.engine.model.StepInputs;
+import barista.engine.tools.CheckpointQuantizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -14,11 +14,12 @@ import barista.engine.model.ModelLoader;
 import barista.engine.model.Qwen2Model;
 import barista.engine.model.WeightBytes;
 import barista.engine.reference.ReferenceQwen2;
+import barista.engine.tools.CheckpointQuantizer;
 import java.nio.FloatBuffer;
 import java.util.function.Function;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 
 /** Quantized tiny models against the float64 reference run on the same, dequantized, weights. */
 class QuantizedModelTest {

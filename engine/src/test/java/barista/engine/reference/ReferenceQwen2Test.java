@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import barista.engine.checkpoint.Checkpoint;
 import barista.engine.checkpoint.ModelConfig;
-import barista.engine.checkpoint.ModelMaker;
+import barista.engine.tools.ModelMaker;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;

@@ -1,5 +1,6 @@
 package barista.engine.tokenizer;
 
+import barista.engine.tools.TokenizerFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -2,10 +2,11 @@ package barista.server.cli;
 
 import barista.engine.EngineConfig;
 import barista.engine.sampling.SamplingParams;
+import barista.engine.tokenizer.ChatTemplate;
 import barista.scheduler.GenerationRequest;
 import barista.scheduler.RequestOutput;
 import barista.scheduler.SchedulerConfig;
-import barista.scheduler.ServingEngine;
+import barista.server.wiring.ServingEngine;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
@@ -124,8 +125,9 @@ public final class GenerateCommand implements Callable<Integer> {
   }
 
   private static String render(ServingEngine engine, String prompt) {
-    if (engine.chatTemplate() == null) throw new IllegalArgumentException("--chat: the model has no chat template");
-    return engine.chatTemplate().render(List.of(Map.of("role", "user", "content", prompt)), true, Map.of());
+    ChatTemplate template = engine.chatTemplates().chat();
+    if (template == null) throw new IllegalArgumentException("--chat: the model has no chat template");
+    return template.render(List.of(Map.of("role", "user", "content", prompt)), true, Map.of());
   }
 
   private SamplingParams params(SamplingParams defaults) {

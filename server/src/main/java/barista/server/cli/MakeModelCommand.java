@@ -1,7 +1,7 @@
 package barista.server.cli;
 
 import barista.engine.checkpoint.DType;
-import barista.engine.checkpoint.ModelMaker;
+import barista.engine.tools.ModelMaker;
 import barista.server.progress.ProgressReporter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

@@ -1,6 +1,6 @@
 package barista.server.cli;
 
-import barista.engine.quant.CheckpointQuantizer;
+import barista.engine.tools.CheckpointQuantizer;
 import barista.engine.quant.Quantization;
 import barista.server.progress.ProgressReporter;
 import java.nio.file.Path;

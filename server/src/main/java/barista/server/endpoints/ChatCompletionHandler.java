@@ -45,7 +45,7 @@ public final class ChatCompletionHandler implements Endpoint {
   /** Serves a chat body; with {@code responses} set, in the Responses API's shape (the body made by ResponsesHandler). */
   void serve(Exchange exchange, com.fasterxml.jackson.databind.node.ObjectNode body,
       barista.server.generation.ResponsesFormat responses) {
-    ChatRequest request = ChatRequest.parse(body, server.model().defaultSamplingParams(), server.options());
+    ChatRequest request = ChatRequest.parse(body, server.requestPolicy());
     Requests.ignoreUnknown(request.unknownFields());
     CommonFields common = request.common();
     String model = Requests.modelName(server, common.model());

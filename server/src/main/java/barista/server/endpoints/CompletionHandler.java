@@ -27,8 +27,7 @@ public final class CompletionHandler implements Endpoint {
 
   @Override
   public void handle(Exchange exchange) {
-    CompletionRequest request = CompletionRequest.parse(Requests.body(exchange, server),
-        server.model().defaultSamplingParams(), server.options());
+    CompletionRequest request = CompletionRequest.parse(Requests.body(exchange, server), server.requestPolicy());
     Requests.ignoreUnknown(request.unknownFields());
     CommonFields common = request.common();
     String model = Requests.modelName(server, common.model());

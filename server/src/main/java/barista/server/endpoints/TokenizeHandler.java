@@ -35,7 +35,7 @@ public final class TokenizeHandler implements Endpoint {
     boolean returnTokenStrs = f.bool("return_token_strs", false);
     int[] tokens;
     if (f.has("messages")) {
-      ChatRequest chat = ChatRequest.parse(body, server.model().defaultSamplingParams(), server.options(), false);
+      ChatRequest chat = ChatRequest.parse(body, server.requestPolicy(), false);
       barista.server.SpecialTokenEscape escape = barista.server.SpecialTokenEscape.of(server, chat.messages());
       String prompt = Requests.renderChat(server, chat, escape.messages()); // continue_final_message as chat has it
       tokens = escape.encode(prompt, f.bool("add_special_tokens", false));

@@ -20,16 +20,16 @@ public final class StatusData implements Endpoint, AutoCloseable {
   private final EngineClient engine;
   private final ServerMetrics metrics;
   private final ServeOptions options;
-  private final ModelFacts model;
+  private final ModelSummary model;
   private final java.util.function.IntSupplier requestsInFlight;
   private final GpuMonitor gpus; // null: the engine runs on the CPU
 
   /**
    * @param facts what is known of the model: architecture, device, ...
    */
-  public record ModelFacts(String name, int maxModelLen, java.util.Map<String, String> facts) {}
+  public record ModelSummary(String name, int maxModelLen, java.util.Map<String, String> facts) {}
 
-  public StatusData(EngineClient engine, ServerMetrics metrics, ServeOptions options, ModelFacts model,
+  public StatusData(EngineClient engine, ServerMetrics metrics, ServeOptions options, ModelSummary model,
       java.util.function.IntSupplier requestsInFlight) {
     this.engine = engine;
     this.metrics = metrics;

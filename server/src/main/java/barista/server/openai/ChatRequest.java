@@ -1,7 +1,5 @@
 package barista.server.openai;
 
-import barista.config.ServeOptions;
-import barista.engine.sampling.SamplingParams;
 import barista.server.ChatMessage;
 import barista.server.http.ApiException;
 import barista.server.http.Json;
@@ -50,15 +48,15 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
 
   private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
 
-  public static ChatRequest parse(ObjectNode body, SamplingParams defaults, ServeOptions options) {
-    return parse(body, defaults, options, true);
+  public static ChatRequest parse(ObjectNode body, RequestPolicy policy) {
+    return parse(body, policy, true);
   }
 
   /** @param generating false for /tokenize, which renders the messages and generates nothing */
-  public static ChatRequest parse(ObjectNode body, SamplingParams defaults, ServeOptions options, boolean generating) {
+  public static ChatRequest parse(ObjectNode body, RequestPolicy policy, boolean generating) {
     JsonFields f = new JsonFields(body);
     List<ChatMessage> messages = messages(f.array("messages"));
-    CommonFields common = CommonFields.read(f, defaults, options);
+    CommonFields common = CommonFields.read(f, policy);
     Integer maxCompletionTokens = f.integer("max_completion_tokens");
     Integer maxTokens = f.integer("max_tokens"); // read either way: both were given and both are understood
     if (maxCompletionTokens != null) maxTokens = maxCompletionTokens;
@@ -73,7 +71,7 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
     }
     if (logprobs) {
       int top = topLogprobs == null ? 0 : topLogprobs;
-      common.params().logprobs(CommonFields.checkLogprobs(top, options.maxLogprobs, "top_logprobs"));
+      common.params().logprobs(CommonFields.checkLogprobs(top, policy.maxLogprobs(), "top_logprobs"));
     }
     boolean addGenerationPrompt = f.bool("add_generation_prompt", true);
     boolean continueFinalMessage = f.bool("continue_final_message", false);
@@ -90,8 +88,8 @@ public record ChatRequest(CommonFields common, List<ChatMessage> messages, boole
     JsonFields kwargs = f.object("chat_template_kwargs");
     Map<String, Object> templateKwargs = kwargs == null ? Map.of()
         : Json.MAPPER.convertValue(body.get("chat_template_kwargs"), new TypeReference<Map<String, Object>>() {});
-    Tools tools = Tools.read(f, options, generating);
-    Integer reasoningBudget = ReasoningFields.budget(f, options);
+    Tools tools = Tools.read(f, policy, generating);
+    Integer reasoningBudget = ReasoningFields.budget(f, policy);
     StructuredOutput constraint = constraint(common, tools);
     if (generating && reasoningBudget != null && constraint != null) {
       // Constrained output is all answer (never split into reasoning), and a spent budget would force </think>,

@@ -1,6 +1,5 @@
 package barista.server.openai;
 
-import barista.config.ServeOptions;
 import barista.engine.sampling.SamplingParams;
 import barista.server.http.ApiException;
 import java.util.HashMap;
@@ -28,7 +27,7 @@ public record CommonFields(String model, boolean stream, boolean includeUsage, b
   static final List<String> NOT_HONOURED = List.of("functions", "function_call", "guided_grammar",
       "guided_whitespace_pattern");
 
-  public static CommonFields read(JsonFields f, SamplingParams defaults, ServeOptions options) {
+  public static CommonFields read(JsonFields f, RequestPolicy policy) {
     for (String field : NOT_HONOURED) {
       if (f.has(field)) throw ApiException.badRequest(field + " is not supported by this server", field);
     }
@@ -50,17 +49,17 @@ public record CommonFields(String model, boolean stream, boolean includeUsage, b
       throw ApiException.badRequest("n must be between 1 and " + MAX_N + ", got " + n, "n");
     }
     Integer priority = f.integer("priority");
-    if (priority != null && priority != 0 && options.schedulingPolicy != ServeOptions.SchedulingPolicy.priority) {
+    if (priority != null && priority != 0 && !policy.priorityScheduling()) {
       throw ApiException.badRequest("priority needs the server started with --scheduling-policy priority", "priority");
     }
-    SamplingParams.Builder params = sampling(f, defaults);
+    SamplingParams.Builder params = sampling(f, policy.samplingDefaults());
     Integer promptLogprobs = f.integer("prompt_logprobs");
     if (promptLogprobs != null) {
       // As vLLM: a stream has no place for them (vLLM's -1, the whole vocabulary, is outside the range too).
       if (stream) {
         throw ApiException.badRequest("prompt_logprobs are not available when stream is true", "prompt_logprobs");
       }
-      params.promptLogprobs(checkLogprobs(promptLogprobs, options.maxLogprobs, "prompt_logprobs"));
+      params.promptLogprobs(checkLogprobs(promptLogprobs, policy.maxLogprobs(), "prompt_logprobs"));
     }
     FieldPolicy.Extras extras = FieldPolicy.read(f);
     if (extras.allowedTokenIds() != null) params.allowedTokenIds(extras.allowedTokenIds());

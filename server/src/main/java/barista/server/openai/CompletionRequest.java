@@ -1,7 +1,5 @@
 package barista.server.openai;
 
-import barista.config.ServeOptions;
-import barista.engine.sampling.SamplingParams;
 import barista.server.http.ApiException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -21,7 +19,7 @@ public record CompletionRequest(CommonFields common, List<PromptInput> prompts, 
   /** A prompt as text or as token ids. */
   public record PromptInput(String text, int[] tokenIds) {}
 
-  public static CompletionRequest parse(ObjectNode body, SamplingParams defaults, ServeOptions options) {
+  public static CompletionRequest parse(ObjectNode body, RequestPolicy policy) {
     JsonFields f = new JsonFields(body);
     // Chat-only fields that would change the output: refused here rather than ignored.
     for (String field : List.of("tools", "tool_choice", "parallel_tool_calls", "reasoning_effort",
@@ -29,10 +27,10 @@ public record CompletionRequest(CommonFields common, List<PromptInput> prompts, 
       if (f.has(field)) throw ApiException.badRequest(field + " is only supported by /v1/chat/completions", field);
     }
     List<PromptInput> prompts = prompts(f.node("prompt"));
-    CommonFields common = CommonFields.read(f, defaults, options);
+    CommonFields common = CommonFields.read(f, policy);
     Integer maxTokens = f.integer("max_tokens");
     Integer logprobs = f.integer("logprobs");
-    if (logprobs != null) common.params().logprobs(CommonFields.checkLogprobs(logprobs, options.maxLogprobs, "logprobs"));
+    if (logprobs != null) common.params().logprobs(CommonFields.checkLogprobs(logprobs, policy.maxLogprobs(), "logprobs"));
     boolean echo = f.bool("echo", false);
     // The echoed prompt's logprobs are its prompt logprobs, with prompt_logprobs' count if given (as vLLM).
     if (echo && logprobs != null && common.params().build().promptLogprobs() == null) {

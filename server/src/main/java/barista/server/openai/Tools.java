@@ -1,6 +1,5 @@
 package barista.server.openai;
 
-import barista.config.ServeOptions;
 import barista.server.http.ApiException;
 import barista.server.http.Json;
 import com.fasterxml.jackson.core.type.TypeReference;
@@ -30,12 +29,12 @@ public record Tools(List<Map<String, Object>> definitions, List<String> names, L
   private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
 
   /** The tools of a request; null when it has none (or an empty list) and asks for no tool choice. */
-  static Tools read(JsonFields f, ServeOptions options) {
-    return read(f, options, true);
+  static Tools read(JsonFields f, RequestPolicy policy) {
+    return read(f, policy, true);
   }
 
   /** @param generating false for /tokenize: nothing is generated, so auto needs no server flags there */
-  static Tools read(JsonFields f, ServeOptions options, boolean generating) {
+  static Tools read(JsonFields f, RequestPolicy policy, boolean generating) {
     ArrayNode tools = f.array("tools");
     JsonNode choiceNode = f.node("tool_choice");
     Boolean parallel = f.bool("parallel_tool_calls");
@@ -106,7 +105,7 @@ public record Tools(List<Map<String, Object>> definitions, List<String> names, L
     } else {
       throw ApiException.badRequest("tool_choice must be a string or an object", "tool_choice");
     }
-    if (generating && choice == Choice.AUTO && !(options.enableAutoToolChoice && options.toolCallParser != null)) {
+    if (generating && choice == Choice.AUTO && !policy.autoToolChoice()) {
       throw ApiException.badRequest("\"auto\" tool choice requires --enable-auto-tool-choice and --tool-call-parser "
           + "to be set", "tool_choice");
     }

@@ -1,8 +1,9 @@
-package barista.engine.checkpoint;
+package barista.engine.tools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
+import barista.engine.checkpoint.DType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.junit.jupiter.api.Test;

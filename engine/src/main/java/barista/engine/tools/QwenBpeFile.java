@@ -1,4 +1,4 @@
-package barista.engine.tokenizer;
+package barista.engine.tools;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

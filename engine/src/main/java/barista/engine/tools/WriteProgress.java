@@ -1,4 +1,6 @@
-package barista.engine.checkpoint;
+package barista.engine.tools;
+
+import barista.engine.checkpoint.Qwen2TensorNames;
 
 /** Hears how far writing a checkpoint has come, for a progress bar; called on the writing thread. */
 @FunctionalInterface
@@ -13,16 +15,8 @@ public interface WriteProgress {
 
   /** Where a tensor belongs, as progress names it: "embeddings", "layer N/L" (from 1), or "head". */
   static String partOf(String tensorName, int layers) {
-    if (tensorName.startsWith("model.layers.")) {
-      int end = tensorName.indexOf('.', "model.layers.".length());
-      if (end > 0) {
-        try {
-          return "layer " + (Integer.parseInt(tensorName.substring("model.layers.".length(), end)) + 1) + "/" + layers;
-        } catch (NumberFormatException e) {
-          return "layers";
-        }
-      }
-    }
-    return tensorName.startsWith("model.embed_tokens.") ? "embeddings" : "head";
+    int layer = Qwen2TensorNames.layerOf(tensorName);
+    if (layer >= 0) return "layer " + (layer + 1) + "/" + layers;
+    return tensorName.equals(Qwen2TensorNames.EMBED_TOKENS) ? "embeddings" : "head";
   }
 }

@@ -1,45 +1,58 @@
-package barista.scheduler;
+package barista.server.wiring;
 
 import barista.engine.EngineConfig;
 import barista.engine.ModelRunner;
 import barista.engine.checkpoint.GenerationConfig;
+import barista.engine.constraint.TokenVocabulary;
 import barista.engine.sampling.SamplingParams;
 import barista.engine.tokenizer.ChatTemplate;
 import barista.engine.tokenizer.IncrementalDetokenizer;
 import barista.engine.tokenizer.Tokenizer;
-import barista.engine.constraint.TokenVocabulary;
+import barista.scheduler.Detokenizer;
+import barista.scheduler.EngineCore;
+import barista.scheduler.SchedulerConfig;
 import java.io.IOException;
-import java.util.concurrent.CompletableFuture;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Everything one served model needs, started together: weights and KV cache on the device, the tokenizer and chat
- * template, and the engine loop. What the front end and the offline {@code generate} command both build on.
+ * templates, and the engine loop. What the front end and the offline {@code generate} command both build on; the
+ * scheduler sees only the engine's step interfaces and a detokenizer.
  */
 public final class ServingEngine implements AutoCloseable {
+  /** DeepSeek-R1's assistant marker: a template holding it is R1's, whose family has barista's tool template. */
+  private static final String R1_ASSISTANT_MARKER = "<｜Assistant｜>";
+  private static final String R1_TOOL_TEMPLATE = "/barista/r1-distill/chat-template.tools.jinja";
+
   private final ModelRunner runner;
   private final Tokenizer tokenizer;
-  private final ChatTemplate chatTemplate;
+  private final ChatTemplates chatTemplates;
   private final EngineCore core;
   private final SamplingParams defaults;
+  private final ModelFacts facts;
   private final CompletableFuture<TokenVocabulary> constraintVocabulary;
-  private final boolean chatTemplateOverridden;
 
-  private ServingEngine(ModelRunner runner, Tokenizer tokenizer, ChatTemplate chatTemplate, EngineCore core,
-      SamplingParams defaults, int[] eosIds, boolean chatTemplateOverridden) {
-    this.chatTemplateOverridden = chatTemplateOverridden;
+  private ServingEngine(ModelRunner runner, Tokenizer tokenizer, ChatTemplates chatTemplates, EngineCore core,
+      SamplingParams defaults, int[] eosIds) {
     this.runner = runner;
     this.tokenizer = tokenizer;
-    this.chatTemplate = chatTemplate;
+    this.chatTemplates = chatTemplates;
     this.core = core;
     this.defaults = defaults;
-    // The vocabulary trie takes a moment for 151,936 tokens: build it beside startup, not on a request's path.
-    int maskSize = runner.modelConfig().vocabSize();
+    this.facts = new ModelFacts(runner.maxModelLen(), runner.modelConfig().vocabSize(),
+        runner.modelConfig().architecture(), runner.modelConfig().numLayers(), runner.deviceName(),
+        runner.weightBytes());
+    // The vocabulary trie takes a moment for a full-size vocabulary: build it beside startup, not on a request's path.
+    int maskSize = facts.vocabSize();
     this.constraintVocabulary = CompletableFuture.supplyAsync(
-        () -> new TokenVocabulary(tokenizer.regularTokenBytes(maskSize), maskSize,
-            eosIds));
+        () -> new TokenVocabulary(tokenizer.regularTokenBytes(maskSize), maskSize, eosIds));
   }
 
   /**
@@ -53,7 +66,7 @@ public final class ServingEngine implements AutoCloseable {
 
   /** @param tokenizerDir where tokenizer.json and tokenizer_config.json are (usually the model folder) */
   public static ServingEngine start(EngineConfig engine, SchedulerConfigBuilder scheduling, String chatTemplateOverride,
-      java.nio.file.Path tokenizerDir) {
+      Path tokenizerDir) {
     ModelRunner runner = ModelRunner.start(engine); // checks the folder and its config first
     Tokenizer tokenizer;
     try {
@@ -63,19 +76,16 @@ public final class ServingEngine implements AutoCloseable {
       throw new IllegalArgumentException("cannot read the tokenizer in " + tokenizerDir + ": " + e.getMessage(), e);
     }
     try {
-      ChatTemplate template = chatTemplateOverride != null
-          ? new ChatTemplate(chatTemplateOverride, tokenizer.bosToken(), tokenizer.eosToken())
-          : tokenizer.chatTemplate().isPresent() ? ChatTemplate.of(tokenizer) : null;
+      ChatTemplates templates = chatTemplates(tokenizer, chatTemplateOverride);
       GenerationConfig gen = runner.generationConfig();
       Set<Integer> eos = new LinkedHashSet<>(gen.eosTokenIds());
       if (eos.isEmpty()) eos.add(tokenizer.eosId());
+      int[] eosIds = eos.stream().mapToInt(Integer::intValue).toArray();
       SchedulerConfig config = scheduling.build(runner.maxModelLen());
       EngineCore core = new EngineCore(runner, config,
-          new EngineCore.Limits(runner.maxModelLen(), runner.modelConfig().vocabSize(),
-              eos.stream().mapToInt(Integer::intValue).toArray()),
+          new EngineCore.Limits(runner.maxModelLen(), runner.modelConfig().vocabSize(), eosIds),
           skip -> detokenizer(tokenizer, skip), engine.seed());
-      return new ServingEngine(runner, tokenizer, template, core, samplingDefaults(gen),
-          eos.stream().mapToInt(Integer::intValue).toArray(), chatTemplateOverride != null);
+      return new ServingEngine(runner, tokenizer, templates, core, samplingDefaults(gen), eosIds);
     } catch (RuntimeException e) {
       runner.close();
       tokenizer.close();
@@ -96,6 +106,29 @@ public final class ServingEngine implements AutoCloseable {
   public static SamplingParams samplingDefaults(GenerationConfig g) {
     return SamplingParams.builder().temperature(g.temperature()).topP(g.topP()).topK(g.topK())
         .repetitionPenalty(g.repetitionPenalty()).maxTokens(null).build();
+  }
+
+  /**
+   * The model's template (or the override), and the one requests with tools use: the same when it shows tools or
+   * was chosen by --chat-template; else barista's tool-aware template for the model's family (only DeepSeek-R1's,
+   * recognised by its assistant marker), or none.
+   */
+  static ChatTemplates chatTemplates(Tokenizer tokenizer, String override) {
+    if (override != null) {
+      ChatTemplate chosen = new ChatTemplate(override, tokenizer.bosToken(), tokenizer.eosToken());
+      return new ChatTemplates(chosen, chosen);
+    }
+    if (tokenizer.chatTemplate().isEmpty()) return new ChatTemplates(null, null);
+    ChatTemplate own = ChatTemplate.of(tokenizer);
+    if (own.mentionsTools()) return new ChatTemplates(own, own);
+    if (!tokenizer.chatTemplate().get().contains(R1_ASSISTANT_MARKER)) return new ChatTemplates(own, null);
+    try (InputStream in = ServingEngine.class.getResourceAsStream(R1_TOOL_TEMPLATE)) {
+      if (in == null) throw new IllegalStateException("missing resource " + R1_TOOL_TEMPLATE);
+      return new ChatTemplates(own, new ChatTemplate(new String(in.readAllBytes(), StandardCharsets.UTF_8),
+          tokenizer.bosToken(), tokenizer.eosToken()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static Detokenizer detokenizer(Tokenizer tokenizer, boolean skipSpecialTokens) {
@@ -119,41 +152,29 @@ public final class ServingEngine implements AutoCloseable {
     SchedulerConfig build(int maxModelLen);
   }
 
+  /**
+   * The chat templates of the served model.
+   *
+   * @param chat the model's template (or --chat-template's), or null when it has none
+   * @param forTools what requests with tools are rendered with, or null when the model has no way to show tools
+   */
+  public record ChatTemplates(ChatTemplate chat, ChatTemplate forTools) {}
+
   public EngineCore core() {
     return core;
-  }
-
-  public ModelRunner runner() {
-    return runner;
   }
 
   public Tokenizer tokenizer() {
     return tokenizer;
   }
 
-  /** The model's chat template, or null when it has none. */
-  public ChatTemplate chatTemplate() {
-    return chatTemplate;
+  public ChatTemplates chatTemplates() {
+    return chatTemplates;
   }
 
-  /** Whether --chat-template chose the template (then it is used as it is, tools or not). */
-  public boolean chatTemplateOverridden() {
-    return chatTemplateOverridden;
-  }
-
-  /**
-   * barista's tool-aware template for the model's family, for requests with tools when the model's template does
-   * not show them; null when the family has none (only DeepSeek-R1's, recognised by its assistant marker).
-   */
-  public ChatTemplate toolChatTemplate() {
-    if (chatTemplate == null || !tokenizer.chatTemplate().orElse("").contains("<｜Assistant｜>")) return null;
-    try (java.io.InputStream in = ServingEngine.class.getResourceAsStream(
-        "/barista/r1-distill/chat-template.tools.jinja")) {
-      return new ChatTemplate(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8),
-          tokenizer.bosToken(), tokenizer.eosToken());
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+  /** What the server is told of the model, fixed once it has loaded. */
+  public ModelFacts facts() {
+    return facts;
   }
 
   /** The tokens structured-output constraints choose from (waits for the build begun at startup). */
@@ -164,6 +185,11 @@ public final class ServingEngine implements AutoCloseable {
   /** Sampling defaults from generation_config.json (vLLM's --generation-config auto). */
   public SamplingParams defaults() {
     return defaults;
+  }
+
+  /** The model's config.json, for reading a --generation-config folder against it. */
+  barista.engine.checkpoint.ModelConfig modelConfig() {
+    return runner.modelConfig();
   }
 
   public boolean shutdown(Duration grace) throws InterruptedException {

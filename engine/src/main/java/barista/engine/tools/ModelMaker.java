@@ -1,8 +1,13 @@
-package barista.engine.checkpoint;
+package barista.engine.tools;
 
-import barista.engine.checkpoint.RandomWeights.Init;
-import barista.engine.tokenizer.TokenizerFiles;
+import barista.engine.checkpoint.DType;
+import barista.engine.checkpoint.ModelConfig;
+import barista.engine.checkpoint.Qwen2TensorNames;
+import barista.engine.checkpoint.Qwen2TensorNames.Projection;
+import barista.engine.checkpoint.TensorInfo;
+import barista.engine.tools.RandomWeights.Init;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -50,6 +55,7 @@ public final class ModelMaker {
   static final long MAX_SHARD_BYTES = 2_000_000_000L;
   /** Elements generated per parallel task. */
   private static final int CHUNK_ELEMENTS = 1 << 21;
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The resolved model shape and the token ids written to config.json and generation_config.json. */
   private record Spec(String architecture, DType dtype, int layers, int hidden, int heads, int kvHeads, int intermediate,
@@ -142,7 +148,7 @@ public final class ModelMaker {
   private static Integer addedTokenId(Path dir, String content) throws IOException {
     Path file = dir.resolve("tokenizer.json");
     if (!Files.exists(file)) return null;
-    for (JsonNode token : JsonFiles.MAPPER.readTree(file.toFile()).path("added_tokens")) {
+    for (JsonNode token : JSON.readTree(file.toFile()).path("added_tokens")) {
       if (token.path("content").asText().equals(content)) return token.path("id").asInt();
     }
     return null;
@@ -150,7 +156,7 @@ public final class ModelMaker {
 
   /** config.json in the transformers 4.x style of the published R1-Distill file, field for field. */
   private static ObjectNode configJson(Spec s) {
-    ObjectNode c = JsonFiles.MAPPER.createObjectNode();
+    ObjectNode c = JSON.createObjectNode();
     c.putArray("architectures").add(s.architecture());
     c.put("attention_dropout", 0.0);
     if (!s.qwen2()) c.put("attention_bias", false);
@@ -183,7 +189,7 @@ public final class ModelMaker {
   }
 
   private static ObjectNode generationConfigJson(Spec s) {
-    ObjectNode g = JsonFiles.MAPPER.createObjectNode();
+    ObjectNode g = JSON.createObjectNode();
     g.put("_from_model_config", true);
     g.put("bos_token_id", s.generationBos());
     g.put("eos_token_id", s.generationEos());
@@ -203,24 +209,25 @@ public final class ModelMaker {
     Init bias = new Init(0, 0.1);
     Init fromHidden = new Init(0, 1 / StrictMath.sqrt(hidden));
     List<Tensor> t = new ArrayList<>();
-    t.add(new Tensor("model.embed_tokens.weight", new long[] {s.vocab(), hidden}, new Init(0, 1)));
+    t.add(new Tensor(Qwen2TensorNames.EMBED_TOKENS, new long[] {s.vocab(), hidden}, new Init(0, 1)));
     for (int layer = 0; layer < s.layers(); layer++) {
-      String p = "model.layers." + layer + ".";
-      t.add(new Tensor(p + "input_layernorm.weight", new long[] {hidden}, norm));
-      for (String proj : new String[] {"q", "k", "v"}) {
-        long out = proj.equals("q") ? qDim : kvDim;
-        t.add(new Tensor(p + "self_attn." + proj + "_proj.weight", new long[] {out, hidden}, fromHidden));
-        if (s.qwen2()) t.add(new Tensor(p + "self_attn." + proj + "_proj.bias", new long[] {out}, bias));
+      t.add(new Tensor(Qwen2TensorNames.inputLayernorm(layer), new long[] {hidden}, norm));
+      for (Projection proj : new Projection[] {Projection.Q, Projection.K, Projection.V}) {
+        long out = proj == Projection.Q ? qDim : kvDim;
+        t.add(new Tensor(proj.weight(layer), new long[] {out, hidden}, fromHidden));
+        if (s.qwen2()) t.add(new Tensor(proj.module(layer) + ".bias", new long[] {out}, bias));
       }
-      t.add(new Tensor(p + "self_attn.o_proj.weight", new long[] {hidden, qDim}, new Init(0, 1 / StrictMath.sqrt(qDim))));
-      t.add(new Tensor(p + "post_attention_layernorm.weight", new long[] {hidden}, norm));
-      t.add(new Tensor(p + "mlp.gate_proj.weight", new long[] {inter, hidden}, fromHidden));
-      t.add(new Tensor(p + "mlp.up_proj.weight", new long[] {inter, hidden}, fromHidden));
-      t.add(new Tensor(p + "mlp.down_proj.weight", new long[] {hidden, inter}, new Init(0, 1 / StrictMath.sqrt(inter))));
+      t.add(new Tensor(Projection.O.weight(layer), new long[] {hidden, qDim}, new Init(0, 1 / StrictMath.sqrt(qDim))));
+      t.add(new Tensor(Qwen2TensorNames.postAttentionLayernorm(layer), new long[] {hidden}, norm));
+      t.add(new Tensor(Projection.GATE.weight(layer), new long[] {inter, hidden}, fromHidden));
+      t.add(new Tensor(Projection.UP.weight(layer), new long[] {inter, hidden}, fromHidden));
+      t.add(new Tensor(Projection.DOWN.weight(layer), new long[] {hidden, inter}, new Init(0, 1 / StrictMath.sqrt(inter))));
     }
-    t.add(new Tensor("model.norm.weight", new long[] {hidden}, norm));
+    t.add(new Tensor(Qwen2TensorNames.FINAL_NORM, new long[] {hidden}, norm));
     // Final hidden states have rms ~1, so this gives logits with std ~2.
-    if (!s.tied()) t.add(new Tensor("lm_head.weight", new long[] {s.vocab(), hidden}, new Init(0, 2 / StrictMath.sqrt(hidden))));
+    if (!s.tied()) {
+      t.add(new Tensor(Qwen2TensorNames.LM_HEAD, new long[] {s.vocab(), hidden}, new Init(0, 2 / StrictMath.sqrt(hidden))));
+    }
     return t;
   }
 
@@ -267,7 +274,7 @@ public final class ModelMaker {
       writeShard(spec, random, shards.get(0), outDir.resolve("model.safetensors"), written);
       return;
     }
-    ObjectNode index = JsonFiles.MAPPER.createObjectNode();
+    ObjectNode index = JSON.createObjectNode();
     index.putObject("metadata").put("total_size", totalBytes);
     ObjectNode weightMap = index.putObject("weight_map");
     for (int i = 0; i < shards.size(); i++) {
@@ -350,7 +357,7 @@ public final class ModelMaker {
   }
 
   private static void writeJson(Path file, JsonNode json) throws IOException {
-    JsonFiles.MAPPER.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), json);
+    JSON.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), json);
   }
 
   private static int or(Integer value, int preset) {

@@ -1,10 +1,11 @@
-package barista.engine.checkpoint;
+package barista.engine.tools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import barista.engine.quant.CheckpointQuantizer;
+import barista.engine.checkpoint.Checkpoint;
 import barista.engine.quant.Quantization;
+import barista.engine.tools.CheckpointQuantizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;

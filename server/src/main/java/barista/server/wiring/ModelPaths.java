@@ -1,6 +1,6 @@
-package barista.server;
+package barista.server.wiring;
 
-import barista.engine.checkpoint.ModelMaker;
+import barista.engine.tools.ModelMaker;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * finds it offline: {@code models--ORG--NAME/snapshots/<commit>}, the commit read from {@code refs/<revision>}), or
  * nothing, meaning the built-in demo model.
  */
-final class ModelPaths {
+public final class ModelPaths {
   private static final Logger log = LoggerFactory.getLogger(ModelPaths.class);
   private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
 
@@ -27,7 +27,7 @@ final class ModelPaths {
    * @param downloadDir --download-dir: the hub cache to look in, before the environment's; may be null
    * @param env the environment (HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE, HF_HOME, XDG_CACHE_HOME)
    */
-  static Path resolve(String model, String revision, Path downloadDir, Map<String, String> env) throws IOException {
+  public static Path resolve(String model, String revision, Path downloadDir, Map<String, String> env) throws IOException {
     if (model == null) return demoModel();
     Path dir = Path.of(model);
     if (Files.isDirectory(dir)) return dir;

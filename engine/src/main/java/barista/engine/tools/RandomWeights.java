@@ -1,5 +1,7 @@
-package barista.engine.checkpoint;
+package barista.engine.tools;
 
+import barista.engine.checkpoint.DType;
+import barista.engine.checkpoint.DTypes;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 

@@ -1,11 +1,18 @@
-package barista.engine.checkpoint;
+package barista.engine.tools;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import barista.engine.checkpoint.Checkpoint;
+import barista.engine.checkpoint.DType;
+import barista.engine.checkpoint.ModelConfig;
+import barista.engine.checkpoint.R1DistillFiles;
+import barista.engine.checkpoint.SafetensorsFile;
+import barista.engine.checkpoint.TensorInfo;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ModelMakerTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir
   Path dir;
@@ -64,7 +72,7 @@ class ModelMakerTest {
     ModelMaker.make(ModelMaker.Options.of("tiny", 7), dir.resolve("sharded"), limit);
 
     Path sharded = dir.resolve("sharded");
-    JsonNode index = JsonFiles.MAPPER.readTree(sharded.resolve("model.safetensors.index.json").toFile());
+    JsonNode index = JSON.readTree(sharded.resolve("model.safetensors.index.json").toFile());
     List<Path> shards;
     try (Stream<Path> files = Files.list(sharded)) {
       shards = files.filter(p -> p.toString().endsWith(".safetensors")).sorted().toList();
@@ -99,8 +107,8 @@ class ModelMakerTest {
     // Shrunk so the test stays small; every field not overridden must equal the published file's.
     ModelMaker.Options small = new ModelMaker.Options("r1-distill-1.5b", 1, null, 1, 64, 4, 2, 128, 256, null, null);
     ModelMaker.make(small, dir);
-    JsonNode written = JsonFiles.MAPPER.readTree(dir.resolve("config.json").toFile());
-    JsonNode reference = JsonFiles.MAPPER.readTree(R1DistillFiles.CONFIG_JSON);
+    JsonNode written = JSON.readTree(dir.resolve("config.json").toFile());
+    JsonNode reference = JSON.readTree(R1DistillFiles.CONFIG_JSON);
     Set<String> overridden = Set.of("num_hidden_layers", "hidden_size", "num_attention_heads", "num_key_value_heads",
         "intermediate_size", "vocab_size");
     assertEquals(fieldNames(reference), fieldNames(written));
@@ -114,8 +122,8 @@ class ModelMakerTest {
         assertEquals(expected, actual, field);
       }
     }
-    assertEquals(JsonFiles.MAPPER.readTree(R1DistillFiles.GENERATION_CONFIG_JSON),
-        JsonFiles.MAPPER.readTree(dir.resolve("generation_config.json").toFile()));
+    assertEquals(JSON.readTree(R1DistillFiles.GENERATION_CONFIG_JSON),
+        JSON.readTree(dir.resolve("generation_config.json").toFile()));
   }
 
   @Test
@@ -146,7 +154,7 @@ class ModelMakerTest {
     System.out.printf("r1-distill-1.5b preset written in %.1f s%n", seconds);
     assertTrue(seconds < 60, "took " + seconds + " s");
     try (Checkpoint ckpt = Checkpoint.open(dir)) {
-      assertEquals(ModelConfig.parse(JsonFiles.MAPPER.readTree(R1DistillFiles.CONFIG_JSON), "reference"), ckpt.config());
+      assertEquals(ModelConfig.parse(JSON.readTree(R1DistillFiles.CONFIG_JSON), "reference"), ckpt.config());
       assertEquals(expectedNames(ckpt.config()), ckpt.names());
       expectHuggingFaceShapes(ckpt);
       long total = ckpt.names().stream().mapToLong(n -> ckpt.info(n).byteLength()).sum();

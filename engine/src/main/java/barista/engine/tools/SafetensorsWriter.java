@@ -1,5 +1,7 @@
-package barista.engine.checkpoint;
+package barista.engine.tools;
 
+import barista.engine.checkpoint.DType;
+import barista.engine.checkpoint.TensorInfo;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package barista.scheduler;
+package barista.server.wiring;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,6 +13,20 @@ import barista.engine.checkpoint.Checkpoint;
 import barista.engine.checkpoint.GenerationConfig;
 import barista.engine.reference.ReferenceQwen2;
 import barista.engine.sampling.SamplingParams;
+import barista.engine.tokenizer.Tokenizer;
+import barista.scheduler.FinishReason;
+import barista.scheduler.GenerationRequest;
+import barista.scheduler.OutputListener;
+import barista.scheduler.RequestOutput;
+import barista.scheduler.SchedulerConfig;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -46,11 +60,12 @@ class ServingEngineTest {
       assertArrayEquals(expected, r.tokens());
       assertEquals(engine.tokenizer().decode(expected, true), r.text(), "streamed through the incremental detokenizer");
       assertEquals(FinishReason.LENGTH, r.finishReason());
-      assertEquals(256, engine.runner().maxModelLen());
-      assertTrue(engine.chatTemplate().render(List.of(Map.of("role", "user", "content", "hi")), true, Map.of())
+      assertEquals(256, engine.facts().maxModelLen());
+      assertEquals("Qwen2ForCausalLM", engine.facts().architecture());
+      assertTrue(engine.chatTemplates().chat().render(List.of(Map.of("role", "user", "content", "hi")), true, Map.of())
           .contains("<｜User｜>hi<｜Assistant｜>"), "the tokenizer's own (R1) template");
       c.assertNoLateOutput();
-      assertNull(engine.core().failure());
+      assertTrue(engine.core().status().alive(), "the loop did not die");
       assertTrue(engine.shutdown(Duration.ofSeconds(10)), "idle: drains at once");
     }
   }
@@ -62,7 +77,7 @@ class ServingEngineTest {
       Collector c = new Collector();
       SamplingParams params = SamplingParams.greedy(200).toBuilder().ignoreEos(true).build();
       engine.core().submit(new GenerationRequest("long", PROMPT, params, 0, System.nanoTime()), c);
-      c.first.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      c.first.get(10, TimeUnit.SECONDS);
       assertFalse(engine.shutdown(Duration.ZERO), "a running request cannot finish in no time");
       assertEquals(FinishReason.ABORT, c.await().finishReason());
     } finally {
@@ -80,7 +95,9 @@ class ServingEngineTest {
       assertEquals(-1, d.topK());
       assertNull(d.maxTokens(), "up to the context, as vLLM");
       assertEquals(engine.tokenizer().bosToken() + "[override]",
-          engine.chatTemplate().render(List.of(), false, Map.of()));
+          engine.chatTemplates().chat().render(List.of(), false, Map.of()));
+      assertTrue(engine.chatTemplates().forTools() == engine.chatTemplates().chat(),
+          "a template chosen by --chat-template is used for tools too, as it is");
     }
     SamplingParams fromFile = ServingEngine.samplingDefaults(new GenerationConfig(0.3, 0.7, 20, 1.1, List.of(2), 1));
     assertEquals(SamplingParams.builder().temperature(0.3).topP(0.7).topK(20).repetitionPenalty(1.1).maxTokens(null)
@@ -92,5 +109,68 @@ class ServingEngineTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> ServingEngine.start(config(), scheduling(), null, empty));
     assertTrue(e.getMessage().startsWith("cannot read the tokenizer in " + empty + ": "), e.getMessage());
+  }
+
+  @Test
+  void onlyR1sTemplateGetsBaristasToolTemplateForRequestsWithTools(@TempDir Path other) throws Exception {
+    try (Tokenizer tokenizer = Tokenizer.load(TestModels.tiny())) {
+      ServingEngine.ChatTemplates templates = ServingEngine.chatTemplates(tokenizer, null);
+      assertFalse(templates.chat().mentionsTools(), "the tiny model has R1's published template, which shows no tools");
+      assertTrue(templates.forTools().mentionsTools(), "R1's family: barista's tool-aware template");
+    }
+    // The same tokenizer with a template of no known family: requests with tools have nothing to render with.
+    Files.copy(TestModels.tiny().resolve("tokenizer.json"), other.resolve("tokenizer.json"));
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode config = (ObjectNode) json.readTree(TestModels.tiny().resolve("tokenizer_config.json").toFile());
+    config.put("chat_template", "{% for m in messages %}{{ m.content }}{% endfor %}");
+    json.writeValue(other.resolve("tokenizer_config.json").toFile(), config);
+    try (Tokenizer tokenizer = Tokenizer.load(other)) {
+      ServingEngine.ChatTemplates templates = ServingEngine.chatTemplates(tokenizer, null);
+      assertEquals("hi", templates.chat().render(List.of(Map.of("role", "user", "content", "hi")), false, Map.of()));
+      assertNull(templates.forTools());
+    }
+  }
+
+  /** One request's outputs, complete at the one with a finish reason; a later output is recorded for the test. */
+  private static final class Collector implements OutputListener {
+    record Result(List<RequestOutput> outputs) {
+      FinishReason finishReason() {
+        return outputs.get(outputs.size() - 1).finishReason();
+      }
+
+      int[] tokens() {
+        return outputs.stream().flatMapToInt(o -> Arrays.stream(o.newTokenIds())).toArray();
+      }
+
+      String text() {
+        StringBuilder sb = new StringBuilder();
+        for (RequestOutput o : outputs) sb.append(o.newText());
+        return sb.toString();
+      }
+    }
+
+    private final List<RequestOutput> outputs = new ArrayList<>(); // engine thread only
+    final CompletableFuture<RequestOutput> first = new CompletableFuture<>();
+    private final CompletableFuture<Result> done = new CompletableFuture<>();
+    private final List<RequestOutput> late = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void onOutput(RequestOutput output) {
+      if (done.isDone()) {
+        late.add(output);
+        return;
+      }
+      outputs.add(output);
+      first.complete(output);
+      if (output.finished()) done.complete(new Result(List.copyOf(outputs)));
+    }
+
+    Result await() throws Exception {
+      return done.get(10, TimeUnit.SECONDS);
+    }
+
+    void assertNoLateOutput() {
+      if (!late.isEmpty()) throw new AssertionError("output after the last one: " + late);
+    }
   }
 }

@@ -1,13 +1,16 @@
-package barista.engine.quant;
+package barista.engine.tools;
 
 import barista.engine.checkpoint.Checkpoint;
 import barista.engine.checkpoint.CheckpointException;
 import barista.engine.checkpoint.DType;
 import barista.engine.checkpoint.DTypes;
 import barista.engine.checkpoint.ModelConfig;
-import barista.engine.checkpoint.SafetensorsWriter;
+import barista.engine.checkpoint.Qwen2TensorNames;
 import barista.engine.checkpoint.TensorInfo;
-import barista.engine.checkpoint.WriteProgress;
+import barista.engine.quant.AwqPacking;
+import barista.engine.quant.Int8Weights;
+import barista.engine.quant.PackQuantized;
+import barista.engine.quant.Quantization;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -20,7 +23,6 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -34,8 +36,6 @@ public final class CheckpointQuantizer {
   /** AutoAWQ's default group size; smaller models get the largest power of two that divides every input dim. */
   public static final int MAX_AWQ_GROUP = 128;
 
-  private static final Pattern PROJECTION =
-      Pattern.compile("model\\.layers\\.\\d+\\.(self_attn\\.[qkvo]|mlp\\.(gate|up|down))_proj\\.weight");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Checkpoint ckpt;
@@ -122,7 +122,7 @@ public final class CheckpointQuantizer {
   }
 
   private boolean quantized(TensorInfo t) {
-    return PROJECTION.matcher(t.name()).matches();
+    return Qwen2TensorNames.isProjectionWeight(t.name());
   }
 
   private List<SafetensorsWriter.Entry> entries(TensorInfo t) {
@@ -192,7 +192,7 @@ public final class CheckpointQuantizer {
           .put("type", "int");
       weights.putObject("observer_kwargs");
       q.put("format", "pack-quantized");
-      q.putArray("ignore").add("lm_head");
+      q.putArray("ignore").add(Qwen2TensorNames.LM_HEAD_MODULE);
       q.putNull("kv_cache_scheme");
       q.put("quant_method", "compressed-tensors");
       q.put("quantization_status", "compressed");

@@ -1,5 +1,6 @@
-package barista.engine.tokenizer;
+package barista.engine.tools;
 
+import barista.engine.tokenizer.ByteLevel;
 import java.nio.charset.StandardCharsets;
 import java.text.Normalizer;
 import java.util.ArrayList;

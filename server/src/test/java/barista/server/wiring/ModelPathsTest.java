@@ -1,4 +1,4 @@
-package barista.server;
+package barista.server.wiring;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

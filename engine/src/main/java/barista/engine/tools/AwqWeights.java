@@ -1,4 +1,4 @@
-package barista.engine.quant;
+package barista.engine.tools;
 
 import barista.engine.checkpoint.DTypes;
 import java.util.stream.IntStream;
