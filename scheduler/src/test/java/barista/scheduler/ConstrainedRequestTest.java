@@ -9,7 +9,7 @@ import barista.engine.constraint.Grammar;
 import barista.engine.constraint.MaskStats;
 import barista.engine.constraint.Regexes;
 import barista.engine.constraint.TokenVocabulary;
-import barista.engine.sampling.InvalidSamplingParamException;
+import barista.engine.sampling.RefusedRequestException;
 import barista.engine.sampling.ReasoningBudget;
 import barista.engine.sampling.SamplingParams;
 import java.nio.charset.StandardCharsets;
@@ -100,9 +100,9 @@ class ConstrainedRequestTest {
     Grammar grammar = Grammar.compile(Regexes.literal("ab"), vocabulary(0));
     SamplingParams budgeted = SamplingParams.builder().temperature(0).maxTokens(5)
         .reasoningBudget(new ReasoningBudget(2, new int[] {1}, new int[] {1})).build();
-    InvalidSamplingParamException e = assertThrows(InvalidSamplingParamException.class, () -> engine.core.submit(
+    RefusedRequestException e = assertThrows(RefusedRequestException.class, () -> engine.core.submit(
         new GenerationRequest("c", prompt, budgeted, 0, System.nanoTime(), grammar), new Collector()));
-    assertEquals("reasoning_effort", e.field());
+    assertEquals("reasoning_effort", e.what());
     Collector.Result r = engine.submit("f", prompt, SamplingParams.greedy(5)).await();
     assertArrayEquals(FakeExecutor.generate(prompt, 5), r.tokens());
   }

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import barista.engine.sampling.InvalidSamplingParamException;
+import barista.engine.sampling.RefusedRequestException;
 import barista.engine.sampling.SamplingParams;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -220,14 +220,14 @@ class EngineCoreTest {
     int[] prompt = FakeExecutor.randomPrompt(9, 4);
     int last = FakeExecutor.VOCAB - 1;
     for (int bad : new int[] {-1, FakeExecutor.VOCAB}) {
-      InvalidSamplingParamException stop = assertThrows(InvalidSamplingParamException.class, () -> engine.submit(
+      RefusedRequestException stop = assertThrows(RefusedRequestException.class, () -> engine.submit(
           "s" + bad, prompt, SamplingParams.builder().maxTokens(2).stopTokenIds(List.of(bad)).build()));
-      assertEquals("stop_token_ids", stop.field());
+      assertEquals("stop_token_ids", stop.what());
       assertEquals("stop_token_ids has token id " + bad + " outside the vocabulary (0.." + last + ")",
           stop.getMessage());
-      InvalidSamplingParamException bias = assertThrows(InvalidSamplingParamException.class, () -> engine.submit(
+      RefusedRequestException bias = assertThrows(RefusedRequestException.class, () -> engine.submit(
           "b" + bad, prompt, SamplingParams.builder().maxTokens(2).logitBias(java.util.Map.of(bad, 1f)).build()));
-      assertEquals("logit_bias", bias.field());
+      assertEquals("logit_bias", bias.what());
     }
     Collector.Result ok = engine.submit("ok", prompt, SamplingParams.builder().maxTokens(2)
         .stopTokenIds(List.of(0, last)).logitBias(java.util.Map.of(0, 0f, last, 0f)).build()).await();

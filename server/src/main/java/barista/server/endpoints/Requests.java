@@ -1,7 +1,7 @@
 package barista.server.endpoints;
 
 import barista.engine.constraint.Grammar;
-import barista.engine.sampling.InvalidSamplingParamException;
+import barista.engine.sampling.RefusedRequestException;
 import barista.engine.sampling.SamplingParams;
 import barista.server.ServerContext;
 import barista.server.http.ApiException;
@@ -190,8 +190,8 @@ final class Requests {
   static SamplingParams validated(SamplingParams.Builder params) {
     try {
       return params.build().validate();
-    } catch (InvalidSamplingParamException e) {
-      throw ApiException.badRequest(e.getMessage(), e.field());
+    } catch (RefusedRequestException e) {
+      throw ApiException.badRequest(e.getMessage(), e.what());
     }
   }
 }

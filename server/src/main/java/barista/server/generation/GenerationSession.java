@@ -1,7 +1,7 @@
 package barista.server.generation;
 
 import barista.engine.constraint.Grammar;
-import barista.engine.sampling.InvalidSamplingParamException;
+import barista.engine.sampling.RefusedRequestException;
 import barista.engine.sampling.SamplingParams;
 import barista.scheduler.EngineOverloadedException;
 import barista.scheduler.GenerationRequest;
@@ -105,8 +105,8 @@ public final class GenerationSession {
       server.engine().submitAll(requests, listeners); // all or none: a refused batch takes no client's place
     } catch (EngineOverloadedException e) {
       throw ApiException.overloaded("The server is overloaded, retry later: " + e.getMessage());
-    } catch (InvalidSamplingParamException e) {
-      throw ApiException.badRequest(e.getMessage(), e.field());
+    } catch (RefusedRequestException e) {
+      throw ApiException.badRequest(e.getMessage(), e.what());
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest(e.getMessage(), null);
     }

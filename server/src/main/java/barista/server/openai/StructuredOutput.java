@@ -2,7 +2,6 @@ package barista.server.openai;
 
 import barista.engine.constraint.JsonSchemas;
 import barista.engine.constraint.Regexes;
-import barista.engine.constraint.UnsupportedConstraintException;
 import barista.server.http.ApiException;
 import barista.server.http.Json;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -164,9 +163,7 @@ public record StructuredOutput(String kind, String key, String param, JsonNode s
         case "tool_calls": return JsonSchemas.toolCalls(choices, schemas, parallel);
         default: return Regexes.oneOf(choices);
       }
-    } catch (UnsupportedConstraintException e) {
-      throw ApiException.badRequest(param + ": " + e.getMessage(), param);
-    } catch (IllegalArgumentException | StackOverflowError e) {
+    } catch (IllegalArgumentException | StackOverflowError e) { // a RefusedRequestException too
       throw ApiException.badRequest(param + ": " + e.getMessage(), param);
     }
   }
