@@ -39,7 +39,7 @@ final class Scheduler {
     this.kv = kv;
     this.graphTokens = graphTokens;
     Comparator<Request> arrival = Comparator.comparingLong((Request r) -> r.queueKey).thenComparingLong(r -> r.seqId);
-    this.order = config.policy().equals("priority")
+    this.order = config.policy() == SchedulerConfig.Policy.PRIORITY
         ? Comparator.comparingInt((Request r) -> r.priority).thenComparing(arrival) : arrival;
     this.waiting = new PriorityQueue<>(order);
   }
@@ -196,18 +196,18 @@ final class Scheduler {
   /**
    * Whether a request whose last sample is still in flight may be scheduled now, its input token fed on the device
    * (asynchronous scheduling, after vLLM's AsyncScheduler): not when that sample reaches max_tokens or the context
-   * limit (no step is wasted on a request sure to end), and not for a thinking-budget request, whose forced token
+   * limit (no step is wasted on a request sure to end), and not for a reasoning-budget request, whose forced token
    * depends on the token not yet known: it stays synchronous, one step in two. A constrained request runs ahead
    * with a {@link DeferredMask}.
    */
   private boolean mayRunAhead(Request r) {
-    return r.thinking == null && r.numOutputScheduled() < r.maxTokens
+    return r.reasoningBudget == null && r.numOutputScheduled() < r.maxTokens
         && r.numTokens + r.placeholders < config.maxModelLen();
   }
 
   private Request victim() {
     Request v = running.get(running.size() - 1);
-    if (config.policy().equals("priority")) {
+    if (config.policy() == SchedulerConfig.Policy.PRIORITY) {
       for (Request r : running) if (order.compare(r, v) > 0) v = r;
     }
     return v;

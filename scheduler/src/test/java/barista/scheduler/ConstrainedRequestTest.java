@@ -1,5 +1,6 @@
 package barista.scheduler;
 
+import static barista.scheduler.SchedulerConfig.Policy.FCFS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -55,7 +56,7 @@ class ConstrainedRequestTest {
       if (Arrays.stream(expected, 0, 3).noneMatch(t -> t == eos)) break;
     }
     int eos = expected[3];
-    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(8, 32, true, "fcfs"), eos);
+    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(8, 32, true, FCFS), eos);
     String text = LetterDetokenizer.text(expected, 0, 3);
     Grammar grammar = Grammar.compile(Regexes.literal(text), vocabulary(eos));
     long stepsBefore = MaskStats.steps();
