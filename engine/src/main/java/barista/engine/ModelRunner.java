@@ -151,7 +151,7 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
       long[] slots = new long[tokens];
       for (int p = 0; p < tokens; p++) {
         pos[p] = p;
-        slots[p] = (long) table[p / bs] * bs + p % bs;
+        slots[p] = ForwardBatch.slot(table, bs, p);
       }
       ForwardBatch b = new ForwardBatch(ids, pos, slots, new int[] {0}, new int[] {tokens}, new int[] {tokens},
           new int[][] {table}, new boolean[] {true});
@@ -394,7 +394,7 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
       for (int p = s.numComputed(); p < contextLen[i]; p++, row++) {
         tokenIds[row] = s.tokens()[p];
         positions[row] = p;
-        slots[row] = (long) s.blockTable()[p / bs] * bs + p % bs;
+        slots[row] = ForwardBatch.slot(s.blockTable(), bs, p);
       }
     }
     return new ForwardBatch(tokenIds, positions, slots, queryStart, queryLen, contextLen, tables, sample);
