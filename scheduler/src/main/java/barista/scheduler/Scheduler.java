@@ -143,13 +143,13 @@ final class Scheduler {
   }
 
   /**
-   * The step's token budget. A step that fits the engine's largest CUDA graph replays it (~3 ms for R1-Distill's
-   * 512-token graph on an H200) where a larger one runs eagerly (~20 ms of host time, every decode row waiting).
-   * So when all the work in sight (running rows plus the prompts that could join) fits in a few graph steps, prompts
-   * are chunked to graph size: a handful of prompts arriving beside decodes then costs a few graph steps instead of
-   * one eager one. A bigger wave (many prompts at once) takes the whole budget: its eager steps are
-   * compute-bound, and cutting it up costs throughput (c=256 lost 16% when every step was capped). So does a step
-   * with more decoding rows than the graph holds: a graph-sized budget would leave the last ones out of every step.
+   * The step's token budget. A step that fits the engine's largest CUDA graph replays it, where a larger one runs
+   * eagerly, many times longer on the host while every decode row waits (docs/performance.md). So when all the work
+   * in sight (running rows plus the prompts that could join) fits in a few graph steps, prompts are chunked to graph
+   * size: a handful of prompts arriving beside decodes then costs a few graph steps instead of one eager one. A
+   * bigger wave (many prompts at once) takes the whole budget: its eager steps are compute-bound, and cutting it up
+   * costs throughput (capping every step did, at the highest concurrency). So does a step with more decoding rows
+   * than the graph holds: a graph-sized budget would leave the last ones out of every step.
    */
   private int stepBudget() {
     int budget = config.maxNumBatchedTokens();
