@@ -71,7 +71,13 @@ abstract class Choice {
 
   /** Ends a choice object as both APIs do: its logprobs (null when there are none), then its finish. */
   final ObjectNode withLogprobsAndFinish(ObjectNode node, JsonNode logprobs) {
+    return withLogprobsAndFinish(node, logprobs, null);
+  }
+
+  /** As above, with the prompt's logprobs (vLLM's prompt_logprobs) between the two when there are any. */
+  final ObjectNode withLogprobsAndFinish(ObjectNode node, JsonNode logprobs, JsonNode promptLogprobs) {
     node.set("logprobs", logprobs == null ? NullNode.getInstance() : logprobs);
+    if (promptLogprobs != null) node.set("prompt_logprobs", promptLogprobs);
     node.put("finish_reason", apiFinishReason());
     node.set("stop_reason", Json.MAPPER.valueToTree(stopReason));
     return node;

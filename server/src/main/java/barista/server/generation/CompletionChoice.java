@@ -68,9 +68,7 @@ final class CompletionChoice extends Choice {
   ObjectNode complete() {
     ObjectNode choice = node();
     choice.put("text", text.toString());
-    withLogprobsAndFinish(choice, logprobs ? accumulated.node() : null);
-    // Last, where vLLM's CompletionResponseChoice has it.
-    if (promptLogprobs != null) choice.set("prompt_logprobs", Logprobs.prompt(promptLogprobs, model));
-    return choice;
+    return withLogprobsAndFinish(choice, logprobs ? accumulated.node() : null,
+        promptLogprobs == null ? null : Logprobs.prompt(promptLogprobs, model));
   }
 }
