@@ -11,7 +11,7 @@ import java.util.List;
  * @param maxModelLen 0: the model's max_position_embeddings
  * @param kvCacheSpaceGiB KV cache size on CPU
  * @param numGpuBlocksOverride 0: size the cache from memory; otherwise exactly this many blocks (tests)
- * @param cuda the CUDA decode path's options
+ * @param cuda the CUDA path's options (graphs, native library)
  */
 public record EngineConfig(
     Path model,

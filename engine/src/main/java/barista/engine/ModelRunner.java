@@ -34,12 +34,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs one engine step on the device: turns the scheduled sequences into a flattened batch, runs the model over
- * the paged KV cache and samples. Owns the weights and the KV tensors; the block allocator lives in the scheduler.
+ * the paged KV cache and samples. Owns the weights and the KV tensors; which blocks a sequence holds is the
+ * scheduler's (kvcache's KvCacheManager), handed over as each sequence's block table.
  * Not thread-safe: the engine thread is its only caller.
  */
 public final class ModelRunner implements StepExecutor, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ModelRunner.class);
-  private static final AtomicBoolean SAID_HOW_DECODE_RUNS = new AtomicBoolean();
+  private static final AtomicBoolean SAID_HOW_STEPS_RUN = new AtomicBoolean();
   /** Prompt rows whose logits (prompt logprobs) are computed at once: bounds the vocabulary-wide arrays of a step. */
   static final int PROMPT_LOGIT_ROWS = 256;
 
@@ -76,7 +77,7 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
           + "max_position_embeddings " + mc.maxPositionEmbeddings());
     }
     boolean fused = device.isGpu() && nativeLibraryLoaded(cfg.cuda());
-    if (!device.isGpu() && SAID_HOW_DECODE_RUNS.compareAndSet(false, true)) {
+    if (!device.isGpu() && SAID_HOW_STEPS_RUN.compareAndSet(false, true)) {
       log.info("On the CPU the forward runs DJL's ops; CUDA graphs and fused kernels (libbarista_native) are for "
           + "CUDA devices");
     }
@@ -151,7 +152,7 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
       long[] slots = new long[tokens];
       for (int p = 0; p < tokens; p++) {
         pos[p] = p;
-        slots[p] = (long) table[p / bs] * bs + p % bs;
+        slots[p] = ForwardBatch.slot(table, bs, p);
       }
       ForwardBatch b = new ForwardBatch(ids, pos, slots, new int[] {0}, new int[] {tokens}, new int[] {tokens},
           new int[][] {table}, new boolean[] {true});
@@ -164,23 +165,23 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
     Optional<String> why = CudaNative.load(cuda.nativeLibrary());
     if (why.isPresent()) {
       if (cuda.nativeLibrary() != null) throw new IllegalArgumentException(why.get());
-      if (SAID_HOW_DECODE_RUNS.compareAndSet(false, true)) {
-        log.warn("Decode runs without CUDA graphs and fused kernels (several times slower): {}", why.get());
+      if (SAID_HOW_STEPS_RUN.compareAndSet(false, true)) {
+        log.warn("Steps run without CUDA graphs and fused kernels (several times slower): {}", why.get());
       }
       return false;
     }
     return true;
   }
 
-  /** The decode buckets to capture; null when decode runs eagerly (and the log says why, once). */
+  /** The step sizes (tokens) to capture as graphs; null when every step runs eagerly (and the log says why). */
   private static int[] graphSizes(EngineConfig cfg, Qwen2Model model) {
     if (cfg.cuda().enforceEager()) {
-      log.info("--enforce-eager: decode steps run eagerly, no CUDA graphs");
+      log.info("--enforce-eager: steps run eagerly, no CUDA graphs");
       return null;
     }
     if (!model.captureSafe()) {
       log.warn("CUDA graphs are off for this model: its {} linears dequantize with host scalars, which a graph "
-          + "cannot record; decode runs the fused kernels eagerly", cfg.quantization());
+          + "cannot record; steps run the fused kernels eagerly", cfg.quantization());
       return null;
     }
     return CudaGraphs.bucketSizes(cfg.cuda().graphSizes(),
@@ -367,7 +368,7 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
     return cudaPath == null ? 0 : cudaPath.graphTokens();
   }
 
-  /** Whether decode steps replay CUDA graphs (false on CPU, without the native library, or with --enforce-eager). */
+  /** Whether steps replay CUDA graphs (false on CPU, without the native library, or with --enforce-eager). */
   public boolean cudaGraphs() {
     return cudaPath != null && cudaPath.graphsEnabled();
   }
@@ -394,7 +395,7 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
       for (int p = s.numComputed(); p < contextLen[i]; p++, row++) {
         tokenIds[row] = s.tokens()[p];
         positions[row] = p;
-        slots[row] = (long) s.blockTable()[p / bs] * bs + p % bs;
+        slots[row] = ForwardBatch.slot(s.blockTable(), bs, p);
       }
     }
     return new ForwardBatch(tokenIds, positions, slots, queryStart, queryLen, contextLen, tables, sample);

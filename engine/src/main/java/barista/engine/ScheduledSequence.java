@@ -33,32 +33,4 @@ public record ScheduledSequence(
     int[] banned,
     TokenMask allowed,
     int forcedToken,
-    PromptLogprobs promptLogprobs) {
-
-  public ScheduledSequence(long seqId, int[] tokens, int numPrompt, int numOutput, int numComputed, int numNew,
-      int[] blockTable, boolean sample, SamplingParams params, double uniform, int[] banned, TokenMask allowed,
-      int forcedToken) {
-    this(seqId, tokens, numPrompt, numOutput, numComputed, numNew, blockTable, sample, params, uniform, banned,
-        allowed, forcedToken, null);
-  }
-
-  public ScheduledSequence(long seqId, int[] tokens, int numPrompt, int numOutput, int numComputed, int numNew,
-      int[] blockTable, boolean sample, SamplingParams params, double uniform, int[] banned) {
-    this(seqId, tokens, numPrompt, numOutput, numComputed, numNew, blockTable, sample, params, uniform, banned, null,
-        -1);
-  }
-
-  /** A constrained sequence's step (no forced token). */
-  public ScheduledSequence(long seqId, int[] tokens, int numPrompt, int numOutput, int numComputed, int numNew,
-      int[] blockTable, boolean sample, SamplingParams params, double uniform, int[] banned, TokenMask allowed) {
-    this(seqId, tokens, numPrompt, numOutput, numComputed, numNew, blockTable, sample, params, uniform, banned,
-        allowed, -1);
-  }
-
-  /** An unconstrained sequence's step that may force its token. */
-  public ScheduledSequence(long seqId, int[] tokens, int numPrompt, int numOutput, int numComputed, int numNew,
-      int[] blockTable, boolean sample, SamplingParams params, double uniform, int[] banned, int forcedToken) {
-    this(seqId, tokens, numPrompt, numOutput, numComputed, numNew, blockTable, sample, params, uniform, banned, null,
-        forcedToken);
-  }
-}
+    PromptLogprobs promptLogprobs) {}

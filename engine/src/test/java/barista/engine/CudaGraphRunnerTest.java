@@ -61,8 +61,8 @@ class CudaGraphRunnerTest {
           int[] table = kvG.blockTable(s).toArray();
           assertArrayEquals(table, kvE.blockTable(s).toArray());
           for (int p = computed[s]; p < len[s]; p++) written.add((long) table[p / 16] * 16 + p % 16);
-          batch.add(new ScheduledSequence(s, tokens[s], promptLen, len[s] - promptLen, computed[s], n, table, true,
-              SamplingParams.greedy(1), 0, new int[0]));
+          batch.add(ScheduledSequences.plain(s, tokens[s], promptLen, len[s] - promptLen, computed[s], n, table, true,
+              SamplingParams.greedy(1)));
         }
         float[][] before = step > 0 ? snapshot(graphs.cacheForTest()) : null;
         int[] g = graphs.execute(batch).tokens();
@@ -112,8 +112,8 @@ class CudaGraphRunnerTest {
           int[] table = kvG.blockTable(s).toArray();
           for (int p = computed[s]; p < computed[s] + n; p++) written.add((long) table[p / 16] * 16 + p % 16);
           boolean sample = computed[s] + n == len[s];
-          batch.add(new ScheduledSequence(s, tokens[s], promptLen, len[s] - promptLen, computed[s], n, table, sample,
-              SamplingParams.greedy(1), 0, new int[0]));
+          batch.add(ScheduledSequences.plain(s, tokens[s], promptLen, len[s] - promptLen, computed[s], n, table, sample,
+              SamplingParams.greedy(1)));
         }
         if (anyPrompt && anyDecode) mixed++;
         float[][] before = snapshot(graphs.cacheForTest());

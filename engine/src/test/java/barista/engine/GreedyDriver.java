@@ -28,8 +28,8 @@ public final class GreedyDriver {
       for (int i = 0; i < n; i++) {
         int numNew = len[i] - computed[i];
         if (!kv.allocateSlots(i, computed[i], numNew)) throw new IllegalStateException("KV cache too small");
-        seqs.add(new ScheduledSequence(i, tokens[i], prompts[i].length, len[i] - prompts[i].length, computed[i],
-            numNew, kv.blockTable(i).toArray(), true, greedy, 0, new int[0]));
+        seqs.add(ScheduledSequences.plain(i, tokens[i], prompts[i].length, len[i] - prompts[i].length, computed[i],
+            numNew, kv.blockTable(i).toArray(), true, greedy));
       }
       SampleResult r = runner.execute(seqs);
       for (int i = 0; i < n; i++) {

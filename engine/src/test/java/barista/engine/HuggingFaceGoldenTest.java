@@ -36,8 +36,8 @@ class HuggingFaceGoldenTest {
       double worst = 0;
       for (int end = 12; end <= n; end++) {
         kv.allocateSlots(0, computed, end - computed);
-        float[] logits = runner.logitsForTest(new ScheduledSequence(0, tokens, end, 0, computed, end - computed,
-            kv.blockTable(0).toArray(), true, SamplingParams.greedy(1), 0, new int[0]));
+        float[] logits = runner.logitsForTest(ScheduledSequences.plain(0, tokens, end, 0, computed, end - computed,
+            kv.blockTable(0).toArray(), true, SamplingParams.greedy(1)));
         JsonNode expected = golden.get("logits").get(end - 1);
         assertEquals(vocab, expected.size());
         for (int v = 0; v < vocab; v++) worst = Math.max(worst, Math.abs(logits[v] - expected.get(v).asDouble()));

@@ -40,8 +40,8 @@ class ModelRunnerTest {
       double worst = 0;
       for (int step = 0; step < 11; step++) {
         kv.allocateSlots(1, computed, len - computed);
-        float[] logits = runner.logitsForTest(new ScheduledSequence(1, tokens, 20, len - 20, computed, len - computed,
-            kv.blockTable(1).toArray(), true, SamplingParams.greedy(1), 0, new int[0]));
+        float[] logits = runner.logitsForTest(ScheduledSequences.plain(1, tokens, 20, len - 20, computed, len - computed,
+            kv.blockTable(1).toArray(), true, SamplingParams.greedy(1)));
         double[] expected = reference.logits(Arrays.copyOf(tokens, len))[len - 1];
         int argmax = 0;
         for (int v = 0; v < vocab; v++) {
@@ -115,8 +115,8 @@ class ModelRunnerTest {
         List<ScheduledSequence> seqs = new ArrayList<>();
         if (m > 0) { // the other prompt's rows come first, so the prompt's rows are not at the batch's start
           assertTrue(kv.allocateSlots(2, 0, m));
-          seqs.add(new ScheduledSequence(2, other, other.length, 0, 0, m, kv.blockTable(2).toArray(), true,
-              SamplingParams.greedy(1), 0, new int[0]));
+          seqs.add(ScheduledSequences.plain(2, other, other.length, 0, 0, m, kv.blockTable(2).toArray(), true,
+              SamplingParams.greedy(1)));
           otherComputed = m;
         }
         boolean last = computed + n == prompt.length;
@@ -138,8 +138,8 @@ class ModelRunnerTest {
         // Teacher forcing: the prefix 0..i-1 alone, its last row's logits, the logprob of token i.
         alone.free(7);
         assertTrue(alone.allocateSlots(7, 0, i));
-        float[] forced = runner.logitsForTest(new ScheduledSequence(7, prompt, i, 0, 0, i,
-            alone.blockTable(7).toArray(), true, SamplingParams.greedy(1), 0, new int[0]));
+        float[] forced = runner.logitsForTest(ScheduledSequences.plain(7, prompt, i, 0, 0, i,
+            alone.blockTable(7).toArray(), true, SamplingParams.greedy(1)));
         worstForced = Math.max(worstForced, Math.abs(sink.logprob(i) - logSoftmax(forced)[prompt[i]]));
         double[] ref = logSoftmax(refLogits[i - 1]);
         worstReference = Math.max(worstReference, Math.abs(sink.logprob(i) - ref[prompt[i]]));

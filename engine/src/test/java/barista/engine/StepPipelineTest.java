@@ -55,8 +55,8 @@ class StepPipelineTest {
 
   private static ScheduledSequence row(long seq, int[] tokens, int numPrompt, int numOutput, int numComputed,
       int numNew) {
-    return new ScheduledSequence(seq, tokens, numPrompt, numOutput, numComputed, numNew, new int[] {1, 2}, true,
-        GREEDY, 0, new int[0]);
+    return ScheduledSequences.plain(seq, tokens, numPrompt, numOutput, numComputed, numNew, new int[] {1, 2}, true,
+        GREEDY);
   }
 
   @Test

@@ -117,16 +117,4 @@ final class BlockPool {
   KvCacheBlock getCachedBlock(BlockHash hash) {
     return cachedBlocks.get(hash);
   }
-
-  /** Forgets every cached block; refused (false) while any block is in use, since running requests rely on theirs. */
-  boolean resetPrefixCache() {
-    if (numFreeBlocks != blocks.length - 1) {
-      return false;
-    }
-    for (KvCacheBlock block : cachedBlocks.values()) {
-      block.hash = null;
-    }
-    cachedBlocks.clear();
-    return true;
-  }
 }

@@ -160,11 +160,6 @@ public final class KvCacheManager {
     return request(requestId).table;
   }
 
-  /** Forgets all cached prefixes; refused (false) while any request holds blocks. */
-  public boolean resetPrefixCache() {
-    return pool.resetPrefixCache();
-  }
-
   public int numFreeBlocks() {
     return pool.numFreeBlocks();
   }

@@ -1,11 +1,9 @@
 package barista.kvcache;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -100,18 +98,5 @@ class BlockPoolTest {
     KvCacheBlock block = pool.getNewBlocks(1).get(0);
     pool.cacheFullBlock(block, hash(1));
     assertNull(pool.getCachedBlock(hash(1)));
-  }
-
-  @Test
-  void resetPrefixCacheOnlyWhenNothingIsInUse() {
-    BlockPool pool = new BlockPool(3, true);
-    KvCacheBlock block = pool.getNewBlocks(1).get(0);
-    pool.cacheFullBlock(block, hash(1));
-    assertFalse(pool.resetPrefixCache());
-    assertSame(block, pool.getCachedBlock(hash(1)));
-    pool.free(List.of(block));
-    assertTrue(pool.resetPrefixCache());
-    assertNull(pool.getCachedBlock(hash(1)));
-    assertNull(block.hash);
   }
 }

@@ -206,15 +206,4 @@ class KvCacheManagerTest {
     assertTrue(kv.allocateSlots(3, 0, 8)); // evicts the block request 2 was about to reuse
     assertThrows(IllegalStateException.class, () -> kv.allocateSlots(2, 4, 1));
   }
-
-  @Test
-  void resetPrefixCacheForgetsPrefixes() {
-    KvCacheManager kv = new KvCacheManager(4, BLOCK_SIZE, true);
-    int[] prompt = tokens(0, 5);
-    prefill(kv, 1, prompt);
-    assertFalse(kv.resetPrefixCache());
-    kv.free(1);
-    assertTrue(kv.resetPrefixCache());
-    assertEquals(0, kv.getComputedTokens(2, prompt, 5));
-  }
 }

@@ -2,7 +2,7 @@ package barista.scheduler;
 
 import barista.engine.StepExecutor;
 import barista.engine.StepPipeline;
-import barista.engine.sampling.InvalidSamplingParamException;
+import barista.engine.sampling.RefusedRequestException;
 import barista.engine.sampling.SampleResult;
 import barista.kvcache.KvCacheManager;
 import barista.kvcache.PrefixCacheStats;
@@ -157,7 +157,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
     for (int t : r.params().stopTokenIds()) checkInVocabulary(t, "stop_token_ids");
     if (r.grammar() != null && r.params().reasoningBudget() != null) {
       // A spent budget forces </think>, which no constraint's grammar allows: the two cannot share a request.
-      throw new InvalidSamplingParamException("reasoning_effort",
+      throw new RefusedRequestException("reasoning_effort",
           "a reasoning budget cannot be combined with a structured-output constraint");
     }
     Integer requested = r.params().maxTokens();
@@ -175,7 +175,7 @@ public final class EngineCore implements EngineClient, AutoCloseable {
 
   private void checkInVocabulary(int token, String field) {
     if (token < 0 || token >= limits.vocabSize()) {
-      throw new InvalidSamplingParamException(field, field + " has token id " + token + " outside the vocabulary (0.."
+      throw new RefusedRequestException(field, field + " has token id " + token + " outside the vocabulary (0.."
           + (limits.vocabSize() - 1) + ")");
     }
   }

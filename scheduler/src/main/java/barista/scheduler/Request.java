@@ -28,7 +28,7 @@ final class Request {
   private final SplittableRandom random;
   final StopChecker stops;
   final ConstraintMatcher constraint; // null when unconstrained
-  final ThinkingBudget thinking; // null without a reasoning budget
+  final ReasoningBudgetTracker reasoningBudget; // null without a reasoning budget
   final PromptLogprobs promptLogprobs; // null unless prompt logprobs were asked for
 
   Status status = Status.WAITING;
@@ -66,7 +66,8 @@ final class Request {
     this.random = new SplittableRandom(randomSeed);
     this.stops = stops;
     this.constraint = r.grammar() == null ? null : r.grammar().matcher();
-    this.thinking = r.params().reasoningBudget() == null ? null : new ThinkingBudget(r.params().reasoningBudget());
+    this.reasoningBudget = r.params().reasoningBudget() == null ? null
+        : new ReasoningBudgetTracker(r.params().reasoningBudget());
     this.promptLogprobs = r.params().promptLogprobs() == null ? null
         : new PromptLogprobs(r.promptTokenIds(), r.params().promptLogprobs());
     this.tokens = Arrays.copyOf(r.promptTokenIds(), numPrompt + Math.min(maxTokens, 64));
@@ -80,12 +81,12 @@ final class Request {
   void append(int token) {
     if (numTokens == tokens.length) tokens = Arrays.copyOf(tokens, Math.min(numPrompt + maxTokens, tokens.length * 2));
     tokens[numTokens++] = token;
-    if (thinking != null) thinking.onToken(token);
+    if (reasoningBudget != null) reasoningBudget.onToken(token);
   }
 
   /** The token the next sample must be (a spent reasoning budget), or -1. */
   int forcedToken() {
-    return thinking == null ? -1 : thinking.forcedNext();
+    return reasoningBudget == null ? -1 : reasoningBudget.forcedNext();
   }
 
   /** The next draw of this sequence's own generator: one per sampled token, so preemption replays the same draws. */

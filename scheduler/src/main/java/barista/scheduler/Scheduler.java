@@ -39,7 +39,7 @@ final class Scheduler {
     this.kv = kv;
     this.graphTokens = graphTokens;
     Comparator<Request> arrival = Comparator.comparingLong((Request r) -> r.queueKey).thenComparingLong(r -> r.seqId);
-    this.order = config.policy().equals("priority")
+    this.order = config.policy() == SchedulerConfig.Policy.PRIORITY
         ? Comparator.comparingInt((Request r) -> r.priority).thenComparing(arrival) : arrival;
     this.waiting = new PriorityQueue<>(order);
   }
@@ -143,13 +143,13 @@ final class Scheduler {
   }
 
   /**
-   * The step's token budget. A step that fits the engine's largest CUDA graph replays it (~3 ms for R1-Distill's
-   * 512-token graph on an H200) where a larger one runs eagerly (~20 ms of host time, every decode row waiting).
-   * So when all the work in sight (running rows plus the prompts that could join) fits in a few graph steps, prompts
-   * are chunked to graph size: a handful of prompts arriving beside decodes then costs a few graph steps instead of
-   * one eager one. A bigger wave (many prompts at once) takes the whole budget: its eager steps are
-   * compute-bound, and cutting it up costs throughput (c=256 lost 16% when every step was capped). So does a step
-   * with more decoding rows than the graph holds: a graph-sized budget would leave the last ones out of every step.
+   * The step's token budget. A step that fits the engine's largest CUDA graph replays it, where a larger one runs
+   * eagerly, many times longer on the host while every decode row waits (docs/performance.md). So when all the work
+   * in sight (running rows plus the prompts that could join) fits in a few graph steps, prompts are chunked to graph
+   * size: a handful of prompts arriving beside decodes then costs a few graph steps instead of one eager one. A
+   * bigger wave (many prompts at once) takes the whole budget: its eager steps are compute-bound, and cutting it up
+   * costs throughput (capping every step did, at the highest concurrency). So does a step with more decoding rows
+   * than the graph holds: a graph-sized budget would leave the last ones out of every step.
    */
   private int stepBudget() {
     int budget = config.maxNumBatchedTokens();
@@ -196,18 +196,18 @@ final class Scheduler {
   /**
    * Whether a request whose last sample is still in flight may be scheduled now, its input token fed on the device
    * (asynchronous scheduling, after vLLM's AsyncScheduler): not when that sample reaches max_tokens or the context
-   * limit (no step is wasted on a request sure to end), and not for a thinking-budget request, whose forced token
+   * limit (no step is wasted on a request sure to end), and not for a reasoning-budget request, whose forced token
    * depends on the token not yet known: it stays synchronous, one step in two. A constrained request runs ahead
    * with a {@link DeferredMask}.
    */
   private boolean mayRunAhead(Request r) {
-    return r.thinking == null && r.numOutputScheduled() < r.maxTokens
+    return r.reasoningBudget == null && r.numOutputScheduled() < r.maxTokens
         && r.numTokens + r.placeholders < config.maxModelLen();
   }
 
   private Request victim() {
     Request v = running.get(running.size() - 1);
-    if (config.policy().equals("priority")) {
+    if (config.policy() == SchedulerConfig.Policy.PRIORITY) {
       for (Request r : running) if (order.compare(r, v) > 0) v = r;
     }
     return v;

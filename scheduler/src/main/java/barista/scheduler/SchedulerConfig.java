@@ -1,9 +1,11 @@
 package barista.scheduler;
 
+import java.util.Objects;
+
 /**
  * The batching limits, with vLLM's flag names.
  *
- * @param policy "fcfs" or "priority" (lower value first, then arrival)
+ * @param policy the order waiting requests are taken in
  * @param maxWaitingRequests beyond this many queued requests, submit answers overloaded
  * @param asyncScheduling schedule step N+1 while step N runs, and make outputs on output threads (vLLM's
  *     {@code --async-scheduling})
@@ -13,14 +15,35 @@ public record SchedulerConfig(
     int maxNumBatchedTokens,
     boolean enableChunkedPrefill,
     boolean enablePrefixCaching,
-    String policy,
+    Policy policy,
     int maxModelLen,
     int maxWaitingRequests,
     boolean asyncScheduling) {
 
+  /** vLLM's --scheduling-policy: arrival order, or the requests' priority values (lower first), then arrival. */
+  public enum Policy {
+    FCFS, PRIORITY;
+
+    /** The policy a --scheduling-policy value names. */
+    public static Policy of(String option) {
+      return switch (option) {
+        case "fcfs" -> FCFS;
+        case "priority" -> PRIORITY;
+        default -> throw new IllegalArgumentException("--scheduling-policy must be fcfs or priority, got " + option);
+      };
+    }
+  }
+
+  /** With --scheduling-policy's text. */
+  public SchedulerConfig(int maxNumSeqs, int maxNumBatchedTokens, boolean enableChunkedPrefill,
+      boolean enablePrefixCaching, String policy, int maxModelLen, int maxWaitingRequests, boolean asyncScheduling) {
+    this(maxNumSeqs, maxNumBatchedTokens, enableChunkedPrefill, enablePrefixCaching, Policy.of(policy), maxModelLen,
+        maxWaitingRequests, asyncScheduling);
+  }
+
   /** Synchronous scheduling. */
   public SchedulerConfig(int maxNumSeqs, int maxNumBatchedTokens, boolean enableChunkedPrefill,
-      boolean enablePrefixCaching, String policy, int maxModelLen, int maxWaitingRequests) {
+      boolean enablePrefixCaching, Policy policy, int maxModelLen, int maxWaitingRequests) {
     this(maxNumSeqs, maxNumBatchedTokens, enableChunkedPrefill, enablePrefixCaching, policy, maxModelLen,
         maxWaitingRequests, false);
   }
@@ -31,9 +54,7 @@ public record SchedulerConfig(
   }
 
   public SchedulerConfig {
-    if (!policy.equals("fcfs") && !policy.equals("priority")) {
-      throw new IllegalArgumentException("--scheduling-policy must be fcfs or priority, got " + policy);
-    }
+    Objects.requireNonNull(policy, "policy");
     if (!enableChunkedPrefill && maxNumBatchedTokens < maxModelLen) {
       throw new IllegalArgumentException("--max-num-batched-tokens (" + maxNumBatchedTokens + ") is smaller than "
           + "--max-model-len (" + maxModelLen + ") without chunked prefill: long prompts could never run");

@@ -1,5 +1,7 @@
 package barista.scheduler;
 
+import static barista.scheduler.SchedulerConfig.Policy.FCFS;
+import static barista.scheduler.SchedulerConfig.Policy.PRIORITY;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -107,7 +109,7 @@ class AsyncSchedulingTest {
 
   @Test
   void greedyOutputsAreTheSameAsSynchronousSchedulingWithStopsMaxTokensAndSiblings() throws Exception {
-    Map<String, Seen> seen = runBoth(() -> new FakeExecutor(128, 4), FakeEngine.config(6, 24, true, "fcfs"),
+    Map<String, Seen> seen = runBoth(() -> new FakeExecutor(128, 4), FakeEngine.config(6, 24, true, FCFS),
         mixedWorkload(15), null);
     assertTrue(seen.values().stream().anyMatch(s -> s.finish() == FinishReason.STOP && s.stopReason() instanceof String),
         "the workload stops on a string");
@@ -127,7 +129,7 @@ class AsyncSchedulingTest {
       if (i % 2 == 1) p.stop(List.of(text.substring(14, 16)));
       specs.add(new Spec("p" + i, prompt, p.build()));
     }
-    runBoth(() -> new FakeExecutor(1 + 12, 4), FakeEngine.config(6, 64, true, "fcfs"), specs, preemptions);
+    runBoth(() -> new FakeExecutor(1 + 12, 4), FakeEngine.config(6, 64, true, FCFS), specs, preemptions);
     assertTrue(preemptions[0] > 0 && preemptions[1] > 0, "both runs preempted: " + Arrays.toString(preemptions));
   }
 
@@ -138,7 +140,7 @@ class AsyncSchedulingTest {
     for (int i = 0; i < 5; i++) {
       specs.add(new Spec("q" + i, FakeExecutor.randomPrompt(200 + i, 7 + i), SamplingParams.greedy(18 + i)));
     }
-    runBoth(() -> new FakeExecutor(1 + 11, 4), FakeEngine.config(5, 16, false, "priority"), specs, preemptions);
+    runBoth(() -> new FakeExecutor(1 + 11, 4), FakeEngine.config(5, 16, false, PRIORITY), specs, preemptions);
     assertTrue(preemptions[1] > 0, "the asynchronous run preempted");
   }
 
@@ -175,7 +177,7 @@ class AsyncSchedulingTest {
     List<Map<String, Seen>> seen = new ArrayList<>();
     for (boolean async : new boolean[] {false, true}) {
       FakeEngine engine = new FakeEngine(new FakeExecutor(64, 4),
-          FakeEngine.config(8, 32, true, "fcfs").withAsyncScheduling(async), eos);
+          FakeEngine.config(8, 32, true, FCFS).withAsyncScheduling(async), eos);
       try (engine) {
         List<Collector> collectors = new ArrayList<>();
         for (GenerationRequest g : requests) collectors.add(engine.track(new Collector()));
@@ -210,7 +212,7 @@ class AsyncSchedulingTest {
     int numBlocks = 1 + 16 + random.nextInt(40); // room for the longest request (36 + 24 tokens)
     boolean priority = random.nextBoolean();
     SchedulerConfig config = new SchedulerConfig(2 + random.nextInt(7), 8 + random.nextInt(40), true,
-        random.nextBoolean(), priority ? "priority" : "fcfs", FakeEngine.MAX_MODEL_LEN, 100);
+        random.nextBoolean(), priority ? PRIORITY : FCFS, FakeEngine.MAX_MODEL_LEN, 100);
     int[] shared = FakeExecutor.randomPrompt(seed * 31, 4 + random.nextInt(12));
     List<Spec> specs = new ArrayList<>();
     List<Integer> priorities = new ArrayList<>();
@@ -282,10 +284,10 @@ class AsyncSchedulingTest {
         .stopTokenIds(List.of(unstopped[9])).build());
     cases.put("max-tokens", SamplingParams.greedy(12));
     for (var c : cases.entrySet()) {
-      FakeEngine sync = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(4, 32, true, "fcfs"), EOS);
+      FakeEngine sync = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(4, 32, true, FCFS), EOS);
       Seen expected = run(sync, List.of(new Spec(c.getKey(), prompt, c.getValue()))).get(c.getKey());
       FakeEngine async = new FakeEngine(new FakeExecutor(64, 4),
-          FakeEngine.config(4, 32, true, "fcfs").withAsyncScheduling(true), EOS);
+          FakeEngine.config(4, 32, true, FCFS).withAsyncScheduling(true), EOS);
       Seen seen = run(async, List.of(new Spec(c.getKey(), prompt, c.getValue()))).get(c.getKey());
       assertEquals(expected, seen, c.getKey());
       assertArrayEquals(Arrays.copyOf(unstopped, seen.tokens().length), seen.tokens(), c.getKey());
@@ -305,7 +307,7 @@ class AsyncSchedulingTest {
   @Test
   void abortsMidStreamStreamAPrefixCountedExactlyAndFreeTheirBlocks() throws Exception {
     for (boolean async : new boolean[] {false, true}) {
-      SchedulerConfig config = FakeEngine.config(4, 32, true, "fcfs").withAsyncScheduling(async);
+      SchedulerConfig config = FakeEngine.config(4, 32, true, FCFS).withAsyncScheduling(async);
       FakeEngine engine = new FakeEngine(new FakeExecutor(64, 4), config, EOS);
       try (engine) {
         List<int[]> prompts = new ArrayList<>();

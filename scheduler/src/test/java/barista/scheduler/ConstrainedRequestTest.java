@@ -1,5 +1,6 @@
 package barista.scheduler;
 
+import static barista.scheduler.SchedulerConfig.Policy.FCFS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,7 +10,7 @@ import barista.engine.constraint.Grammar;
 import barista.engine.constraint.MaskStats;
 import barista.engine.constraint.Regexes;
 import barista.engine.constraint.TokenVocabulary;
-import barista.engine.sampling.InvalidSamplingParamException;
+import barista.engine.sampling.RefusedRequestException;
 import barista.engine.sampling.ReasoningBudget;
 import barista.engine.sampling.SamplingParams;
 import java.nio.charset.StandardCharsets;
@@ -55,7 +56,7 @@ class ConstrainedRequestTest {
       if (Arrays.stream(expected, 0, 3).noneMatch(t -> t == eos)) break;
     }
     int eos = expected[3];
-    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(8, 32, true, "fcfs"), eos);
+    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(8, 32, true, FCFS), eos);
     String text = LetterDetokenizer.text(expected, 0, 3);
     Grammar grammar = Grammar.compile(Regexes.literal(text), vocabulary(eos));
     long stepsBefore = MaskStats.steps();
@@ -100,9 +101,9 @@ class ConstrainedRequestTest {
     Grammar grammar = Grammar.compile(Regexes.literal("ab"), vocabulary(0));
     SamplingParams budgeted = SamplingParams.builder().temperature(0).maxTokens(5)
         .reasoningBudget(new ReasoningBudget(2, new int[] {1}, new int[] {1})).build();
-    InvalidSamplingParamException e = assertThrows(InvalidSamplingParamException.class, () -> engine.core.submit(
+    RefusedRequestException e = assertThrows(RefusedRequestException.class, () -> engine.core.submit(
         new GenerationRequest("c", prompt, budgeted, 0, System.nanoTime(), grammar), new Collector()));
-    assertEquals("reasoning_effort", e.field());
+    assertEquals("reasoning_effort", e.what());
     Collector.Result r = engine.submit("f", prompt, SamplingParams.greedy(5)).await();
     assertArrayEquals(FakeExecutor.generate(prompt, 5), r.tokens());
   }

@@ -1,5 +1,6 @@
 package barista.scheduler;
 
+import static barista.scheduler.SchedulerConfig.Policy.FCFS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -108,8 +109,8 @@ class DataParallelEngineTest {
 
   @Test
   void statusSumsWaitingPreemptionsAndPrefixCacheCounts() throws Exception {
-    fakes.add(new FakeEngine(new FakeExecutor(1 + 12, 4), FakeEngine.config(6, 64, true, "fcfs"), 0)); // preempts
-    fakes.add(new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(1, 32, true, "fcfs"), 0)); // one at a time
+    fakes.add(new FakeEngine(new FakeExecutor(1 + 12, 4), FakeEngine.config(6, 64, true, FCFS), 0)); // preempts
+    fakes.add(new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(1, 32, true, FCFS), 0)); // one at a time
     DataParallelEngine dp = new DataParallelEngine(fakes.stream().map(f -> f.core).toList());
     List<Collector> small = new ArrayList<>();
     fakes.get(0).executor.holdSteps(); // all six queued before the first step ends: together they overflow the cache

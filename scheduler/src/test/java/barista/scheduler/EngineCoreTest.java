@@ -1,5 +1,6 @@
 package barista.scheduler;
 
+import static barista.scheduler.SchedulerConfig.Policy.FCFS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import barista.engine.sampling.InvalidSamplingParamException;
+import barista.engine.sampling.RefusedRequestException;
 import barista.engine.sampling.SamplingParams;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,7 +50,7 @@ class EngineCoreTest {
 
   @Test
   void concurrentRequestsEachGenerateWhatTheyWouldAlone() throws Exception {
-    engine = new FakeEngine(new FakeExecutor(128, 4), FakeEngine.config(4, 16, true, "fcfs"), 0);
+    engine = new FakeEngine(new FakeExecutor(128, 4), FakeEngine.config(4, 16, true, FCFS), 0);
     int[] shared = FakeExecutor.randomPrompt(7, 12);
     List<int[]> prompts = new ArrayList<>();
     List<Collector> collectors = new ArrayList<>();
@@ -70,7 +71,7 @@ class EngineCoreTest {
   /** Every step's tokens land in vLLM's buckets: 50 prompt tokens in chunks of 8 and 2, then 5 decodes. */
   @Test
   void stepTokensCountEveryStepInItsBucket() throws Exception {
-    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(2, 8, false, "fcfs"), 0);
+    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(2, 8, false, FCFS), 0);
     engine.submit("long", FakeExecutor.randomPrompt(1, 50), maxTokens(6)).await();
     StepTokenHistogram.Snapshot s = engine.core.stepTokens();
     assertEquals(engine.executor.steps.size(), s.steps());
@@ -82,7 +83,7 @@ class EngineCoreTest {
 
   @Test
   void chunkedPromptLongerThanTheBudgetCompletes() throws Exception {
-    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(2, 8, false, "fcfs"), 0);
+    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(2, 8, false, FCFS), 0);
     int[] prompt = FakeExecutor.randomPrompt(1, 50);
     assertSolo(prompt, 6, engine.submit("long", prompt, maxTokens(6)).await());
     assertTrue(engine.executor.steps.stream().allMatch(s -> s.numTokens() <= 8));
@@ -90,7 +91,7 @@ class EngineCoreTest {
 
   @Test
   void smallCachePreemptsButEveryRequestCompletesUnchanged() throws Exception {
-    engine = new FakeEngine(new FakeExecutor(1 + 12, 4), FakeEngine.config(6, 64, true, "fcfs"), 0);
+    engine = new FakeEngine(new FakeExecutor(1 + 12, 4), FakeEngine.config(6, 64, true, FCFS), 0);
     List<int[]> prompts = new ArrayList<>();
     List<Collector> collectors = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
@@ -111,7 +112,7 @@ class EngineCoreTest {
   @Test
   void withoutChunkedPrefillAPromptOfExactlyTheBudgetRuns() throws Exception {
     // Without chunking the budget must cover a whole context (100 here): a prompt of exactly the budget must run.
-    engine = new FakeEngine(new FakeExecutor(64, 4), new SchedulerConfig(2, 100, false, false, "fcfs", 100, 100), 0);
+    engine = new FakeEngine(new FakeExecutor(64, 4), new SchedulerConfig(2, 100, false, false, FCFS, 100, 100), 0);
     int[] prompt = FakeExecutor.randomPrompt(12, 100);
     assertSolo(prompt, 1, engine.submit("budget", prompt, maxTokens(1)).await());
     assertTrue(engine.executor.steps.stream().allMatch(s -> s.numTokens() <= 100));
@@ -119,7 +120,7 @@ class EngineCoreTest {
 
   @Test
   void repeatedPromptIsServedFromThePrefixCache() throws Exception {
-    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(4, 32, true, "fcfs"), 0);
+    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(4, 32, true, FCFS), 0);
     int[] prompt = FakeExecutor.randomPrompt(3, 40);
     Collector.Result first = engine.submit("first", prompt, maxTokens(8)).await();
     Collector.Result second = engine.submit("second", prompt, maxTokens(8)).await();
@@ -135,7 +136,7 @@ class EngineCoreTest {
 
   @Test
   void siblingsWithTheSamePromptShareOnePrefill() throws Exception {
-    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(4, 64, true, "fcfs"), 0);
+    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(4, 64, true, FCFS), 0);
     engine.executor.holdSteps();
     Collector blocker = engine.submit("blocker", FakeExecutor.randomPrompt(9, 6), maxTokens(1));
     engine.executor.awaitStepStarted(); // the three siblings below arrive together, in one inbox drain
@@ -160,7 +161,7 @@ class EngineCoreTest {
   /** A prompt of one block has no full block before its last token to share: its siblings start together. */
   @Test
   void siblingsWithAOneBlockPromptDoNotWait() throws Exception {
-    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(4, 64, true, "fcfs"), 0);
+    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(4, 64, true, FCFS), 0);
     engine.executor.holdSteps();
     Collector blocker = engine.submit("blocker", FakeExecutor.randomPrompt(9, 6), maxTokens(1));
     engine.executor.awaitStepStarted();
@@ -175,7 +176,7 @@ class EngineCoreTest {
 
   @Test
   void withoutPrefixCachingNothingIsReused() throws Exception {
-    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(4, 32, false, "fcfs"), 0);
+    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(4, 32, false, FCFS), 0);
     int[] prompt = FakeExecutor.randomPrompt(3, 40);
     engine.submit("first", prompt, maxTokens(8)).await();
     Collector.Result second = engine.submit("second", prompt, maxTokens(8)).await();
@@ -185,7 +186,7 @@ class EngineCoreTest {
 
   @Test
   void abortingRunningAndWaitingRequestsFreesTheirBlocks() throws Exception {
-    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(1, 32, true, "fcfs"), 0);
+    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(1, 32, true, FCFS), 0);
     engine.executor.holdSteps();
     int[] prompt = FakeExecutor.randomPrompt(5, 10);
     Collector running = engine.submit("running", prompt, maxTokens(50));
@@ -220,14 +221,14 @@ class EngineCoreTest {
     int[] prompt = FakeExecutor.randomPrompt(9, 4);
     int last = FakeExecutor.VOCAB - 1;
     for (int bad : new int[] {-1, FakeExecutor.VOCAB}) {
-      InvalidSamplingParamException stop = assertThrows(InvalidSamplingParamException.class, () -> engine.submit(
+      RefusedRequestException stop = assertThrows(RefusedRequestException.class, () -> engine.submit(
           "s" + bad, prompt, SamplingParams.builder().maxTokens(2).stopTokenIds(List.of(bad)).build()));
-      assertEquals("stop_token_ids", stop.field());
+      assertEquals("stop_token_ids", stop.what());
       assertEquals("stop_token_ids has token id " + bad + " outside the vocabulary (0.." + last + ")",
           stop.getMessage());
-      InvalidSamplingParamException bias = assertThrows(InvalidSamplingParamException.class, () -> engine.submit(
+      RefusedRequestException bias = assertThrows(RefusedRequestException.class, () -> engine.submit(
           "b" + bad, prompt, SamplingParams.builder().maxTokens(2).logitBias(java.util.Map.of(bad, 1f)).build()));
-      assertEquals("logit_bias", bias.field());
+      assertEquals("logit_bias", bias.what());
     }
     Collector.Result ok = engine.submit("ok", prompt, SamplingParams.builder().maxTokens(2)
         .stopTokenIds(List.of(0, last)).logitBias(java.util.Map.of(0, 0f, last, 0f)).build()).await();
@@ -245,7 +246,7 @@ class EngineCoreTest {
   @Test
   void overloadedWhenTooManyRequestsWait() throws Exception {
     FakeExecutor executor = new FakeExecutor(64, 4);
-    engine = new FakeEngine(executor, new SchedulerConfig(1, 32, true, true, "fcfs", FakeEngine.MAX_MODEL_LEN, 2), 0);
+    engine = new FakeEngine(executor, new SchedulerConfig(1, 32, true, true, FCFS, FakeEngine.MAX_MODEL_LEN, 2), 0);
     executor.holdSteps();
     engine.submit("running", FakeExecutor.randomPrompt(1, 4), maxTokens(4));
     executor.awaitStepStarted();
@@ -261,7 +262,7 @@ class EngineCoreTest {
   @Test
   void aBatchIsAdmittedOrRefusedAsAWholeAndARefusalTakesNoPlace() throws Exception {
     FakeExecutor executor = new FakeExecutor(64, 4);
-    engine = new FakeEngine(executor, new SchedulerConfig(1, 32, true, true, "fcfs", FakeEngine.MAX_MODEL_LEN, 8), 0);
+    engine = new FakeEngine(executor, new SchedulerConfig(1, 32, true, true, FCFS, FakeEngine.MAX_MODEL_LEN, 8), 0);
     executor.holdSteps();
     engine.submit("running", FakeExecutor.randomPrompt(1, 4), maxTokens(4));
     executor.awaitStepStarted();
@@ -378,7 +379,7 @@ class EngineCoreTest {
 
   @Test
   void requestsAtTheExactLimitsRunAndOneTokenMoreIsRefused() throws Exception {
-    engine = new FakeEngine(new FakeExecutor(1 + 10, 4), FakeEngine.config(2, 64, true, "fcfs"), 0); // 40 tokens
+    engine = new FakeEngine(new FakeExecutor(1 + 10, 4), FakeEngine.config(2, 64, true, FCFS), 0); // 40 tokens
     int[] fits = FakeExecutor.randomPrompt(1, 30);
     assertSolo(fits, 10, engine.submit("fits", fits, maxTokens(10)).await());
     int[] longer = FakeExecutor.randomPrompt(2, 31);
@@ -436,7 +437,7 @@ class EngineCoreTest {
         return fake.blockSize();
       }
     };
-    EngineCore core = new EngineCore(failing, FakeEngine.config(4, 32, true, "fcfs"),
+    EngineCore core = new EngineCore(failing, FakeEngine.config(4, 32, true, FCFS),
         new EngineCore.Limits(FakeEngine.MAX_MODEL_LEN, FakeExecutor.VOCAB, new int[] {0}), LetterDetokenizer.FACTORY,
         1);
     DataParallelEngine both = new DataParallelEngine(List.of(core)); // its death is any engine's

@@ -1,5 +1,6 @@
 package barista.scheduler;
 
+import static barista.scheduler.SchedulerConfig.Policy.FCFS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -29,7 +30,7 @@ class EngineStopTest {
   }
 
   private Collector.Result run(SamplingParams.Builder params, int... eosIds) throws Exception {
-    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(4, 32, true, "fcfs"), eosIds);
+    engine = new FakeEngine(new FakeExecutor(64, 4), FakeEngine.config(4, 32, true, FCFS), eosIds);
     return engine.submit("r", PROMPT, params.maxTokens(40).build()).await();
   }
 

@@ -1,5 +1,7 @@
 package barista.scheduler;
 
+import static barista.scheduler.SchedulerConfig.Policy.FCFS;
+
 import barista.engine.sampling.SamplingParams;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -26,10 +28,11 @@ final class FakeEngine implements AutoCloseable {
 
   /** A roomy engine: 64 blocks of 4 tokens, chunked prefill and prefix caching, EOS 0 (never produced). */
   static FakeEngine roomy() {
-    return new FakeEngine(new FakeExecutor(64, 4), config(8, 32, true, "fcfs"), 0);
+    return new FakeEngine(new FakeExecutor(64, 4), config(8, 32, true, FCFS), 0);
   }
 
-  static SchedulerConfig config(int maxNumSeqs, int maxNumBatchedTokens, boolean prefixCaching, String policy) {
+  static SchedulerConfig config(int maxNumSeqs, int maxNumBatchedTokens, boolean prefixCaching,
+      SchedulerConfig.Policy policy) {
     return new SchedulerConfig(maxNumSeqs, maxNumBatchedTokens, true, prefixCaching, policy, MAX_MODEL_LEN, 100);
   }
 

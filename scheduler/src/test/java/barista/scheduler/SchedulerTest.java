@@ -1,5 +1,7 @@
 package barista.scheduler;
 
+import static barista.scheduler.SchedulerConfig.Policy.FCFS;
+import static barista.scheduler.SchedulerConfig.Policy.PRIORITY;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -37,7 +39,7 @@ class SchedulerTest {
     scheduler = new Scheduler(config, kv, graphTokens);
   }
 
-  private static SchedulerConfig config(int maxNumSeqs, int maxNumBatchedTokens, String policy) {
+  private static SchedulerConfig config(int maxNumSeqs, int maxNumBatchedTokens, SchedulerConfig.Policy policy) {
     return new SchedulerConfig(maxNumSeqs, maxNumBatchedTokens, true, true, policy, MAX_MODEL_LEN, 100);
   }
 
@@ -83,7 +85,7 @@ class SchedulerTest {
 
   @Test
   void everyStepRespectsTokenBudgetAndSequenceLimit() {
-    start(128, config(3, 16, "fcfs"));
+    start(128, config(3, 16, FCFS));
     for (int i = 0; i < 10; i++) add("r" + i, 1 + 5 * i, 8, 0, i);
     runToEnd();
     assertSoloOutputsAndCacheFree(8);
@@ -102,7 +104,7 @@ class SchedulerTest {
   void staggeredArrivalsUnderTheGraphBudgetAllFinish() {
     executor = new FakeExecutor(256, BLOCK_SIZE);
     kv = new KvCacheManager(256, BLOCK_SIZE, true);
-    scheduler = new Scheduler(config(8, 64, "fcfs"), kv, 16); // mostly graph-sized steps, some whole-budget ones
+    scheduler = new Scheduler(config(8, 64, FCFS), kv, 16); // mostly graph-sized steps, some whole-budget ones
     java.util.Random random = new java.util.Random(4);
     int[][] pool = new int[3][];
     for (int i = 0; i < pool.length; i++) pool[i] = FakeExecutor.randomPrompt(100 + i, 20 + 9 * i);
@@ -137,7 +139,7 @@ class SchedulerTest {
    */
   @Test
   void aFewPromptsBesideDecodesAreChunkedToTheLargestGraph() {
-    start(256, config(16, 256, "fcfs"), 32);
+    start(256, config(16, 256, FCFS), 32);
     List<Request> early = decoding(6, 8, 20);
     int before = executor.steps.size();
     for (int i = 0; i < 3; i++) add("p" + i, 20, 6, 0, 10 + i); // 60 prompt tokens + 6 decodes: 2-3 graph steps
@@ -153,7 +155,7 @@ class SchedulerTest {
   /** More decoding rows than the largest graph holds: every one of them still runs every step. */
   @Test
   void decodesBeyondTheGraphAreNeverLeftOut() {
-    start(256, config(16, 256, "fcfs"), 8);
+    start(256, config(16, 256, FCFS), 8);
     List<Request> rows = decoding(12, 2, 10);
     add("late", 4, 2, 0, 20); // 12 decodes + 4 prompt tokens: within four graph steps of 8, but 12 > 8
     int[] before = rows.stream().mapToInt(Request::numOutput).toArray();
@@ -176,7 +178,7 @@ class SchedulerTest {
   /** A wave bigger than a few graph steps takes the whole token budget: cutting it up costs throughput. */
   @Test
   void aWaveOfPromptsTakesTheWholeBudget() {
-    start(256, config(16, 256, "fcfs"), 32);
+    start(256, config(16, 256, FCFS), 32);
     for (int i = 0; i < 10; i++) add("w" + i, 20, 4, 0, i); // 200 tokens > 4 graph steps of 32
     step();
     assertEquals(200, executor.steps.get(0).numTokens());
@@ -186,7 +188,7 @@ class SchedulerTest {
 
   @Test
   void longPromptIsChunkedOverSteps() {
-    start(64, config(4, 8, "fcfs"));
+    start(64, config(4, 8, FCFS));
     add("long", 30, 4, 0, 0);
     runToEnd();
     assertSoloOutputsAndCacheFree(4);
@@ -195,12 +197,20 @@ class SchedulerTest {
   }
 
   @Test
+  void theSchedulingPolicyOptionNamesAPolicyOrIsRefused() {
+    assertEquals(PRIORITY, new SchedulerConfig(4, 64, true, true, "priority", MAX_MODEL_LEN, 100, false).policy());
+    assertEquals(FCFS, SchedulerConfig.Policy.of("fcfs"));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SchedulerConfig.Policy.of("lifo"));
+    assertEquals("--scheduling-policy must be fcfs or priority, got lifo", e.getMessage());
+  }
+
+  @Test
   void withoutChunkedPrefillPromptsRunWholeAndBudgetMustCoverTheContext() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new SchedulerConfig(4, 64, false, true, "fcfs", MAX_MODEL_LEN, 100));
+        () -> new SchedulerConfig(4, 64, false, true, FCFS, MAX_MODEL_LEN, 100));
     assertTrue(e.getMessage().contains("--max-num-batched-tokens (64)"), e.getMessage());
 
-    start(64, new SchedulerConfig(4, MAX_MODEL_LEN, false, true, "fcfs", MAX_MODEL_LEN, 100));
+    start(64, new SchedulerConfig(4, MAX_MODEL_LEN, false, true, FCFS, MAX_MODEL_LEN, 100));
     add("a", 100, 2, 0, 0);
     add("b", 100, 2, 0, 1);
     runToEnd();
@@ -210,7 +220,7 @@ class SchedulerTest {
 
   @Test
   void fullCachePreemptsAndRecomputesWithoutChangingOutputs() {
-    start(1 + 10, config(4, 64, "fcfs")); // 40 slots; four requests of 24 tokens
+    start(1 + 10, config(4, 64, FCFS)); // 40 slots; four requests of 24 tokens
     for (int i = 0; i < 4; i++) add("r" + i, 8, 16, 0, i);
     runToEnd();
     assertTrue(scheduler.preemptions() > 0);
@@ -219,7 +229,7 @@ class SchedulerTest {
 
   @Test
   void fcfsRunsInArrivalOrder() {
-    start(64, config(1, 32, "fcfs"));
+    start(64, config(1, 32, FCFS));
     add("late-important", 4, 3, 0, 30);
     add("early", 4, 3, 5, 10);
     add("middle", 4, 3, 5, 20);
@@ -229,7 +239,7 @@ class SchedulerTest {
 
   @Test
   void priorityRunsLowValueFirstThenArrival() {
-    start(64, config(1, 32, "priority"));
+    start(64, config(1, 32, PRIORITY));
     add("late-important", 4, 3, 0, 30);
     add("early", 4, 3, 5, 10);
     add("middle", 4, 3, 5, 20);
@@ -239,7 +249,7 @@ class SchedulerTest {
 
   @Test
   void priorityPreemptsTheLeastImportantRequestEvenWhenItRunsFirst() {
-    start(1 + 8, config(2, 32, "priority")); // 32 slots; two requests of 24 tokens
+    start(1 + 8, config(2, 32, PRIORITY)); // 32 slots; two requests of 24 tokens
     add("unimportant", 4, 20, 9, 0);
     step(); // it runs alone first, so it heads the running list
     add("important", 4, 20, 0, 1);
@@ -251,7 +261,7 @@ class SchedulerTest {
 
   @Test
   void fcfsPreemptsTheNewestRequest() {
-    start(1 + 8, config(2, 32, "fcfs"));
+    start(1 + 8, config(2, 32, FCFS));
     add("first", 4, 20, 9, 0);
     step();
     add("second", 4, 20, 0, 1);
@@ -263,7 +273,7 @@ class SchedulerTest {
 
   @Test
   void removeFreesBlocksOfRunningAndWaitingRequests() {
-    start(64, config(1, 32, "fcfs"));
+    start(64, config(1, 32, FCFS));
     Request running = add("running", 10, 20, 0, 0);
     Request waiting = add("waiting", 10, 20, 0, 1);
     step();

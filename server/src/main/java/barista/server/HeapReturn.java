@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * flag, set here unless the user set it (-XX:G1PeriodicGCInterval) or another collector is in use.
  *
  * <p>5 s: G1 looks every interval and collects when no GC ran for one, so the heap comes back up to two intervals
- * after the last GC; at 10 s a burst once took 29 s (a GC just after the hang-up), too close to the 30 s promised.
+ * after the last GC; twice that came too close to the 30 s promised (docs/reliability.md).
  * An idle server pays a few milliseconds of collection every interval.
  */
 final class HeapReturn {

@@ -33,7 +33,7 @@ public final class ConstraintMatcher {
    * offers (so never empty): {@code min + 2^k - 1}, the largest such value within the budget. Keyed by a
    * threshold from this short ladder instead of the budget itself, the closing masks of a state are a handful that
    * stay cached, where one per budget would make every step of every request's last tokens a walk of the whole
-   * vocabulary (~1.3 ms a row on the engine thread). The price: near the end a request may be steered to finish a
+   * vocabulary on the engine thread. The price: near the end a request may be steered to finish a
    * little sooner than the budget strictly needs.
    */
   static int closingThreshold(int min, int budget) {

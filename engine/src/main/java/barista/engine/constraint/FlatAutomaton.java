@@ -1,5 +1,6 @@
 package barista.engine.constraint;
 
+import barista.engine.sampling.RefusedRequestException;
 import dk.brics.automaton.Automaton;
 import dk.brics.automaton.State;
 import dk.brics.automaton.Transition;
@@ -166,7 +167,7 @@ final class FlatAutomaton {
       if (known != null) return known;
     }
     if (subsets.size() >= maxStates) {
-      throw new UnsupportedConstraintException("size", "the constraint is too complex: its automaton needs more than "
+      throw new RefusedRequestException("size", "the constraint is too complex: its automaton needs more than "
           + maxStates + " states");
     }
     CompileBudget.check();

@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * the stats log's mask time reports.
  */
 public final class Grammar {
-  /** Masks one grammar may cache: the whole of a 4,000-state schema at 151,936 tokens fits in ~25 MiB. */
+  /** Masks one grammar may cache: room for every state's mask of the schemas benchmarked (docs/performance.md). */
   static final long GRAMMAR_MASK_BYTES = 64L << 20;
   /** All grammars' cached masks together stay below this; beyond it masks are computed and not kept. */
   static final long MASK_BUDGET_BYTES = Math.min(256L << 20, Runtime.getRuntime().maxMemory() / 8);
@@ -39,8 +39,8 @@ public final class Grammar {
   private static final ExecutorService WORKERS = pool("barista-mask-worker",
       Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors() / 2)));
   /**
-   * Threads that precompute one grammar together: a quarter of the cores, at most 4 (one thread takes ~4 s for a
-   * 3,739-state schema on the H200 host, and its first requests wait on misses meanwhile).
+   * Threads that precompute one grammar together: a quarter of the cores, at most 4 (one thread takes seconds for a
+   * schema of a few thousand states, and its first requests wait on misses meanwhile; docs/performance.md).
    */
   static final int PRECOMPUTE_THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors() / 4));
   /**

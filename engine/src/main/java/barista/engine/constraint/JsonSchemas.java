@@ -1,5 +1,6 @@
 package barista.engine.constraint;
 
+import barista.engine.sampling.RefusedRequestException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -26,7 +27,7 @@ import java.util.Set;
  * {@code minLength}/{@code maxLength}, {@code $ref} to {@code $defs} (or {@code definitions}) without recursion,
  * the keywords of {@link SchemaKeywords} (numeric bounds, {@code pattern}, {@code format}, {@code nullable}, and
  * property counts and {@code uniqueItems} where they hold anyway), and the annotations that do not constrain
- * ({@code title}, {@code description}, ...). Any other keyword: UnsupportedConstraintException naming it. Strings hold characters of the Basic Multilingual Plane; numbers have
+ * ({@code title}, {@code description}, ...). Any other keyword: RefusedRequestException naming it. Strings hold characters of the Basic Multilingual Plane; numbers have
  * at most 16 integer and 16 fraction digits and a two-digit exponent, so every value parses as a double.
  */
 public final class JsonSchemas {
@@ -84,7 +85,7 @@ public final class JsonSchemas {
 
   private Automaton value(JsonNode s, String path, int depth) {
     if (depth > MAX_SCHEMA_DEPTH) {
-      throw new UnsupportedConstraintException("depth", "the schema nests deeper than " + MAX_SCHEMA_DEPTH
+      throw new RefusedRequestException("depth", "the schema nests deeper than " + MAX_SCHEMA_DEPTH
           + " levels at " + where(path));
     }
     if (s.isBoolean()) {
@@ -95,7 +96,7 @@ public final class JsonSchemas {
     for (Iterator<String> it = s.fieldNames(); it.hasNext(); ) {
       String k = it.next();
       if (!KEYWORDS.contains(k) && !ANNOTATIONS.contains(k)) {
-        throw new UnsupportedConstraintException(k, "JSON schema keyword '" + k + "' (at " + where(path)
+        throw new RefusedRequestException(k, "JSON schema keyword '" + k + "' (at " + where(path)
             + ") is not supported; supported: " + String.join(", ", new java.util.TreeSet<>(KEYWORDS)));
       }
     }
@@ -133,7 +134,7 @@ public final class JsonSchemas {
     } else if (facets.isEmpty()) {
       for (String k : SchemaKeywords.KEYWORDS) {
         if (s.has(k) && !k.equals("nullable")) {
-          throw new UnsupportedConstraintException(k, "JSON schema keyword '" + k + "' (at " + where(path)
+          throw new RefusedRequestException(k, "JSON schema keyword '" + k + "' (at " + where(path)
               + ") is supported only beside a type");
         }
       }
@@ -163,13 +164,13 @@ public final class JsonSchemas {
       name = r.substring(14);
       target = root.path("definitions").get(name);
     } else if (r.equals("#")) {
-      throw new UnsupportedConstraintException("$ref", "recursive $ref '#' is not supported");
+      throw new RefusedRequestException("$ref", "recursive $ref '#' is not supported");
     } else {
-      throw new UnsupportedConstraintException("$ref", "$ref '" + r + "' is not supported: only #/$defs/NAME");
+      throw new RefusedRequestException("$ref", "$ref '" + r + "' is not supported: only #/$defs/NAME");
     }
     if (target == null) throw bad(path, "$ref '" + r + "' points to nothing");
     if (refs.contains(r)) {
-      throw new UnsupportedConstraintException("$ref", "recursive $ref '" + r + "' is not supported");
+      throw new RefusedRequestException("$ref", "recursive $ref '" + r + "' is not supported");
     }
     refs.push(r);
     try {
@@ -212,7 +213,7 @@ public final class JsonSchemas {
     if (properties != null && !properties.isObject()) throw bad(path, "properties must be an object");
     if (additional != null && !(additional.isBoolean() && !additional.asBoolean())
         && !(additional.isBoolean() && properties == null)) {
-      throw new UnsupportedConstraintException("additionalProperties", "additionalProperties other than false is "
+      throw new RefusedRequestException("additionalProperties", "additionalProperties other than false is "
           + "not supported (at " + where(path) + ")");
     }
     Set<String> required = new HashSet<>();
@@ -246,8 +247,8 @@ public final class JsonSchemas {
   /**
    * {@code {} members {@code }} in order, each optional one may be left out. Built as one automaton in which every
    * member appears once, entered by an empty move before any other member and by a comma after one, joined by empty
-   * moves, then made deterministic once: linear in the members where minimizing after each one was quadratic (a
-   * 200-property schema took 23 s).
+   * moves, then made deterministic once: linear in the members where minimizing after each one was quadratic
+   * (docs/reliability.md).
    */
   private static Automaton members(List<Automaton> members, List<Boolean> isRequired) {
     int n = members.size();
@@ -404,7 +405,7 @@ public final class JsonSchemas {
       throw bad(path, keyword + " must be a non-negative integer");
     }
     if (n.asInt() > limit) {
-      throw new UnsupportedConstraintException(keyword, keyword + " above " + limit + " is not supported (at "
+      throw new RefusedRequestException(keyword, keyword + " above " + limit + " is not supported (at "
           + where(path) + ")");
     }
     return n.asInt();

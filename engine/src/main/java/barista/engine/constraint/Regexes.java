@@ -1,5 +1,6 @@
 package barista.engine.constraint;
 
+import barista.engine.sampling.RefusedRequestException;
 import dk.brics.automaton.Automaton;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,7 +12,7 @@ import java.util.List;
  * negations, ASCII as with re.ASCII), classes, {@code .}, groups (capturing, {@code (?:)}, named), alternation and
  * the quantifiers {@code * + ? {n} {n,} {n,m}} (lazy ones read as greedy: the language is the same). Anchors are
  * accepted at the ends only (the whole output must match anyway). Back-references, look-around, word boundaries
- * and possessive quantifiers are not regular or not supported: UnsupportedConstraintException names them.
+ * and possessive quantifiers are not regular or not supported: RefusedRequestException names them.
  */
 public final class Regexes {
   static final int MAX_REPEAT = 1000;
@@ -77,7 +78,7 @@ public final class Regexes {
         min = Integer.parseInt(range[0].isEmpty() ? "0" : range[0]);
         max = range.length == 1 ? min : range[1].isEmpty() ? -1 : Integer.parseInt(range[1]);
         if (min > MAX_REPEAT || max > MAX_REPEAT) {
-          throw new UnsupportedConstraintException("{n,m}", "regex repetition counts above " + MAX_REPEAT
+          throw new RefusedRequestException("{n,m}", "regex repetition counts above " + MAX_REPEAT
               + " are not supported");
         }
         if (max >= 0 && max < min) throw error("repetition {" + min + "," + max + "} has max below min");
@@ -86,7 +87,7 @@ public final class Regexes {
         return a;
       }
       if (peek('?')) pos++; // lazy: same language
-      else if (peek('+')) throw new UnsupportedConstraintException("possessive quantifier",
+      else if (peek('+')) throw new RefusedRequestException("possessive quantifier",
           "possessive quantifiers are not supported in regex");
       checkRepeat(a, Math.max(min, max));
       a = max < 0 ? a.repeat(min) : a.repeat(min, max);
@@ -97,7 +98,7 @@ public final class Regexes {
   /** Refuses a repetition whose automaton would be too large to build, before brics builds it. */
   static void checkRepeat(Automaton a, int copies) {
     if ((long) a.getNumberOfStates() * Math.max(1, copies) > ByteDfa.MAX_BUILD_STATES) {
-      throw new UnsupportedConstraintException("size", "the constraint is too complex: a repetition needs more than "
+      throw new RefusedRequestException("size", "the constraint is too complex: a repetition needs more than "
           + ByteDfa.MAX_BUILD_STATES + " automaton states");
     }
   }
@@ -121,7 +122,7 @@ public final class Regexes {
             if (close < 0) throw error("unterminated group name");
             pos = close + 1;
           } else {
-            throw new UnsupportedConstraintException("(?" + (pos + 1 < src.length() ? src.charAt(pos + 1) : "")
+            throw new RefusedRequestException("(?" + (pos + 1 < src.length() ? src.charAt(pos + 1) : "")
                 + ")", "look-around, flags and conditionals are not supported in regex (at offset " + (pos - 1) + ")");
           }
         }
@@ -136,9 +137,9 @@ public final class Regexes {
       case '\\':
         return escape(false);
       case '^':
-        throw new UnsupportedConstraintException("^", "'^' is supported only at the start of a regex");
+        throw new RefusedRequestException("^", "'^' is supported only at the start of a regex");
       case '$':
-        throw new UnsupportedConstraintException("$", "'$' is supported only at the end of a regex");
+        throw new RefusedRequestException("$", "'$' is supported only at the end of a regex");
       case ')':
         throw error("unbalanced ')'");
       case '*': case '+': case '?':
@@ -214,12 +215,12 @@ public final class Regexes {
       case 'u': return Automaton.makeChar((char) hex(4));
       case 'b':
         if (inClass) return Automaton.makeChar('\b');
-        throw new UnsupportedConstraintException("\\b", "word boundaries (\\b) are not supported in regex");
+        throw new RefusedRequestException("\\b", "word boundaries (\\b) are not supported in regex");
       case 'B': case 'A': case 'Z': case 'z': case 'G':
-        throw new UnsupportedConstraintException("\\" + c, "\\" + c + " is not supported in regex");
+        throw new RefusedRequestException("\\" + c, "\\" + c + " is not supported in regex");
       default:
         if (Character.isDigit(c)) {
-          throw new UnsupportedConstraintException("back-reference", "back-references (\\" + c
+          throw new RefusedRequestException("back-reference", "back-references (\\" + c
               + ") are not regular: not supported in regex");
         }
         if (Character.isLetterOrDigit(c)) throw error("unknown escape \\" + c);

@@ -1,5 +1,6 @@
 package barista.engine.constraint;
 
+import barista.engine.sampling.RefusedRequestException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dk.brics.automaton.Automaton;
 import java.math.BigDecimal;
@@ -271,12 +272,12 @@ final class SchemaKeywords {
   static void checkPropertyCounts(JsonNode s, int properties, int required, boolean closed, String path) {
     JsonNode min = s.get("minProperties");
     if (min != null && !(min.canConvertToInt() && min.asInt() <= required)) {
-      throw new UnsupportedConstraintException("minProperties", "minProperties above the number of required "
+      throw new RefusedRequestException("minProperties", "minProperties above the number of required "
           + "properties is not supported (at " + JsonSchemas.where(path) + ")");
     }
     JsonNode max = s.get("maxProperties");
     if (max != null && !(closed && max.canConvertToInt() && max.asInt() >= properties)) {
-      throw new UnsupportedConstraintException("maxProperties", "maxProperties below the number of properties (or "
+      throw new RefusedRequestException("maxProperties", "maxProperties below the number of properties (or "
           + "with additional properties) is not supported (at " + JsonSchemas.where(path) + ")");
     }
   }
@@ -286,7 +287,7 @@ final class SchemaKeywords {
     JsonNode u = s.get("uniqueItems");
     if (u == null || (u.isBoolean() && !u.asBoolean())) return;
     if (u.isBoolean() && maxItems >= 0 && maxItems <= 1) return;
-    throw new UnsupportedConstraintException("uniqueItems", "uniqueItems: true is not supported (at "
+    throw new RefusedRequestException("uniqueItems", "uniqueItems: true is not supported (at "
         + JsonSchemas.where(path) + ")");
   }
 }

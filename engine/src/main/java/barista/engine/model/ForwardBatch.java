@@ -6,9 +6,9 @@ package barista.engine.model;
  *
  * <p>Sequence {@code s} owns rows {@code [queryStart[s], queryStart[s] + queryLen[s])} of the flattened tokens. Its
  * context after this step is {@code contextLen[s]} tokens (those already cached plus the new ones), stored in
- * the KV blocks {@code blockTables[s]} (token {@code p} lives in slot {@code blockTables[s][p / blockSize] * blockSize
- * + p % blockSize}, the new tokens' slots are {@code slotMapping}). Logits are produced for the last row of every sequence
- * with {@code sample[s]} set (a prefill chunk that does not end the prompt samples nothing).
+ * the KV blocks {@code blockTables[s]} (token {@code p} lives in {@link #slot}; the new tokens' slots are
+ * {@code slotMapping}). Logits are produced for the last row of every sequence with {@code sample[s]} set (a prefill
+ * chunk that does not end the prompt samples nothing).
  */
 public record ForwardBatch(
     int[] tokenIds,
@@ -20,6 +20,20 @@ public record ForwardBatch(
     int[][] blockTables,
     boolean[] sample) {
 
+  /**
+   * Where position {@code position} of a sequence keeps its K/V: the cache is one flat row per slot, block
+   * {@code b} holding slots {@code [b * blockSize, (b + 1) * blockSize)} (vLLM's slot_mapping). Slots are longs
+   * because they become int64 index tensors.
+   */
+  public static long slot(int[] blockTable, int blockSize, int position) {
+    int index = position / blockSize;
+    if (position < 0 || index >= blockTable.length) {
+      throw new IllegalArgumentException("position " + position + " is outside the block table ("
+          + blockTable.length + " blocks of " + blockSize + ")");
+    }
+    return (long) blockTable[index] * blockSize + position % blockSize;
+  }
+
   public int numTokens() {
     return tokenIds.length;
   }
@@ -28,7 +42,7 @@ public record ForwardBatch(
     return queryLen.length;
   }
 
-  /** One new token per sequence, every one sampled: the step a CUDA graph can replay. */
+  /** One new token per sequence, every one sampled: every row's logits are wanted, in row order. */
   public boolean isPureDecode() {
     if (numTokens() != numSequences()) return false;
     for (boolean b : sample) if (!b) return false;

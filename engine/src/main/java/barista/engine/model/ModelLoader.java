@@ -39,22 +39,11 @@ public final class ModelLoader {
     this.quantized = quantized;
   }
 
-  /** Loads the checkpoint as it is stored (a quantized checkpoint is detected from its config). */
-  public static Qwen2Model load(Checkpoint ckpt, NDManager manager, DataType dtype, int maxModelLen) {
-    return load(ckpt, manager, dtype, maxModelLen, null);
-  }
-
   /**
    * @param dtype FLOAT16 or FLOAT32
    * @param maxModelLen the longest sequence served (sizes the rotary table)
-   * @param quantization {@code --quantization}: "awq", "int8", or null/"none" to follow the checkpoint
-   */
-  public static Qwen2Model load(Checkpoint ckpt, NDManager manager, DataType dtype, int maxModelLen,
-      String quantization) {
-    return load(ckpt, manager, dtype, maxModelLen, quantization, QuantMethods.REFERENCE);
-  }
-
-  /**
+   * @param quantization {@code --quantization}: "awq", "int8", or null/"none" to follow the checkpoint (a quantized
+   *     checkpoint is detected from its config)
    * @param methods how quantized linears are applied, chosen by the forward path (their weights are laid out for
    *     it): {@link QuantMethods#REFERENCE} on the CPU, native kernels on CUDA
    */

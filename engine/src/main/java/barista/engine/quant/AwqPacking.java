@@ -8,8 +8,8 @@ import java.util.stream.IntStream;
  * {@code REVERSE[m]}. qweight and qzeros use the same order.
  */
 public final class AwqPacking {
-  public static final int[] ORDER = {0, 2, 4, 6, 1, 3, 5, 7};
-  public static final int[] REVERSE = {0, 4, 1, 5, 2, 6, 3, 7};
+  private static final int[] ORDER = {0, 2, 4, 6, 1, 3, 5, 7};
+  private static final int[] REVERSE = {0, 4, 1, 5, 2, 6, 3, 7};
 
   private AwqPacking() {}
 
@@ -62,7 +62,7 @@ public final class AwqPacking {
   }
 
   /** Nibble slot {@code s} of a kernel-layout word holds input {@code 8j + KERNEL_ORDER[s]}. */
-  public static final int[] KERNEL_ORDER = {0, 2, 4, 6, 1, 3, 5, 7};
+  private static final int[] KERNEL_ORDER = {0, 2, 4, 6, 1, 3, 5, 7};
 
   /**
    * libbarista_native's layout of a {@code [in, out]} 4-bit matrix (native/src/quantization/quant_kernels.h):

@@ -14,7 +14,7 @@ import java.util.Arrays;
 public record ReasoningBudget(int maxTokens, int[] endIds, int[] forcedIds) {
 
   public ReasoningBudget {
-    if (maxTokens < 0) throw new InvalidSamplingParamException("max_reasoning_tokens",
+    if (maxTokens < 0) throw new RefusedRequestException("max_reasoning_tokens",
         "max_reasoning_tokens must be at least 0, got " + maxTokens);
     endIds = endIds.clone();
     forcedIds = forcedIds.clone();

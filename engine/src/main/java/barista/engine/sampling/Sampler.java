@@ -249,8 +249,8 @@ public final class Sampler {
 
   /**
    * On the CPU: the bits become additive penalties (0 or -inf) here, a whole word or eight tokens at a time from
-   * tables, and one add applies them. Unpacking with tensor ops instead (divide, floor and modulo over a float copy
-   * of every bit) took ~40 ms a step for 32 rows of 151,936 random bits on the 2-core build box; this takes ~11.
+   * tables, and one add applies them: unpacking with tensor ops instead (divide, floor and modulo over a float copy
+   * of every bit) took several times longer (docs/performance.md).
    */
   private static NDArray addPenalties(NDArray x, long[] bits, int n, int words, int vocab, NDManager m) {
     ByteBuffer staging = directBuffer(4L * n * vocab);

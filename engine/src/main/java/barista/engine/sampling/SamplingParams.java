@@ -115,7 +115,7 @@ public record SamplingParams(
   }
 
   private static void check(boolean ok, String field, String message) {
-    if (!ok) throw new InvalidSamplingParamException(field, field + " " + message);
+    if (!ok) throw new RefusedRequestException(field, field + " " + message);
   }
 
   public Builder toBuilder() {

@@ -1,5 +1,6 @@
 package barista.engine.constraint;
 
+import barista.engine.sampling.RefusedRequestException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -64,12 +65,12 @@ class ConstraintTest {
 
   @Test
   void unsupportedRegexConstructsAreNamed() {
-    assertEquals("back-reference", assertThrows(UnsupportedConstraintException.class,
+    assertEquals("back-reference", assertThrows(RefusedRequestException.class,
         () -> Regexes.parse("(a)\\1")).what());
-    assertEquals("\\b", assertThrows(UnsupportedConstraintException.class, () -> Regexes.parse("\\bx")).what());
-    assertThrows(UnsupportedConstraintException.class, () -> Regexes.parse("a(?=b)"));
+    assertEquals("\\b", assertThrows(RefusedRequestException.class, () -> Regexes.parse("\\bx")).what());
+    assertThrows(RefusedRequestException.class, () -> Regexes.parse("a(?=b)"));
     assertThrows(IllegalArgumentException.class, () -> Regexes.parse("(ab"));
-    assertEquals("size", assertThrows(UnsupportedConstraintException.class,
+    assertEquals("size", assertThrows(RefusedRequestException.class,
         () -> Regexes.parse("((a{1000}){1000}){1000}")).what());
   }
 
@@ -100,12 +101,12 @@ class ConstraintTest {
 
   @Test
   void unsupportedSchemaKeywordsAreNamed() throws Exception {
-    assertEquals("multipleOf", assertThrows(UnsupportedConstraintException.class,
+    assertEquals("multipleOf", assertThrows(RefusedRequestException.class,
         () -> JsonSchemas.compile(JSON.readTree("{\"type\":\"integer\",\"multipleOf\":2}"))).what());
-    assertEquals("$ref", assertThrows(UnsupportedConstraintException.class, () -> JsonSchemas.compile(JSON.readTree(
+    assertEquals("$ref", assertThrows(RefusedRequestException.class, () -> JsonSchemas.compile(JSON.readTree(
         "{\"$ref\":\"#/$defs/A\",\"$defs\":{\"A\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/A\"}}}}"))).what());
     assertThrows(IllegalArgumentException.class, () -> JsonSchemas.compile(JSON.readTree("{\"type\":\"thing\"}")));
-    assertEquals("size", assertThrows(UnsupportedConstraintException.class, () -> JsonSchemas.compile(JSON.readTree(
+    assertEquals("size", assertThrows(RefusedRequestException.class, () -> JsonSchemas.compile(JSON.readTree(
         "{\"type\":\"array\",\"maxItems\":256,\"items\":{\"type\":\"array\",\"maxItems\":256,\"items\":"
         + "{\"type\":\"string\",\"maxLength\":1024}}}"))).what());
     assertThrows(IllegalArgumentException.class, () -> JsonSchemas.compile(JSON.readTree("[1]")));

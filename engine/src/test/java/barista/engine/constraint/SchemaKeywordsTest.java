@@ -1,5 +1,6 @@
 package barista.engine.constraint;
 
+import barista.engine.sampling.RefusedRequestException;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -199,18 +200,18 @@ class SchemaKeywordsTest {
   void countsAreAcceptedWhereTheyHoldAndRefusedByNameOtherwise() throws Exception {
     assertDoesNotThrow(() -> compile("{'type':'object','properties':{'a':{'type':'integer'},'b':{'type':'integer'}},"
         + "'required':['a'],'additionalProperties':false,'minProperties':1,'maxProperties':2}"));
-    assertEquals("minProperties", assertThrows(UnsupportedConstraintException.class, () -> compile(
+    assertEquals("minProperties", assertThrows(RefusedRequestException.class, () -> compile(
         "{'type':'object','properties':{'a':{'type':'integer'}},'minProperties':1}")).what());
-    assertEquals("maxProperties", assertThrows(UnsupportedConstraintException.class, () -> compile(
+    assertEquals("maxProperties", assertThrows(RefusedRequestException.class, () -> compile(
         "{'type':'object','properties':{'a':{'type':'integer'},'b':{'type':'integer'}},'additionalProperties':false,"
         + "'maxProperties':1}")).what());
     assertDoesNotThrow(() -> compile("{'type':'array','uniqueItems':false}"));
     assertDoesNotThrow(() -> compile("{'type':'array','uniqueItems':true,'maxItems':1}"));
-    assertEquals("uniqueItems", assertThrows(UnsupportedConstraintException.class, () -> compile(
+    assertEquals("uniqueItems", assertThrows(RefusedRequestException.class, () -> compile(
         "{'type':'array','items':{'type':'integer'},'uniqueItems':true}")).what());
-    assertEquals("multipleOf", assertThrows(UnsupportedConstraintException.class, () -> compile(
+    assertEquals("multipleOf", assertThrows(RefusedRequestException.class, () -> compile(
         "{'type':'integer','multipleOf':3}")).what());
-    assertEquals("minimum", assertThrows(UnsupportedConstraintException.class, () -> compile(
+    assertEquals("minimum", assertThrows(RefusedRequestException.class, () -> compile(
         "{'minimum':3}")).what());
   }
 

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import barista.engine.checkpoint.Checkpoint;
-import barista.engine.model.ModelLoader;
 import barista.engine.model.Qwen2Model;
 import barista.engine.tools.CheckpointQuantizer;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -32,7 +31,7 @@ class AwqGoldenTest {
     }
     try (Checkpoint ckpt = Checkpoint.open(QuantTestModels.tiny(Quantization.Method.AWQ));
         NDManager manager = QuantTestModels.cpu();
-        Qwen2Model model = ModelLoader.load(ckpt, manager, DataType.FLOAT32, 64)) {
+        Qwen2Model model = ReferenceLoads.load(ckpt, manager, DataType.FLOAT32, 64)) {
       int vocab = ckpt.config().vocabSize();
       int n = golden.get("tokens").size();
       int[] tokens = QuantTestModels.tokens(n, vocab);

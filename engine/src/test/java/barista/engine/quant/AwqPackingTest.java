@@ -24,6 +24,9 @@ class AwqPackingTest {
     for (int r = 0; r < 8; r++) WORDS[r] = 0x76543210 + r * 0x11111111;
   }
 
+  /** AutoAWQ's GEMM order: column c of a word is nibble NIBBLE_OF_COLUMN[c] (its packing order reversed). */
+  private static final int[] NIBBLE_OF_COLUMN = {0, 4, 1, 5, 2, 6, 3, 7};
+
   /** Nibble i lands in column ORDER[i] = [0,2,4,6,1,3,5,7][i], so column c reads nibble [0,4,1,5,2,6,3,7][c]. */
   private static final int[][] EXPECTED = {
     {0, 4, 1, 5, 2, 6, 3, 7},
@@ -92,8 +95,8 @@ class AwqPackingTest {
       for (int i = 0; i < in; i++) {
         for (int o = 0; o < out; o++) {
           int g = i / group;
-          double q = (qweight[i * (out / 8) + o / 8] >>> (4 * AwqPacking.REVERSE[o % 8])) & 0xf;
-          double zero = (qzeros[g * (out / 8) + o / 8] >>> (4 * AwqPacking.REVERSE[o % 8])) & 0xf;
+          double q = (qweight[i * (out / 8) + o / 8] >>> (4 * NIBBLE_OF_COLUMN[o % 8])) & 0xf;
+          double zero = (qzeros[g * (out / 8) + o / 8] >>> (4 * NIBBLE_OF_COLUMN[o % 8])) & 0xf;
           double s = a.scales()[g * out + o];
           double expected = (q - zero) * s;
           assertEquals(expected + o, dequantized[i * out + o], 1e-5, "W[" + i + "][" + o + "]");

@@ -11,7 +11,6 @@ import barista.engine.checkpoint.CheckpointException;
 import barista.engine.checkpoint.DType;
 import barista.engine.tools.SafetensorsWriter;
 import barista.engine.checkpoint.TensorInfo;
-import barista.engine.model.ModelLoader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -57,7 +56,7 @@ class BadInputTest {
   private void assertLoadFails(String tensor, String detail) {
     CheckpointException e = assertThrows(CheckpointException.class, () -> {
       try (Checkpoint ckpt = Checkpoint.open(dir); NDManager manager = QuantTestModels.cpu()) {
-        ModelLoader.load(ckpt, manager, DataType.FLOAT32, 64).close();
+        ReferenceLoads.load(ckpt, manager, DataType.FLOAT32, 64).close();
       }
     });
     assertTrue(e.getMessage().contains(tensor) && e.getMessage().contains(detail), e.getMessage());

@@ -125,7 +125,7 @@ class KernelLayoutLoadTest {
   void kernelLayoutsGiveTheReferenceLogits(Quantization.Method method) {
     HostKernelMethods methods = new HostKernelMethods();
     try (Checkpoint ckpt = Checkpoint.open(QuantTestModels.tiny(method)); NDManager manager = QuantTestModels.cpu();
-        Qwen2Model reference = ModelLoader.load(ckpt, manager, DataType.FLOAT32, 64);
+        Qwen2Model reference = ReferenceLoads.load(ckpt, manager, DataType.FLOAT32, 64);
         Qwen2Model kernel = ModelLoader.load(ckpt, manager, DataType.FLOAT32, 64, null, methods)) {
       // tiny: hidden 64 (a multiple of 64: kernel layout), intermediate 176 (down_proj: reference)
       assertTrue(methods.served.contains("64x" + (64 + 2 * 32) + " kernel"), methods.served.toString());

@@ -10,7 +10,6 @@ import barista.engine.GreedyDriver;
 import barista.engine.ModelRunner;
 import barista.engine.TestModels;
 import barista.engine.checkpoint.Checkpoint;
-import barista.engine.model.ModelLoader;
 import barista.engine.model.Qwen2Model;
 import barista.engine.model.WeightBytes;
 import barista.engine.reference.ReferenceQwen2;
@@ -29,7 +28,7 @@ class QuantizedModelTest {
   @EnumSource(Quantization.Method.class)
   void quantizedCheckpointLogitsMatchReferenceOnDequantizedWeights(Quantization.Method method) {
     try (Checkpoint ckpt = Checkpoint.open(QuantTestModels.tiny(method)); NDManager manager = QuantTestModels.cpu();
-        Qwen2Model model = ModelLoader.load(ckpt, manager, DataType.FLOAT32, 64)) {
+        Qwen2Model model = ReferenceLoads.load(ckpt, manager, DataType.FLOAT32, 64)) {
       assertEquals(WeightBytes.of(model.geometry(), DataType.FLOAT32, method, CheckpointQuantizer.awqGroupSize(ckpt.config())),
           model.weightBytes(), "the linears are held quantized");
       ReferenceQwen2 reference = new ReferenceQwen2(ckpt.config(), FormatDequantizer.weights(ckpt));
@@ -41,7 +40,7 @@ class QuantizedModelTest {
   @Test
   void int8OnLoadLogitsMatchReferenceOnDequantizedWeights() {
     try (Checkpoint ckpt = Checkpoint.open(TestModels.tiny()); NDManager manager = QuantTestModels.cpu();
-        Qwen2Model model = ModelLoader.load(ckpt, manager, DataType.FLOAT32, 64, "int8")) {
+        Qwen2Model model = ReferenceLoads.load(ckpt, manager, DataType.FLOAT32, 64, "int8")) {
       assertEquals(WeightBytes.of(model.geometry(), DataType.FLOAT32, Quantization.Method.INT8, 0), model.weightBytes());
       Function<String, double[]> plain = ReferenceQwen2.weightsOf(ckpt);
       ReferenceQwen2 reference = new ReferenceQwen2(ckpt.config(), name -> {

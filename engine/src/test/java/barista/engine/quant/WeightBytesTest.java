@@ -57,7 +57,7 @@ class WeightBytesTest {
 
   private static long loaded(Path dir, DataType dtype, String quantization) {
     try (Checkpoint ckpt = Checkpoint.open(dir); NDManager manager = QuantTestModels.cpu();
-        Qwen2Model model = ModelLoader.load(ckpt, manager, dtype, 64, quantization)) {
+        Qwen2Model model = ReferenceLoads.load(ckpt, manager, dtype, 64, quantization)) {
       return model.weightBytes();
     }
   }

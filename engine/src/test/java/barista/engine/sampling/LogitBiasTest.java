@@ -132,10 +132,10 @@ class LogitBiasTest {
 
   @Test
   void outOfRangeValuesAreRefusedNamingTheField() {
-    InvalidSamplingParamException e = assertThrows(InvalidSamplingParamException.class,
+    RefusedRequestException e = assertThrows(RefusedRequestException.class,
         () -> greedy().logitBias(Map.of(3, 100.5f)).build().validate());
-    assertEquals("logit_bias", e.field());
-    assertThrows(InvalidSamplingParamException.class, () -> greedy().logitBias(Map.of(-1, 1f)).build().validate());
+    assertEquals("logit_bias", e.what());
+    assertThrows(RefusedRequestException.class, () -> greedy().logitBias(Map.of(-1, 1f)).build().validate());
   }
 
   private static SamplingParams.Builder greedy() {

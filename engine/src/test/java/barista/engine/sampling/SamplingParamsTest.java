@@ -92,9 +92,9 @@ class SamplingParamsTest {
   }
 
   private static void refused(String field, String message, UnaryOperator<SamplingParams.Builder> set) {
-    InvalidSamplingParamException e = assertThrows(InvalidSamplingParamException.class,
+    RefusedRequestException e = assertThrows(RefusedRequestException.class,
         () -> set.apply(b()).build().validate());
-    assertEquals(field, e.field());
+    assertEquals(field, e.what());
     assertEquals(message, e.getMessage());
   }
 

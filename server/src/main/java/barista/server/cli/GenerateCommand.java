@@ -61,7 +61,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
   @Option(names = {"--quantization", "-q"}, description = "awq or int8 (default: detected from the checkpoint).")
   String quantization;
-  @Option(names = "--enforce-eager", description = "No CUDA graphs: decode steps run the kernels one by one.")
+  @Option(names = "--enforce-eager", description = "No CUDA graphs: every step runs the kernels one by one.")
   boolean enforceEager;
   @Option(names = "--cuda-graph-sizes", split = ",", description = "Step sizes (tokens) captured as CUDA graphs.")
   List<Integer> cudaGraphSizes = new ArrayList<>();

@@ -3,48 +3,42 @@ package barista.server.endpoints;
 import barista.engine.sampling.ReasoningBudget;
 import barista.engine.sampling.SamplingParams;
 import barista.server.ServerContext;
+import barista.server.generation.ChatWriter;
 import barista.server.generation.GenerationSession;
-import barista.server.http.ApiException;
-import barista.server.http.Endpoint;
+import barista.server.generation.ResponseWriter;
+import barista.server.generation.ToolOutput;
 import barista.server.http.Exchange;
 import barista.server.openai.ChatRequest;
 import barista.server.openai.CommonFields;
 import barista.server.openai.ContextLimit;
 import barista.server.openai.StructuredOutput;
 import barista.server.openai.Tools;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 
 /** POST /v1/chat/completions: apply the chat template, then generate like a completion with one prompt. */
-public final class ChatCompletionHandler implements Endpoint {
-  private final ServerContext server;
-
+public final class ChatCompletionHandler extends ModelEndpoint {
   public ChatCompletionHandler(ServerContext server) {
-    this.server = server;
+    super(server);
   }
 
-  private static GenerationSession.ToolOutput toolOutput(Tools tools) {
+  private static ToolOutput toolOutput(Tools tools) {
     if (tools == null) return null;
     return switch (tools.choice()) {
       case NONE -> null;
-      case REQUIRED -> GenerationSession.ToolOutput.REQUIRED;
-      case NAMED -> GenerationSession.ToolOutput.named(tools.named());
-      case AUTO -> GenerationSession.ToolOutput.DEEPSEEK_V3; // the one --tool-call-parser there is
+      case REQUIRED -> ToolOutput.REQUIRED;
+      case NAMED -> ToolOutput.named(tools.named());
+      case AUTO -> ToolOutput.DEEPSEEK_V3; // the one --tool-call-parser there is
     };
   }
 
   @Override
-  public boolean heavy() {
-    return true;
-  }
-
-  @Override
   public void handle(Exchange exchange) {
-    serve(exchange, Requests.body(exchange, server), null);
+    serve(exchange, Requests.body(exchange, server), ChatWriter::new);
   }
 
-  /** Serves a chat body; with {@code responses} set, in the Responses API's shape (the body made by ResponsesHandler). */
-  void serve(Exchange exchange, com.fasterxml.jackson.databind.node.ObjectNode body,
-      barista.server.generation.ResponsesFormat responses) {
+  /** Serves a chat body, its response shaped by {@code writers} (ResponsesHandler's body in the Responses shape). */
+  void serve(Exchange exchange, ObjectNode body, ResponseWriter.Factory writers) {
     ChatRequest request = ChatRequest.parse(body, server.requestPolicy());
     Requests.ignoreUnknown(request.unknownFields());
     CommonFields common = request.common();
@@ -64,13 +58,10 @@ public final class ChatCompletionHandler implements Endpoint {
     StructuredOutput constraint = request.constraint();
     // A constrained output is all answer: it never opens a reasoning block, so it is not split.
     boolean parseReasoning = server.options().reasoningParser != null && constraint == null;
-    GenerationSession.Shape shape = new GenerationSession.Shape(common.stream(), common.includeUsage(),
-        common.continuousUsage(), common.n(), request.logprobs(), parseReasoning, toolOutput(request.tools()))
-        .withTokenIdNames(common.extras().returnTokensAsTokenIds());
-    Requests.withGrammar(exchange, server, constraint, grammar -> new GenerationSession(exchange, server,
-        GenerationSession.Api.CHAT, Requests.responseId(GenerationSession.Api.CHAT, common), model,
-        List.of(new GenerationSession.Prompt(tokenIds, params, request.echoedText(), grammar)), shape,
-        common.priority()).inResponsesShape(responses).start());
+    ResponseWriter.Shape shape = Requests.shape(common, request.logprobs(), parseReasoning,
+        toolOutput(request.tools()), common.n());
+    Requests.generate(exchange, server, common, ChatWriter.ID_PREFIX, model, constraint,
+        List.of(new GenerationSession.Prompt(tokenIds, params, request.echoedText(), null)), shape, writers);
   }
 
   /**

@@ -3,8 +3,9 @@ package barista.server.endpoints;
 import barista.engine.sampling.SamplingParams;
 import barista.server.ServedModel;
 import barista.server.ServerContext;
+import barista.server.generation.CompletionWriter;
 import barista.server.generation.GenerationSession;
-import barista.server.http.Endpoint;
+import barista.server.generation.ResponseWriter;
 import barista.server.http.Exchange;
 import barista.server.openai.CommonFields;
 import barista.server.openai.CompletionRequest;
@@ -13,16 +14,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** POST /v1/completions: every prompt (text or token ids) gets n choices, numbered prompt by prompt. */
-public final class CompletionHandler implements Endpoint {
-  private final ServerContext server;
-
+public final class CompletionHandler extends ModelEndpoint {
   public CompletionHandler(ServerContext server) {
-    this.server = server;
-  }
-
-  @Override
-  public boolean heavy() {
-    return true;
+    super(server);
   }
 
   @Override
@@ -47,18 +41,10 @@ public final class CompletionHandler implements Endpoint {
       SamplingParams.Builder params = common.params().maxTokens(maxTokens);
       // Ranking candidates needs each token's logprob; the response shows them only when asked for.
       if (request.bestOf() > common.n() && !request.logprobs()) params.logprobs(0);
-      prompts.add(new GenerationSession.Prompt(tokenIds, Requests.validated(params), echo));
+      prompts.add(new GenerationSession.Prompt(tokenIds, Requests.validated(params), echo, null));
     }
-    GenerationSession.Shape shape = new GenerationSession.Shape(common.stream(), common.includeUsage(),
-        common.continuousUsage(), common.n(), request.logprobs(), false, request.bestOf())
-        .withTokenIdNames(common.extras().returnTokensAsTokenIds());
-    Requests.withGrammar(exchange, server, common.structuredOutput(), grammar -> {
-      List<GenerationSession.Prompt> constrained = prompts.stream()
-          .map(p -> new GenerationSession.Prompt(p.tokenIds(), p.params(), p.echo(), grammar)).toList();
-      new GenerationSession(exchange, server, GenerationSession.Api.COMPLETION,
-          Requests.responseId(GenerationSession.Api.COMPLETION, common), model, constrained, shape,
-          common.priority())
-          .start();
-    });
+    ResponseWriter.Shape shape = Requests.shape(common, request.logprobs(), false, null, request.bestOf());
+    Requests.generate(exchange, server, common, CompletionWriter.ID_PREFIX, model, common.structuredOutput(), prompts,
+        shape, CompletionWriter::new);
   }
 }

@@ -2,7 +2,6 @@ package barista.server.endpoints;
 
 import barista.server.ServerContext;
 import barista.server.http.ApiException;
-import barista.server.http.Endpoint;
 import barista.server.http.Exchange;
 import barista.server.http.Json;
 import barista.server.openai.JsonFields;
@@ -10,16 +9,9 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.List;
 
 /** POST /detokenize, vLLM's shape: {"tokens": [ids]} in, {"prompt": text} out. */
-public final class DetokenizeHandler implements Endpoint {
-  private final ServerContext server;
-
+public final class DetokenizeHandler extends ModelEndpoint {
   public DetokenizeHandler(ServerContext server) {
-    this.server = server;
-  }
-
-  @Override
-  public boolean heavy() {
-    return true;
+    super(server);
   }
 
   @Override

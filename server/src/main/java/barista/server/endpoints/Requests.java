@@ -1,18 +1,21 @@
 package barista.server.endpoints;
 
 import barista.engine.constraint.Grammar;
-import barista.engine.sampling.InvalidSamplingParamException;
+import barista.engine.sampling.RefusedRequestException;
 import barista.engine.sampling.SamplingParams;
 import barista.server.ServerContext;
 import barista.server.http.ApiException;
 import barista.server.http.Exchange;
 import barista.server.generation.GenerationSession;
+import barista.server.generation.ResponseWriter;
+import barista.server.generation.ToolOutput;
 import barista.server.openai.CommonFields;
 import barista.server.openai.FieldPolicy;
 import barista.server.openai.StructuredOutput;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -90,9 +93,28 @@ final class Requests {
   }
 
   /** The response id: the client's request_id after the API's prefix when it gave one (as vLLM), else a new one. */
-  static String responseId(GenerationSession.Api api, CommonFields common) {
+  static String responseId(String idPrefix, CommonFields common) {
     String requestId = common.extras().requestId();
-    return requestId == null ? GenerationSession.newId(api) : api.idPrefix() + requestId;
+    return idPrefix + (requestId == null ? UUID.randomUUID().toString().replace("-", "") : requestId);
+  }
+
+  /** The response's shape from the fields every generating request has, and those of its API. */
+  static ResponseWriter.Shape shape(CommonFields common, boolean logprobs, boolean parseReasoning, ToolOutput tools,
+      int bestOf) {
+    return new ResponseWriter.Shape(common.stream(), common.includeUsage(), common.continuousUsage(), common.n(),
+        logprobs, parseReasoning, tools, bestOf, common.extras().returnTokensAsTokenIds());
+  }
+
+  /**
+   * Once the constraint has compiled (on the event loop, see {@link #withGrammar}), starts the generation of
+   * {@code prompts} under it, its response written by {@code writers}.
+   */
+  static void generate(Exchange exchange, ServerContext server, CommonFields common, String idPrefix, String model,
+      StructuredOutput constraint, List<GenerationSession.Prompt> prompts, ResponseWriter.Shape shape,
+      ResponseWriter.Factory writers) {
+    withGrammar(exchange, server, constraint, grammar -> new GenerationSession(exchange, server,
+        responseId(idPrefix, common), model, prompts.stream().map(p -> p.withGrammar(grammar)).toList(), shape,
+        common.priority(), writers).start());
   }
 
   /**
@@ -168,8 +190,8 @@ final class Requests {
   static SamplingParams validated(SamplingParams.Builder params) {
     try {
       return params.build().validate();
-    } catch (InvalidSamplingParamException e) {
-      throw ApiException.badRequest(e.getMessage(), e.field());
+    } catch (RefusedRequestException e) {
+      throw ApiException.badRequest(e.getMessage(), e.what());
     }
   }
 }

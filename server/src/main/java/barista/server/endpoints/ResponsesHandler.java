@@ -2,8 +2,8 @@ package barista.server.endpoints;
 
 import barista.server.ServerContext;
 import barista.server.generation.ResponsesFormat;
+import barista.server.generation.ResponsesWriter;
 import barista.server.http.ApiException;
-import barista.server.http.Endpoint;
 import barista.server.http.Exchange;
 import barista.server.http.Json;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,21 +19,15 @@ import java.util.Set;
  * effort), served by the chat path, and answered in the Responses shape ({@link ResponsesFormat}).
  * previous_response_id is refused: nothing is stored, so there is nothing to continue from.
  */
-public final class ResponsesHandler implements Endpoint {
+public final class ResponsesHandler extends ModelEndpoint {
   /** Fields read here; any other is passed through to the chat request (sampling fields) or ignored there. */
   private static final Set<String> ACCEPTED = Set.of("store", "metadata", "user", "truncation", "include",
       "service_tier", "background", "prompt_cache_key", "safety_identifier");
-  private final ServerContext server;
   private final ChatCompletionHandler chat;
 
   public ResponsesHandler(ServerContext server, ChatCompletionHandler chat) {
-    this.server = server;
+    super(server);
     this.chat = chat;
-  }
-
-  @Override
-  public boolean heavy() {
-    return true;
   }
 
   @Override
@@ -42,7 +36,9 @@ public final class ResponsesHandler implements Endpoint {
     ObjectNode echoed = Json.object();
     ObjectNode chatBody = chatBody(body, echoed);
     String model = Requests.modelName(server, body.path("model").isTextual() ? body.get("model").asText() : null);
-    chat.serve(exchange, chatBody, new ResponsesFormat(model, echoed));
+    ResponsesFormat format = new ResponsesFormat(model, echoed);
+    chat.serve(exchange, chatBody, (to, served, id, name, shape) -> new ResponsesWriter(to, served, id, name, shape,
+        format));
   }
 
   /** The chat request a Responses request stands for; {@code echoed} gets the fields the response repeats. */

@@ -2,7 +2,6 @@ package barista.server.endpoints;
 
 import barista.server.ServerContext;
 import barista.server.http.ApiException;
-import barista.server.http.Endpoint;
 import barista.server.http.Exchange;
 import barista.server.http.Json;
 import barista.server.openai.ChatRequest;
@@ -15,16 +14,9 @@ import io.netty.handler.codec.http.HttpResponseStatus;
  * POST /tokenize, vLLM's shape: {"prompt"} or {"messages"} (rendered with the chat template) in; {"count",
  * "max_model_len", "tokens", "token_strs"} out.
  */
-public final class TokenizeHandler implements Endpoint {
-  private final ServerContext server;
-
+public final class TokenizeHandler extends ModelEndpoint {
   public TokenizeHandler(ServerContext server) {
-    this.server = server;
-  }
-
-  @Override
-  public boolean heavy() {
-    return true;
+    super(server);
   }
 
   @Override

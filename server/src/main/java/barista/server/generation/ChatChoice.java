@@ -25,20 +25,15 @@ final class ChatChoice extends Choice {
   private boolean thinking = true;
   private final String echo; // chat echo: the final message's content, which the answer starts with; or null
 
-  ChatChoice(int index, String engineRequestId, int promptTokens, ServedModel model, boolean logprobs,
-      boolean parseReasoning, ToolCallParser toolParser) {
-    this(index, engineRequestId, promptTokens, model, logprobs, parseReasoning, toolParser, null);
-  }
-
-  ChatChoice(int index, String engineRequestId, int promptTokens, ServedModel model, boolean logprobs,
-      boolean parseReasoning, ToolCallParser toolParser, String echo) {
-    super(index, 0, engineRequestId, promptTokens);
-    this.echo = echo;
+  ChatChoice(int index, String engineRequestId, GenerationSession.Prompt prompt, ServedModel model,
+      ResponseWriter.Shape shape) {
+    super(index, 0, engineRequestId, prompt.tokenIds().length);
+    this.echo = prompt.echo();
     this.model = model;
-    this.logprobs = logprobs;
-    this.reasoningParser = parseReasoning ? new ReasoningParser() : null;
-    this.toolParser = toolParser;
-    this.thinkEnd = parseReasoning ? model.encode("</think>", false) : new int[0];
+    this.logprobs = shape.logprobs();
+    this.reasoningParser = shape.parseReasoning() ? new ReasoningParser() : null;
+    this.toolParser = shape.tools() == null ? null : shape.tools().parser();
+    this.thinkEnd = shape.parseReasoning() ? model.encode("</think>", false) : new int[0];
   }
 
   /**
@@ -87,13 +82,12 @@ final class ChatChoice extends Choice {
     if (content != null) delta.put("content", content);
     boolean hasLogprobs = logprobs && !out.logprobs().isEmpty();
     if (delta.isEmpty() && !hasLogprobs && !out.finished()) return null;
+    ObjectNode tokenLogprobs = null;
     if (hasLogprobs) {
-      Logprobs.appendChat(choice.putObject("logprobs").putArray("content"), out.logprobs(), model);
-    } else {
-      choice.putNull("logprobs");
+      tokenLogprobs = Json.object();
+      Logprobs.appendChat(tokenLogprobs.putArray("content"), out.logprobs(), model);
     }
-    putFinish(choice);
-    return choice;
+    return withLogprobsAndFinish(choice, tokenLogprobs);
   }
 
   @Override
@@ -118,13 +112,7 @@ final class ChatChoice extends Choice {
     }
     message.put("content", echo == null ? text : echo + (text == null ? "" : text));
     message.put("reasoning_content", reasoning.isEmpty() ? null : reasoning.toString());
-    if (logprobs) {
-      choice.putObject("logprobs").set("content", logprobContent);
-    } else {
-      choice.putNull("logprobs");
-    }
-    putFinish(choice);
-    return choice;
+    return withLogprobsAndFinish(choice, logprobs ? Json.object().set("content", logprobContent) : null);
   }
 
   /** Content through the tool parser (and its held-back rest at the end); keeps the call deltas for the finish. */
@@ -142,11 +130,9 @@ final class ChatChoice extends Choice {
 
   /** As OpenAI: a choice that ended by calling tools finishes with "tool_calls". */
   @Override
-  void putFinish(ObjectNode node) {
-    super.putFinish(node);
-    if (toolParser != null && toolParser.calledTools() && finishReason == FinishReason.STOP) {
-      node.put("finish_reason", "tool_calls");
-    }
+  String apiFinishReason() {
+    if (toolParser != null && toolParser.calledTools() && finishReason == FinishReason.STOP) return "tool_calls";
+    return super.apiFinishReason();
   }
 
   private ReasoningParser.Split split(RequestOutput out) {

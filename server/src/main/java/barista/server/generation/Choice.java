@@ -1,8 +1,12 @@
 package barista.server.generation;
 
+import barista.engine.sampling.PromptLogprobs;
 import barista.scheduler.FinishReason;
 import barista.scheduler.RequestOutput;
+import barista.scheduler.TokenLogprob;
 import barista.server.http.Json;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
@@ -22,7 +26,7 @@ abstract class Choice {
   Object stopReason;
   long firstTokenNanos;
   long lastTokenNanos;
-  barista.engine.sampling.PromptLogprobs promptLogprobs; // from the first output, when they were asked for
+  PromptLogprobs promptLogprobs; // from the first output, when they were asked for
 
   Choice(int index, int promptIndex, String engineRequestId, int promptTokens) {
     this.index = index;
@@ -38,7 +42,7 @@ abstract class Choice {
   /** Records an output's counts and finish; the text goes to {@link #streamDelta} or {@link #accumulate}. */
   void record(RequestOutput out) {
     completionTokens = out.completionTokens();
-    for (barista.scheduler.TokenLogprob logprob : out.logprobs()) cumulativeLogprob += logprob.logprob();
+    for (TokenLogprob logprob : out.logprobs()) cumulativeLogprob += logprob.logprob();
     cachedPromptTokens = out.cachedPromptTokens();
     if (out.promptLogprobs() != null) promptLogprobs = out.promptLogprobs();
     if (out.finished()) {
@@ -65,8 +69,22 @@ abstract class Choice {
     return node;
   }
 
-  void putFinish(ObjectNode node) {
-    node.put("finish_reason", finishReason == null ? null : finishReason.apiName());
+  /** Ends a choice object as both APIs do: its logprobs (null when there are none), then its finish. */
+  final ObjectNode withLogprobsAndFinish(ObjectNode node, JsonNode logprobs) {
+    return withLogprobsAndFinish(node, logprobs, null);
+  }
+
+  /** As above, with the prompt's logprobs (vLLM's prompt_logprobs) between the two when there are any. */
+  final ObjectNode withLogprobsAndFinish(ObjectNode node, JsonNode logprobs, JsonNode promptLogprobs) {
+    node.set("logprobs", logprobs == null ? NullNode.getInstance() : logprobs);
+    if (promptLogprobs != null) node.set("prompt_logprobs", promptLogprobs);
+    node.put("finish_reason", apiFinishReason());
     node.set("stop_reason", Json.MAPPER.valueToTree(stopReason));
+    return node;
+  }
+
+  /** The finish_reason an API shows (null until finished). */
+  String apiFinishReason() {
+    return finishReason == null ? null : finishReason.apiName();
   }
 }

@@ -17,12 +17,12 @@ final class CompletionChoice extends Choice {
   private final Logprobs.Completion accumulated;
   private int textOffset;
 
-  CompletionChoice(int index, int promptIndex, String engineRequestId, int promptTokens, ServedModel model,
-      boolean logprobs, String echo) {
-    super(index, promptIndex, engineRequestId, promptTokens);
+  CompletionChoice(int index, int promptIndex, String engineRequestId, GenerationSession.Prompt prompt,
+      ServedModel model, boolean logprobs) {
+    super(index, promptIndex, engineRequestId, prompt.tokenIds().length);
     this.model = model;
     this.logprobs = logprobs;
-    this.echo = echo;
+    this.echo = prompt.echo();
     this.accumulated = logprobs ? new Logprobs.Completion(model) : null;
     if (echo != null) {
       text.append(echo);
@@ -47,16 +47,14 @@ final class CompletionChoice extends Choice {
     if (out.newText().isEmpty() && !hasLogprobs && !out.finished()) return null;
     ObjectNode choice = node();
     choice.put("text", echoNow ? echo + out.newText() : out.newText());
+    ObjectNode tokenLogprobs = null;
     if (hasLogprobs) {
       Logprobs.Completion delta = new Logprobs.Completion(model);
       if (echoNow) delta.appendPrompt(out.promptLogprobs(), 0);
       textOffset = delta.append(out.logprobs(), textOffset);
-      choice.set("logprobs", delta.node());
-    } else {
-      choice.putNull("logprobs");
+      tokenLogprobs = delta.node();
     }
-    putFinish(choice);
-    return choice;
+    return withLogprobsAndFinish(choice, tokenLogprobs);
   }
 
   @Override
@@ -70,13 +68,7 @@ final class CompletionChoice extends Choice {
   ObjectNode complete() {
     ObjectNode choice = node();
     choice.put("text", text.toString());
-    if (logprobs) {
-      choice.set("logprobs", accumulated.node());
-    } else {
-      choice.putNull("logprobs");
-    }
-    if (promptLogprobs != null) choice.set("prompt_logprobs", Logprobs.prompt(promptLogprobs, model));
-    putFinish(choice);
-    return choice;
+    return withLogprobsAndFinish(choice, logprobs ? accumulated.node() : null,
+        promptLogprobs == null ? null : Logprobs.prompt(promptLogprobs, model));
   }
 }

@@ -10,8 +10,9 @@ import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import java.util.concurrent.Executor;
 
 /**
- * The pipeline of one connection: the response backlog (unread response bytes), the guard's raw-read watch, codec,
- * guard (timeouts, body budget), keep-alive, body limit and aggregation, then the API router. A connection beyond --max-connections gets only the refusal.
+ * The pipeline of one connection: the response backlog (unread response bytes), the timeouts' raw-read watch, codec,
+ * body budget, timeouts, keep-alive, body limit and aggregation, then the API router. A connection beyond
+ * --max-connections gets only the refusal.
  */
 public final class HttpServerInitializer extends ChannelInitializer<SocketChannel> {
   public static final int MAX_HEADER_BYTES = 64 * 1024;
@@ -52,14 +53,15 @@ public final class HttpServerInitializer extends ChannelInitializer<SocketChanne
     }
     channel.closeFuture().addListener(closed -> limits.closed());
     connections.add(channel);
-    ConnectionGuard guard = new ConnectionGuard(limits, maxBodyBytes);
+    ConnectionTimeouts timeouts = new ConnectionTimeouts(limits);
     ResponseBacklog backlog = new ResponseBacklog(limits);
     pipeline.addLast(backlog);
-    pipeline.addLast(guard.rawReads());
+    pipeline.addLast(timeouts.rawReads());
     pipeline.addLast(new HttpServerCodec(new HttpDecoderConfig()
         .setMaxInitialLineLength(MAX_INITIAL_LINE_BYTES)
         .setMaxHeaderSize(MAX_HEADER_BYTES)));
-    pipeline.addLast(guard);
+    pipeline.addLast(new BodyBudget(limits, maxBodyBytes));
+    pipeline.addLast(timeouts);
     pipeline.addLast(new HttpServerKeepAliveHandler());
     pipeline.addLast(new BodyLimitAggregator(maxBodyBytes));
     pipeline.addLast(new ApiHandler(router, apiKey, cors, observer, backlog, limits, workers));

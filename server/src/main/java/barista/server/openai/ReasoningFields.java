@@ -3,7 +3,7 @@ package barista.server.openai;
 import barista.server.http.ApiException;
 
 /**
- * A chat request's thinking budget: OpenAI's reasoning_effort (none: 0; minimal: --minimal-reasoning-budget; low,
+ * A chat request's reasoning budget: OpenAI's reasoning_effort (none: 0; minimal: --minimal-reasoning-budget; low,
  * medium, high: --reasoning-budgets) or barista's max_reasoning_tokens, which wins when both are given. Only a server started with
  * a reasoning parser knows where thinking ends, so elsewhere either field is refused.
  */

@@ -2,11 +2,9 @@ package barista.server.openai;
 
 import barista.engine.constraint.JsonSchemas;
 import barista.engine.constraint.Regexes;
-import barista.engine.constraint.UnsupportedConstraintException;
 import barista.server.http.ApiException;
 import barista.server.http.Json;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dk.brics.automaton.Automaton;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,10 +18,13 @@ import java.util.List;
  * @param key identifies the constraint for the compiled-grammar cache
  * @param param the request field it came from (the error "param" when it does not compile)
  */
-public record StructuredOutput(String kind, String key, String param, JsonNode schema, String regex,
+public record StructuredOutput(Kind kind, String key, String param, JsonNode schema, String regex,
     List<String> choices, List<JsonNode> schemas, boolean parallel) {
 
-  StructuredOutput(String kind, String key, String param, JsonNode schema, String regex, List<String> choices) {
+  /** What the output must be: any JSON object, JSON of a schema, a regex's match, one of the choices, tool calls. */
+  public enum Kind { JSON_OBJECT, JSON, REGEX, CHOICE, TOOL_CALLS }
+
+  StructuredOutput(Kind kind, String key, String param, JsonNode schema, String regex, List<String> choices) {
     this(kind, key, param, schema, regex, choices, null, false);
   }
 
@@ -99,7 +100,7 @@ public record StructuredOutput(String kind, String key, String param, JsonNode s
   }
 
   private static StructuredOutput jsonObject(String param) {
-    return new StructuredOutput("json_object", "json_object", param, null, null, null);
+    return new StructuredOutput(Kind.JSON_OBJECT, "json_object", param, null, null, null);
   }
 
   private static StructuredOutput schema(JsonNode schema, String param) {
@@ -114,11 +115,11 @@ public record StructuredOutput(String kind, String key, String param, JsonNode s
     if (parsed == null || !parsed.isObject()) {
       throw ApiException.badRequest(param + " must be a JSON schema object", param);
     }
-    return new StructuredOutput("json", "json:" + parsed, param, parsed, null, null);
+    return new StructuredOutput(Kind.JSON, "json:" + parsed, param, parsed, null, null);
   }
 
   private static StructuredOutput regex(String regex, String param) {
-    return new StructuredOutput("regex", "regex:" + regex, param, null, regex, null);
+    return new StructuredOutput(Kind.REGEX, "regex:" + regex, param, null, regex, null);
   }
 
   private static StructuredOutput choice(JsonNode choice, String param) {
@@ -132,12 +133,12 @@ public record StructuredOutput(String kind, String key, String param, JsonNode s
       }
       choices.add(c.asText());
     }
-    return new StructuredOutput("choice", "choice:" + Json.MAPPER.valueToTree(choices), param, null, null, choices);
+    return new StructuredOutput(Kind.CHOICE, "choice:" + Json.MAPPER.valueToTree(choices), param, null, null, choices);
   }
 
   /** A constraint for tool calls, made by the server (param names the field the client gave). */
   public static StructuredOutput ofSchema(JsonNode schema, String param) {
-    return new StructuredOutput("json", "json:" + schema, param, schema, null, null);
+    return new StructuredOutput(Kind.JSON, "json:" + schema, param, schema, null, null);
   }
 
   public static StructuredOutput ofRegex(String regex, String param) {
@@ -146,7 +147,7 @@ public record StructuredOutput(String kind, String key, String param, JsonNode s
 
   /** A list of tool calls of these functions (tool_choice required). */
   public static StructuredOutput ofToolCalls(List<String> names, List<JsonNode> schemas, boolean parallel) {
-    return new StructuredOutput("tool_calls", "tool_calls:" + parallel + ":" + names + ":" + schemas, "tools", null,
+    return new StructuredOutput(Kind.TOOL_CALLS, "tool_calls:" + parallel + ":" + names + ":" + schemas, "tools", null,
         null, names, schemas, parallel);
   }
 
@@ -157,21 +158,15 @@ public record StructuredOutput(String kind, String key, String param, JsonNode s
   /** The char-level automaton; ApiException 400 naming the keyword or construct when it cannot be built. */
   public Automaton automaton() {
     try {
-      switch (kind) {
-        case "json_object": return JsonSchemas.anyObject();
-        case "json": return JsonSchemas.compile(schema);
-        case "regex": return Regexes.parse(regex);
-        case "tool_calls": return JsonSchemas.toolCalls(choices, schemas, parallel);
-        default: return Regexes.oneOf(choices);
-      }
-    } catch (UnsupportedConstraintException e) {
-      throw ApiException.badRequest(param + ": " + e.getMessage(), param);
-    } catch (IllegalArgumentException | StackOverflowError e) {
+      return switch (kind) {
+        case JSON_OBJECT -> JsonSchemas.anyObject();
+        case JSON -> JsonSchemas.compile(schema);
+        case REGEX -> Regexes.parse(regex);
+        case TOOL_CALLS -> JsonSchemas.toolCalls(choices, schemas, parallel);
+        case CHOICE -> Regexes.oneOf(choices);
+      };
+    } catch (IllegalArgumentException | StackOverflowError e) { // a RefusedRequestException too
       throw ApiException.badRequest(param + ": " + e.getMessage(), param);
     }
-  }
-
-  ObjectNode describe() {
-    return Json.object().put("kind", kind).put("param", param);
   }
 }

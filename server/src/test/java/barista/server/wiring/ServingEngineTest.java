@@ -1,5 +1,6 @@
 package barista.server.wiring;
 
+import static barista.scheduler.SchedulerConfig.Policy.FCFS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -43,7 +44,7 @@ class ServingEngineTest {
   }
 
   private static ServingEngine.SchedulerConfigBuilder scheduling() {
-    return len -> new SchedulerConfig(4, 64, true, true, "fcfs", len, 100);
+    return len -> new SchedulerConfig(4, 64, true, true, FCFS, len, 100);
   }
 
   @Test

@@ -6,17 +6,17 @@ import barista.engine.sampling.ReasoningBudget;
 import org.junit.jupiter.api.Test;
 
 /** The budget's bookkeeping token by token, with a closing tag of two tokens (7, 8) inside "\n" 7 8 "\n\n". */
-class ThinkingBudgetTest {
+class ReasoningBudgetTrackerTest {
   private static final int NEWLINE = 1, END = 7, END2 = 8, TWO_NEWLINES = 2;
 
-  private static ThinkingBudget budget(int maxTokens) {
-    return new ThinkingBudget(new ReasoningBudget(maxTokens, new int[] {END, END2},
+  private static ReasoningBudgetTracker budget(int maxTokens) {
+    return new ReasoningBudgetTracker(new ReasoningBudget(maxTokens, new int[] {END, END2},
         new int[] {NEWLINE, END, END2, TWO_NEWLINES}));
   }
 
   @Test
   void theLeadInStartsExactlyWhenTheThinkingLeftEqualsItsLength() {
-    ThinkingBudget b = budget(3);
+    ReasoningBudgetTracker b = budget(3);
     assertEquals(-1, b.forcedNext());
     b.onToken(20);
     assertEquals(-1, b.forcedNext(), "two left, one lead-in token: not yet");
@@ -33,7 +33,7 @@ class ThinkingBudgetTest {
 
   @Test
   void theModelsOwnClosingTagAfterOtherTokensEndsTheThinking() {
-    ThinkingBudget b = budget(6);
+    ReasoningBudgetTracker b = budget(6);
     for (int token : new int[] {20, 21, 22, END, END2}) { // 3 thinking tokens, then </think> in two tokens
       assertEquals(-1, b.forcedNext());
       b.onToken(token);

@@ -9,7 +9,7 @@ import java.util.Arrays;
  * that precede {@code </think>} would reach the budget, the next samples are forced to those tokens one per step,
  * so the model reads its own closed thinking and answers. Confined to the engine thread.
  */
-final class ThinkingBudget {
+final class ReasoningBudgetTracker {
   private final ReasoningBudget budget;
   private final int[] recent; // the last endIds.length output tokens, to spot </think> however it was produced
   private int numRecent;
@@ -17,7 +17,7 @@ final class ThinkingBudget {
   private boolean thinking = true;
   private int forcedPos = -1;
 
-  ThinkingBudget(ReasoningBudget budget) {
+  ReasoningBudgetTracker(ReasoningBudget budget) {
     this.budget = budget;
     this.recent = new int[budget.endIds().length];
   }
