@@ -8,15 +8,8 @@
 set -uo pipefail
 out=${1:-/tmp/gpu-async-check}
 mkdir -p "$out"
-java=${JAVA:-java}
-cp=${BARISTA_GPU_CLASSPATH:?run through .gpu/run.sh}
-g=$(cd "$(dirname "$0")/.." && pwd)/.gpu
-[ -f "$g/qwen-tokenizer.json.gz" ] && gunzip -c "$g/qwen-tokenizer.json.gz" > /tmp/qwen-tokenizer.json \
-  && export BARISTA_QWEN_TOKENIZER_JSON=/tmp/qwen-tokenizer.json
-passed=0 failed=0
-result() { if [ "$1" = 0 ]; then echo "PASS $2"; passed=$((passed + 1)); else echo "FAIL $2"; failed=$((failed + 1)); fi; }
-nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$out/gpu.txt"
-git rev-parse --short HEAD 2>/dev/null | tee "$out/commit.txt" || true
+source "$(dirname "$0")/gpu-lib.sh"
+gpu_header "$out"
 
 lib=${BARISTA_NATIVE_LIBRARY:-$PWD/native/build/libbarista_native.so}
 if [ ! -f "$lib" ]; then
@@ -39,16 +32,7 @@ compare() { # model label extra-generate-args...
       > "$out/greedy-$label-$mode.jsonl" 2> "$out/greedy-$label-$mode.log"
     grep -E "tokens/s|Asynchronous scheduling|Captured" "$out/greedy-$label-$mode.log" | sed "s/^/  $label $mode: /"
   done
-  python3 - "$out/greedy-$label-async.jsonl" "$out/greedy-$label-sync.jsonl" "${TOKENS:-128}" <<'PY'
-import json, sys
-a = [json.loads(l)["token_ids"] for l in open(sys.argv[1]) if l.startswith("{")]
-b = [json.loads(l)["token_ids"] for l in open(sys.argv[2]) if l.startswith("{")]
-same = sum(x == y for x, y in zip(a, b))
-first = [next((i for i, (p, q) in enumerate(zip(x, y)) if p != q), None) for x, y in zip(a, b)]
-print(f"  {len(a)} vs {len(b)} sequences, {same} identical, tokens each: {sorted(set(map(len, a)))}"
-      + ("" if same == len(a) else f"; first differing token per sequence: {first}"))
-sys.exit(0 if len(a) == 32 and a == b and all(len(x) == int(sys.argv[3]) for x in a) else 1)
-PY
+  python3 "$gpu_root/scripts/compare-greedy.py" "$out/greedy-$label-async.jsonl" "$out/greedy-$label-sync.jsonl" "${TOKENS:-128}"
   result $? "greedy --async-scheduling == --no-async-scheduling, $label"
 }
 
@@ -57,5 +41,5 @@ compare /tmp/check-r1 r1-chunked --max-num-batched-tokens 48
 compare /tmp/check-r1 r1-penalty --repetition-penalty 1.3
 compare /tmp/check-tiny tiny
 tar -C "$out" -czf "$out/../gpu-async-check-logs.tgz" . 2>/dev/null
-echo "$passed passed, $failed failed"
+gpu_summary
 [ "$failed" = 0 ]

@@ -20,19 +20,13 @@ set -euo pipefail
 out=$1; shift
 parts=${*:-ours eager compiled}
 mkdir -p "$out"
-java=${JAVA:-java}
-cp=${BARISTA_GPU_CLASSPATH:-server/target/barista.jar}
+source "$(dirname "$0")/gpu-lib.sh"
 barista() { "$java" -cp "$cp" barista.server.Main "$@"; }
 model=${MODEL_DIR:-/tmp/barista-r1-distill}
-g=$(cd "$(dirname "$0")/.." && pwd)/.gpu # the BPE that scripts/gpu-stage.sh staged, for make-model
-if [ -z "${BARISTA_QWEN_TOKENIZER_JSON:-}" ] && [ -f "$g/qwen-tokenizer.json.gz" ]; then
-  gunzip -c "$g/qwen-tokenizer.json.gz" > /tmp/qwen-tokenizer.json && export BARISTA_QWEN_TOKENIZER_JSON=/tmp/qwen-tokenizer.json
-fi
 device=${DEVICE:-cuda}
 levels=${LEVELS:-1 8 32 64 128 256}
 [ -f "$model/config.json" ] || barista make-model --preset ${PRESET:-r1-distill-1.5b} --out "$model" 2>&1 | tail -1
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt" || true
-git rev-parse --short HEAD 2>/dev/null | tee "$out/commit.txt" || true
+gpu_header "$out"
 
 serve_and_bench() { # name model-dir extra-serve-args...
   local name=$1 dir=$2; shift 2

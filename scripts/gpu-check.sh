@@ -8,14 +8,8 @@
 set -uo pipefail
 out=${1:-/tmp/gpu-check}
 mkdir -p "$out"
-java=${JAVA:-java}
-cp=${BARISTA_GPU_CLASSPATH:?run through .gpu/run.sh}
-g=$(cd "$(dirname "$0")/.." && pwd)/.gpu
-[ -f "$g/qwen-tokenizer.json.gz" ] && gunzip -c "$g/qwen-tokenizer.json.gz" > /tmp/qwen-tokenizer.json \
-  && export BARISTA_QWEN_TOKENIZER_JSON=/tmp/qwen-tokenizer.json
-passed=0 failed=0
-result() { if [ "$1" = 0 ]; then echo "PASS $2"; passed=$((passed + 1)); else echo "FAIL $2"; failed=$((failed + 1)); fi; }
-nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$out/gpu.txt"
+source "$(dirname "$0")/gpu-lib.sh"
+gpu_header "$out"
 
 t0=$(date +%s)
 scripts/build-native.sh native/build > "$out/build-default.log" 2>&1; result $? "build sm_75..sm_90+PTX ($(( $(date +%s) - t0 )) s)"
@@ -42,16 +36,7 @@ greedy() { # lib model label
       > "$out/greedy-$label-$mode.jsonl" 2> "$out/greedy-$label-$mode.log"
     grep -E "tokens/s|CUDA graphs|Captured" "$out/greedy-$label-$mode.log" | sed "s/^/  $label $mode: /"
   done
-  python3 - "$out/greedy-$label-graphs.jsonl" "$out/greedy-$label-eager.jsonl" "${TOKENS:-128}" <<'PY'
-import json, sys
-a = [json.loads(l)["token_ids"] for l in open(sys.argv[1]) if l.startswith("{")]
-b = [json.loads(l)["token_ids"] for l in open(sys.argv[2]) if l.startswith("{")]
-same = sum(x == y for x, y in zip(a, b))
-first = [next((i for i, (p, q) in enumerate(zip(x, y)) if p != q), None) for x, y in zip(a, b)]
-print(f"  {len(a)} vs {len(b)} sequences, {same} identical, tokens each: {sorted(set(map(len, a)))}"
-      + ("" if same == len(a) else f"; first differing token per sequence: {first}"))
-sys.exit(0 if len(a) == 32 and a == b and all(len(x) == int(sys.argv[3]) for x in a) else 1)
-PY
+  python3 "$gpu_root/scripts/compare-greedy.py" "$out/greedy-$label-graphs.jsonl" "$out/greedy-$label-eager.jsonl" "${TOKENS:-128}"
   result $? "greedy graphs == eager, $label"
   if [ -n "${REPEAT:-}" ]; then # run-to-run: is either path nondeterministic?
     for m in graphs eager; do
@@ -84,5 +69,5 @@ done
 bash scripts/gpu-attention-check.sh "$out/attention" > "$out/attention.txt" 2>&1; result $? "attention kernels (float64 reference, sm native + compute_75 PTX)"
 grep -E "FAIL|passed" "$out/attention.txt"
 tar -C "$out" -czf "$out/../gpu-check-logs.tgz" . 2>/dev/null
-echo "$passed passed, $failed failed"
+gpu_summary
 [ "$failed" = 0 ]

@@ -11,15 +11,9 @@
 set -uo pipefail
 out=${1:-/tmp/gpu-merge-check}
 mkdir -p "$out"
-cp=${BARISTA_GPU_CLASSPATH:?run through .gpu/run.sh}
-java=${JAVA:-java}
+source "$(dirname "$0")/gpu-lib.sh"
 model=/tmp/check-r1
-g=$(cd "$(dirname "$0")/.." && pwd)/.gpu
-[ -f "$g/qwen-tokenizer.json.gz" ] && gunzip -c "$g/qwen-tokenizer.json.gz" > /tmp/qwen-tokenizer.json \
-  && export BARISTA_QWEN_TOKENIZER_JSON=/tmp/qwen-tokenizer.json
-passed=0 failed=0
-result() { if [ "$1" = 0 ]; then echo "PASS $2"; passed=$((passed + 1)); else echo "FAIL $2"; failed=$((failed + 1)); fi; }
-nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$out/gpu.txt"
+gpu_header "$out"
 t0=$(date +%s)
 scripts/build-native.sh native/build > "$out/build.log" 2>&1 & build=$!
 kernels=
@@ -50,12 +44,12 @@ cmp -s <(grep -o '"token_ids":\[[^]]*\]' "$out/r1-graphs.jsonl") <(grep -o '"tok
 result $? "greedy graphs == eager, r1 fp16, 32 prompts x 128 tokens"
 cmp -s <(grep -o '"token_ids":\[[^]]*\]' "$out/r1-graphs.jsonl") <(grep -o '"token_ids":\[[^]]*\]' "$out/r1-async.jsonl")
 result $? "greedy --async-scheduling == --no-async-scheduling, r1 fp16 with graphs"
-if [ -n "${QUICK:-}" ]; then echo "$passed passed, $failed failed ($(( $(date +%s) - t0 )) s; QUICK: no quantized runs)"; exit $failed; fi
+if [ -n "${QUICK:-}" ]; then gpu_summary "$(( $(date +%s) - t0 )) s; QUICK: no quantized runs"; exit $failed; fi
 BARISTA_NATIVE_LIBRARY=$lib bash scripts/gpu-quant-check.sh "$out/quant" $model; result $? "AWQ and INT8 through the JVM"
 wait $kernels || { tail -5 "$out/quant-kernels-build.log"; }
 # timed after the JVM runs, on an idle GPU
 NO_PTX=1 PREBUILT=1 SWEEP=${SWEEP:-1} scripts/gpu-quant-kernels.sh "$out/quant-kernels" > "$out/quant-kernels.log" 2>&1; rc=$?
 grep -E "^(FAIL|device)|checks," "$out/quant-kernels.log" | head -10
 result $rc "quantized kernels against dequantize-then-matmul (native build; gpu-check.sh adds compute_75 PTX)"
-echo "$passed passed, $failed failed ($(( $(date +%s) - t0 )) s)"
+gpu_summary "$(( $(date +%s) - t0 )) s"
 [ "$failed" = 0 ]

@@ -5,13 +5,8 @@
 set -uo pipefail
 out=$1; c=${2:-256}; n=${3:-1024}
 mkdir -p "$out"
-java=${JAVA:-java}
-cp=${BARISTA_GPU_CLASSPATH:?run through .gpu/run.sh}
+source "$(dirname "$0")/gpu-lib.sh"
 model=${MODEL_DIR:-/tmp/check-r1}
-g=$(cd "$(dirname "$0")/.." && pwd)/.gpu
-if [ -z "${BARISTA_QWEN_TOKENIZER_JSON:-}" ] && [ -f "$g/qwen-tokenizer.json.gz" ]; then
-  gunzip -c "$g/qwen-tokenizer.json.gz" > /tmp/qwen-tokenizer.json && export BARISTA_QWEN_TOKENIZER_JSON=/tmp/qwen-tokenizer.json
-fi
 [ -f "$model/config.json" ] || "$java" -cp "$cp" barista.server.Main make-model --preset r1-distill-1.5b --out "$model" > /dev/null
 "$java" -XX:StartFlightRecording=filename="$out/serve.jfr",settings=profile -cp "$cp" barista.server.Main serve \
   --model "$model" --device cuda --port 8765 --max-model-len 4096 --max-num-seqs 256 --max-num-batched-tokens 8192 \

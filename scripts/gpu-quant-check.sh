@@ -7,12 +7,7 @@
 set -uo pipefail
 out=$1; model=${2:-/tmp/check-r1}
 mkdir -p "$out"
-java=${JAVA:-java}
-cp=${BARISTA_GPU_CLASSPATH:?run through .gpu/run.sh}
-g=$(cd "$(dirname "$0")/.." && pwd)/.gpu
-if [ -z "${BARISTA_QWEN_TOKENIZER_JSON:-}" ] && [ -f "$g/qwen-tokenizer.json.gz" ]; then
-  gunzip -c "$g/qwen-tokenizer.json.gz" > /tmp/qwen-tokenizer.json && export BARISTA_QWEN_TOKENIZER_JSON=/tmp/qwen-tokenizer.json
-fi
+source "$(dirname "$0")/gpu-lib.sh"
 [ -f "$model/config.json" ] || "$java" -cp "$cp" barista.server.Main make-model --preset r1-distill-1.5b --out "$model" > /dev/null
 fails=0
 [ -f "$model-awq/config.json" ] || "$java" -cp "$cp" barista.server.Main quantize --model "$model" --out "$model-awq" \

@@ -7,12 +7,8 @@
 set -uo pipefail
 out=${1:-/tmp/gpu-quick-check}
 mkdir -p "$out"
-cp=${BARISTA_GPU_CLASSPATH:?run through .gpu/run.sh}
-java=${JAVA:-java}
+source "$(dirname "$0")/gpu-lib.sh"
 model=/tmp/check-r1
-g=$(cd "$(dirname "$0")/.." && pwd)/.gpu # the BPE staged by scripts/gpu-stage.sh, for make-model
-[ -f "$g/qwen-tokenizer.json.gz" ] && gunzip -c "$g/qwen-tokenizer.json.gz" > /tmp/qwen-tokenizer.json \
-  && export BARISTA_QWEN_TOKENIZER_JSON=/tmp/qwen-tokenizer.json
 scripts/build-native.sh native/build > "$out/build.log" 2>&1 & build=$!
 { [ -f $model/config.json ] || "$java" -cp "$cp" barista.server.Main make-model --preset r1-distill-1.5b --out $model
   [ -f $model-awq/config.json ] || "$java" -cp "$cp" barista.server.Main quantize --model $model --out $model-awq \
