@@ -1,6 +1,8 @@
 package barista.server;
 
 import barista.engine.sampling.SamplingParams;
+import barista.server.model.ChatMessage;
+import barista.server.model.ServedModel;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
