@@ -34,6 +34,12 @@ final class FakeModel implements ServedModel {
     return VOCAB;
   }
 
+  /** As the engine reports a model on the CPU. */
+  @Override
+  public Map<String, String> facts() {
+    return Map.of("dtype", "float32");
+  }
+
   @Override
   public int[] encode(String text, boolean addSpecialTokens) {
     return text.chars().toArray();
