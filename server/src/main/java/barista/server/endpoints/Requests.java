@@ -164,8 +164,7 @@ final class Requests {
       exchange.onEventLoop(() -> then.accept(null));
       return;
     }
-    Constraints.Pending pending = server.constraints().grammar(constraint, server.model(),
-        client(exchange));
+    Constraints.Pending pending = server.constraints().grammar(constraint, server.model(), client(exchange));
     exchange.onCancel(pending.abandon()); // a client gone while its constraint compiles stops the compile
     pending.grammar().whenComplete((g, e) -> exchange.onEventLoop(() -> then.accept(join(pending.grammar()))));
   }
