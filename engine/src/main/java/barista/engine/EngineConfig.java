@@ -1,22 +1,27 @@
 package barista.engine;
 
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.types.DataType;
+import barista.engine.quant.Quantization;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
  * What the engine needs to start: the model, where and how to run it, and how much KV cache to keep.
  *
- * @param device "auto", "cpu", "cuda" or "cuda:N"
- * @param dtype "auto", "half"/"float16", "float"/"float32" ("bfloat16" is refused: DJL cannot hold it)
+ * @param device where the model runs ({@link #deviceOf} reads {@code --device})
+ * @param dtype FLOAT16 or FLOAT32, what the model computes in ({@link #dtypeOf} reads {@code --dtype})
  * @param maxModelLen 0: the model's max_position_embeddings
  * @param kvCacheSpaceGiB KV cache size on CPU
+ * @param quantization the {@code --quantization} method, or null to follow the checkpoint
  * @param numGpuBlocksOverride 0: size the cache from memory; otherwise exactly this many blocks (tests)
  * @param cuda the CUDA path's options (graphs, native library)
  */
 public record EngineConfig(
     Path model,
-    String device,
-    String dtype,
+    Device device,
+    DataType dtype,
     int maxModelLen,
     int blockSize,
     double gpuMemoryUtilization,
@@ -25,7 +30,7 @@ public record EngineConfig(
     int maxNumSeqs,
     boolean enablePrefixCaching,
     long seed,
-    String quantization,
+    Quantization.Method quantization,
     int numGpuBlocksOverride,
     CudaOptions cuda) {
 
@@ -45,9 +50,9 @@ public record EngineConfig(
   }
 
   /** The engine's options with the CUDA path's defaults. */
-  public EngineConfig(Path model, String device, String dtype, int maxModelLen, int blockSize,
+  public EngineConfig(Path model, Device device, DataType dtype, int maxModelLen, int blockSize,
       double gpuMemoryUtilization, double kvCacheSpaceGiB, int maxNumBatchedTokens, int maxNumSeqs,
-      boolean enablePrefixCaching, long seed, String quantization, int numGpuBlocksOverride) {
+      boolean enablePrefixCaching, long seed, Quantization.Method quantization, int numGpuBlocksOverride) {
     this(model, device, dtype, maxModelLen, blockSize, gpuMemoryUtilization, kvCacheSpaceGiB, maxNumBatchedTokens,
         maxNumSeqs, enablePrefixCaching, seed, quantization, numGpuBlocksOverride, CudaOptions.DEFAULT);
   }
@@ -57,13 +62,9 @@ public record EngineConfig(
         maxNumBatchedTokens, maxNumSeqs, enablePrefixCaching, seed, quantization, numGpuBlocksOverride, c);
   }
 
-  public static EngineConfig defaults(Path model) {
-    return new EngineConfig(model, "auto", "auto", 0, 16, 0.9, 4, 8192, 256, true, 0, null, 0);
-  }
-
-  public EngineConfig withDevice(String d) {
-    return new EngineConfig(model, d, dtype, maxModelLen, blockSize, gpuMemoryUtilization, kvCacheSpaceGiB,
-        maxNumBatchedTokens, maxNumSeqs, enablePrefixCaching, seed, quantization, numGpuBlocksOverride, cuda);
+  /** The defaults of the launch options, on {@code device} in its {@code --dtype auto}. */
+  public static EngineConfig defaults(Path model, Device device) {
+    return new EngineConfig(model, device, dtypeOf("auto", device), 0, 16, 0.9, 4, 8192, 256, true, 0, null, 0);
   }
 
   public EngineConfig withBlocks(int blockSize, int numBlocks) {
@@ -74,5 +75,46 @@ public record EngineConfig(
   public EngineConfig withMaxModelLen(int len) {
     return new EngineConfig(model, device, dtype, len, blockSize, gpuMemoryUtilization, kvCacheSpaceGiB,
         maxNumBatchedTokens, maxNumSeqs, enablePrefixCaching, seed, quantization, numGpuBlocksOverride, cuda);
+  }
+
+  /** The device a {@code --device} value names: auto, cpu, cuda or cuda:N (auto: a GPU when one is visible). */
+  public static Device deviceOf(String option) {
+    int gpus = Engine.getEngine("PyTorch").getGpuCount();
+    String n = option == null ? "auto" : option.toLowerCase();
+    switch (n) {
+      case "auto":
+        return gpus > 0 ? Device.gpu() : Device.cpu();
+      case "cpu":
+        return Device.cpu();
+      default:
+        if (!n.startsWith("cuda")) {
+          throw new IllegalArgumentException("--device must be auto, cpu, cuda or cuda:N, got " + option);
+        }
+        int id = n.equals("cuda") ? 0 : Integer.parseInt(n.substring(5));
+        if (id >= gpus) {
+          throw new IllegalArgumentException("--device " + option + ": " + gpus + " CUDA device(s) visible");
+        }
+        return Device.gpu(id);
+    }
+  }
+
+  /** The type a {@code --dtype} value names on {@code device} (auto: float16 on a GPU, float32 on the CPU). */
+  public static DataType dtypeOf(String option, Device device) {
+    String n = option == null ? "auto" : option.toLowerCase();
+    switch (n) {
+      case "auto":
+        return device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
+      case "half":
+      case "float16":
+        return DataType.FLOAT16;
+      case "float":
+      case "float32":
+        return DataType.FLOAT32;
+      case "bfloat16":
+        throw new IllegalArgumentException("--dtype bfloat16 is not supported (DJL 0.36 cannot hold bf16 tensors); "
+            + "bf16 checkpoints load as float16 on CUDA and float32 on CPU: use --dtype auto");
+      default:
+        throw new IllegalArgumentException("--dtype must be auto, half, float16, float or float32, got " + option);
+    }
   }
 }

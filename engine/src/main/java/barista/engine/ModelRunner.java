@@ -1,7 +1,6 @@
 package barista.engine;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -67,8 +66,8 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
 
   /** Loads the checkpoint onto the device and sizes the KV cache. Bad configuration: IllegalArgumentException. */
   public static ModelRunner start(EngineConfig cfg) {
-    Device device = resolveDevice(cfg.device());
-    DataType dtype = resolveDtype(cfg.dtype(), device);
+    Device device = cfg.device();
+    DataType dtype = cfg.dtype();
     Checkpoint ckpt = Checkpoint.open(cfg.model());
     ModelConfig mc = ckpt.config();
     int maxModelLen = cfg.maxModelLen() > 0 ? cfg.maxModelLen() : mc.maxPositionEmbeddings();
@@ -186,45 +185,6 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
     }
     return CudaGraphs.bucketSizes(cfg.cuda().graphSizes(),
         CudaGraphs.defaultMaxTokens(cfg.maxNumSeqs(), cfg.maxNumBatchedTokens()));
-  }
-
-  static Device resolveDevice(String name) {
-    int gpus = Engine.getEngine("PyTorch").getGpuCount();
-    String n = name == null ? "auto" : name.toLowerCase();
-    switch (n) {
-      case "auto":
-        return gpus > 0 ? Device.gpu() : Device.cpu();
-      case "cpu":
-        return Device.cpu();
-      default:
-        if (!n.startsWith("cuda")) {
-          throw new IllegalArgumentException("--device must be auto, cpu, cuda or cuda:N, got " + name);
-        }
-        int id = n.equals("cuda") ? 0 : Integer.parseInt(n.substring(5));
-        if (id >= gpus) {
-          throw new IllegalArgumentException("--device " + name + ": " + gpus + " CUDA device(s) visible");
-        }
-        return Device.gpu(id);
-    }
-  }
-
-  static DataType resolveDtype(String name, Device device) {
-    String n = name == null ? "auto" : name.toLowerCase();
-    switch (n) {
-      case "auto":
-        return device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
-      case "half":
-      case "float16":
-        return DataType.FLOAT16;
-      case "float":
-      case "float32":
-        return DataType.FLOAT32;
-      case "bfloat16":
-        throw new IllegalArgumentException("--dtype bfloat16 is not supported (DJL 0.36 cannot hold bf16 tensors); "
-            + "bf16 checkpoints load as float16 on CUDA and float32 on CPU: use --dtype auto");
-      default:
-        throw new IllegalArgumentException("--dtype must be auto, half, float16, float or float32, got " + name);
-    }
   }
 
   /**
@@ -438,6 +398,11 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
 
   public String deviceName() {
     return manager.getDevice().toString();
+  }
+
+  /** What the model computes in: "float16" or "float32". */
+  public String dtypeName() {
+    return model.dtype().toString();
   }
 
   public long weightBytes() {

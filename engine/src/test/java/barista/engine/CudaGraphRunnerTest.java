@@ -138,7 +138,7 @@ class CudaGraphRunnerTest {
   }
 
   private static ModelRunner runner(boolean eager, List<Integer> sizes) {
-    return ModelRunner.start(EngineConfig.defaults(TestModels.tiny()).withDevice("cuda").withMaxModelLen(256)
+    return ModelRunner.start(EngineConfig.defaults(TestModels.tiny(), EngineConfig.deviceOf("cuda")).withMaxModelLen(256)
         .withBlocks(16, 64).withCuda(new EngineConfig.CudaOptions(eager, sizes, null)));
   }
 

@@ -2,6 +2,8 @@ package barista.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
@@ -10,7 +12,7 @@ class DefaultMaxModelLenTest {
 
   private static EngineConfig config(double kvCacheGiB) {
     Path tiny = TestModels.tiny(); // max_position_embeddings 4096
-    return new EngineConfig(tiny, "cpu", "auto", 0, 16, 0.9, kvCacheGiB, 8192, 1, true, 0, null, 0);
+    return new EngineConfig(tiny, Device.cpu(), DataType.FLOAT32, 0, 16, 0.9, kvCacheGiB, 8192, 1, true, 0, null, 0);
   }
 
   @Test

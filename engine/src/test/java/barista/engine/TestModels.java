@@ -1,5 +1,6 @@
 package barista.engine;
 
+import ai.djl.Device;
 import barista.engine.tools.ModelMaker;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -29,7 +30,7 @@ public final class TestModels {
 
   /** A CPU float32 runner on the tiny model with the given paging. */
   public static ModelRunner cpuRunner(Path model, int blockSize, int numBlocks) {
-    return ModelRunner.start(EngineConfig.defaults(model).withDevice("cpu").withMaxModelLen(1024)
+    return ModelRunner.start(EngineConfig.defaults(model, Device.cpu()).withMaxModelLen(1024)
         .withBlocks(blockSize, numBlocks));
   }
 }

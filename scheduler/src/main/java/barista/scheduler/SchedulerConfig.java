@@ -21,25 +21,7 @@ public record SchedulerConfig(
     boolean asyncScheduling) {
 
   /** vLLM's --scheduling-policy: arrival order, or the requests' priority values (lower first), then arrival. */
-  public enum Policy {
-    FCFS, PRIORITY;
-
-    /** The policy a --scheduling-policy value names. */
-    public static Policy of(String option) {
-      return switch (option) {
-        case "fcfs" -> FCFS;
-        case "priority" -> PRIORITY;
-        default -> throw new IllegalArgumentException("--scheduling-policy must be fcfs or priority, got " + option);
-      };
-    }
-  }
-
-  /** With --scheduling-policy's text. */
-  public SchedulerConfig(int maxNumSeqs, int maxNumBatchedTokens, boolean enableChunkedPrefill,
-      boolean enablePrefixCaching, String policy, int maxModelLen, int maxWaitingRequests, boolean asyncScheduling) {
-    this(maxNumSeqs, maxNumBatchedTokens, enableChunkedPrefill, enablePrefixCaching, Policy.of(policy), maxModelLen,
-        maxWaitingRequests, asyncScheduling);
-  }
+  public enum Policy { FCFS, PRIORITY }
 
   /** Synchronous scheduling. */
   public SchedulerConfig(int maxNumSeqs, int maxNumBatchedTokens, boolean enableChunkedPrefill,

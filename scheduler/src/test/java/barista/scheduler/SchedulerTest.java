@@ -197,14 +197,6 @@ class SchedulerTest {
   }
 
   @Test
-  void theSchedulingPolicyOptionNamesAPolicyOrIsRefused() {
-    assertEquals(PRIORITY, new SchedulerConfig(4, 64, true, true, "priority", MAX_MODEL_LEN, 100, false).policy());
-    assertEquals(FCFS, SchedulerConfig.Policy.of("fcfs"));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SchedulerConfig.Policy.of("lifo"));
-    assertEquals("--scheduling-policy must be fcfs or priority, got lifo", e.getMessage());
-  }
-
-  @Test
   void withoutChunkedPrefillPromptsRunWholeAndBudgetMustCoverTheContext() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new SchedulerConfig(4, 64, false, true, FCFS, MAX_MODEL_LEN, 100));

@@ -5,6 +5,8 @@ import barista.engine.constraint.TokenVocabulary;
 import barista.engine.sampling.SamplingParams;
 import barista.engine.tokenizer.ChatTemplate;
 import barista.engine.tokenizer.Tokenizer;
+import barista.server.model.ChatMessage;
+import barista.server.model.ServedModel;
 import barista.server.wiring.ServeWiring;
 import barista.server.wiring.ServingEngine;
 import java.nio.charset.StandardCharsets;

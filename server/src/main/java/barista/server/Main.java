@@ -1,14 +1,14 @@
 package barista.server;
 
+import barista.config.ServeOptions;
 import barista.server.bench.BenchCommand;
 import barista.server.cli.GenerateCommand;
 import barista.server.cli.MakeModelCommand;
 import barista.server.cli.QuantizeCommand;
-
-import barista.config.ServeOptions;
+import barista.server.model.Version;
 import java.io.PrintWriter;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /**
  * The {@code barista} command. A new subcommand is one more class in {@code subcommands}. Errors are one line on

@@ -1,6 +1,7 @@
 package barista.server;
 
 import barista.config.ServeOptions;
+import barista.server.model.ServedModel;
 
 /** Loads what {@code barista serve} serves: the one place the real engine and model are wired in. */
 @FunctionalInterface

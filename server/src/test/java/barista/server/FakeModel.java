@@ -1,6 +1,8 @@
 package barista.server;
 
 import barista.engine.sampling.SamplingParams;
+import barista.server.model.ChatMessage;
+import barista.server.model.ServedModel;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +32,12 @@ final class FakeModel implements ServedModel {
   @Override
   public int vocabSize() {
     return VOCAB;
+  }
+
+  /** As the engine reports a model on the CPU. */
+  @Override
+  public Map<String, String> facts() {
+    return Map.of("dtype", "float32");
   }
 
   @Override

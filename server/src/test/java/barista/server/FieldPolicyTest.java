@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import barista.config.ServeOptions;
 import barista.engine.sampling.SamplingParams;
 import barista.scheduler.GenerationRequest;
+import barista.server.endpoints.ServerContext;
 import barista.server.http.Json;
 import barista.server.openai.ChatRequest;
 import com.fasterxml.jackson.databind.JsonNode;

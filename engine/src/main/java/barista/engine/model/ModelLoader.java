@@ -14,6 +14,7 @@ import barista.engine.checkpoint.Qwen2TensorNames.Projection;
 import barista.engine.linear.DenseLinear;
 import barista.engine.linear.LinearLayer;
 import barista.engine.quant.QuantMethods;
+import barista.engine.quant.Quantization;
 import barista.engine.quant.QuantizedLinears;
 import java.nio.ByteBuffer;
 import org.slf4j.Logger;
@@ -42,13 +43,13 @@ public final class ModelLoader {
   /**
    * @param dtype FLOAT16 or FLOAT32
    * @param maxModelLen the longest sequence served (sizes the rotary table)
-   * @param quantization {@code --quantization}: "awq", "int8", or null/"none" to follow the checkpoint (a quantized
-   *     checkpoint is detected from its config)
+   * @param quantization the {@code --quantization} method, or null to follow the checkpoint (a quantized checkpoint
+   *     is detected from its config)
    * @param methods how quantized linears are applied, chosen by the forward path (their weights are laid out for
    *     it): {@link QuantMethods#REFERENCE} on the CPU, native kernels on CUDA
    */
   public static Qwen2Model load(Checkpoint ckpt, NDManager manager, DataType dtype, int maxModelLen,
-      String quantization, QuantMethods methods) {
+      Quantization.Method quantization, QuantMethods methods) {
     QuantizedLinears quantized = QuantizedLinears.open(ckpt, manager, dtype, quantization, methods);
     return new ModelLoader(ckpt, manager, dtype, quantized).load(geometry(ckpt.config(), maxModelLen));
   }

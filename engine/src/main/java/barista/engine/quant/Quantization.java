@@ -16,30 +16,38 @@ import java.util.Iterator;
  */
 public record Quantization(Method method, int groupSize, boolean quantizeOnLoad, boolean detected) {
 
-  public enum Method { AWQ, INT8 }
+  public enum Method {
+    AWQ, INT8;
+
+    /** The method a {@code --quantization} value names; null for "none" or no value: follow the checkpoint. */
+    public static Method of(String option) {
+      if (option == null || option.equalsIgnoreCase("none")) return null;
+      return switch (option.toLowerCase()) {
+        case Quantization.AWQ -> AWQ;
+        case Quantization.INT8 -> INT8;
+        default -> throw new IllegalArgumentException("--quantization must be none, awq or int8, got " + option);
+      };
+    }
+  }
 
   public static final String AWQ = "awq";
   public static final String INT8 = "int8";
   static final String COMPRESSED_TENSORS = "compressed-tensors";
 
   /**
-   * @param requested "awq", "int8", or null/"none" to follow the checkpoint
+   * @param want the {@code --quantization} method, or null to follow the checkpoint
    * @return null for a 16-bit checkpoint served as it is
    */
-  public static Quantization resolve(ModelConfig config, String requested, String source) {
+  public static Quantization resolve(ModelConfig config, Method want, String source) {
     JsonNode qc = config.quantizationConfig();
     String stored = qc == null ? null : qc.path("quant_method").asText(null);
-    String want = requested == null || requested.equalsIgnoreCase("none") ? null : requested.toLowerCase();
-    if (want != null && !want.equals(AWQ) && !want.equals(INT8)) {
-      throw new IllegalArgumentException("--quantization must be none, awq or int8, got " + requested);
-    }
     if (want == null && stored == null) return null;
-    if (AWQ.equals(want) && !AWQ.equals(stored)) {
+    if (want == Method.AWQ && !AWQ.equals(stored)) {
       throw new CheckpointException("--quantization awq needs an AWQ checkpoint, but " + source + " has "
           + (stored == null ? "no quantization_config" : "quant_method " + stored));
     }
     if (stored == null) return new Quantization(Method.INT8, 0, true, false);
-    if (INT8.equals(want) && !stored.equals(COMPRESSED_TENSORS)) {
+    if (want == Method.INT8 && !stored.equals(COMPRESSED_TENSORS)) {
       throw new CheckpointException("--quantization int8 needs a 16-bit or an 8-bit compressed-tensors checkpoint, but "
           + source + " has quant_method " + stored);
     }

@@ -43,19 +43,12 @@ public abstract class QuantizedLinears {
   }
 
   /**
-   * @param requested {@code --quantization}: "awq", "int8", or null/"none" to follow the checkpoint
-   * @return null when the checkpoint is served in 16 bits
-   */
-  public static QuantizedLinears open(Checkpoint ckpt, NDManager manager, DataType dtype, String requested) {
-    return open(ckpt, manager, dtype, requested, QuantMethods.REFERENCE);
-  }
-
-  /**
+   * @param requested the {@code --quantization} method, or null to follow the checkpoint
    * @param methods how the quantized linears will be applied (and so how their weights are laid out)
    * @return null when the checkpoint is served in 16 bits
    */
-  public static QuantizedLinears open(Checkpoint ckpt, NDManager manager, DataType dtype, String requested,
-      QuantMethods methods) {
+  public static QuantizedLinears open(Checkpoint ckpt, NDManager manager, DataType dtype,
+      Quantization.Method requested, QuantMethods methods) {
     Quantization q = Quantization.resolve(ckpt.config(), requested, ckpt.folder().resolve("config.json").toString());
     if (q == null) return null;
     log.info("Quantization: {}{}", q.describe(),

@@ -20,6 +20,16 @@ class QuantizationTest {
       + "\"symmetric\":true,\"strategy\":\"channel\"}}}}";
 
   @Test
+  void theOptionNamesAMethodOrNone() {
+    assertNull(Quantization.Method.of(null));
+    assertNull(Quantization.Method.of("None"));
+    assertEquals(Quantization.Method.AWQ, Quantization.Method.of("AWQ"));
+    assertEquals(Quantization.Method.INT8, Quantization.Method.of("int8"));
+    assertEquals("--quantization must be none, awq or int8, got fp8",
+        assertThrows(IllegalArgumentException.class, () -> Quantization.Method.of("fp8")).getMessage());
+  }
+
+  @Test
   void sixteenBitCheckpoints() {
     assertNull(resolve(null, null));
     assertNull(resolve(null, "none"));
@@ -62,7 +72,8 @@ class QuantizationTest {
           + "\"intermediate_size\":176,\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
           + "\"vocab_size\":512}");
       if (quantizationConfig != null) root.set("quantization_config", JSON.readTree(quantizationConfig));
-      return Quantization.resolve(ModelConfig.parse(root, "config.json"), requested, "config.json");
+      return Quantization.resolve(ModelConfig.parse(root, "config.json"), Quantization.Method.of(requested),
+          "config.json");
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }

@@ -40,7 +40,7 @@ class QuantizedModelTest {
   @Test
   void int8OnLoadLogitsMatchReferenceOnDequantizedWeights() {
     try (Checkpoint ckpt = Checkpoint.open(TestModels.tiny()); NDManager manager = QuantTestModels.cpu();
-        Qwen2Model model = ReferenceLoads.load(ckpt, manager, DataType.FLOAT32, 64, "int8")) {
+        Qwen2Model model = ReferenceLoads.load(ckpt, manager, DataType.FLOAT32, 64, Quantization.Method.INT8)) {
       assertEquals(WeightBytes.of(model.geometry(), DataType.FLOAT32, Quantization.Method.INT8, 0), model.weightBytes());
       Function<String, double[]> plain = ReferenceQwen2.weightsOf(ckpt);
       ReferenceQwen2 reference = new ReferenceQwen2(ckpt.config(), name -> {

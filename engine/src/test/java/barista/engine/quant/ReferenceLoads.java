@@ -15,8 +15,9 @@ final class ReferenceLoads {
     return load(ckpt, manager, dtype, maxModelLen, null);
   }
 
-  /** @param quantization {@code --quantization}: "awq", "int8", or null to follow the checkpoint */
-  static Qwen2Model load(Checkpoint ckpt, NDManager manager, DataType dtype, int maxModelLen, String quantization) {
+  /** @param quantization the {@code --quantization} method, or null to follow the checkpoint */
+  static Qwen2Model load(Checkpoint ckpt, NDManager manager, DataType dtype, int maxModelLen,
+      Quantization.Method quantization) {
     return ModelLoader.load(ckpt, manager, dtype, maxModelLen, quantization, QuantMethods.REFERENCE);
   }
 }

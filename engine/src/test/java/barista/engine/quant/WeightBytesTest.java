@@ -27,7 +27,7 @@ class WeightBytesTest {
     for (DataType dtype : new DataType[] {DataType.FLOAT16, DataType.FLOAT32}) {
       assertEquals(WeightBytes.of(geometry(TestModels.tiny()), dtype, null, 0), loaded(TestModels.tiny(), dtype, null));
       assertEquals(WeightBytes.of(geometry(TestModels.tiny()), dtype, Quantization.Method.INT8, 0),
-          loaded(TestModels.tiny(), dtype, "int8"));
+          loaded(TestModels.tiny(), dtype, Quantization.Method.INT8));
       for (Quantization.Method method : Quantization.Method.values()) {
         Path dir = QuantTestModels.tiny(method);
         assertEquals(WeightBytes.of(geometry(dir), dtype, method, group), loaded(dir, dtype, null), method + " " + dtype);
@@ -55,7 +55,7 @@ class WeightBytesTest {
     }
   }
 
-  private static long loaded(Path dir, DataType dtype, String quantization) {
+  private static long loaded(Path dir, DataType dtype, Quantization.Method quantization) {
     try (Checkpoint ckpt = Checkpoint.open(dir); NDManager manager = QuantTestModels.cpu();
         Qwen2Model model = ReferenceLoads.load(ckpt, manager, dtype, 64, quantization)) {
       return model.weightBytes();

@@ -1,6 +1,8 @@
 package barista.server.cli;
 
+import ai.djl.Device;
 import barista.engine.EngineConfig;
+import barista.engine.quant.Quantization;
 import barista.engine.sampling.SamplingParams;
 import barista.engine.tokenizer.ChatTemplate;
 import barista.scheduler.GenerationRequest;
@@ -79,12 +81,14 @@ public final class GenerateCommand implements Callable<Integer> {
     ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
         org.slf4j.Logger.ROOT_LOGGER_NAME);
     root.setLevel(ch.qos.logback.classic.Level.toLevel(logLevel.equals("warning") ? "warn" : logLevel));
-    EngineConfig config = new EngineConfig(model, device, dtype, maxModelLen == null ? 0 : maxModelLen, blockSize,
-        gpuMemoryUtilization, kvCacheSpace, maxNumBatchedTokens, Math.max(prompts.size(), 1), true, 0, quantization, 0)
+    Device on = EngineConfig.deviceOf(device);
+    EngineConfig config = new EngineConfig(model, on, EngineConfig.dtypeOf(dtype, on),
+        maxModelLen == null ? 0 : maxModelLen, blockSize, gpuMemoryUtilization, kvCacheSpace, maxNumBatchedTokens,
+        Math.max(prompts.size(), 1), true, 0, Quantization.Method.of(quantization), 0)
         .withCuda(new EngineConfig.CudaOptions(enforceEager, cudaGraphSizes, nativeLibrary));
     try (ServingEngine engine = ServingEngine.start(config, len -> new SchedulerConfig(Math.max(prompts.size(), 1),
-        maxNumBatchedTokens, true, true, "fcfs", len, Integer.MAX_VALUE,
-        asyncScheduling != null ? asyncScheduling : ServingEngine.asyncSchedulingByDefault(device)), null)) {
+        maxNumBatchedTokens, true, true, SchedulerConfig.Policy.FCFS, len, Integer.MAX_VALUE,
+        asyncScheduling != null ? asyncScheduling : ServingEngine.asyncSchedulingByDefault(on)), null)) {
       SamplingParams params = params(engine.defaults());
       List<int[]> encoded = new ArrayList<>();
       for (String p : prompts) {

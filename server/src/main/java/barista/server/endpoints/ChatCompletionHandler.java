@@ -2,12 +2,12 @@ package barista.server.endpoints;
 
 import barista.engine.sampling.ReasoningBudget;
 import barista.engine.sampling.SamplingParams;
-import barista.server.ServerContext;
 import barista.server.generation.ChatWriter;
 import barista.server.generation.GenerationSession;
 import barista.server.generation.ResponseWriter;
 import barista.server.generation.ToolOutput;
 import barista.server.http.Exchange;
+import barista.server.model.SpecialTokenEscape;
 import barista.server.openai.ChatRequest;
 import barista.server.openai.CommonFields;
 import barista.server.openai.ContextLimit;
@@ -44,11 +44,12 @@ public final class ChatCompletionHandler extends ModelEndpoint {
     CommonFields common = request.common();
     String model = Requests.modelName(server, common.model());
     long textBytes = 0;
-    for (barista.server.ChatMessage message : request.messages()) {
+    for (barista.server.model.ChatMessage message : request.messages()) {
       textBytes += barista.server.openai.PromptBound.utf8Length(message.content());
     }
     server.promptBound().check(textBytes, server.model().maxModelLen(), "messages");
-    barista.server.SpecialTokenEscape escape = barista.server.SpecialTokenEscape.of(server, request.messages());
+    SpecialTokenEscape escape =
+        SpecialTokenEscape.of(server.model(), request.messages(), server.options().escapeSpecialTokensInContent);
     String prompt = Requests.renderChat(server, request, escape.messages());
     int[] tokenIds = Requests.applyExtras(escape.encode(prompt, false), common, server);
     int maxTokens = ContextLimit.maxTokens(tokenIds.length, request.maxTokens(), server.model().maxModelLen(),

@@ -1,8 +1,7 @@
 package barista.server.endpoints;
 
 import barista.engine.sampling.SamplingParams;
-import barista.server.ServedModel;
-import barista.server.ServerContext;
+import barista.server.model.ServedModel;
 import barista.server.generation.CompletionWriter;
 import barista.server.generation.GenerationSession;
 import barista.server.generation.ResponseWriter;

@@ -1,6 +1,5 @@
 package barista.server.endpoints;
 
-import barista.server.ServerContext;
 import barista.server.http.ApiException;
 import barista.server.http.Exchange;
 import barista.server.http.Json;

@@ -1,6 +1,5 @@
 package barista.server.endpoints;
 
-import barista.server.ServerContext;
 import barista.server.http.Endpoint;
 
 /** An endpoint that reads a body and works with the served model: it runs on the request worker pool. */

@@ -3,7 +3,6 @@ package barista.server.endpoints;
 import barista.engine.constraint.Grammar;
 import barista.engine.sampling.RefusedRequestException;
 import barista.engine.sampling.SamplingParams;
-import barista.server.ServerContext;
 import barista.server.http.ApiException;
 import barista.server.http.Exchange;
 import barista.server.generation.GenerationSession;
@@ -68,7 +67,7 @@ final class Requests {
 
   /** As above, with the request's messages as given (those with special-token strings escaped, say). */
   static String renderChat(ServerContext server, barista.server.openai.ChatRequest chat,
-      java.util.List<barista.server.ChatMessage> messages) {
+      java.util.List<barista.server.model.ChatMessage> messages) {
     String prompt;
     try {
       barista.server.openai.Tools tools = chat.tools();
@@ -112,7 +111,7 @@ final class Requests {
   static void generate(Exchange exchange, ServerContext server, CommonFields common, String idPrefix, String model,
       StructuredOutput constraint, List<GenerationSession.Prompt> prompts, ResponseWriter.Shape shape,
       ResponseWriter.Factory writers) {
-    withGrammar(exchange, server, constraint, grammar -> new GenerationSession(exchange, server,
+    withGrammar(exchange, server, constraint, grammar -> new GenerationSession(exchange, server.generation(),
         responseId(idPrefix, common), model, prompts.stream().map(p -> p.withGrammar(grammar)).toList(), shape,
         common.priority(), writers).start());
   }
@@ -165,8 +164,7 @@ final class Requests {
       exchange.onEventLoop(() -> then.accept(null));
       return;
     }
-    barista.server.Constraints.Pending pending = server.constraints().grammar(constraint, server.model(),
-        client(exchange));
+    Constraints.Pending pending = server.constraints().grammar(constraint, server.model(), client(exchange));
     exchange.onCancel(pending.abandon()); // a client gone while its constraint compiles stops the compile
     pending.grammar().whenComplete((g, e) -> exchange.onEventLoop(() -> then.accept(join(pending.grammar()))));
   }

@@ -1,6 +1,5 @@
 package barista.server.endpoints;
 
-import barista.server.ServerContext;
 import barista.server.generation.ResponsesFormat;
 import barista.server.generation.ResponsesWriter;
 import barista.server.http.ApiException;

@@ -1,8 +1,8 @@
 package barista.server.endpoints;
 
-import barista.server.ServerContext;
 import barista.server.http.ApiException;
 import barista.server.http.Exchange;
+import barista.server.model.SpecialTokenEscape;
 import barista.server.http.Json;
 import barista.server.openai.ChatRequest;
 import barista.server.openai.JsonFields;
@@ -28,7 +28,8 @@ public final class TokenizeHandler extends ModelEndpoint {
     int[] tokens;
     if (f.has("messages")) {
       ChatRequest chat = ChatRequest.parse(body, server.requestPolicy(), false);
-      barista.server.SpecialTokenEscape escape = barista.server.SpecialTokenEscape.of(server, chat.messages());
+      SpecialTokenEscape escape =
+          SpecialTokenEscape.of(server.model(), chat.messages(), server.options().escapeSpecialTokensInContent);
       String prompt = Requests.renderChat(server, chat, escape.messages()); // continue_final_message as chat has it
       tokens = escape.encode(prompt, f.bool("add_special_tokens", false));
     } else {

@@ -1,6 +1,6 @@
 package barista.server.endpoints;
 
-import barista.server.Version;
+import barista.server.model.Version;
 import barista.server.http.Endpoint;
 import barista.server.http.Exchange;
 import barista.server.http.Json;

@@ -67,11 +67,7 @@ public final class StatusData implements Endpoint, AutoCloseable {
         .put("generation", metrics.generationTokensTotal());
     ObjectNode model = body.putObject("model");
     model.put("name", this.model.name());
-    java.util.Map<String, String> facts = this.model.facts();
-    facts.forEach(model::put);
-    // --dtype auto: float16 on CUDA, float32 on the CPU (the engine's rule, ModelRunner.resolveDtype).
-    boolean gpu = facts.getOrDefault("device", "").startsWith("gpu");
-    model.put("dtype", o.dtype.equals("auto") ? (gpu ? "float16" : "float32") : o.dtype);
+    this.model.facts().forEach(model::put); // the engine's dtype among them, --dtype auto resolved
     model.put("quantization", o.quantization == ServeOptions.Quantization.none ? "none" : o.quantization.name());
     model.put("max_model_len", this.model.maxModelLen());
     model.put("max_num_seqs", o.maxNumSeqs);

@@ -1,6 +1,6 @@
 package barista.server.generation;
 
-import barista.server.ServedModel;
+import barista.server.model.ServedModel;
 import barista.server.http.Exchange;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;

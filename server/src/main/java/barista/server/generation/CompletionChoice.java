@@ -1,7 +1,7 @@
 package barista.server.generation;
 
 import barista.scheduler.RequestOutput;
-import barista.server.ServedModel;
+import barista.server.model.ServedModel;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**

@@ -7,7 +7,6 @@ import barista.scheduler.EngineOverloadedException;
 import barista.scheduler.GenerationRequest;
 import barista.scheduler.OutputListener;
 import barista.scheduler.RequestOutput;
-import barista.server.ServerContext;
 import barista.server.http.ApiException;
 import barista.server.http.Exchange;
 import barista.server.http.Json;
@@ -43,7 +42,7 @@ public final class GenerationSession {
   }
 
   private final Exchange exchange;
-  private final ServerContext server;
+  private final GenerationContext context;
   private final EventLoop eventLoop;
   private final String id;
   private final ResponseWriter.Shape shape;
@@ -56,16 +55,16 @@ public final class GenerationSession {
   private boolean done;
 
   /** @param writers the API's response writer, made for this response's id, model and shape */
-  public GenerationSession(Exchange exchange, ServerContext server, String id, String model, List<Prompt> prompts,
+  public GenerationSession(Exchange exchange, GenerationContext context, String id, String model, List<Prompt> prompts,
       ResponseWriter.Shape shape, int priority, ResponseWriter.Factory writers) {
     this.exchange = exchange;
-    this.server = server;
+    this.context = context;
     this.eventLoop = exchange.context().channel().eventLoop();
     this.id = id;
     this.prompts = List.copyOf(prompts);
     this.shape = shape;
     this.priority = priority;
-    this.writer = writers.create(exchange, server.model(), id, model, shape);
+    this.writer = writers.create(exchange, context.model(), id, model, shape);
     for (int p = 0; p < prompts.size(); p++) {
       for (int j = 0; j < shape.bestOf(); j++) {
         int index = p * shape.bestOf() + j;
@@ -88,7 +87,7 @@ public final class GenerationSession {
    * queued when the engine refuses it. Then the response begins.
    */
   public void start() {
-    if (server.sessions().draining()) {
+    if (context.sessions().draining()) {
       throw ApiException.overloaded("The server is shutting down; retry on another instance");
     }
     List<GenerationRequest> requests = new ArrayList<>(choices.size());
@@ -102,7 +101,7 @@ public final class GenerationSession {
       listeners.add(listener(choice));
     }
     try {
-      server.engine().submitAll(requests, listeners); // all or none: a refused batch takes no client's place
+      context.engine().submitAll(requests, listeners); // all or none: a refused batch takes no client's place
     } catch (EngineOverloadedException e) {
       throw ApiException.overloaded("The server is overloaded, retry later: " + e.getMessage());
     } catch (RefusedRequestException e) {
@@ -110,9 +109,9 @@ public final class GenerationSession {
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest(e.getMessage(), null);
     }
-    server.sessions().add(this);
+    context.sessions().add(this);
     exchange.onCancel(this::clientGone);
-    double timeoutSeconds = server.options().requestTimeoutSeconds;
+    double timeoutSeconds = context.requestTimeoutSeconds();
     if (timeoutSeconds > 0) {
       timeout = eventLoop.schedule(this::abortUnfinished, (long) (timeoutSeconds * 1000), TimeUnit.MILLISECONDS);
     }
@@ -125,7 +124,7 @@ public final class GenerationSession {
       try {
         eventLoop.execute(() -> onOutput(choice, out));
       } catch (RejectedExecutionException e) {
-        server.engine().abort(out.requestId()); // the server is shutting down
+        context.engine().abort(out.requestId()); // the server is shutting down
       }
     };
   }
@@ -139,7 +138,7 @@ public final class GenerationSession {
       writer.output(choice, out);
       if (out.finished()) {
         // max_tokens as the handler resolved it (ContextLimit: the rest of the context when the request set none)
-        server.metrics().finished(out.finishReason(), choice.promptTokens, choice.completionTokens,
+        context.metrics().finished(out.finishReason(), choice.promptTokens, choice.completionTokens,
             prompts.get(choice.promptIndex).params().maxTokens(), new ServerMetrics.RequestTimes(
                 exchange.arrivalNanos(), out.queuedNanos(), out.scheduledNanos(), choice.firstTokenNanos,
                 choice.lastTokenNanos, now));
@@ -153,19 +152,19 @@ public final class GenerationSession {
   private void recordTiming(Choice choice, RequestOutput out, long now) {
     int tokens = out.newTokenIds().length;
     if (tokens == 0) return;
-    server.metrics().generatedTokens(tokens);
+    context.metrics().generatedTokens(tokens);
     if (choice.firstTokenNanos == 0) {
       choice.firstTokenNanos = now;
-      server.metrics().firstToken(now - exchange.arrivalNanos());
+      context.metrics().firstToken(now - exchange.arrivalNanos());
     } else {
-      server.metrics().interToken(now - choice.lastTokenNanos);
+      context.metrics().interToken(now - choice.lastTokenNanos);
     }
     choice.lastTokenNanos = now;
   }
 
   private void complete() {
     end(null); // before the last write, so a client that has the response sees the request gone
-    server.metrics().apiRequestFinished(shape.n());
+    context.metrics().apiRequestFinished(shape.n());
     try {
       writer.finish();
     } catch (RuntimeException e) { // a bug building the response: the client gets an error, not a hung request
@@ -198,7 +197,7 @@ public final class GenerationSession {
     for (Choice choice : choices) {
       if (done) return;
       if (choice.finished()) continue;
-      server.engine().abort(choice.engineRequestId);
+      context.engine().abort(choice.engineRequestId);
       onOutput(choice, RequestOutput.abort(choice.engineRequestId, choice.promptTokens, choice.cachedPromptTokens,
           choice.completionTokens, 0, 0));
     }
@@ -217,15 +216,15 @@ public final class GenerationSession {
 
   private void abortEngineRequests() {
     for (Choice choice : choices) {
-      if (!choice.finished()) server.engine().abort(choice.engineRequestId);
+      if (!choice.finished()) context.engine().abort(choice.engineRequestId);
     }
   }
 
   private void end(String problem) {
     done = true;
     if (timeout != null) timeout.cancel(false);
-    server.sessions().remove(this);
-    if (server.options().disableLogRequests) return;
+    context.sessions().remove(this);
+    if (!context.logRequests()) return;
     int completion = choices.stream().mapToInt(c -> c.completionTokens).sum();
     String finish = problem != null ? problem : choices.stream().map(c -> c.finishReason.apiName()).distinct()
         .reduce((a, b) -> a + "," + b).orElse("");

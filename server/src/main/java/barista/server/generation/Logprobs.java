@@ -2,7 +2,7 @@ package barista.server.generation;
 
 import barista.engine.sampling.PromptLogprobs;
 import barista.scheduler.TokenLogprob;
-import barista.server.ServedModel;
+import barista.server.model.ServedModel;
 import barista.server.http.Json;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,7 +1,7 @@
 package barista.server.generation;
 
-import barista.server.ServedModel;
-import barista.server.Version;
+import barista.server.model.ServedModel;
+import barista.server.model.Version;
 import barista.server.http.Exchange;
 import barista.server.http.Json;
 import barista.scheduler.RequestOutput;

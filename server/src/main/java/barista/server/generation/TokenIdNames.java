@@ -1,8 +1,8 @@
 package barista.server.generation;
 
 import barista.engine.sampling.SamplingParams;
-import barista.server.ChatMessage;
-import barista.server.ServedModel;
+import barista.server.model.ChatMessage;
+import barista.server.model.ServedModel;
 import java.util.List;
 import java.util.Map;
 

@@ -1,6 +1,6 @@
 package barista.server.openai;
 
-import barista.server.ChatMessage;
+import barista.server.model.ChatMessage;
 import barista.server.http.ApiException;
 import barista.server.http.Json;
 import com.fasterxml.jackson.core.type.TypeReference;

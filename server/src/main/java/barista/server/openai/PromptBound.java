@@ -1,6 +1,6 @@
 package barista.server.openai;
 
-import barista.server.ServedModel;
+import barista.server.model.ServedModel;
 import barista.server.http.ApiException;
 
 /**

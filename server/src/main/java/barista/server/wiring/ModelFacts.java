@@ -9,11 +9,12 @@ import java.util.Map;
  *
  * @param maxModelLen context length: prompt plus completion tokens
  * @param vocabSize token ids a request may give are below this (the model's embedding rows)
- * @param device where the weights are, e.g. "cpu" or "cuda:0"
+ * @param device where the weights are, e.g. "cpu()" or "gpu(0)"
  * @param weightBytes bytes of weights on the device
+ * @param dtype what the model computes in, "float16" or "float32"
  */
 public record ModelFacts(int maxModelLen, int vocabSize, String architecture, int layers, String device,
-    long weightBytes) {
+    long weightBytes, String dtype) {
 
   /** What the status page shows of the model, by name. */
   public Map<String, String> forStatusPage() {
@@ -22,6 +23,7 @@ public record ModelFacts(int maxModelLen, int vocabSize, String architecture, in
     facts.put("layers", Integer.toString(layers));
     facts.put("device", device);
     facts.put("weights_mib", String.format(Locale.ROOT, "%.1f", weightBytes / 1048576.0));
+    facts.put("dtype", dtype);
     return facts;
   }
 }

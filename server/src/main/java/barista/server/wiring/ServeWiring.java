@@ -1,9 +1,11 @@
 package barista.server.wiring;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import barista.config.ServeOptions;
 import barista.engine.EngineConfig;
 import barista.engine.checkpoint.GenerationConfig;
+import barista.engine.quant.Quantization;
 import barista.engine.sampling.SamplingParams;
 import barista.scheduler.DataParallelEngine;
 import barista.scheduler.EngineClient;
@@ -42,7 +44,7 @@ public final class ServeWiring {
     String chatTemplate = o.chatTemplate == null ? null : o.chatTemplateText();
     List<ServingEngine> engines = new ArrayList<>();
     try {
-      for (String device : devices(o)) engines.add(start(o, dir, tokenizerDir, chatTemplate, device));
+      for (Device device : devices(o)) engines.add(start(o, dir, tokenizerDir, chatTemplate, device));
       ServingEngine first = engines.get(0);
       List<String> names = new ArrayList<>(o.servedModelNames());
       if (names.isEmpty()) names.add(o.model() == null ? "barista-demo" : o.model());
@@ -57,29 +59,42 @@ public final class ServeWiring {
   }
 
   /** One device per engine: the --device itself for one engine; cuda:0..N-1, or N times cpu, for data parallelism. */
-  private static List<String> devices(ServeOptions o) {
+  private static List<Device> devices(ServeOptions o) {
     int n = o.dataParallelSize;
-    if (n == 1) return List.of(o.device.name());
+    if (n == 1) return List.of(EngineConfig.deviceOf(o.device.name()));
     int gpus = o.device == ServeOptions.Device.cpu ? 0 : Engine.getEngine("PyTorch").getGpuCount();
     boolean cuda = o.device == ServeOptions.Device.cuda || (o.device == ServeOptions.Device.auto && gpus > 0);
     if (cuda && n > gpus) {
       throw new IllegalArgumentException("--data-parallel-size " + n + " needs " + n + " GPUs, but " + gpus
           + " CUDA device(s) are visible");
     }
-    return IntStream.range(0, n).mapToObj(i -> cuda ? "cuda:" + i : "cpu").toList();
+    return IntStream.range(0, n).mapToObj(i -> cuda ? Device.gpu(i) : Device.cpu()).toList();
   }
 
-  private static ServingEngine start(ServeOptions o, Path dir, Path tokenizerDir, String chatTemplate, String device) {
-    EngineConfig config = new EngineConfig(dir, device, o.dtype, o.maxModelLen == null ? 0 : o.maxModelLen,
-        o.blockSize, o.gpuMemoryUtilization, o.kvCacheSpaceGiB, o.maxNumBatchedTokens, o.maxNumSeqs,
-        o.enablePrefixCaching, o.seed, o.quantization == ServeOptions.Quantization.none ? null : o.quantization.name(),
+  private static ServingEngine start(ServeOptions o, Path dir, Path tokenizerDir, String chatTemplate, Device device) {
+    EngineConfig config = new EngineConfig(dir, device, EngineConfig.dtypeOf(o.dtype, device),
+        o.maxModelLen == null ? 0 : o.maxModelLen, o.blockSize, o.gpuMemoryUtilization, o.kvCacheSpaceGiB,
+        o.maxNumBatchedTokens, o.maxNumSeqs, o.enablePrefixCaching, o.seed, quantization(o.quantization),
         o.numGpuBlocksOverride == null ? 0 : o.numGpuBlocksOverride)
         .withCuda(new EngineConfig.CudaOptions(o.enforceEager, o.cudaGraphSizes, o.nativeLibrary));
     boolean async = o.asyncScheduling != null ? o.asyncScheduling : ServingEngine.asyncSchedulingByDefault(device);
+    SchedulerConfig.Policy policy = switch (o.schedulingPolicy) {
+      case fcfs -> SchedulerConfig.Policy.FCFS;
+      case priority -> SchedulerConfig.Policy.PRIORITY;
+    };
     return ServingEngine.start(config, len -> new SchedulerConfig(o.maxNumSeqs,
         o.enableChunkedPrefill ? o.maxNumBatchedTokens : Math.max(o.maxNumBatchedTokens, len),
-        o.enableChunkedPrefill, o.enablePrefixCaching, o.schedulingPolicy.name(), len, o.maxWaitingRequests, async),
+        o.enableChunkedPrefill, o.enablePrefixCaching, policy, len, o.maxWaitingRequests, async),
         chatTemplate, tokenizerDir);
+  }
+
+  /** The engine's quantization method for --quantization; null (none): as the checkpoint is stored. */
+  private static Quantization.Method quantization(ServeOptions.Quantization option) {
+    return switch (option) {
+      case none -> null;
+      case awq -> Quantization.Method.AWQ;
+      case int8 -> Quantization.Method.INT8;
+    };
   }
 
   /** vLLM's --generation-config: auto (the model's file), vllm (no defaults), or a folder holding the file. */

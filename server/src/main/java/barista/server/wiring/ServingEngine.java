@@ -1,5 +1,6 @@
 package barista.server.wiring;
 
+import ai.djl.Device;
 import barista.engine.EngineConfig;
 import barista.engine.ModelRunner;
 import barista.engine.checkpoint.GenerationConfig;
@@ -48,7 +49,7 @@ public final class ServingEngine implements AutoCloseable {
     this.defaults = defaults;
     this.facts = new ModelFacts(runner.maxModelLen(), runner.modelConfig().vocabSize(),
         runner.modelConfig().architecture(), runner.modelConfig().numLayers(), runner.deviceName(),
-        runner.weightBytes());
+        runner.weightBytes(), runner.dtypeName());
     // The vocabulary trie takes a moment for a full-size vocabulary: build it beside startup, not on a request's path.
     int maskSize = facts.vocabSize();
     this.constraintVocabulary = CompletableFuture.supplyAsync(
@@ -98,7 +99,7 @@ public final class ServingEngine implements AutoCloseable {
    * CUDA, and so will ours be once scripts/gpu-async-check.sh has passed on a GPU (it is tested on the CPU only);
    * on the CPU it stays off, whose steps are computed on the host anyway.
    */
-  public static boolean asyncSchedulingByDefault(String device) {
+  public static boolean asyncSchedulingByDefault(Device device) {
     return false;
   }
 

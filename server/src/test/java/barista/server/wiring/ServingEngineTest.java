@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
 import barista.engine.EngineConfig;
 import barista.engine.TestModels;
 import barista.engine.checkpoint.Checkpoint;
@@ -40,7 +41,7 @@ class ServingEngineTest {
   private static final int[] PROMPT = {3, 141, 59, 26, 5, 35, 89};
 
   private static EngineConfig config() {
-    return EngineConfig.defaults(TestModels.tiny()).withDevice("cpu").withMaxModelLen(256).withBlocks(16, 32);
+    return EngineConfig.defaults(TestModels.tiny(), Device.cpu()).withMaxModelLen(256).withBlocks(16, 32);
   }
 
   private static ServingEngine.SchedulerConfigBuilder scheduling() {

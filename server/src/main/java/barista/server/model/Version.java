@@ -1,4 +1,4 @@
-package barista.server;
+package barista.server.model;
 
 /** The server's version, reported by GET /version and in system_fingerprint. */
 public final class Version {

@@ -1,4 +1,4 @@
-package barista.server;
+package barista.server.model;
 
 import java.util.List;
 import java.util.Map;

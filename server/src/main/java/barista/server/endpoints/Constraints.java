@@ -1,9 +1,10 @@
-package barista.server;
+package barista.server.endpoints;
 
 import barista.engine.constraint.CompileBudget;
 import barista.engine.constraint.Grammar;
 import barista.engine.constraint.TokenVocabulary;
 import barista.server.http.ApiException;
+import barista.server.model.ServedModel;
 import barista.server.openai.StructuredOutput;
 import java.util.LinkedHashMap;
 import java.util.Map;

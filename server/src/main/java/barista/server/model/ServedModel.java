@@ -1,4 +1,4 @@
-package barista.server;
+package barista.server.model;
 
 import barista.engine.sampling.SamplingParams;
 import java.util.List;

@@ -1,4 +1,4 @@
-package barista.server;
+package barista.server.model;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -30,12 +30,9 @@ public final class SpecialTokenEscape {
     this.escaped = escaped;
   }
 
-  /** The messages to render, escaped when the server runs with the flag. */
-  public static SpecialTokenEscape of(ServerContext server, List<ChatMessage> messages) {
-    if (!server.options().escapeSpecialTokensInContent) {
-      return new SpecialTokenEscape(server.model(), messages, null, List.of());
-    }
-    return of(server.model(), messages);
+  /** The messages to render, escaped when the server runs with the flag ({@code escape}). */
+  public static SpecialTokenEscape of(ServedModel model, List<ChatMessage> messages, boolean escape) {
+    return escape ? of(model, messages) : new SpecialTokenEscape(model, messages, null, List.of());
   }
 
   static SpecialTokenEscape of(ServedModel model, List<ChatMessage> messages) {
