@@ -28,7 +28,6 @@ public record EngineConfig(
     double kvCacheSpaceGiB,
     int maxNumBatchedTokens,
     int maxNumSeqs,
-    boolean enablePrefixCaching,
     long seed,
     Quantization.Method quantization,
     int numGpuBlocksOverride,
@@ -52,29 +51,29 @@ public record EngineConfig(
   /** The engine's options with the CUDA path's defaults. */
   public EngineConfig(Path model, Device device, DataType dtype, int maxModelLen, int blockSize,
       double gpuMemoryUtilization, double kvCacheSpaceGiB, int maxNumBatchedTokens, int maxNumSeqs,
-      boolean enablePrefixCaching, long seed, Quantization.Method quantization, int numGpuBlocksOverride) {
+      long seed, Quantization.Method quantization, int numGpuBlocksOverride) {
     this(model, device, dtype, maxModelLen, blockSize, gpuMemoryUtilization, kvCacheSpaceGiB, maxNumBatchedTokens,
-        maxNumSeqs, enablePrefixCaching, seed, quantization, numGpuBlocksOverride, CudaOptions.DEFAULT);
+        maxNumSeqs, seed, quantization, numGpuBlocksOverride, CudaOptions.DEFAULT);
   }
 
   public EngineConfig withCuda(CudaOptions c) {
     return new EngineConfig(model, device, dtype, maxModelLen, blockSize, gpuMemoryUtilization, kvCacheSpaceGiB,
-        maxNumBatchedTokens, maxNumSeqs, enablePrefixCaching, seed, quantization, numGpuBlocksOverride, c);
+        maxNumBatchedTokens, maxNumSeqs, seed, quantization, numGpuBlocksOverride, c);
   }
 
   /** The defaults of the launch options, on {@code device} in its {@code --dtype auto}. */
   public static EngineConfig defaults(Path model, Device device) {
-    return new EngineConfig(model, device, dtypeOf("auto", device), 0, 16, 0.9, 4, 8192, 256, true, 0, null, 0);
+    return new EngineConfig(model, device, dtypeOf("auto", device), 0, 16, 0.9, 4, 8192, 256, 0, null, 0);
   }
 
   public EngineConfig withBlocks(int blockSize, int numBlocks) {
     return new EngineConfig(model, device, dtype, maxModelLen, blockSize, gpuMemoryUtilization, kvCacheSpaceGiB,
-        maxNumBatchedTokens, maxNumSeqs, enablePrefixCaching, seed, quantization, numBlocks, cuda);
+        maxNumBatchedTokens, maxNumSeqs, seed, quantization, numBlocks, cuda);
   }
 
   public EngineConfig withMaxModelLen(int len) {
     return new EngineConfig(model, device, dtype, len, blockSize, gpuMemoryUtilization, kvCacheSpaceGiB,
-        maxNumBatchedTokens, maxNumSeqs, enablePrefixCaching, seed, quantization, numGpuBlocksOverride, cuda);
+        maxNumBatchedTokens, maxNumSeqs, seed, quantization, numGpuBlocksOverride, cuda);
   }
 
   /** The device a {@code --device} value names: auto, cpu, cuda or cuda:N (auto: a GPU when one is visible). */

@@ -12,7 +12,7 @@ class DefaultMaxModelLenTest {
 
   private static EngineConfig config(double kvCacheGiB) {
     Path tiny = TestModels.tiny(); // max_position_embeddings 4096
-    return new EngineConfig(tiny, Device.cpu(), DataType.FLOAT32, 0, 16, 0.9, kvCacheGiB, 8192, 1, true, 0, null, 0);
+    return new EngineConfig(tiny, Device.cpu(), DataType.FLOAT32, 0, 16, 0.9, kvCacheGiB, 8192, 1, 0, null, 0);
   }
 
   @Test

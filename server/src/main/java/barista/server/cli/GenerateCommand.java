@@ -84,7 +84,7 @@ public final class GenerateCommand implements Callable<Integer> {
     Device on = EngineConfig.deviceOf(device);
     EngineConfig config = new EngineConfig(model, on, EngineConfig.dtypeOf(dtype, on),
         maxModelLen == null ? 0 : maxModelLen, blockSize, gpuMemoryUtilization, kvCacheSpace, maxNumBatchedTokens,
-        Math.max(prompts.size(), 1), true, 0, Quantization.Method.of(quantization), 0)
+        Math.max(prompts.size(), 1), 0, Quantization.Method.of(quantization), 0)
         .withCuda(new EngineConfig.CudaOptions(enforceEager, cudaGraphSizes, nativeLibrary));
     try (ServingEngine engine = ServingEngine.start(config, len -> new SchedulerConfig(Math.max(prompts.size(), 1),
         maxNumBatchedTokens, true, true, SchedulerConfig.Policy.FCFS, len, Integer.MAX_VALUE,

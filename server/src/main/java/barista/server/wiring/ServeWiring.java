@@ -74,7 +74,7 @@ public final class ServeWiring {
   private static ServingEngine start(ServeOptions o, Path dir, Path tokenizerDir, String chatTemplate, Device device) {
     EngineConfig config = new EngineConfig(dir, device, EngineConfig.dtypeOf(o.dtype, device),
         o.maxModelLen == null ? 0 : o.maxModelLen, o.blockSize, o.gpuMemoryUtilization, o.kvCacheSpaceGiB,
-        o.maxNumBatchedTokens, o.maxNumSeqs, o.enablePrefixCaching, o.seed, quantization(o.quantization),
+        o.maxNumBatchedTokens, o.maxNumSeqs, o.seed, quantization(o.quantization),
         o.numGpuBlocksOverride == null ? 0 : o.numGpuBlocksOverride)
         .withCuda(new EngineConfig.CudaOptions(o.enforceEager, o.cudaGraphSizes, o.nativeLibrary));
     boolean async = o.asyncScheduling != null ? o.asyncScheduling : ServingEngine.asyncSchedulingByDefault(device);
