@@ -12,23 +12,23 @@ import java.util.concurrent.TimeUnit;
  * recorded, not thrown: a throw on the engine thread would only kill the loop, which aborts requests and can make an
  * abort-expecting test pass; {@link #assertNoLateOutput} reports it on the test thread.
  */
-class Collector implements OutputListener {
+public class Collector implements OutputListener {
   /** Everything a request produced. */
-  record Result(List<RequestOutput> outputs) {
-    RequestOutput last() {
+  public record Result(List<RequestOutput> outputs) {
+    public RequestOutput last() {
       return outputs.get(outputs.size() - 1);
     }
 
-    FinishReason finishReason() {
+    public FinishReason finishReason() {
       return last().finishReason();
     }
 
-    int[] tokens() {
+    public int[] tokens() {
       return outputs.stream().flatMapToInt(o -> Arrays.stream(o.newTokenIds())).toArray();
     }
 
     /** The streamed pieces joined. */
-    String text() {
+    public String text() {
       StringBuilder sb = new StringBuilder();
       for (RequestOutput o : outputs) sb.append(o.newText());
       return sb.toString();
@@ -36,7 +36,7 @@ class Collector implements OutputListener {
   }
 
   private final List<RequestOutput> outputs = new ArrayList<>(); // engine thread only
-  final CompletableFuture<RequestOutput> first = new CompletableFuture<>();
+  public final CompletableFuture<RequestOutput> first = new CompletableFuture<>();
   private final CompletableFuture<Result> done = new CompletableFuture<>();
   private final List<RequestOutput> late = new CopyOnWriteArrayList<>();
 
@@ -51,11 +51,11 @@ class Collector implements OutputListener {
     if (output.finished()) done.complete(new Result(List.copyOf(outputs)));
   }
 
-  Result await() throws Exception {
+  public Result await() throws Exception {
     return done.get(10, TimeUnit.SECONDS);
   }
 
-  void assertNoLateOutput() {
+  public void assertNoLateOutput() {
     if (!late.isEmpty()) throw new AssertionError("output after the last one: " + late);
   }
 }

@@ -16,15 +16,10 @@ import barista.engine.checkpoint.GenerationConfig;
 import barista.engine.reference.ReferenceQwen2;
 import barista.engine.sampling.SamplingParams;
 import barista.engine.tokenizer.Tokenizer;
+import barista.scheduler.Collector;
 import barista.scheduler.FinishReason;
 import barista.scheduler.GenerationRequest;
-import barista.scheduler.OutputListener;
-import barista.scheduler.RequestOutput;
 import barista.scheduler.SchedulerConfig;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -130,49 +125,6 @@ class ServingEngineTest {
       ServingEngine.ChatTemplates templates = ServingEngine.chatTemplates(tokenizer, null);
       assertEquals("hi", templates.chat().render(List.of(Map.of("role", "user", "content", "hi")), false, Map.of()));
       assertNull(templates.forTools());
-    }
-  }
-
-  /** One request's outputs, complete at the one with a finish reason; a later output is recorded for the test. */
-  private static final class Collector implements OutputListener {
-    record Result(List<RequestOutput> outputs) {
-      FinishReason finishReason() {
-        return outputs.get(outputs.size() - 1).finishReason();
-      }
-
-      int[] tokens() {
-        return outputs.stream().flatMapToInt(o -> Arrays.stream(o.newTokenIds())).toArray();
-      }
-
-      String text() {
-        StringBuilder sb = new StringBuilder();
-        for (RequestOutput o : outputs) sb.append(o.newText());
-        return sb.toString();
-      }
-    }
-
-    private final List<RequestOutput> outputs = new ArrayList<>(); // engine thread only
-    final CompletableFuture<RequestOutput> first = new CompletableFuture<>();
-    private final CompletableFuture<Result> done = new CompletableFuture<>();
-    private final List<RequestOutput> late = new CopyOnWriteArrayList<>();
-
-    @Override
-    public void onOutput(RequestOutput output) {
-      if (done.isDone()) {
-        late.add(output);
-        return;
-      }
-      outputs.add(output);
-      first.complete(output);
-      if (output.finished()) done.complete(new Result(List.copyOf(outputs)));
-    }
-
-    Result await() throws Exception {
-      return done.get(10, TimeUnit.SECONDS);
-    }
-
-    void assertNoLateOutput() {
-      if (!late.isEmpty()) throw new AssertionError("output after the last one: " + late);
     }
   }
 }
