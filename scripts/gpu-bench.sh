@@ -10,7 +10,8 @@
 #   async: 128 in / 128 out at concurrency 32 and 256 (ASYNC_LEVELS), 1,024 prompts each (NUM_PROMPTS), on a
 #     server with --no-async-scheduling, then one with --async-scheduling, then both again (ROUNDS, default 2);
 #     each server first runs the 32-user preset
-#   preset: the deployment guide's 32-user test (barista bench --preset seed-32-users) against our server
+#   preset: the deployment guide's 32-user test (barista bench --preset seed-32-users) against our server, PRESET_ROUNDS
+#     times (default 3): the first on a cold JVM, as after a restart
 #   structured: json_schema output (scripts/bench/article-schema.json) at concurrency 32 beside unconstrained
 #     output on the same server, alternating runs; then 8 schema outputs checked and the stats log's mask cost
 # SERVER_JAVA_OPTS: JVM options for the servers (e.g. -Xlog:gc:file=OUT/gc.log to see pauses).
@@ -43,9 +44,11 @@ serve_and_bench() { # name model-dir extra-serve-args...
   done
   echo "$name: process start to healthy: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
   grep -E "startup complete|weights take|KV cache" "$out/serve-$name.log" || true
-  if [ -n "${PRESET_RUN:-}" ]; then
-    barista bench --base-url http://127.0.0.1:$port --preset seed-32-users > "$out/preset-$name.txt" 2>&1 || true
-    grep -iE "answers|median ttft|successful" "$out/preset-$name.txt" | sed "s/^/$name preset: /"
+  if [ -n "${PRESET_RUN:-}" ]; then # the first round meets a cold JVM (as after a restart); the later ones a warm one
+    for round in $(seq ${PRESET_ROUNDS:-3}); do
+      barista bench --base-url http://127.0.0.1:$port --preset seed-32-users > "$out/preset-$name-$round.txt" 2>&1 || true
+      grep -iE "answers|median ttft" "$out/preset-$name-$round.txt" | sed "s/^/$name preset round $round: /"
+    done
   fi
   if [ -n "${STRUCTURED_RUN:-}" ]; then structured_runs $port "$name"; fi
   local in_len=${INPUT_LEN:-128} out_len=${OUTPUT_LEN:-128}

@@ -247,6 +247,12 @@ public class ServeOptions {
           + "closes (default: ${DEFAULT-VALUE}).")
   public double responseStallTimeoutSeconds;
 
+  @Option(names = "--warmup-seconds", defaultValue = "5",
+      description = "Before taking clients, the server sends itself rounds of chat and completion requests through "
+          + "the whole request path for at most this long, so the first clients after a start do not meet a cold "
+          + "JVM; 0: none (default: ${DEFAULT-VALUE}).")
+  public double warmupSeconds;
+
   @Option(names = "--constraint-compile-timeout", defaultValue = "10",
       description = "Seconds of compile time one structured-output constraint may take; then 400 "
           + "(default: ${DEFAULT-VALUE}).")
@@ -378,6 +384,8 @@ public class ServeOptions {
         + "--max-request-body-size (" + maxRequestBodySize + "), got " + maxPendingBodyBytes);
     check(maxPendingResponseBytes > 0, "--max-pending-response-bytes must be positive, got "
         + maxPendingResponseBytes);
+    check(warmupSeconds >= 0 && Double.isFinite(warmupSeconds),
+        "--warmup-seconds must be 0 or more, got " + warmupSeconds);
     check(responseStallTimeoutSeconds > 0 && Double.isFinite(responseStallTimeoutSeconds),
         "--response-stall-timeout must be positive, got " + responseStallTimeoutSeconds);
     check(constraintCompileTimeoutSeconds > 0 && Double.isFinite(constraintCompileTimeoutSeconds),

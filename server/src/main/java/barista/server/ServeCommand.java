@@ -50,7 +50,7 @@ public final class ServeCommand implements Callable<Integer> {
       throw e;
     }
     try {
-      server = Server.start(options, loaded.engine(), loaded.model(), listening);
+      server = Server.start(options, loaded.engine(), loaded.model(), listening, true);
     } catch (Exception | Error e) {
       listening.close();
       loaded.resources().close();

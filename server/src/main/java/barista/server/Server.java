@@ -91,22 +91,30 @@ public final class Server implements AutoCloseable {
    */
   static Server start(ServeOptions options, EngineClient engine, ServedModel model, ServerSocketChannel bound)
       throws InterruptedException {
+    return start(options, engine, model, bound, false);
+  }
+
+  /**
+   * As above; with {@code warmUp}, first the startup warm-up of {@code --warmup-seconds} (serve's; tests' servers
+   * start cold unless they ask).
+   */
+  static Server start(ServeOptions options, EngineClient engine, ServedModel model, ServerSocketChannel bound,
+      boolean warmUp) throws InterruptedException {
     Server server = new Server(options, engine, model);
-    server.bind(bound);
+    server.bind(bound, warmUp && options.warmupSeconds > 0);
     return server;
   }
 
-  private void bind(ServerSocketChannel bound) throws InterruptedException {
+  private void bind(ServerSocketChannel bound, boolean warmUp) throws InterruptedException {
     log.info("Started server process [{}]", ProcessHandle.current().pid());
     HeapReturn.enable();
     String apiKey = options.apiKey(System.getenv());
-    ServerBootstrap bootstrap = new ServerBootstrap()
-        .group(acceptors, workers)
-        .channelFactory(() -> bound == null ? new NioServerSocketChannel() : new NioServerSocketChannel(bound))
-        .option(ChannelOption.SO_BACKLOG, ListenAddress.BACKLOG)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(new HttpServerInitializer(routes(), apiKey, new CorsPolicy(options.allowedOrigins()),
-            options.maxRequestBodySize, context.metrics()::httpResponse, connectionLimits(), connections, requestWorkers));
+    HttpServerInitializer pipeline = new HttpServerInitializer(routes(), apiKey,
+        new CorsPolicy(options.allowedOrigins()), options.maxRequestBodySize, context.metrics()::httpResponse,
+        connectionLimits(), connections, requestWorkers);
+    if (warmUp) warmUp(bootstrap(NioServerSocketChannel::new, pipeline), apiKey);
+    ServerBootstrap bootstrap = bootstrap(
+        () -> bound == null ? new NioServerSocketChannel() : new NioServerSocketChannel(bound), pipeline);
     try {
       // A bound socket starts accepting once registered with the event loop.
       listener = bound == null ? bootstrap.bind(options.host, options.port).sync().channel()
@@ -128,6 +136,43 @@ public final class Server implements AutoCloseable {
           cause.toString());
       new Thread(this::close, "barista-engine-died").start(); // not on the dying engine's thread
     });
+  }
+
+  private ServerBootstrap bootstrap(io.netty.channel.ChannelFactory<NioServerSocketChannel> channels,
+      HttpServerInitializer pipeline) {
+    return new ServerBootstrap()
+        .group(acceptors, workers)
+        .channelFactory(channels)
+        .option(ChannelOption.SO_BACKLOG, ListenAddress.BACKLOG)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(pipeline);
+  }
+
+  /**
+   * The startup warm-up ({@link StartupWarmup}) through a listener of its own on a free loopback port, the same
+   * pipeline and handlers behind it, before the real socket takes anyone (clients wait in its backlog, as while the
+   * model loads). Its requests are not counted in the metrics; its connections are closed after it.
+   */
+  private void warmUp(ServerBootstrap bootstrap, String apiKey) {
+    Channel local = null;
+    context.metrics().mute(true);
+    try {
+      local = bootstrap.bind("127.0.0.1", 0).sync().channel();
+      int port = ((InetSocketAddress) local.localAddress()).getPort();
+      StartupWarmup.Result r = StartupWarmup.run(port, context.defaultModelName(), apiKey, options.warmupSeconds);
+      log.info("Warm-up: {} of {} requests answered in {} ms (--warmup-seconds {})", r.succeeded(), r.sent(),
+          r.millis(), options.warmupSeconds);
+    } catch (Exception e) {
+      log.warn("Warm-up skipped: {}", e.toString());
+      if (e instanceof InterruptedException) Thread.currentThread().interrupt();
+    } finally {
+      if (local != null) {
+        Channel listener = local;
+        listener.close().awaitUninterruptibly();
+        connections.close(ch -> ch.parent() == listener).awaitUninterruptibly();
+      }
+      context.metrics().mute(false);
+    }
   }
 
   /**

@@ -57,6 +57,8 @@ public final class ServerMetrics implements AutoCloseable {
   private final Map<FinishReason, Counter> successes = new EnumMap<>(FinishReason.class);
   private final EngineClient engine;
   private final String modelLabel;
+  private volatile boolean muted; // the startup warm-up's requests are not the clients'
+
 
   /**
    * @param maxModelLen the longest sequence, the top of the token-count histograms' 1-2-5 buckets
@@ -154,6 +156,7 @@ public final class ServerMetrics implements AutoCloseable {
    * handler (route path), method and status class ("2xx", "4xx", ...).
    */
   public void httpResponse(String method, String handler, int status) {
+    if (muted) return;
     Counter.builder("http_requests").description("API responses by handler, method and status class")
         .tags("handler", handler, "method", method, "status", (status / 100) + "xx").register(registry).increment();
   }
@@ -184,14 +187,17 @@ public final class ServerMetrics implements AutoCloseable {
   }
 
   public void firstToken(long sinceArrivalNanos) {
+    if (muted) return;
     timeToFirstToken.record(sinceArrivalNanos, TimeUnit.NANOSECONDS);
   }
 
   public void interToken(long nanos) {
+    if (muted) return;
     interTokenLatency.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   public void generatedTokens(int count) {
+    if (muted) return;
     generationTokens.increment(count);
   }
 
@@ -200,6 +206,7 @@ public final class ServerMetrics implements AutoCloseable {
    * ({@code firstTokenNanos}), never taken by the engine or never scheduled (then its phases are not observed).
    */
   public void finished(FinishReason reason, int prompt, int completion, int maxTokens, RequestTimes times) {
+    if (muted) return;
     promptTokens.increment(prompt);
     successes.get(reason).increment();
     requestPromptTokens.record(prompt);
@@ -223,7 +230,16 @@ public final class ServerMetrics implements AutoCloseable {
 
   /** One API request answered: its {@code n} (choices asked for). */
   public void apiRequestFinished(int n) {
+    if (muted) return;
     requestN.record(n);
+  }
+
+  /**
+   * While muted, requests and responses are not recorded (the startup warm-up, before any client is served). The
+   * engine's own figures (steps, prefix-cache lookups, KV use) are read from the engine and count its steps too.
+   */
+  public void mute(boolean on) {
+    muted = on;
   }
 
   public double promptTokensTotal() {
