@@ -13,8 +13,8 @@ cd "$root"
 
 # Modules the fat jar needs (jdeps over its packages): java.desktop for java.beans (Jinjava), java.sql and
 # java.naming for Jackson/Logback optional paths, jdk.management for the process CPU gauges, jdk.unsupported for
-# Netty and DJL.
-modules=java.base,java.desktop,java.logging,java.management,java.naming,java.sql,java.xml,jdk.management,jdk.unsupported
+# Netty and DJL, java.net.http for serve's startup warm-up and the bench command's client.
+modules=java.base,java.desktop,java.logging,java.management,java.naming,java.net.http,java.sql,java.xml,jdk.management,jdk.unsupported
 
 if [ "${1:-}" != --skip-build ]; then
   echo "bundle: mvn package" >&2

@@ -52,6 +52,8 @@ if ! start text; then
   fail "bin/barista serve starts (log below)"; cat "$work/text.log"; finish
 fi
 pass "bin/barista serve is healthy on :$port"
+check "the startup warm-up had every request answered (the runtime holds java.net.http)" \
+  grep -q 'Warm-up: \([1-9][0-9]*\) of \1 requests answered' "$work/text.log"
 api=http://127.0.0.1:$port
 chat=$(curl -fsS "$api/v1/chat/completions" -H 'Content-Type: application/json' \
   -d '{"messages":[{"role":"user","content":"hi"}],"max_tokens":4,"ignore_eos":true}')

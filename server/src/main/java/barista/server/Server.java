@@ -162,7 +162,7 @@ public final class Server implements AutoCloseable {
       StartupWarmup.Result r = StartupWarmup.run(port, context.defaultModelName(), apiKey, options.warmupSeconds);
       log.info("Warm-up: {} of {} requests answered in {} ms (--warmup-seconds {})", r.succeeded(), r.sent(),
           r.millis(), options.warmupSeconds);
-    } catch (Exception e) {
+    } catch (Exception | LinkageError e) { // LinkageError: a trimmed runtime without java.net.http
       log.warn("Warm-up skipped: {}", e.toString());
       if (e instanceof InterruptedException) Thread.currentThread().interrupt();
     } finally {
