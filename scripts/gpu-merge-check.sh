@@ -34,7 +34,8 @@ result $rc "native JUnit tests"
 wait $models; result $? "r1 checkpoint and its AWQ quantization made"
 args=(); for i in $(seq 32); do args+=(--prompt "Prompt $i: $(printf 'word%.0s ' $(seq $((i % 7 + 1))))tell me a story"); done
 for mode in graphs eager async; do
-  extra=(); [ $mode = eager ] && extra=(--enforce-eager); [ $mode = async ] && extra=(--async-scheduling)
+  # graphs and eager with the synchronous loop; async (the CUDA default) against them
+  extra=(--no-async-scheduling); [ $mode = eager ] && extra+=(--enforce-eager); [ $mode = async ] && extra=(--async-scheduling)
   BARISTA_NATIVE_LIBRARY=$lib "$java" -cp "$cp" barista.server.Main generate --model $model --device cuda "${args[@]}" \
     --max-tokens 128 --temperature 0 --ignore-eos "${extra[@]}" > "$out/r1-$mode.jsonl" 2> "$out/r1-$mode.log"
   grep -E "tokens/s|Captured" "$out/r1-$mode.log" | sed "s/^/  r1 $mode: /"

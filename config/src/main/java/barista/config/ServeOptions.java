@@ -122,8 +122,8 @@ public class ServeOptions {
 
   @Option(names = "--async-scheduling", negatable = true,
       description = "Schedule each step while the one before runs on the device, and detokenize and check stop "
-          + "strings on output threads; a request that stops may compute one token more, never sent (default: off until "
-          + "it has been checked on a GPU; vLLM turns it on with CUDA).")
+          + "strings on output threads; a request that stops may compute one token more, never sent (default: on with "
+          + "CUDA, as vLLM; off on the CPU).")
   public Boolean asyncScheduling;
 
   @Option(names = "--seed", defaultValue = "0", description = "Engine random seed (default: ${DEFAULT-VALUE}).")

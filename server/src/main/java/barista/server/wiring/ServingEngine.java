@@ -95,12 +95,12 @@ public final class ServingEngine implements AutoCloseable {
   }
 
   /**
-   * Whether {@code --async-scheduling} is on when not given: off everywhere for now. vLLM's default is on with
-   * CUDA, and so will ours be once scripts/gpu-async-check.sh has passed on a GPU (it is tested on the CPU only);
-   * on the CPU it stays off, whose steps are computed on the host anyway.
+   * Whether {@code --async-scheduling} is on when not given: on with CUDA, as vLLM's default (scripts/gpu-async-check.sh
+   * and gpu-merge-check.sh check its greedy outputs against the synchronous loop on a GPU), off on the CPU, whose
+   * steps are computed on the host anyway.
    */
   public static boolean asyncSchedulingByDefault(Device device) {
-    return false;
+    return device.isGpu();
   }
 
   /** The sampling fields a generation_config.json sets, as request defaults (vLLM's --generation-config). */
