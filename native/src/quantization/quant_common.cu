@@ -54,9 +54,13 @@ GemmPlan plan_gemm_with(int M, int N, int K, int config, int coverage, int min_t
 
 GemmPlan plan_gemm(int M, int N, int K) {
   // The plan measured on the GPU (issue 21's kernel check): 32-wide k-tiles, tile height by rows, K split until the
-  // blocks cover the SMs about twice with at least four k-tiles a split. The wider tiles of kGemmConfigs are
-  // chosen here only once SWEEP=1 scripts/gpu-quant-kernels.sh has measured them.
-  return plan_gemm_with(M, N, K, M <= 32 ? 0 : M <= 128 ? 3 : 5, 2, 4);
+  // blocks cover the SMs about twice with at least four k-tiles a split. A grid that already covers the SMs once
+  // (a wide N, the gate/up projection) gets no split that way, and each of its blocks then walks the whole of K: the
+  // sweep (SWEEP=1 scripts/gpu-quant-kernels.sh, docs/performance.md) measured such shapes faster split a few ways,
+  // as aiming at four times the SMs gives. The sweep's other shapes stay as they were until it is clean.
+  const int config = M <= 32 ? 0 : M <= 128 ? 3 : 5;
+  const GemmPlan p = plan_gemm_with(M, N, K, config, 2, 4);
+  return p.splits == 1 ? plan_gemm_with(M, N, K, config, 4, 4) : p;
 }
 
 size_t plan_workspace_bytes(const GemmPlan& p, int M, int N) {
