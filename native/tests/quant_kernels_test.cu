@@ -157,6 +157,9 @@ cublasHandle_t blas;
 // y32 [M, N] = x32 [M, K] wref^T [K, N] (+ bias) in fp32.
 void reference(float* y32, const float* x32, const float* wref, const half* bias, int M, int N, int K) {
   const float one = 1.f, zero = 0.f;
+  // On the legacy stream with the bias kernel and compare's copies: cublas_fp16 leaves the handle on the test's
+  // non-blocking stream, and a reference GEMM there raced the bias added after it (the sweep's INT8 qkv "failures").
+  CHECK_BLAS(cublasSetStream(blas, 0));
   CHECK_BLAS(cublasSgemm(blas, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &one, wref, K, x32, K, &zero, y32, N));
   if (bias != nullptr) add_bias_rows<<<(M * N + 255) / 256, 256>>>(y32, bias, M, N);
   CHECK(cudaGetLastError());
