@@ -3,13 +3,15 @@
 # transformers (eager generate, and static cache + torch.compile) on the same synthetic r1-distill-1.5b checkpoint:
 # 128 random prompt tokens, 128 output tokens (EOS ignored), greedy, at each concurrency / batch size.
 # Usage: scripts/gpu-bench.sh OUT_DIR [ours] [eager] [compiled] [quant] [preset] [structured] [reasoning]
-#        [compiled-reasoning] [long] [async]      (default: ours eager compiled)
+#        [compiled-reasoning] [long] [async] [quant-dequant]      (default: ours eager compiled)
 #   reasoning: R1's lengths, 128 in / 2,048 out at concurrency 1, 32 and 256 (REASONING_LEVELS)
 #   compiled-reasoning: transformers compiled at the same lengths, batch 1 and 32
 #   long: single prompts of 4,096 and 16,384 tokens (--max-model-len 32768): TTFT, and TPOT of 64 output tokens
 #   async: 128 in / 128 out at concurrency 32 and 256 (ASYNC_LEVELS), 1,024 prompts each (NUM_PROMPTS), on a
 #     server with --no-async-scheduling, then one with --async-scheduling, then both again (ROUNDS, default 2);
 #     each server first runs the 32-user preset
+#   quant-dequant: AWQ and INT8 at DEQUANT_LEVELS (default 64 256) with BARISTA_QUANT_DEQUANT_ROWS=DEQUANT_ROWS
+#     (default 128): from that many rows a linear dequantizes its weight for cuBLAS instead of the quantized GEMM
 #   preset: the deployment guide's 32-user test (barista bench --preset seed-32-users) against our server, PRESET_ROUNDS
 #     times (default 3): the first on a cold JVM, as after a restart
 #   structured: json_schema output (scripts/bench/article-schema.json) at concurrency 32 beside unconstrained
@@ -147,7 +149,15 @@ for part in $parts; do
     long) MAX_MODEL_LEN=32768 MAX_BATCHED=16384 LONG_PROMPTS="4096 16384" levels="" serve_and_bench fp16-long "$model" ;;
     quant) # AWQ from our quantizer's checkpoint; INT8 quantized while loading the 16-bit checkpoint
       [ -f "$model-awq/config.json" ] || barista quantize --model "$model" --out "$model-awq" --method awq 2>&1 | tail -1
-      levels="1 64" serve_and_bench awq "$model-awq"
-      levels="1 64" serve_and_bench int8 "$model" --quantization int8 ;;
+      levels="${QUANT_LEVELS:-1 64}" serve_and_bench awq "$model-awq"
+      levels="${QUANT_LEVELS:-1 64}" serve_and_bench int8 "$model" --quantization int8 ;;
+    quant-dequant) # the same from DEQUANT_ROWS rows on through dequantize + cuBLAS (opt-in, to be measured)
+      [ -f "$model-awq/config.json" ] || barista quantize --model "$model" --out "$model-awq" --method awq 2>&1 | tail -1
+      for q in awq int8; do
+        dir=$model; extra=(--quantization int8); [ $q = awq ] && { dir=$model-awq; extra=(); }
+        BARISTA_QUANT_DEQUANT_ROWS=${DEQUANT_ROWS:-128} levels="${DEQUANT_LEVELS:-64 256}" serve_and_bench "$q-dequant" \
+          "$dir" "${extra[@]}"
+        grep -m1 "dequantized into fp16" "$out/serve-$q-dequant.log" || echo "$q-dequant: the log names no dequantize path"
+      done ;;
   esac
 done

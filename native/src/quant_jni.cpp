@@ -56,6 +56,21 @@ float* workspace(at::Tensor& holder, int m, int n, int k, const at::Tensor& like
   return holder.data_ptr<float>();
 }
 
+// Past BARISTA_QUANT_DEQUANT_ROWS rows (barista::quant::dequant_min_rows), vLLM's AWQ path for large batches: the
+// weight dequantized into fp16 scratch from the caching allocator (a graph captures it in its pool), then one
+// cuBLAS GEMM with the bias. Returns y shaped like x with n outputs.
+at::Tensor dequantized_linear(const at::Tensor& x_orig, const at::Tensor& xs, const at::Tensor& w16, jlong bias) {
+  at::Tensor y = bias == 0 ? at::matmul(xs, w16.t()) : at::addmm(tensor(bias), xs, w16.t());
+  std::vector<int64_t> shape(x_orig.sizes().begin(), x_orig.sizes().end());
+  shape.back() = w16.size(0);
+  return y.view(shape);
+}
+
+bool dequantizes(int m) {
+  const int rows = barista::quant::dequant_min_rows();
+  return rows > 0 && m >= rows;
+}
+
 }  // namespace
 
 // x [..., K] fp16; qweight [N, K / 8] int32 (our nibble order); scales, zeros [N, K / group] fp16; bias [N] fp16 or 0.
@@ -78,6 +93,14 @@ BARISTA_QUANT_JNI(jlong, awqLinear)(JNIEnv* env, jclass, jlong x, jlong qweight,
     const at::Tensor& xo = tensor(x);
     at::Tensor xs = activations(x, k, "awqLinear");
     const int m = static_cast<int>(xs.size(0));
+    if (dequantizes(m)) {
+      at::Tensor w16 = at::empty({n, k}, xs.options());
+      barista::quant::awq_dequantize(w16.data_ptr(), reinterpret_cast<const uint32_t*>(w.data_ptr<int32_t>()),
+                                     s.data_ptr(), z.data_ptr(), static_cast<int>(n), static_cast<int>(k), group,
+                                     stream());
+      C10_CUDA_KERNEL_LAUNCH_CHECK();
+      return wrap(dequantized_linear(xo, xs, w16, bias));
+    }
     at::Tensor y = output_like(xo, n);
     if (m > 0) {
       at::Tensor scratch;
@@ -108,6 +131,13 @@ BARISTA_QUANT_JNI(jlong, int8Linear)(JNIEnv* env, jclass, jlong x, jlong weight,
     const at::Tensor& xo = tensor(x);
     at::Tensor xs = activations(x, k, "int8Linear");
     const int m = static_cast<int>(xs.size(0));
+    if (dequantizes(m)) {
+      at::Tensor w16 = at::empty({n, k}, xs.options());
+      barista::quant::int8_dequantize(w16.data_ptr(), w.data_ptr<int8_t>(), s.data_ptr(), static_cast<int>(n),
+                                      static_cast<int>(k), static_cast<int>(groups), stream());
+      C10_CUDA_KERNEL_LAUNCH_CHECK();
+      return wrap(dequantized_linear(xo, xs, w16, bias));
+    }
     at::Tensor y = output_like(xo, n);
     if (m > 0) {
       at::Tensor scratch;

@@ -329,6 +329,10 @@ int main(int argc, char** argv) {
   if (sweeping) ws_bytes = std::max(ws_bytes, size_t{64} << 20);  // the sweep skips plans needing more
   CHECK(cudaMalloc(&workspace, ws_bytes));
   std::printf("split-K workspace: %zu bytes at most\n", ws_bytes);
+  size_t max_weights = 0;  // the dequantize + cuBLAS path's fp16 weight scratch
+  for (const Shape& s : kShapes) max_weights = std::max(max_weights, static_cast<size_t>(s.N) * s.K);
+  half* wdq;
+  CHECK(cudaMalloc(&wdq, sizeof(half) * max_weights));
 
   const int check_rows[] = {1, 2, 7, 8, 9, 64, 512};
   const int bench_rows[] = {1, 2, 4, 8, 16, 32, 64, 256};
@@ -342,6 +346,21 @@ int main(int argc, char** argv) {
       free_weights(w);
       continue;
     }
+    // The dequantized weight of the dequantize + cuBLAS path (BARISTA_QUANT_DEQUANT_ROWS) against the float
+    // reference weight ("rows" here: the weight's N rows), then that path's output at many rows.
+    awq_dequantize(wdq, w.qweight, w.awq_scales, w.awq_zeros, N, K, kGroup, stream);
+    CHECK(cudaStreamSynchronize(stream));
+    verdict("awq dequantize", s, N, compare(wdq, w.awq_ref, N, K), true);
+    reference(y32, x32, w.awq_ref, nullptr, 512, N, K);
+    cublas_fp16(y, x, wdq, 512, N, K, stream);
+    CHECK(cudaStreamSynchronize(stream));
+    verdict("awq dequant+cuBLAS", s, 512, compare(y, y32, 512, N), true);
+    int8_dequantize(wdq, w.i8, w.i8_scales, N, K, 1, stream);
+    CHECK(cudaStreamSynchronize(stream));
+    verdict("int8 dequantize", s, N, compare(wdq, w.i8_ref, N, K), true);
+    int8_dequantize(wdq, w.i8, w.i8g_scales, N, K, K / kGroup, stream);
+    CHECK(cudaStreamSynchronize(stream));
+    verdict("int8 dequant grp128", s, N, compare(wdq, w.i8g_ref, N, K), true);
     for (int M : check_rows) {
       const size_t n = static_cast<size_t>(M) * N;
       // AWQ
@@ -407,10 +426,19 @@ int main(int argc, char** argv) {
             }
           }, stream);
         }
+        // the dequantize + cuBLAS path (BARISTA_QUANT_DEQUANT_ROWS) at the same rows: AWQ's weight, INT8's alike
+        const double tdq = M < 16 ? -1 : time_graph([&] {
+          awq_dequantize(wdq, w.qweight, w.awq_scales, w.awq_zeros, N, K, kGroup, stream);
+          cublas_fp16(y, x, wdq, M, N, K, stream);
+        }, stream);
+        const double tdi = M < 16 ? -1 : time_graph([&] {
+          int8_dequantize(wdq, w.i8, w.i8_scales, N, K, 1, stream);
+          cublas_fp16(y, x, wdq, M, N, K, stream);
+        }, stream);
         std::snprintf(line, sizeof line,
-                      "%-8s %5d x %5d  rows %3d  fp16 cuBLAS %8.2f us  awq %8.2f us (%s; other: %8.2f)  "
-                      "int8 %8.2f us (other: %8.2f)  awq/fp16 %.2fx  int8/fp16 %.2fx",
-                      s.name, K, N, M, t16, ta, kernel_for_rows(M), ta_alt, ti, ti_alt, t16 / ta, t16 / ti);
+                      "%-8s %5d x %5d  rows %3d  fp16 cuBLAS %8.2f us  awq %8.2f us (%s; other: %8.2f; dequant+cuBLAS "
+                      "%8.2f)  int8 %8.2f us (other: %8.2f; dequant+cuBLAS %8.2f)  awq/fp16 %.2fx  int8/fp16 %.2fx",
+                      s.name, K, N, M, t16, ta, kernel_for_rows(M), ta_alt, tdq, ti, ti_alt, tdi, t16 / ta, t16 / ti);
         table.push_back(line);
       }
     }

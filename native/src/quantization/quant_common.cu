@@ -2,6 +2,8 @@
 // reduction and the row-count dispatch.
 #include "quantization/quant_common.cuh"
 
+#include <cstdlib>
+
 namespace barista::quant {
 
 namespace {
@@ -79,6 +81,17 @@ size_t gemm_workspace_bytes(int M, int N, int K) {
   return plan_workspace_bytes(plan_gemm(M, N, K), M, N);
 }
 
-const char* kernel_for_rows(int M) { return M <= kGemvMaxRows ? "gemv" : "gemm"; }
+int dequant_min_rows() {
+  static const int rows = [] {
+    const char* v = std::getenv("BARISTA_QUANT_DEQUANT_ROWS");
+    return v == nullptr ? 0 : std::max(0, std::atoi(v));
+  }();
+  return rows;
+}
+
+const char* kernel_for_rows(int M) {
+  if (dequant_min_rows() > 0 && M >= dequant_min_rows()) return "dequantize+cublas";
+  return M <= kGemvMaxRows ? "gemv" : "gemm";
+}
 
 }  // namespace barista::quant

@@ -340,6 +340,30 @@ __global__ void __launch_bounds__(WARPS_M* WARPS_N * 32)
     }
 }
 
+// w16 [N, K] fp16 from the quantized weight: one thread per chunk of eight inputs, written as one 16-byte store.
+template <class F>
+__global__ void dequantize_kernel(half* __restrict__ w16, const typename F::Chunk* __restrict__ w,
+                                  const half* __restrict__ scales, const half* __restrict__ zeros, int N, int K,
+                                  int groups) {
+  const int chunks = K / 8;
+  const long i = static_cast<long>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= static_cast<long>(N) * chunks) return;
+  const int n = static_cast<int>(i / chunks), j = static_cast<int>(i % chunks), g = (j * 8) / (K / groups);
+  half2 d[4];
+  F::dequant(w[i], scales[static_cast<size_t>(n) * groups + g],
+             zeros == nullptr ? __float2half(0.f) : zeros[static_cast<size_t>(n) * groups + g], d);
+  reinterpret_cast<uint4*>(w16)[i] = make_uint4(as_u32(d[0]), as_u32(d[1]), as_u32(d[2]), as_u32(d[3]));
+}
+
+template <class F>
+void launch_dequantize(half* w16, const typename F::Chunk* w, const half* scales, const half* zeros, int N, int K,
+                       int groups, cudaStream_t s) {
+  const long chunks = static_cast<long>(N) * (K / 8);
+  const int threads = 256;
+  dequantize_kernel<F><<<static_cast<int>((chunks + threads - 1) / threads), threads, 0, s>>>(w16, w, scales, zeros,
+                                                                                              N, K, groups);
+}
+
 // y = sum over splits of workspace[split] (in split order) + bias.
 void splitk_reduce(half* y, const float* workspace, const half* bias, int M, int N, int splits, cudaStream_t s);
 

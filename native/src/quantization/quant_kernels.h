@@ -25,7 +25,7 @@ constexpr int kGemvMaxRows = 8;
 // a buffer at least this large to the gemm/linear calls.
 size_t gemm_workspace_bytes(int M, int N, int K);
 
-// Which kernel serves M rows ("gemv" or "gemm").
+// Which kernel serves M rows ("gemv", "gemm" or "dequantize+cublas").
 const char* kernel_for_rows(int M);
 
 void awq_gemv(void* y, const void* x, const uint32_t* qweight, const void* scales, const void* zeros,
@@ -35,6 +35,16 @@ void awq_gemm(void* y, const void* x, const uint32_t* qweight, const void* scale
 // GEMV up to kGemvMaxRows rows, GEMM beyond.
 void awq_linear(void* y, const void* x, const uint32_t* qweight, const void* scales, const void* zeros,
                 const void* bias, float* workspace, int M, int N, int K, int group, cudaStream_t s);
+
+// The fp16 weight [N, K] of a quantized linear (w = (q - z) * s, inputs in their natural order), for a cuBLAS
+// GEMM at many rows: vLLM's AWQ path for large batches (awq_dequantize, then a plain matmul).
+void awq_dequantize(void* w16, const uint32_t* qweight, const void* scales, const void* zeros, int N, int K, int group,
+                    cudaStream_t s);
+void int8_dequantize(void* w16, const int8_t* weight, const void* scales, int N, int K, int groups, cudaStream_t s);
+
+// The row count from which a quantized linear dequantizes its weight into fp16 scratch and multiplies with cuBLAS
+// instead of the GEMM above: the environment's BARISTA_QUANT_DEQUANT_ROWS, read once; 0 (unset): never.
+int dequant_min_rows();
 
 void int8_gemv(void* y, const void* x, const int8_t* weight, const void* scales, const void* bias, int M, int N,
                int K, int groups, cudaStream_t s);

@@ -18,6 +18,12 @@ void awq_gemm(void* y, const void* x, const uint32_t* qweight, const void* scale
                          static_cast<const half*>(bias), workspace, M, N, K, K / group, s);
 }
 
+void awq_dequantize(void* w16, const uint32_t* qweight, const void* scales, const void* zeros, int N, int K, int group,
+                    cudaStream_t s) {
+  launch_dequantize<AwqFormat>(static_cast<half*>(w16), qweight, static_cast<const half*>(scales),
+                               static_cast<const half*>(zeros), N, K, K / group, s);
+}
+
 void awq_linear(void* y, const void* x, const uint32_t* qweight, const void* scales, const void* zeros,
                 const void* bias, float* workspace, int M, int N, int K, int group, cudaStream_t s) {
   if (M <= 0) return;

@@ -18,6 +18,11 @@ void int8_gemm(void* y, const void* x, const int8_t* weight, const void* scales,
                           K, groups, s);
 }
 
+void int8_dequantize(void* w16, const int8_t* weight, const void* scales, int N, int K, int groups, cudaStream_t s) {
+  launch_dequantize<Int8Format>(static_cast<half*>(w16), reinterpret_cast<const uint2*>(weight),
+                                static_cast<const half*>(scales), nullptr, N, K, groups, s);
+}
+
 void int8_linear(void* y, const void* x, const int8_t* weight, const void* scales, const void* bias,
                  float* workspace, int M, int N, int K, int groups, cudaStream_t s) {
   if (M <= 0) return;

@@ -23,9 +23,26 @@ public final class NativeQuantMethods implements QuantMethods {
   }
 
   private static String kernels(String format) {
+    int rows = dequantRows();
     return format + ", libbarista_native: GEMV (dequantize in registers) up to " + QuantKernels.gemvMaxRows()
-        + " rows, mma.sync tensor-core GEMM beyond (CUDA-graph capturable)";
+        + " rows, mma.sync tensor-core GEMM beyond" + (rows > 0 ? ", from " + rows + " rows the weight dequantized "
+        + "into fp16 scratch for cuBLAS (" + DEQUANT_ROWS + ")" : "") + " (CUDA-graph capturable)";
   }
+
+  private static int dequantRows() {
+    return leadingDigits(System.getenv().getOrDefault(DEQUANT_ROWS, ""));
+  }
+
+  /** A value as the native library reads it (C's atoi, negatives as 0): its leading digits, else 0. */
+  static int leadingDigits(String value) {
+    String v = value.strip();
+    int end = 0;
+    while (end < Math.min(v.length(), 9) && Character.isDigit(v.charAt(end))) end++;
+    return end == 0 ? 0 : Integer.parseInt(v.substring(0, end));
+  }
+
+  /** The environment variable the native library reads for its dequantize-then-cuBLAS threshold (0: never). */
+  private static final String DEQUANT_ROWS = "BARISTA_QUANT_DEQUANT_ROWS";
 
   private static final LinearMethod<AwqDeviceWeight> AWQ = new LinearMethod<>() {
     @Override
