@@ -21,11 +21,8 @@ class StartupWarmupTest {
 
   @Test
   void requestsGoThroughTheWholePathBeforeTheServerIsUpAndLeaveNoTrace() throws Exception {
-    List<String> args = new ArrayList<>(List.of(BASE));
-    args.addAll(List.of("--warmup-seconds", "60"));
     try (FakeEngine engine = new FakeEngine()) {
-      Server server = Server.start(ServeOptions.parse(args.toArray(String[]::new)), engine,
-          new FakeModel(List.of("fake-model"), TestServer.MAX_MODEL_LEN), null, true);
+      Server server = startWarmingUp(engine, "60");
       try {
         // Every round ran to its end before start returned (60 s is more than they need), each request answered
         // past the API key: the engine saw them all, chat's templated prompts and completions' plain ones.
@@ -53,14 +50,18 @@ class StartupWarmupTest {
 
   @Test
   void zeroSecondsSendsNothing() throws Exception {
-    List<String> args = new ArrayList<>(List.of(BASE));
-    args.addAll(List.of("--warmup-seconds", "0"));
     try (FakeEngine engine = new FakeEngine()) {
-      Server server = Server.start(ServeOptions.parse(args.toArray(String[]::new)), engine,
-          new FakeModel(List.of("fake-model"), TestServer.MAX_MODEL_LEN), null, true);
-      server.close();
+      startWarmingUp(engine, "0").close();
       assertTrue(engine.arrivals.isEmpty());
     }
+  }
+
+  /** serve's start (warm-up asked for) with --warmup-seconds {@code seconds}. */
+  private static Server startWarmingUp(FakeEngine engine, String seconds) throws InterruptedException {
+    List<String> args = new ArrayList<>(List.of(BASE));
+    args.addAll(List.of("--warmup-seconds", seconds));
+    return Server.start(ServeOptions.parse(args.toArray(String[]::new)), engine,
+        new FakeModel(List.of("fake-model"), TestServer.MAX_MODEL_LEN), null, true);
   }
 
   @Test
