@@ -196,6 +196,15 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
     try (NDManager step = manager.newSubManager()) {
       ForwardBatch batch = batch(seqs);
       PromptRows prompt = PromptRows.of(seqs, batch);
+      List<SamplingRow> rows = new ArrayList<>();
+      for (ScheduledSequence s : seqs) {
+        if (s.sample()) {
+          rows.add(new SamplingRow(s.params(), s.uniform(), s.tokens(), s.numPrompt(), s.numOutput(), s.banned(),
+              s.allowed(), s.forcedToken()));
+        }
+      }
+      // Before the forward pass: uploading the sampling parameters after it would wait for it to finish.
+      Sampler.Staged staged = rows.isEmpty() ? null : sampler.stage(rows, model.geometry().vocabSize(), step);
       NDArray logits;
       if (prompt == null) {
         logits = logits(batch, step);
@@ -203,9 +212,9 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
         // The prompt rows' hidden states follow the sampled rows'; the LM head runs over the prompt rows a slice at a
         // time, so a long prefill chunk never holds its vocabulary-wide logits at once.
         long[] sampledRows = batch.logitRows();
-        long[] rows = java.util.Arrays.copyOf(sampledRows, sampledRows.length + prompt.rows.length);
-        System.arraycopy(prompt.rows, 0, rows, sampledRows.length, prompt.rows.length);
-        NDArray hidden = hidden(batch, rows, step);
+        long[] hiddenRows = java.util.Arrays.copyOf(sampledRows, sampledRows.length + prompt.rows.length);
+        System.arraycopy(prompt.rows, 0, hiddenRows, sampledRows.length, prompt.rows.length);
+        NDArray hidden = hidden(batch, hiddenRows, step);
         for (int from = 0; from < prompt.rows.length; from += PROMPT_LOGIT_ROWS) {
           int to = Math.min(prompt.rows.length, from + PROMPT_LOGIT_ROWS);
           try (NDManager slice = step.newSubManager()) {
@@ -218,18 +227,11 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
         }
         logits = sampledRows.length == 0 ? null : model.logits(hidden.get(new NDIndex("0:" + sampledRows.length)));
       }
-      List<SamplingRow> rows = new ArrayList<>();
-      for (ScheduledSequence s : seqs) {
-        if (s.sample()) {
-          rows.add(new SamplingRow(s.params(), s.uniform(), s.tokens(), s.numPrompt(), s.numOutput(), s.banned(),
-              s.allowed(), s.forcedToken()));
-        }
-      }
       if (rows.isEmpty()) {
         if (cudaPath != null && prompt == null) cudaPath.finishWithoutReadback();
         return null;
       }
-      return sampler.sample(logits, rows, step);
+      return sampler.sample(logits, staged, step);
     }
   }
 

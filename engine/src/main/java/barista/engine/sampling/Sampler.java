@@ -48,6 +48,67 @@ public final class Sampler {
   }
 
   public SampleResult sample(NDArray logits, List<SamplingRow> rows, NDManager m) {
+    return sample(logits, stage(rows, (int) logits.getShape().get(1), m), m);
+  }
+
+  /**
+   * A step's rows with, where the device samples, their sampling parameters already on the device: one copy, made
+   * before the step's forward pass (ModelRunner), since a copy from the host waits for everything queued before it.
+   */
+  public static final class Staged {
+    final List<SamplingRow> rows;
+    /** [n, 7] float32: temperature, top_k, min_p, top_p, the draw, greedy (0/1), top_k within the first window. */
+    final NDArray params;
+    final float[] topK;
+    final int firstWindow;
+    final boolean anyGreedy;
+
+    private Staged(List<SamplingRow> rows, NDArray params, float[] topK, int firstWindow, boolean anyGreedy) {
+      this.rows = rows;
+      this.params = params;
+      this.topK = topK;
+      this.firstWindow = firstWindow;
+      this.anyGreedy = anyGreedy;
+    }
+  }
+
+  /**
+   * Uploads the rows' sampling parameters for the device path (none when every row is greedy, or on the CPU, where
+   * the host samples); arrays in {@code m}, whose device is the logits'.
+   */
+  public Staged stage(List<SamplingRow> rows, int vocab, NDManager m) {
+    int n = rows.size();
+    boolean anyStochastic = false, anyGreedy = false;
+    for (SamplingRow r : rows) {
+      anyStochastic |= !r.params().isGreedy();
+      anyGreedy |= r.params().isGreedy();
+    }
+    if (!anyStochastic || (hostSampling && !m.getDevice().isGpu())) return new Staged(rows, null, null, 0, anyGreedy);
+    float[] topK = new float[n];
+    int window = Math.min(vocab, WINDOW);
+    for (int i = 0; i < n; i++) {
+      int k = rows.get(i).params().topK();
+      topK[i] = k > 0 ? Math.min(k, vocab) : vocab;
+      if (topK[i] < vocab) window = Math.max(window, (int) topK[i]);
+    }
+    float[] flat = new float[n * 7];
+    for (int i = 0; i < n; i++) {
+      SamplingRow r = rows.get(i);
+      SamplingParams p = r.params();
+      flat[i * 7] = p.isGreedy() ? 1f : (float) p.temperature();
+      flat[i * 7 + 1] = topK[i];
+      flat[i * 7 + 2] = (float) p.minP();
+      flat[i * 7 + 3] = (float) p.topP();
+      // a draw rounding to 1 would pick past the kept set
+      flat[i * 7 + 4] = p.isGreedy() ? 0f : Math.min((float) r.uniform(), 0x1.fffffep-1f);
+      flat[i * 7 + 5] = p.isGreedy() ? 1f : 0f;
+      flat[i * 7 + 6] = topK[i] <= window ? 1f : 0f;
+    }
+    return new Staged(rows, m.create(flat, new Shape(n, 7)), topK, window, anyGreedy);
+  }
+
+  public SampleResult sample(NDArray logits, Staged staged, NDManager m) {
+    List<SamplingRow> rows = staged.rows;
     int numRows = rows.size();
     int vocab = (int) logits.getShape().get(1);
     boolean anyLogprobs = false, anyStochastic = false, anyAdjusted = false, anyMasked = false;
@@ -66,17 +127,23 @@ public final class Sampler {
     if (anyMasked) x = masker.apply(x, rows, vocab, m);
 
     NDArray chosen;
-    if (anyStochastic) {
+    long[] drawn;
+    if (anyStochastic && staged.params != null) {
+      Draw d = sampleInWindow(x, staged, vocab, m);
+      chosen = d.chosen;
+      drawn = d.tokens;
+    } else if (anyStochastic) {
       boolean[] greedy = new boolean[numRows];
-      boolean anyGreedy = false;
-      for (int i = 0; i < numRows; i++) anyGreedy |= greedy[i] = rows.get(i).params().isGreedy();
-      NDArray sampled = sampleStochastic(x, rows, vocab, m);
-      chosen = anyGreedy ? NDArrays.where(m.create(greedy), x.argMax(1).toType(DataType.INT64, false), sampled)
+      for (int i = 0; i < numRows; i++) greedy[i] = rows.get(i).params().isGreedy();
+      NDArray sampled = sampleOnHost(x, rows, vocab, m);
+      chosen = staged.anyGreedy ? NDArrays.where(m.create(greedy), x.argMax(1).toType(DataType.INT64, false), sampled)
           : sampled; // no argmax pass over the vocabulary when no row needs it
+      drawn = chosen.toLongArray();
     } else {
       chosen = x.argMax(1).toType(DataType.INT64, false);
+      drawn = chosen.toLongArray();
     }
-    int[] tokens = toInts(chosen.toLongArray());
+    int[] tokens = toInts(drawn);
 
     float[] logprobs = new float[numRows];
     int[][] topIds = new int[numRows][];
@@ -341,39 +408,29 @@ public final class Sampler {
   /**
    * Temperature, then min-p, top-k and top-p, then inverse-CDF with the row's draw over the kept tokens in
    * descending order of probability (the most likely first); nothing sorts the whole vocabulary. On the CPU the
-   * logits are read back and {@link HostSampling} finds each row's support and draw by selection; elsewhere
+   * logits are read back and {@link HostSampling} finds each row's support and draw by selection (here); elsewhere
    * (CUDA) {@link #sampleInWindow} works on the most likely tokens only.
    */
-  private NDArray sampleStochastic(NDArray x, List<SamplingRow> rows, int vocab, NDManager m) {
+  private static NDArray sampleOnHost(NDArray x, List<SamplingRow> rows, int vocab, NDManager m) {
     int n = rows.size();
-    float[] temperature = new float[n], topK = new float[n], minP = new float[n], topP = new float[n], u = new float[n];
-    for (int i = 0; i < n; i++) {
-      SamplingRow r = rows.get(i);
-      SamplingParams p = r.params();
-      temperature[i] = p.isGreedy() ? 1f : (float) p.temperature();
-      topK[i] = p.topK() > 0 ? Math.min(p.topK(), vocab) : vocab;
-      minP[i] = (float) p.minP();
-      topP[i] = (float) p.topP();
-      u[i] = p.isGreedy() ? 0f : Math.min((float) r.uniform(), 0x1.fffffep-1f); // a draw rounding to 1 would pick past the kept set
-    }
-    if (hostSampling && !x.getDevice().isGpu()) {
-      // The tensor's own memory in one bulk copy (toFloatArray goes through a heap buffer, several times slower);
-      // exponentials on this thread rather than torch ops, whose thread pool stalls when the cores are busy.
-      float[] all = hostLogits(n * vocab);
-      x.toType(DataType.FLOAT32, false).toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer()
-          .get(all, 0, n * vocab);
-      long[] tokens = new long[n];
-      IntStream rowIndices = IntStream.range(0, n);
-      // Rows are independent: a large step's rows are drawn on the common pool too (each thread its own buffers).
-      if ((long) n * vocab >= PARALLEL_ELEMENTS) rowIndices = rowIndices.parallel();
-      rowIndices.forEach(i -> {
-        if (rows.get(i).params().isGreedy()) return; // the argmax is taken for it
-        tokens[i] = HostSampling.draw(all, i * vocab, vocab, temperature[i], (int) topK[i], minP[i], topP[i], u[i]);
-      });
-      return m.create(tokens);
-    }
-    NDArray probs = x.div(m.create(temperature, new Shape(n, 1))).softmax(1);
-    return sampleInWindow(probs, topK, minP, topP, u, vocab, m);
+    // The tensor's own memory in one bulk copy (toFloatArray goes through a heap buffer, several times slower);
+    // exponentials on this thread rather than torch ops, whose thread pool stalls when the cores are busy.
+    float[] all = hostLogits(n * vocab);
+    x.toType(DataType.FLOAT32, false).toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer()
+        .get(all, 0, n * vocab);
+    long[] tokens = new long[n];
+    IntStream rowIndices = IntStream.range(0, n);
+    // Rows are independent: a large step's rows are drawn on the common pool too (each thread its own buffers).
+    if ((long) n * vocab >= PARALLEL_ELEMENTS) rowIndices = rowIndices.parallel();
+    rowIndices.forEach(i -> {
+      SamplingParams p = rows.get(i).params();
+      if (p.isGreedy()) return; // the argmax is taken for it
+      int topK = p.topK() > 0 ? Math.min(p.topK(), vocab) : vocab;
+      float u = Math.min((float) rows.get(i).uniform(), 0x1.fffffep-1f); // a draw rounding to 1 would pick past the kept set
+      tokens[i] = HostSampling.draw(all, i * vocab, vocab, (float) p.temperature(), topK, (float) p.minP(),
+          (float) p.topP(), u);
+    });
+    return m.create(tokens);
   }
 
   private static final ThreadLocal<float[]> HOST_LOGITS = new ThreadLocal<>();
@@ -390,45 +447,56 @@ public final class Sampler {
   /** The most likely tokens a row's support is first looked for in (grown 4x while a row's support spills over). */
   static final int WINDOW = 256;
 
+  /** The chosen tokens (greedy rows' argmax among them) on the device, and read back. */
+  private record Draw(NDArray chosen, long[] tokens) {}
+
   /**
    * With DJL ops (any device): the K most likely tokens of every row by partial selection (topK, K at least
    * {@link #WINDOW} and every row's top_k), their min-p / top-k / top-p filter and inverse-CDF as over the sorted
    * vocabulary. K grows while some row's top-p set may reach past it (the window's kept mass below top_p of the
-   * row's whole kept mass), up to the vocabulary, where it is the sort it replaces.
+   * row's whole kept mass), up to the vocabulary, where it is the sort it replaces. The draw is made before that is
+   * known and read back with it, so a step waits for the device once; a window found too small (a rare, flat
+   * distribution) costs a round more. Parameters come from {@link #stage}: no copy from the host on the way, each
+   * of which would wait for the device.
    */
-  private static NDArray sampleInWindow(NDArray probs, float[] topK, float[] minP, float[] topP, float[] u, int vocab,
-      NDManager m) {
-    int n = topK.length;
-    Shape col = new Shape(n, 1);
-    int window = Math.min(vocab, WINDOW);
-    boolean[] topKInWindow = new boolean[n];
-    for (float k : topK) if (k < vocab) window = Math.max(window, (int) k);
+  private static Draw sampleInWindow(NDArray x, Staged s, int vocab, NDManager m) {
+    int n = s.rows.size();
+    NDArray p = s.params;
+    NDArray topK = p.get(":, 1:2"), topP = p.get(":, 3:4"), u = p.get(":, 4:5");
+    NDArray greedy = s.anyGreedy ? p.get(":, 5").toType(DataType.BOOLEAN, false) : null;
+    NDArray argMax = greedy == null ? null : x.argMax(1).toType(DataType.INT64, false);
+    NDArray probs = x.div(p.get(":, 0:1")).softmax(1);
     NDArray maxProb = probs.max(new int[] {1}, true);
-    NDArray minPCut = maxProb.mul(m.create(minP, col));
+    NDArray minPCut = maxProb.mul(p.get(":, 2:3"));
     NDArray massAboveMinP = probs.mul(probs.gte(minPCut).toType(probs.getDataType(), false)).sum(new int[] {1}, true);
-    NDArray topPOf = m.create(topP, col);
+    NDArray topKInWindow = p.get(":, 6:7").toType(DataType.BOOLEAN, false);
+    int window = s.firstWindow;
     while (true) {
       NDList top = probs.topK(window, 1, true, true);
       NDArray sorted = top.get(0), order = top.get(1);
       NDArray rank = m.arange(0f, window, 1f, DataType.FLOAT32).reshape(1, window);
-      NDArray keep = rank.lt(m.create(topK, col)).logicalAnd(sorted.gte(minPCut));
+      NDArray keep = rank.lt(topK).logicalAnd(sorted.gte(minPCut));
       NDArray kept = sorted.mul(keep.toType(sorted.getDataType(), false));
       NDArray cum = kept.cumSum(1);
       NDArray inWindow = cum.get(":, " + (window - 1) + ":" + window);
-      for (int i = 0; i < n; i++) topKInWindow[i] = topK[i] <= window;
       // A row cut by top_k has its whole kept set here; otherwise it is everything above the min-p cut.
-      NDArray total = NDArrays.where(m.create(topKInWindow).reshape(n, 1), inWindow, massAboveMinP);
-      boolean covered = window == vocab || inWindow.gte(total.mul(topPOf)).all().getBoolean();
-      if (!covered) {
-        window = Math.min(vocab, window * 4);
-        continue;
-      }
-      NDArray inTopP = cum.sub(kept).lt(total.mul(topPOf));
+      NDArray total = NDArrays.where(topKInWindow, inWindow, massAboveMinP);
+      NDArray inTopP = cum.sub(kept).lt(total.mul(topP));
       NDArray cdf = kept.mul(inTopP.toType(kept.getDataType(), false)).cumSum(1);
-      NDArray target = cdf.get(":, " + (window - 1) + ":" + window).mul(m.create(u, col));
-      NDArray pick = cdf.lte(target).toType(DataType.FLOAT32, false).sum(new int[] {1}, true)
-          .minimum(window - 1).toType(DataType.INT64, false);
-      return order.gather(pick, 1).reshape(n);
+      NDArray target = cdf.get(":, " + (window - 1) + ":" + window).mul(u);
+      NDArray last = rank.get(":, " + (window - 1) + ":" + window); // a device value: a scalar would be a copy
+      NDArray pick = cdf.lte(target).toType(DataType.FLOAT32, false).sum(new int[] {1}, true).minimum(last)
+          .toType(DataType.INT64, false);
+      NDArray sampled = order.gather(pick, 1).reshape(n);
+      NDArray chosen = greedy == null ? sampled : NDArrays.where(greedy, argMax, sampled);
+      if (window == vocab) return new Draw(chosen, chosen.toLongArray());
+      NDArray covered = inWindow.gte(total.mul(topP)).all().toType(DataType.INT64, false).reshape(1);
+      long[] both = chosen.concat(covered).toLongArray();
+      if (both[n] != 0) return new Draw(chosen, java.util.Arrays.copyOf(both, n));
+      window = Math.min(vocab, window * 4);
+      boolean[] within = new boolean[n];
+      for (int i = 0; i < n; i++) within[i] = s.topK[i] <= window;
+      topKInWindow = m.create(within).reshape(n, 1);
     }
   }
 

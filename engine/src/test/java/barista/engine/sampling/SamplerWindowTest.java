@@ -21,14 +21,24 @@ class SamplerWindowTest {
 
   @Test
   void theWindowPathDrawsWhatTheHostPathDraws() {
-    SplittableRandom random = new SplittableRandom(5);
-    int vocab = 3000, n = 24;
+    drawsAgree(24, true);
+  }
+
+  /** No greedy row: the draw goes out without the argmax merge. */
+  @Test
+  void withEveryRowSampledTheWindowPathDrawsWhatTheHostPathDraws() {
+    drawsAgree(9, false);
+  }
+
+  private static void drawsAgree(int n, boolean withGreedyRows) {
+    SplittableRandom random = new SplittableRandom(5 + n);
+    int vocab = 3000;
     float[] flat = new float[n * vocab];
     List<SamplingRow> rows = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       double spread = i % 3 == 0 ? 0.05 : i % 3 == 1 ? 2 : 12; // flat rows spill past the first window
       for (int t = 0; t < vocab; t++) flat[i * vocab + t] = (float) (spread * random.nextDouble() + 1e-5 * t);
-      SamplingParams.Builder p = SamplingParams.builder().temperature(i % 4 == 0 ? 0 : 0.7);
+      SamplingParams.Builder p = SamplingParams.builder().temperature(withGreedyRows && i % 4 == 0 ? 0 : 0.7);
       if (i % 5 == 1) p.topK(1 + random.nextInt(600));
       if (i % 2 == 0) p.topP(0.95);
       if (i % 7 == 3) p.minP(0.1);
