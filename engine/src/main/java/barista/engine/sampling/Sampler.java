@@ -87,8 +87,7 @@ public final class Sampler {
     float[] topK = new float[n];
     int window = Math.min(vocab, WINDOW);
     for (int i = 0; i < n; i++) {
-      int k = rows.get(i).params().topK();
-      topK[i] = k > 0 ? Math.min(k, vocab) : vocab;
+      topK[i] = keptTopK(rows.get(i).params(), vocab);
       if (topK[i] < vocab) window = Math.max(window, (int) topK[i]);
     }
     float[] flat = new float[n * 7];
@@ -99,8 +98,7 @@ public final class Sampler {
       flat[i * 7 + 1] = topK[i];
       flat[i * 7 + 2] = (float) p.minP();
       flat[i * 7 + 3] = (float) p.topP();
-      // a draw rounding to 1 would pick past the kept set
-      flat[i * 7 + 4] = p.isGreedy() ? 0f : Math.min((float) r.uniform(), 0x1.fffffep-1f);
+      flat[i * 7 + 4] = p.isGreedy() ? 0f : draw(r);
       flat[i * 7 + 5] = p.isGreedy() ? 1f : 0f;
       flat[i * 7 + 6] = topK[i] <= window ? 1f : 0f;
     }
@@ -425,12 +423,20 @@ public final class Sampler {
     rowIndices.forEach(i -> {
       SamplingParams p = rows.get(i).params();
       if (p.isGreedy()) return; // the argmax is taken for it
-      int topK = p.topK() > 0 ? Math.min(p.topK(), vocab) : vocab;
-      float u = Math.min((float) rows.get(i).uniform(), 0x1.fffffep-1f); // a draw rounding to 1 would pick past the kept set
-      tokens[i] = HostSampling.draw(all, i * vocab, vocab, (float) p.temperature(), topK, (float) p.minP(),
-          (float) p.topP(), u);
+      tokens[i] = HostSampling.draw(all, i * vocab, vocab, (float) p.temperature(), keptTopK(p, vocab),
+          (float) p.minP(), (float) p.topP(), draw(rows.get(i)));
     });
     return m.create(tokens);
+  }
+
+  /** The row's top_k as a count of tokens: the whole vocabulary when it sets none. */
+  private static int keptTopK(SamplingParams p, int vocab) {
+    return p.topK() > 0 ? Math.min(p.topK(), vocab) : vocab;
+  }
+
+  /** The row's uniform draw in float, below 1: a draw rounding to 1 would pick past the kept set. */
+  private static float draw(SamplingRow r) {
+    return Math.min((float) r.uniform(), 0x1.fffffep-1f);
   }
 
   private static final ThreadLocal<float[]> HOST_LOGITS = new ThreadLocal<>();
