@@ -1,6 +1,6 @@
 package barista.server;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import barista.server.http.Json;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -27,7 +27,6 @@ final class StartupWarmup {
   static final int ROUNDS = 4;
   static final int CONCURRENCY = 8;
   private static final int MAX_TOKENS = 16;
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private StartupWarmup() {}
 
@@ -76,7 +75,7 @@ final class StartupWarmup {
    */
   static HttpRequest request(int port, String model, String apiKey, int round, int i) {
     String text = (i % 2 == 0 ? "Explain Newton's first law, briefly. " : "解释牛顿第一定律。") + "(" + round + "." + i + ")";
-    ObjectNode body = JSON.createObjectNode().put("model", model);
+    ObjectNode body = Json.object().put("model", model);
     String path;
     if (i % 8 < 6) {
       path = "/v1/chat/completions";
