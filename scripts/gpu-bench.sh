@@ -13,7 +13,7 @@
 #   quant-dequant: AWQ and INT8 at DEQUANT_LEVELS (default 64 256) with BARISTA_QUANT_DEQUANT_ROWS=DEQUANT_ROWS
 #     (default 128): from that many rows a linear dequantizes its weight for cuBLAS instead of the quantized GEMM
 #   preset: the deployment guide's 32-user test (barista bench --preset seed-32-users) against our server, PRESET_ROUNDS
-#     times (default 3): the first on a cold JVM, as after a restart
+#     times (default 3): the first right after the server became healthy (as after a restart), then again
 #   structured: json_schema output (scripts/bench/article-schema.json) at concurrency 32 beside unconstrained
 #     output on the same server, alternating runs; then 8 schema outputs checked and the stats log's mask cost
 # SERVER_JAVA_OPTS: JVM options for the servers (e.g. -Xlog:gc:file=OUT/gc.log to see pauses).
@@ -46,7 +46,7 @@ serve_and_bench() { # name model-dir extra-serve-args...
   done
   echo "$name: process start to healthy: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
   grep -E "startup complete|weights take|KV cache" "$out/serve-$name.log" || true
-  if [ -n "${PRESET_RUN:-}" ]; then # the first round meets a cold JVM (as after a restart); the later ones a warm one
+  if [ -n "${PRESET_RUN:-}" ]; then # the first round right after start (as after a restart), the later ones after it
     for round in $(seq ${PRESET_ROUNDS:-3}); do
       barista bench --base-url http://127.0.0.1:$port --preset seed-32-users > "$out/preset-$name-$round.txt" 2>&1 || true
       grep -iE "answers|median ttft" "$out/preset-$name-$round.txt" | sed "s/^/$name preset round $round: /"
@@ -128,6 +128,10 @@ PY
   grep -E "Constrained steps" "$out/serve-$name.log" | tail -3 | sed "s/^/stats log: /"
 }
 
+awq_checkpoint() { # our quantizer's AWQ checkpoint of the model, made once beside it
+  [ -f "$model-awq/config.json" ] || barista quantize --model "$model" --out "$model-awq" --method awq 2>&1 | tail -1
+}
+
 for part in $parts; do
   case $part in
     ours) serve_and_bench fp16 "$model" ;;
@@ -148,11 +152,11 @@ for part in $parts; do
       done ;;
     long) MAX_MODEL_LEN=32768 MAX_BATCHED=16384 LONG_PROMPTS="4096 16384" levels="" serve_and_bench fp16-long "$model" ;;
     quant) # AWQ from our quantizer's checkpoint; INT8 quantized while loading the 16-bit checkpoint
-      [ -f "$model-awq/config.json" ] || barista quantize --model "$model" --out "$model-awq" --method awq 2>&1 | tail -1
+      awq_checkpoint
       levels="${QUANT_LEVELS:-1 64}" serve_and_bench awq "$model-awq"
       levels="${QUANT_LEVELS:-1 64}" serve_and_bench int8 "$model" --quantization int8 ;;
     quant-dequant) # the same from DEQUANT_ROWS rows on through dequantize + cuBLAS (opt-in, to be measured)
-      [ -f "$model-awq/config.json" ] || barista quantize --model "$model" --out "$model-awq" --method awq 2>&1 | tail -1
+      awq_checkpoint
       for q in awq int8; do
         dir=$model; extra=(--quantization int8); [ $q = awq ] && { dir=$model-awq; extra=(); }
         BARISTA_QUANT_DEQUANT_ROWS=${DEQUANT_ROWS:-128} levels="${DEQUANT_LEVELS:-64 256}" serve_and_bench "$q-dequant" \
