@@ -202,6 +202,20 @@ class CudaKernelsTest {
 
       NDArray gateUp = randn(m, random, t, 2 * inter);
       check(report, "siluAndMul", cuda.siluAndMul(gateUp), djl.siluAndMul(gateUp));
+      // The one-element-a-thread kernels: widths that are not a multiple of 8, and fp32.
+      for (DataType type : new DataType[] {DataType.FLOAT16, DataType.FLOAT32}) {
+        int odd = 1003;
+        NDArray ox = randn(m, random, t, odd).toType(type, false);
+        NDArray or = randn(m, random, t, odd).toType(type, false);
+        NDArray ow = randn(m, random, odd).toType(type, false);
+        check(report, "rmsNorm " + odd + " " + type, cuda.rmsNorm(ox, ow, 1e-6f), djl.rmsNorm(ox, ow, 1e-6f));
+        NDArray[] oa = cuda.addRmsNorm(ox, or, ow, 1e-6f);
+        NDArray[] ob = djl.addRmsNorm(ox, or, ow, 1e-6f);
+        check(report, "addRmsNorm normed " + odd + " " + type, oa[0], ob[0]);
+        check(report, "addRmsNorm sum " + odd + " " + type, oa[1], ob[1]);
+        NDArray og = randn(m, random, t, 2 * odd).toType(type, false);
+        check(report, "siluAndMul " + odd + " " + type, cuda.siluAndMul(og), djl.siluAndMul(og));
+      }
       NDArray table = randn(m, random, 100, hidden);
       NDArray tokens = m.create(new long[] {3, 99, 0, 42});
       check(report, "embed", cuda.embed(table, tokens), djl.embed(table, tokens));
