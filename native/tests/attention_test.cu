@@ -31,7 +31,7 @@ struct Seq {
 };
 
 // The host's work list (mirrors AttentionWork.java).
-constexpr int kMinChunkKeys = 128, kMaxChunks = 32;
+constexpr int kMinChunkKeys = 128, kMaxChunks = kAttentionMaxChunks;
 static std::vector<int32_t> build_work(const std::vector<Seq>& seqs, int group, int kv_heads, int target,
                                        int* slots_used) {
   struct Tile { int seq, kvh, r0, r1, keys, q_start; };

@@ -21,6 +21,7 @@ constexpr int kWarps = kAttentionTileRows / 16;
 constexpr int kThreads = kWarps * 32;
 constexpr int KT = kAttentionTileKeys;
 constexpr float kNegInf = -INFINITY;
+constexpr int kMaxMergeChunks = kAttentionMaxChunks;
 
 __device__ __forceinline__ void mma_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
 #if __CUDA_ARCH__ >= 800
@@ -105,7 +106,10 @@ struct Smem {
   static constexpr int kStages = ASYNC ? 2 : 1;  // cp.async fills the next tile while this one is computed
   static constexpr size_t kStageHalves = 2 * KT * kStride;
   static constexpr size_t kTiles = sizeof(__half) * kStages * kStageHalves;
-  static constexpr size_t kStage = sizeof(float) * (kWarps * 16 * D + 2 * kWarps * 16);
+  // the warps' output rows, or the merge's weights and sums of each (row, chunk)
+  static constexpr int kStageFloats = kWarps * 16 * D > 2 * kAttentionTileRows * kMaxMergeChunks
+                                          ? kWarps * 16 * D : 2 * kAttentionTileRows * kMaxMergeChunks;
+  static constexpr size_t kStage = sizeof(float) * (kStageFloats + 2 * kWarps * 16);
   static constexpr size_t kBytes = kTiles > kStage ? kTiles : kStage;
 };
 
@@ -198,6 +202,7 @@ __device__ void attend_tile(const Item& it, const __half* q, const __half* k_cac
   __half* vs = ks + KT * Smem<D, false>::kStride;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
   const int group = heads / kv_heads;
+  const float scale_log2 = scale * 1.4426950408889634f;  // scores in log2 units: exp2 of them is the softmax's exp
   const int row_base = it.row_begin + (SPLIT_KEYS ? 0 : warp * 16);
   const int ra = row_base + g, rb = row_base + g + 8;  // the two rows this lane holds
   const int first_pos = it.context_len - it.q_len;
@@ -269,13 +274,21 @@ __device__ void attend_tile(const Item& it, const __half* q, const __half* k_cac
       }
     }
     float mx_a = kNegInf, mx_b = kNegInf;
+    // Only a tile that reaches past a row's position (the causal diagonal), past kv_stop, or into rows beyond the
+    // tile needs the per-element mask; the others (most of a long prompt's) are scaled only.
+    const bool masked = kv0 + KT > kv_stop || kv0 + KT - 1 > first_pos + row_base / group ||
+                        row_base + 15 >= it.row_end;
 #pragma unroll
     for (int n = 0; n < NT; n++) {
 #pragma unroll
       for (int e = 0; e < 4; e++) {
-        const int key = kv0 + key0 + 8 * n + 2 * t + (e & 1);
-        const int pos = e < 2 ? pos_a : pos_b;
-        s[n][e] = key <= pos && key < kv_stop ? s[n][e] * scale : kNegInf;
+        if (masked) {
+          const int key = kv0 + key0 + 8 * n + 2 * t + (e & 1);
+          const int pos = e < 2 ? pos_a : pos_b;
+          s[n][e] = key <= pos && key < kv_stop ? s[n][e] * scale_log2 : kNegInf;
+        } else {
+          s[n][e] *= scale_log2;
+        }
       }
       mx_a = fmaxf(mx_a, fmaxf(s[n][0], s[n][1]));
       mx_b = fmaxf(mx_b, fmaxf(s[n][2], s[n][3]));
@@ -288,16 +301,16 @@ __device__ void attend_tile(const Item& it, const __half* q, const __half* k_cac
     const float new_a = fmaxf(m_a, mx_a), new_b = fmaxf(m_b, mx_b);
     // A row that has seen no key yet keeps max -inf; its exponentials are taken against 0 and are all 0.
     const float base_a = new_a == kNegInf ? 0.f : new_a, base_b = new_b == kNegInf ? 0.f : new_b;
-    const float corr_a = __expf(m_a - base_a), corr_b = __expf(m_b - base_b);
+    const float corr_a = exp2f(m_a - base_a), corr_b = exp2f(m_b - base_b);
     m_a = new_a;
     m_b = new_b;
     float sum_a = 0.f, sum_b = 0.f;
 #pragma unroll
     for (int n = 0; n < NT; n++) {
-      s[n][0] = __expf(s[n][0] - base_a);
-      s[n][1] = __expf(s[n][1] - base_a);
-      s[n][2] = __expf(s[n][2] - base_b);
-      s[n][3] = __expf(s[n][3] - base_b);
+      s[n][0] = exp2f(s[n][0] - base_a);
+      s[n][1] = exp2f(s[n][1] - base_a);
+      s[n][2] = exp2f(s[n][2] - base_b);
+      s[n][3] = exp2f(s[n][3] - base_b);
       sum_a += s[n][0] + s[n][1];
       sum_b += s[n][2] + s[n][3];
     }
@@ -362,7 +375,7 @@ __global__ void __launch_bounds__(kThreads, ASYNC ? 2 : 3) paged_attention_tc_ke
   extern __shared__ __align__(16) char smem[];
   const Item it = load_item(work, blockIdx.x);
   float* stage_o = reinterpret_cast<float*>(smem);
-  float* stage_m = stage_o + kWarps * 16 * D;
+  float* stage_m = stage_o + Smem<D, ASYNC>::kStageFloats;
   float* stage_l = stage_m + kWarps * 16;
   const bool split_keys = it.row_end - it.row_begin <= 16;
   if (split_keys) {
@@ -389,7 +402,7 @@ __global__ void __launch_bounds__(kThreads, ASYNC ? 2 : 3) paged_attention_tc_ke
       acc = 0.f;
 #pragma unroll
       for (int w = 0; w < kWarps; w++) {
-        const float f = __expf(stage_m[w * 16 + r] - base);
+        const float f = exp2f(stage_m[w * 16 + r] - base);
         l += f * stage_l[w * 16 + r];
         acc += f * stage_o[(w * 16 + r) * D + d];
       }
@@ -422,21 +435,41 @@ __global__ void __launch_bounds__(kThreads, ASYNC ? 2 : 3) paged_attention_tc_ke
   __threadfence();
   constexpr long kSlot = (long) kAttentionTileRows * (D + 2);
   const float* first = scratch + (long) it.merge_slot * kSlot;
+  const int chunks = it.merge_count;
+  // Each chunk's max and sum are read once, into shared memory (the stage is free again: every thread is past the
+  // epilogue), turned into the chunk's weight in each row; then every (row, dim) output sums its chunks' weighted
+  // partials, loads independent of one another.
+  float* weight = stage_o;                                   // [rows][chunks]
+  float* chunk_sum = stage_o + kAttentionTileRows * kMaxMergeChunks;  // [rows][chunks]
+  float* inv_sum = stage_m;                                  // [rows]
+  for (int i = threadIdx.x; i < rows * chunks; i += kThreads) {
+    const int r = i / chunks, c = i % chunks;
+    weight[i] = __ldcg(first + c * kSlot + kAttentionTileRows * D + r);
+    chunk_sum[i] = __ldcg(first + c * kSlot + kAttentionTileRows * D + kAttentionTileRows + r);
+  }
+  __syncthreads();
+  for (int r = threadIdx.x; r < rows; r += kThreads) {
+    float m = kNegInf;
+    for (int c = 0; c < chunks; c++) m = fmaxf(m, weight[r * chunks + c]);
+    const float base = m == kNegInf ? 0.f : m;
+    float l = 0.f;
+    for (int c = 0; c < chunks; c++) {
+      const float f = exp2f(weight[r * chunks + c] - base);
+      weight[r * chunks + c] = f;
+      l += f * chunk_sum[r * chunks + c];
+    }
+    inv_sum[r] = l > 0.f ? 1.f / l : 0.f;
+  }
+  __syncthreads();
   for (int i = threadIdx.x; i < rows * D; i += kThreads) {
     const int r = i / D, d = i % D;
-    float m = kNegInf;
-    for (int c = 0; c < it.merge_count; c++) m = fmaxf(m, __ldcg(first + c * kSlot + kAttentionTileRows * D + r));
-    const float base = m == kNegInf ? 0.f : m;
-    float l = 0.f, acc = 0.f;
-    for (int c = 0; c < it.merge_count; c++) {
-      const float* sl = first + c * kSlot;
-      const float f = __expf(__ldcg(sl + kAttentionTileRows * D + r) - base);
-      l += f * __ldcg(sl + kAttentionTileRows * D + kAttentionTileRows + r);
-      acc += f * __ldcg(sl + r * D + d);
-    }
+    const float* w = weight + r * chunks;
+    float acc = 0.f;
+#pragma unroll 8
+    for (int c = 0; c < chunks; c++) acc += w[c] * __ldcg(first + c * kSlot + r * D + d);
     const int pr = it.row_begin + r;
     const long token = it.q_start + pr / group;
-    out[(token * heads + it.kv_head * group + pr % group) * D + d] = __float2half_rn(l > 0.f ? acc / l : 0.f);
+    out[(token * heads + it.kv_head * group + pr % group) * D + d] = __float2half_rn(acc * inv_sum[r]);
   }
   if (threadIdx.x == 0) counters[it.merge_slot] = 0;
 }
