@@ -499,12 +499,24 @@ public final class Sampler {
       NDArray covered = inWindow.gte(total.mul(topP)).all().toType(DataType.INT64, false).reshape(1);
       long[] both = chosen.concat(covered).toLongArray();
       if (both[n] != 0) return new Draw(chosen, java.util.Arrays.copyOf(both, n));
-      window = Math.min(vocab, window * 4);
+      window = nextWindow(window, vocab);
       boolean[] within = new boolean[n];
       for (int i = 0; i < n; i++) within[i] = s.topK[i] <= window;
       topKInWindow = m.create(within).reshape(n, 1);
     }
   }
+
+  /**
+   * The window after one found too small: sixteen times wider, or the whole vocabulary once that is within four
+   * times of it. A flat row (a random model's, or a high temperature) then costs three rounds (256, 4,096, all), not
+   * six of growing partial selections, each of which waits for the device.
+   */
+  static int nextWindow(int window, int vocab) {
+    long wider = (long) window * GROWTH;
+    return wider * 4 >= vocab ? vocab : (int) wider;
+  }
+
+  private static final int GROWTH = 16;
 
   private static int[] toInts(long[] a) {
     int[] r = new int[a.length];

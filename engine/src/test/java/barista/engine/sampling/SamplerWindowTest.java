@@ -26,6 +26,14 @@ class SamplerWindowTest {
 
   /** No greedy row: the draw goes out without the argmax merge. */
   @Test
+  void aTooSmallWindowGrowsToTheVocabularyInTwoRounds() {
+    org.junit.jupiter.api.Assertions.assertEquals(4096, Sampler.nextWindow(Sampler.WINDOW, 151_936));
+    org.junit.jupiter.api.Assertions.assertEquals(151_936, Sampler.nextWindow(4096, 151_936));
+    org.junit.jupiter.api.Assertions.assertEquals(1000, Sampler.nextWindow(Sampler.WINDOW, 1000));
+    org.junit.jupiter.api.Assertions.assertEquals(32_000, Sampler.nextWindow(1024, 32_000));
+  }
+
+  @Test
   void withEveryRowSampledTheWindowPathDrawsWhatTheHostPathDraws() {
     drawsAgree(9, false);
   }
