@@ -50,10 +50,17 @@ final class AttentionWork {
     return target;
   }
 
-  /** The most items a step of {@code rows} rows can produce: tiles (one partial tile per sequence) plus chunks. */
+  /**
+   * The most items a step of {@code rows} rows can produce: tiles (one partial tile per sequence, and never more
+   * tiles than a token's packed rows allow per token) plus chunks, and no tile splits into more than
+   * {@link #MAX_CHUNKS}. A graph launches this many blocks every replay, so the bound is kept tight for the small
+   * decode steps: 64 for one decode of the r1 geometry instead of target + 2.
+   */
   int capacity(int rows) {
-    long tiles = (long) kvHeads * (((long) rows * group + TILE_ROWS - 1) / TILE_ROWS + Math.min(rows, maxSeqs));
-    return (int) (tiles + target);
+    long perToken = (group + TILE_ROWS - 1) / TILE_ROWS;
+    long tiles = (long) kvHeads * Math.min((long) rows * perToken,
+        ((long) rows * group + TILE_ROWS - 1) / TILE_ROWS + Math.min(rows, maxSeqs));
+    return (int) Math.min(tiles + target, tiles * MAX_CHUNKS);
   }
 
   /** Chunks are written only when there are fewer tiles than half {@code target}, and there are fewer than twice it. */

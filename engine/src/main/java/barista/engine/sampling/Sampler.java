@@ -85,7 +85,7 @@ public final class Sampler {
     }
     if (!anyStochastic || (hostSampling && !m.getDevice().isGpu())) return new Staged(rows, null, null, 0, anyGreedy);
     float[] topK = new float[n];
-    int window = Math.min(vocab, WINDOW);
+    int window = Math.min(vocab, startWindow());
     for (int i = 0; i < n; i++) {
       topK[i] = keptTopK(rows.get(i).params(), vocab);
       if (topK[i] < vocab) window = Math.max(window, (int) topK[i]);
@@ -130,6 +130,7 @@ public final class Sampler {
       Draw d = sampleInWindow(x, staged, vocab, m);
       chosen = d.chosen;
       drawn = d.tokens;
+      lastWindow = d.window;
     } else if (anyStochastic) {
       boolean[] greedy = new boolean[numRows];
       for (int i = 0; i < numRows; i++) greedy[i] = rows.get(i).params().isGreedy();
@@ -454,7 +455,7 @@ public final class Sampler {
   static final int WINDOW = 256;
 
   /** The chosen tokens (greedy rows' argmax among them) on the device, and read back. */
-  private record Draw(NDArray chosen, long[] tokens) {}
+  private record Draw(NDArray chosen, long[] tokens, int window) {}
 
   /**
    * With DJL ops (any device): the K most likely tokens of every row by partial selection (topK, K at least
@@ -495,16 +496,34 @@ public final class Sampler {
           .toType(DataType.INT64, false);
       NDArray sampled = order.gather(pick, 1).reshape(n);
       NDArray chosen = greedy == null ? sampled : NDArrays.where(greedy, argMax, sampled);
-      if (window == vocab) return new Draw(chosen, chosen.toLongArray());
+      if (window == vocab) return new Draw(chosen, chosen.toLongArray(), window);
       NDArray covered = inWindow.gte(total.mul(topP)).all().toType(DataType.INT64, false).reshape(1);
       long[] both = chosen.concat(covered).toLongArray();
-      if (both[n] != 0) return new Draw(chosen, java.util.Arrays.copyOf(both, n));
+      if (both[n] != 0) return new Draw(chosen, java.util.Arrays.copyOf(both, n), window);
       window = nextWindow(window, vocab);
       boolean[] within = new boolean[n];
       for (int i = 0; i < n; i++) within[i] = s.topK[i] <= window;
       topKInWindow = m.create(within).reshape(n, 1);
     }
   }
+
+  /**
+   * The first window of a step: where the last step's draw ended (a step's rows are mostly the last step's, their
+   * distributions alike), but every {@value #RETRY_STEPS}th step from {@link #WINDOW} again, so one flat row that has
+   * finished does not keep every later step selecting over the whole vocabulary. The draw does not depend on it: any
+   * window that holds every row's top-p set gives the same token.
+   */
+  private int startWindow() {
+    if (++stepsSinceRetry >= RETRY_STEPS) {
+      stepsSinceRetry = 0;
+      return WINDOW;
+    }
+    return Math.max(WINDOW, lastWindow);
+  }
+
+  private static final int RETRY_STEPS = 16;
+  private int lastWindow = WINDOW; // the step thread's only
+  private int stepsSinceRetry;
 
   /**
    * The window after one found too small: sixteen times wider, or the whole vocabulary once that is within four

@@ -25,6 +25,19 @@ class AttentionWorkTest {
     return new ForwardBatch(new int[rows], positions, new long[rows], starts, queryLens, contexts, new int[n][], sample);
   }
 
+  /** One decode over a long context splits into as many chunks as it may, and its launch bound is that, not target. */
+  @Test
+  void aLoneDecodeLaunchesOnlyTheBlocksItCanUse() {
+    AttentionWork work = new AttentionWork(12, 2, 4 * 132, 256);
+    assertEquals(2 * AttentionWork.MAX_CHUNKS, work.capacity(1));
+    int[] out = new int[AttentionWork.HEADER + work.capacity(1) * AttentionWork.ITEM_INTS];
+    work.build(batch(new int[] {1}, new int[] {16_384}), out);
+    assertEquals(2 * AttentionWork.MAX_CHUNKS, out[0], "16,384 keys of each KV head in 32 chunks");
+    // A graph of B rows runs steps of fewer: the bound must not shrink as rows grow.
+    for (int rows = 1; rows < 600; rows++) assertTrue(work.capacity(rows) <= work.capacity(rows + 1), "rows " + rows);
+    assertEquals(4 * 132 + 2 * ((600 * 6 + 63) / 64 + 256), work.capacity(600));
+  }
+
   /**
    * Random steps of decodes, prompts and chunks after cached prefixes, GQA 6 and 1, GPUs of few and many SMs:
    * every packed row of every sequence and KV head is in exactly one tile, whose chunks cover keys 0 .. the tile's

@@ -24,7 +24,6 @@ class SamplerWindowTest {
     drawsAgree(24, true);
   }
 
-  /** No greedy row: the draw goes out without the argmax merge. */
   @Test
   void aTooSmallWindowGrowsToTheVocabularyInTwoRounds() {
     org.junit.jupiter.api.Assertions.assertEquals(4096, Sampler.nextWindow(Sampler.WINDOW, 151_936));
@@ -33,6 +32,7 @@ class SamplerWindowTest {
     org.junit.jupiter.api.Assertions.assertEquals(32_000, Sampler.nextWindow(1024, 32_000));
   }
 
+  /** No greedy row: the draw goes out without the argmax merge. */
   @Test
   void withEveryRowSampledTheWindowPathDrawsWhatTheHostPathDraws() {
     drawsAgree(9, false);
@@ -54,8 +54,14 @@ class SamplerWindowTest {
     }
     try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
       int[] host = new Sampler().sample(m.create(flat, new Shape(n, vocab)), rows, m).tokens();
-      int[] window = new Sampler(Sampler::maskWithDjlOps, false).sample(m.create(flat, new Shape(n, vocab)), rows, m)
-          .tokens();
+      Sampler windowed = new Sampler(Sampler::maskWithDjlOps, false);
+      int[] window = windowed.sample(m.create(flat, new Shape(n, vocab)), rows, m).tokens();
+      // Later steps start where this one's window ended (the whole vocabulary here, or from the first window again
+      // every 16th step): the draws stay the same.
+      for (int step = 0; step < 17; step++) {
+        org.junit.jupiter.api.Assertions.assertArrayEquals(window,
+            windowed.sample(m.create(flat, new Shape(n, vocab)), rows, m).tokens(), "step " + step);
+      }
       for (int i = 0; i < n; i++) {
         if (host[i] == window[i]) continue;
         double temperature = rows.get(i).params().isGreedy() ? 1 : rows.get(i).params().temperature();
