@@ -84,7 +84,7 @@ size_t gemm_workspace_bytes(int M, int N, int K) {
 int dequant_min_rows() {
   static const int rows = [] {
     const char* v = std::getenv("BARISTA_QUANT_DEQUANT_ROWS");
-    return v == nullptr ? 0 : std::max(0, std::atoi(v));
+    return v == nullptr ? kDequantRowsDefault : std::max(0, std::atoi(v));
   }();
   return rows;
 }

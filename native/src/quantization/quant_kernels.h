@@ -43,7 +43,9 @@ void awq_dequantize(void* w16, const uint32_t* qweight, const void* scales, cons
 void int8_dequantize(void* w16, const int8_t* weight, const void* scales, int N, int K, int groups, cudaStream_t s);
 
 // The row count from which a quantized linear dequantizes its weight into fp16 scratch and multiplies with cuBLAS
-// instead of the GEMM above: the environment's BARISTA_QUANT_DEQUANT_ROWS, read once; 0 (unset): never.
+// instead of the GEMM above: the environment's BARISTA_QUANT_DEQUANT_ROWS, read once (0: never), else
+// kDequantRowsDefault, where the H100 measured the dequantize + cuBLAS path ahead of the GEMM (docs/performance.md).
+constexpr int kDequantRowsDefault = 128;
 int dequant_min_rows();
 
 void int8_gemv(void* y, const void* x, const int8_t* weight, const void* scales, const void* bias, int M, int N,

@@ -30,8 +30,12 @@ public final class NativeQuantMethods implements QuantMethods {
   }
 
   private static int dequantRows() {
-    return leadingDigits(System.getenv().getOrDefault(DEQUANT_ROWS, ""));
+    String value = System.getenv(DEQUANT_ROWS);
+    return value == null ? DEQUANT_ROWS_DEFAULT : leadingDigits(value);
   }
+
+  /** The native library's kDequantRowsDefault: the threshold when the environment sets none. */
+  static final int DEQUANT_ROWS_DEFAULT = 128;
 
   /** A value as the native library reads it (C's atoi, negatives as 0): its leading digits, else 0. */
   static int leadingDigits(String value) {
@@ -41,7 +45,7 @@ public final class NativeQuantMethods implements QuantMethods {
     return end == 0 ? 0 : Integer.parseInt(v.substring(0, end));
   }
 
-  /** The environment variable the native library reads for its dequantize-then-cuBLAS threshold (0: never). */
+  /** The environment variable the native library reads for its dequantize-then-cuBLAS threshold (0: never; unset: 128). */
   private static final String DEQUANT_ROWS = "BARISTA_QUANT_DEQUANT_ROWS";
 
   private static final LinearMethod<AwqDeviceWeight> AWQ = new LinearMethod<>() {
