@@ -48,8 +48,11 @@ serve_and_bench() { # name model-dir extra-serve-args...
   grep -E "startup complete|weights take|KV cache" "$out/serve-$name.log" || true
   if [ -n "${PRESET_RUN:-}" ]; then # the first round right after start (as after a restart), the later ones after it
     for round in $(seq ${PRESET_ROUNDS:-3}); do
+      curl -s localhost:$port/metrics > "$out/metrics-before.txt"
       barista bench --base-url http://127.0.0.1:$port --preset seed-32-users > "$out/preset-$name-$round.txt" 2>&1 || true
+      curl -s localhost:$port/metrics > "$out/metrics-after.txt"
       grep -iE "answers|median ttft" "$out/preset-$name-$round.txt" | sed "s/^/$name preset round $round: /"
+      ttft_split "$out/metrics-before.txt" "$out/metrics-after.txt" | sed "s/^/$name preset round $round: /"
     done
   fi
   if [ -n "${STRUCTURED_RUN:-}" ]; then structured_runs $port "$name"; fi
@@ -72,6 +75,26 @@ serve_and_bench() { # name model-dir extra-serve-args...
   done
   kill -TERM $pid; wait $pid || true # the server drains and exits; the port is free for the next one
   trap - EXIT
+}
+
+ttft_split() { # before.txt after.txt: where the round's server-side TTFT went, from /metrics (the round's deltas)
+  python3 - "$1" "$2" <<'PY'
+import re, sys
+def read(path):
+    v = {}
+    for line in open(path):
+        m = re.match(r"(vllm:\w+?)(?:\{[^}]*\})? ([0-9.eE+-]+)$", line.strip())
+        if m: v[m.group(1)] = v.get(m.group(1), 0.0) + float(m.group(2))
+    return v
+a, b = read(sys.argv[1]), read(sys.argv[2])
+d = lambda k: b.get(k, 0.0) - a.get(k, 0.0)
+n = d("vllm:time_to_first_token_seconds_count")
+if n <= 0: sys.exit("no requests in the round's metrics")
+ttft, queue, prefill = (1e3 * d(f"vllm:{k}_sum") / n for k in ("time_to_first_token_seconds", "request_queue_time_seconds", "request_prefill_time_seconds"))
+steps = d("vllm:iteration_tokens_total_count")
+print(f"server-side mean TTFT {ttft:.1f} ms = {ttft - queue - prefill:.1f} before the scheduler's queue (template, "
+      f"tokenizer, admission) + {queue:.1f} queued + {prefill:.1f} scheduled to first token; {steps:.0f} steps in the round")
+PY
 }
 
 structured_runs() { # port name: free (unconstrained) and schema runs, alternating, 128 in / at most 128 out
