@@ -3,7 +3,9 @@
 # transformers (eager generate, and static cache + torch.compile) on the same synthetic r1-distill-1.5b checkpoint:
 # 128 random prompt tokens, 128 output tokens (EOS ignored), greedy, at each concurrency / batch size.
 # Usage: scripts/gpu-bench.sh OUT_DIR [ours] [eager] [compiled] [quant] [preset] [structured] [reasoning]
-#        [compiled-reasoning] [long] [async] [quant-dequant]      (default: ours eager compiled)
+#        [compiled-reasoning] [long] [async] [quant-dequant] [dense-gemv]      (default: ours eager compiled)
+#   dense-gemv: fp16 at GEMV_LEVELS (default 1 8) with BARISTA_DENSE_GEMV_ROWS=GEMV_ROWS (default 8), then without,
+#     twice: the opt-in GEMV for decode steps' linears against cuBLAS
 #   reasoning: R1's lengths, 128 in / 2,048 out at concurrency 1, 32 and 256 (REASONING_LEVELS)
 #   compiled-reasoning: transformers compiled at the same lengths, batch 1 and 32
 #   long: single prompts of 4,096 and 16,384 tokens (--max-model-len 32768): TTFT, and TPOT of 64 output tokens
@@ -178,6 +180,12 @@ for part in $parts; do
       awq_checkpoint
       levels="${QUANT_LEVELS:-1 64}" serve_and_bench awq "$model-awq"
       levels="${QUANT_LEVELS:-1 64}" serve_and_bench int8 "$model" --quantization int8 ;;
+    dense-gemv) # fp16 with the opt-in GEMV for steps of up to GEMV_ROWS rows (default 8), then without, alternating
+      for round in 1 2; do
+        BARISTA_DENSE_GEMV_ROWS=${GEMV_ROWS:-8} levels="${GEMV_LEVELS:-1 8}" serve_and_bench "fp16-gemv-$round" "$model"
+        grep -m1 "libbarista_native GEMV" "$out/serve-fp16-gemv-$round.log" || echo "fp16-gemv: the log names no GEMV"
+        BARISTA_DENSE_GEMV_ROWS=0 levels="${GEMV_LEVELS:-1 8}" serve_and_bench "fp16-cublas-$round" "$model"
+      done ;;
     quant-dequant) # the same from DEQUANT_ROWS rows on through dequantize + cuBLAS (opt-in, to be measured)
       awq_checkpoint
       for q in awq int8; do

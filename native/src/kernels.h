@@ -23,6 +23,12 @@ void rope_split(DType t, void* q, void* k, void* v, const void* qkv, const int64
 // out [T, I] = silu(x[:, :I]) * x[:, I:], silu in float32 and rounded once (as torch.nn.functional.silu).
 void silu_and_mul(DType t, void* out, const void* x, int tokens, int inter, cudaStream_t s);
 
+// fp16 y [M, N] = x [M, K] . w [N, K]^T (+ bias [N], nullptr: none) for M <= kDenseGemvMaxRows, K % 8 == 0,
+// 16-byte aligned rows: the decode steps' linears, where cuBLAS's kernels read the weight well below the memory's
+// speed. Returns false (nothing launched) for a shape it does not take.
+constexpr int kDenseGemvMaxRows = 8;
+bool dense_gemv(void* y, const void* x, const void* w, const void* bias, int M, int N, int K, cudaStream_t s);
+
 // k/v [T, KV * D] stored at their slots of the caches [slots, KV * D]; a negative slot (a padding row) writes nothing.
 void write_kv(DType t, void* k_cache, void* v_cache, const void* k, const void* v, const int64_t* slots, int tokens,
               int kv_width, cudaStream_t s);

@@ -2,8 +2,11 @@
 // masks): each checks its arrays' shapes and dtypes, allocates its output through PyTorch (so a call records into a
 // CUDA graph's pool) and launches on the engine's current stream. Java class: barista.engine.cuda.CudaNative.
 #include <ATen/ATen.h>
+#include <c10/cuda/CUDAException.h>
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "jni_util.h"
 
@@ -78,6 +81,37 @@ BARISTA_JNI(jlong, siluAndMul)(JNIEnv* env, jclass, jlong x) {
     barista::silu_and_mul(t, out.data_ptr(), xs.data_ptr(), static_cast<int>(xs.size(0)), static_cast<int>(inter),
                           stream());
     return wrap(out);
+  });
+}
+
+// fp16 x [..., K] (at most kDenseGemvMaxRows rows) . w [N, K]^T (+ bias [N]; handle 0: none) -> [..., N].
+BARISTA_JNI(jlong, denseGemv)(JNIEnv* env, jclass, jlong x, jlong w, jlong bias) {
+  return guarded<jlong>(env, 0, [&] {
+    at::Tensor& xo = tensor(x);
+    at::Tensor& ws = tensor(w);
+    expect(xo.is_cuda() && xo.scalar_type() == at::kHalf && ws.is_cuda() && ws.is_contiguous()
+               && ws.scalar_type() == at::kHalf && ws.dim() == 2,
+           "denseGemv: x and a contiguous [N, K] weight must be float16 CUDA tensors");
+    const int64_t n = ws.size(0), k = ws.size(1);
+    expect(xo.dim() >= 1 && xo.size(-1) == k, "denseGemv: x's last dimension must be the weight's K");
+    at::Tensor xs = xo.contiguous().view({-1, k});
+    expect(xs.size(0) >= 1 && xs.size(0) <= barista::kDenseGemvMaxRows,
+           "denseGemv: 1 to " + std::to_string(barista::kDenseGemvMaxRows) + " rows");
+    const void* b = nullptr;
+    if (bias != 0) {
+      at::Tensor& bs = tensor(bias);
+      expect(bs.is_cuda() && bs.is_contiguous() && bs.scalar_type() == at::kHalf && bs.numel() == n,
+             "denseGemv: bias must be [N] float16");
+      b = bs.data_ptr();
+    }
+    std::vector<int64_t> shape(xo.sizes().begin(), xo.sizes().end());
+    shape.back() = n;
+    at::Tensor y = at::empty(shape, xo.options());
+    expect(barista::dense_gemv(y.data_ptr(), xs.data_ptr(), ws.data_ptr(), b, static_cast<int>(xs.size(0)),
+                               static_cast<int>(n), static_cast<int>(k), stream()),
+           "denseGemv: K must be a multiple of 8 and the rows 16-byte aligned");
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    return wrap(y);
   });
 }
 

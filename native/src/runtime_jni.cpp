@@ -37,7 +37,7 @@ BARISTA_JNI(jstring, version)(JNIEnv* env, jclass) {
 #else
   const char* torch_version = "unknown";
 #endif
-  std::string v = std::string("barista-native 2 (archs ") + BARISTA_NATIVE_ARCHS + ", built with torch "
+  std::string v = std::string("barista-native 3 (archs ") + BARISTA_NATIVE_ARCHS + ", built with torch "
                   + torch_version + ")";
   return env->NewStringUTF(v.c_str());
 }

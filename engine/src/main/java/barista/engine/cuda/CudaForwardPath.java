@@ -35,9 +35,18 @@ public final class CudaForwardPath implements AutoCloseable {
     return s;
   }
 
-  /** Switches the model to the fused ops; call before profiling so the profile measures what will run. */
+  /**
+   * Switches the model to the fused ops, and its fp16 linears to the GEMV for decode steps where
+   * {@code BARISTA_DENSE_GEMV_ROWS} asks for it; call before profiling so the profile measures what will run.
+   */
   public static void useFusedOps(Qwen2Model model) {
     model.useOps(CudaLayerOps.INSTANCE);
+    int gemvRows = GemvDenseLinear.rowsFromEnvironment();
+    if (gemvRows > 0) {
+      model.replaceLinears(l -> GemvDenseLinear.wrapIfUseful(l, gemvRows));
+      log.info("fp16 linears of steps up to {} rows: libbarista_native GEMV ({}); cuBLAS beyond", gemvRows,
+          GemvDenseLinear.ROWS_ENV);
+    }
   }
 
   private CudaForwardPath(Qwen2Model model, PagedAttention attention, InputBatch inputs, CudaGraphs graphs,

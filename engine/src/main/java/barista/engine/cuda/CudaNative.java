@@ -33,7 +33,7 @@ public final class CudaNative {
    * whenever an entry point is added or changes, so a stale build is refused at load with one clear message instead
    * of an UnsatisfiedLinkError in the middle of a graph capture.
    */
-  static final int INTERFACE = 2;
+  static final int INTERFACE = 3;
 
   private static volatile String loaded; // version string once loaded
   private static volatile String failure; // why it is not loaded, once tried
@@ -164,6 +164,9 @@ public final class CudaNative {
   static native long[] ropeSplit(long qkv, long positions, long cos, long sin, int heads, int kvHeads, int headDim);
 
   static native long siluAndMul(long x);
+
+  /** fp16 {@code x [..., K]} of at most 8 rows times {@code w [N, K]}^T (+ bias; 0: none). */
+  static native long denseGemv(long x, long w, long bias);
 
   static native void writeKv(long k, long v, long kCache, long vCache, long slots);
 

@@ -14,6 +14,16 @@ public final class DenseLinear implements LinearLayer {
     this.bias = bias;
   }
 
+  /** The weight {@code [out, in]}, as loaded. */
+  public NDArray weight() {
+    return weight;
+  }
+
+  /** The bias {@code [out]}, or null. */
+  public NDArray bias() {
+    return bias;
+  }
+
   @Override
   public NDArray apply(NDArray x) {
     return (bias == null ? Linear.linear(x, weight) : Linear.linear(x, weight, bias)).singletonOrThrow();

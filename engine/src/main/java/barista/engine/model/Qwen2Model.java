@@ -22,7 +22,7 @@ public final class Qwen2Model implements AutoCloseable {
   private final NDArray embedTokens;
   private final DecoderLayer[] layers;
   private final NDArray finalNorm;
-  private final LinearLayer lmHead;
+  private LinearLayer lmHead;
   private final NDArray ropeCos; // [maxPositions, headDim / 2]
   private final NDArray ropeSin;
   private final boolean tiedLmHead;
@@ -134,6 +134,19 @@ public final class Qwen2Model implements AutoCloseable {
   /** The fused ops (CUDA) or plain DJL ops; chosen once by the runner before the first step. */
   public void useOps(LayerOps ops) {
     this.ops = ops;
+  }
+
+  /**
+   * Replaces every linear (the layers' four and the LM head) by {@code how}'s answer for it, which takes over closing
+   * it: how a device path runs linears it has a faster kernel for. Call before the first step.
+   */
+  public void replaceLinears(java.util.function.UnaryOperator<LinearLayer> how) {
+    for (int i = 0; i < layers.length; i++) {
+      DecoderLayer l = layers[i];
+      layers[i] = new DecoderLayer(l.inputNorm(), how.apply(l.qkvProj()), how.apply(l.oProj()), l.postAttentionNorm(),
+          how.apply(l.gateUpProj()), how.apply(l.downProj()));
+    }
+    lmHead = how.apply(lmHead);
   }
 
   /** Whether every linear can be recorded in a CUDA graph (AWQ's dequantize uses host scalars: not yet). */

@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import barista.engine.linear.DenseLinear;
 import barista.engine.model.AttentionBackend;
 import barista.engine.model.DjlAttention;
 import barista.engine.model.DjlLayerOps;
@@ -220,6 +221,31 @@ class CudaKernelsTest {
       NDArray tokens = m.create(new long[] {3, 99, 0, 42});
       check(report, "embed", cuda.embed(table, tokens), djl.embed(table, tokens));
       System.out.println("fused ops vs DJL ops (max relative diff): " + report);
+    }
+  }
+
+  /**
+   * The fp16 GEMV of decode steps against DJL's linear (cuBLAS) for r1's projections (qkv with its bias, o, gate/up,
+   * down) and widths with a tail of columns, at 1, 2, 7 and 8 rows; more rows than it takes go to cuBLAS unchanged.
+   */
+  @Test
+  void denseGemvMatchesCublas() {
+    Random random = new Random(13);
+    int[][] shapes = {{2048, 1536}, {1536, 1536}, {17920, 1536}, {1536, 8960}, {1001, 64}, {4097, 136}};
+    try (NDManager m = NDManager.newBaseManager(Device.gpu(), "PyTorch")) {
+      List<String> report = new ArrayList<>();
+      for (int[] nk : shapes) {
+        NDArray w = randn(m, random, nk[0], nk[1]);
+        NDArray bias = nk[0] == 2048 || nk[0] == 1001 ? randn(m, random, nk[0]) : null;
+        DenseLinear dense = new DenseLinear(w, bias);
+        GemvDenseLinear gemv = new GemvDenseLinear(dense, GemvDenseLinear.MAX_ROWS);
+        for (int rows : new int[] {1, 2, 7, 8, 9}) {
+          NDArray x = randn(m, random, rows, nk[1]);
+          check(report, "gemv " + rows + "x" + nk[1] + " -> " + nk[0] + (bias == null ? "" : " +bias"), gemv.apply(x),
+              dense.apply(x));
+        }
+      }
+      System.out.println("dense GEMV vs cuBLAS (max relative diff): " + report);
     }
   }
 

@@ -49,6 +49,23 @@ class WeightBytesTest {
     assertEquals(2_245_270_528L, int8);
   }
 
+  /** A device path's replacement sees every linear once (four a layer and the LM head) and the bytes stay counted. */
+  @Test
+  void replacingLinearsVisitsEachOnceAndKeepsTheirBytes() {
+    try (Checkpoint ckpt = Checkpoint.open(TestModels.tiny()); NDManager manager = QuantTestModels.cpu();
+        Qwen2Model model = ReferenceLoads.load(ckpt, manager, DataType.FLOAT32, 64, null)) {
+      long before = model.weightBytes();
+      java.util.Set<barista.engine.linear.LinearLayer> seen =
+          java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+      model.replaceLinears(l -> {
+        assertTrue(seen.add(l), "visited twice: " + l.describe());
+        return l;
+      });
+      assertEquals(4 * model.geometry().numLayers() + 1, seen.size());
+      assertEquals(before, model.weightBytes());
+    }
+  }
+
   private static ModelGeometry geometry(Path dir) {
     try (Checkpoint ckpt = Checkpoint.open(dir)) {
       return ModelLoader.geometry(ckpt.config(), 64);
