@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "common/gemv.cuh"
+
 #include "kernels.h"
 
 namespace barista {
@@ -55,28 +57,7 @@ __global__ void __launch_bounds__(kThreads)
     }
   }
 
-  __shared__ float partial[kThreads / 32][ROWS * COLS];
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-#pragma unroll
-  for (int r = 0; r < ROWS; r++)
-#pragma unroll
-    for (int c = 0; c < COLS; c++) {
-      float v = acc[r][c];
-#pragma unroll
-      for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
-      if (lane == 0) partial[warp][r * COLS + c] = v;
-    }
-  __syncthreads();
-  if (threadIdx.x < ROWS * COLS) {
-    const int r = threadIdx.x / COLS, c = threadIdx.x % COLS, n = n0 + c;
-    if (n < N) {
-      float v = 0.f;
-#pragma unroll
-      for (int k = 0; k < kThreads / 32; k++) v += partial[k][threadIdx.x];
-      if (bias != nullptr) v += __half2float(bias[n]);  // in fp32 before the one rounding, as cuBLAS's bias epilogue
-      y[static_cast<size_t>(r) * N + n] = __float2half_rn(v);
-    }
-  }
+  gemv_block_store<kThreads, ROWS, COLS>(acc, y, bias, n0, N);
 }
 
 template <int ROWS>
