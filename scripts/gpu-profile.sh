@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # On a GPU box (through .gpu/run.sh): serves the r1-distill-1.5b geometry with a Java Flight Recording and drives a
 # longer fixed-concurrency run than gpu-bench.sh (steadier GPU utilization), then prints the hottest methods of
-# the engine thread. Usage: bash .gpu/run.sh scripts/gpu-profile.sh OUT_DIR [CONCURRENCY] [NUM_PROMPTS]
+# the engine thread and of the step thread (the one the GPU waits for between steps). Usage: bash .gpu/run.sh scripts/gpu-profile.sh OUT_DIR [CONCURRENCY] [NUM_PROMPTS]
 set -uo pipefail
 out=$1; c=${2:-256}; n=${3:-1024}
 mkdir -p "$out"
@@ -21,18 +21,21 @@ kill -TERM $pid; wait $pid
 python3 - "$out/samples.txt" <<'PY'
 import collections, re, sys
 text = open(sys.argv[1]).read()
-top, frames = collections.Counter(), collections.Counter()
-for ev in re.split(r"jdk\.(?=ExecutionSample|NativeMethodSample)", text)[1:]:
-    if 'sampledThread = "barista-engine"' not in ev:
-        continue
-    kind = "native" if ev.startswith("NativeMethodSample") else "java"
-    stack = re.findall(r"^\s+([\w.$<>]+)\(", ev, re.M)
-    if stack:
-        top[kind + " " + stack[0]] += 1
-        for f in set(stack[:25]):
-            frames[f] += 1
-total = sum(top.values())
-print(f"engine-thread samples: {total}")
-for name, k in top.most_common(15): print(f"  self {k:5d} {name}")
-for name, k in frames.most_common(30): print(f"  incl {k:5d} {name}")
+# the engine thread (scheduling, output processing) and the step thread (inputs, launches, sampling, read-back):
+# with asynchronous scheduling the GPU waits for the second between steps
+for thread in ("barista-engine", "barista-step"):
+    top, frames = collections.Counter(), collections.Counter()
+    for ev in re.split(r"jdk\.(?=ExecutionSample|NativeMethodSample)", text)[1:]:
+        if f'sampledThread = "{thread}"' not in ev:
+            continue
+        kind = "native" if ev.startswith("NativeMethodSample") else "java"
+        stack = re.findall(r"^\s+([\w.$<>]+)\(", ev, re.M)
+        if stack:
+            top[kind + " " + stack[0]] += 1
+            for f in set(stack[:25]):
+                frames[f] += 1
+    total = sum(top.values())
+    print(f"{thread} samples: {total}")
+    for name, k in top.most_common(15): print(f"  self {k:5d} {name}")
+    for name, k in frames.most_common(30): print(f"  incl {k:5d} {name}")
 PY
