@@ -159,7 +159,8 @@ public final class Server implements AutoCloseable {
     try {
       local = bootstrap.bind("127.0.0.1", 0).sync().channel();
       int port = ((InetSocketAddress) local.localAddress()).getPort();
-      StartupWarmup.Result r = StartupWarmup.run(port, context.defaultModelName(), apiKey, options.warmupSeconds);
+      StartupWarmup.Result r = StartupWarmup.run(port, context.defaultModelName(), apiKey, options.warmupSeconds,
+          Math.min(StartupWarmup.WIDE, options.maxNumSeqs));
       log.info("Warm-up: {} of {} requests answered in {} ms (--warmup-seconds {})", r.succeeded(), r.sent(),
           r.millis(), options.warmupSeconds);
     } catch (Exception | LinkageError e) { // LinkageError: a trimmed runtime without java.net.http

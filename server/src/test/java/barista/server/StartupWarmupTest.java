@@ -27,10 +27,14 @@ class StartupWarmupTest {
         // Every round ran to its end before start returned (60 s is more than they need), each request answered
         // past the API key: the engine saw them all, chat's templated prompts and completions' plain ones.
         List<GenerationRequest> seen = new ArrayList<>(engine.arrivals);
-        assertEquals(StartupWarmup.ROUNDS * StartupWarmup.CONCURRENCY, seen.size());
+        // the last round: the guide's burst, 32 sampled chats at once (--max-num-seqs is 256 here)
+        int mixed = StartupWarmup.ROUNDS - 1;
+        assertEquals(mixed * StartupWarmup.CONCURRENCY + StartupWarmup.WIDE, seen.size());
         long chat = seen.stream().filter(r -> r.requestId().startsWith("chatcmpl-")).count();
         long completions = seen.stream().filter(r -> r.requestId().startsWith("cmpl-")).count();
-        assertEquals(List.of(StartupWarmup.ROUNDS * 6L, StartupWarmup.ROUNDS * 2L), List.of(chat, completions));
+        assertEquals(List.of(mixed * 6L + StartupWarmup.WIDE, mixed * 2L), List.of(chat, completions));
+        assertTrue(seen.stream().filter(r -> r.params().temperature() > 0).count() >= StartupWarmup.WIDE,
+            "the wide round samples");
         assertTrue(seen.stream().anyMatch(r -> r.params().temperature() > 0), "a sampled request");
         assertTrue(seen.stream().anyMatch(r -> r.params().temperature() == 0), "a greedy request");
         assertEquals(0, server.connections().openConnections(), "the warm-up's connections are closed");
@@ -45,6 +49,18 @@ class StartupWarmupTest {
       } finally {
         server.close();
       }
+    }
+  }
+
+  /** A server that runs fewer sequences at once gets a last round no wider than it. */
+  @Test
+  void theWideRoundIsNoWiderThanMaxNumSeqs() throws Exception {
+    try (FakeEngine engine = new FakeEngine()) {
+      List<String> args = new ArrayList<>(List.of(BASE));
+      args.addAll(List.of("--warmup-seconds", "60", "--max-num-seqs", "5"));
+      Server.start(ServeOptions.parse(args.toArray(String[]::new)), engine,
+          new FakeModel(List.of("fake-model"), TestServer.MAX_MODEL_LEN), null, true).close();
+      assertEquals((StartupWarmup.ROUNDS - 1) * StartupWarmup.CONCURRENCY + 5, engine.arrivals.size());
     }
   }
 
