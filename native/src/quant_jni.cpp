@@ -150,9 +150,11 @@ BARISTA_QUANT_JNI(jlong, int8Linear)(JNIEnv* env, jclass, jlong x, jlong weight,
   });
 }
 
-// "gemv" or "gemm": the kernel that serves a call of this many rows.
+// "gemv", "gemm" or "dequantize+cublas": the kernel that serves a call of this many rows.
 BARISTA_QUANT_JNI(jstring, kernelFor)(JNIEnv* env, jclass, jint rows) {
   return env->NewStringUTF(barista::quant::kernel_for_rows(rows));
 }
 
 BARISTA_QUANT_JNI(jint, gemvMaxRows)(JNIEnv*, jclass) { return barista::quant::kGemvMaxRows; }
+
+BARISTA_QUANT_JNI(jint, dequantMinRows)(JNIEnv*, jclass) { return barista::quant::dequant_min_rows(); }

@@ -23,29 +23,13 @@ public final class NativeQuantMethods implements QuantMethods {
   }
 
   private static String kernels(String format) {
-    int rows = dequantRows();
+    int rows = QuantKernels.dequantMinRows();
     return format + ", libbarista_native: GEMV (dequantize in registers) up to " + QuantKernels.gemvMaxRows()
         + " rows, mma.sync tensor-core GEMM beyond" + (rows > 0 ? ", from " + rows + " rows the weight dequantized "
         + "into fp16 scratch for cuBLAS (" + DEQUANT_ROWS + ")" : "") + " (CUDA-graph capturable)";
   }
 
-  private static int dequantRows() {
-    String value = System.getenv(DEQUANT_ROWS);
-    return value == null ? DEQUANT_ROWS_DEFAULT : leadingDigits(value);
-  }
-
-  /** The native library's kDequantRowsDefault: the threshold when the environment sets none. */
-  static final int DEQUANT_ROWS_DEFAULT = 128;
-
-  /** A value as the native library reads it (C's atoi, negatives as 0): its leading digits, else 0. */
-  static int leadingDigits(String value) {
-    String v = value.strip();
-    int end = 0;
-    while (end < Math.min(v.length(), 9) && Character.isDigit(v.charAt(end))) end++;
-    return end == 0 ? 0 : Integer.parseInt(v.substring(0, end));
-  }
-
-  /** The environment variable the native library reads for its dequantize-then-cuBLAS threshold (0: never; unset: 128). */
+  /** The environment variable the native library reads for its dequantize-then-cuBLAS threshold. */
   private static final String DEQUANT_ROWS = "BARISTA_QUANT_DEQUANT_ROWS";
 
   private static final LinearMethod<AwqDeviceWeight> AWQ = new LinearMethod<>() {

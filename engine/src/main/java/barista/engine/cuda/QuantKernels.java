@@ -32,9 +32,12 @@ public final class QuantKernels {
 
   static native long int8Linear(long x, long weight, long scales, long bias);
 
-  /** "gemv" or "gemm": the kernel serving a call of this many rows. */
+  /** "gemv", "gemm" or "dequantize+cublas": the kernel serving a call of this many rows. */
   public static native String kernelFor(int rows);
 
   /** The most rows the GEMV kernels serve. */
   public static native int gemvMaxRows();
+
+  /** From how many rows a call dequantizes its weight for cuBLAS (BARISTA_QUANT_DEQUANT_ROWS as read); 0: never. */
+  public static native int dequantMinRows();
 }

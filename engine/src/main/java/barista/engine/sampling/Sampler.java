@@ -451,7 +451,7 @@ public final class Sampler {
     return b;
   }
 
-  /** The most likely tokens a row's support is first looked for in (grown 4x while a row's support spills over). */
+  /** The most likely tokens a row's support is first looked for in (grown by {@link #nextWindow} while it spills over). */
   static final int WINDOW = 256;
 
   /** The chosen tokens (greedy rows' argmax among them) on the device, and read back. */

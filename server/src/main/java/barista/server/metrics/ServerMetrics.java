@@ -59,7 +59,6 @@ public final class ServerMetrics implements AutoCloseable {
   private final String modelLabel;
   private volatile boolean muted; // the startup warm-up's requests are not the clients'
 
-
   /**
    * @param maxModelLen the longest sequence, the top of the token-count histograms' 1-2-5 buckets
    * @param cacheConfig the KV cache's settings, exposed as the labels of {@code vllm:cache_config_info}
