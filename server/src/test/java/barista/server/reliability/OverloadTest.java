@@ -44,7 +44,9 @@ class OverloadTest {
         }
       }
       assertTrue(refused > 0, "a full waiting queue refuses");
-      assertTrue(served >= 4, "2 running + 2 waiting are served, got " + served);
+      // The first two arrivals always find the queue empty; how many more fit depends on how soon the engine thread
+      // moves them from waiting to running, which a loaded 2-core machine may not do before the flood has arrived.
+      assertTrue(served >= 2, "the waiting queue's 2 places are served, got " + served);
       TinyServer.await("the engine is idle", Duration.ofSeconds(30), s::idle);
       assertEquals(200, s.post("/v1/completions", COMPLETION).statusCode());
     }
