@@ -24,6 +24,7 @@ import barista.server.metrics.StatsLogger;
 import barista.server.model.ServedModel;
 import com.sun.management.UnixOperatingSystemMXBean;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -145,6 +146,10 @@ public final class Server implements AutoCloseable {
         .channelFactory(channels)
         .option(ChannelOption.SO_BACKLOG, ListenAddress.BACKLOG)
         .childOption(ChannelOption.TCP_NODELAY, true)
+        // One read (at most 64 KiB) per connection per turn of its event loop, not Netty's 16: a connection
+        // uploading a large body otherwise holds the loop for a megabyte at a time while the loop's other
+        // connections, a /health probe among them, wait (docs/reliability.md).
+        .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(1))
         .childHandler(pipeline);
   }
 

@@ -51,8 +51,12 @@ class ConnectionHandlersTest {
   }
 
   private ConnectionTimeouts open(ConnectionLimits limits) {
+    return open(limits, 1 << 20);
+  }
+
+  private ConnectionTimeouts open(ConnectionLimits limits, int maxBodyBytes) {
     ConnectionTimeouts timeouts = new ConnectionTimeouts(limits);
-    channel = new EmbeddedChannel(timeouts.rawReads(), new BodyBudget(limits, 1 << 20), timeouts,
+    channel = new EmbeddedChannel(timeouts.rawReads(), new BodyBudget(limits, maxBodyBytes), timeouts,
         new ChannelInboundHandlerAdapter() {
           @Override
           public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -84,6 +88,53 @@ class ConnectionHandlersTest {
     assertEquals("hello world", body.content().toString(StandardCharsets.UTF_8));
     assertTrue(pendingWhenHandedOn.get(0) >= 11, "the budget is held while the body is handed on");
     assertEquals(0, limits.pendingBodyBytes(), "and returned once it has been");
+  }
+
+  @Test
+  void aLargeBodyArrivesWholeInDirectChunksTakenAsItsBytesCome() {
+    ConnectionLimits limits = limits(64 << 20, 60);
+    open(limits, 16 << 20);
+    byte[] sent = new byte[(3 << 20) + 12_345];
+    new java.util.Random(7).nextBytes(sent);
+    channel.writeInbound(post(sent.length));
+    long[] pendingAfter = new long[sent.length / (64 << 10) + 1];
+    int piece = 0;
+    for (int at = 0; at < sent.length; at += 64 << 10, piece++) {
+      int n = Math.min(64 << 10, sent.length - at);
+      ByteBuf bytes = Unpooled.wrappedBuffer(sent, at, n);
+      channel.writeInbound(at + n == sent.length ? new DefaultLastHttpContent(bytes) : new DefaultHttpContent(bytes));
+      pendingAfter[piece] = limits.pendingBodyBytes();
+    }
+    // The budget follows the bytes come so far, a chunk ahead at most, not the declared length at once.
+    assertTrue(pendingAfter[20] < (2 << 20), "after 1.3 MiB of 3 MiB: " + pendingAfter[20] + " bytes taken");
+    assertTrue(pendingAfter[piece - 2] >= sent.length - (64 << 10));
+    LastHttpContent body = assertInstanceOf(LastHttpContent.class, received.get(1));
+    ByteBuf content = body.content();
+    assertTrue(content.isDirect(), "held off the heap");
+    byte[] got = new byte[content.readableBytes()];
+    content.getBytes(content.readerIndex(), got);
+    assertTrue(java.util.Arrays.equals(sent, got), "the body arrives byte for byte");
+    assertEquals(0, limits.pendingBodyBytes(), "the budget returns once the body is handed on");
+    body.release();
+    assertEquals(0, content.refCnt(), "and its chunks are freed with the request");
+    received.remove(1);
+  }
+
+  @Test
+  void aChunkedBodyOverTheBudgetIsRefusedMidwayAndItsChunksFreed() {
+    ConnectionLimits limits = limits(2 << 20, 60);
+    open(limits, 16 << 20);
+    HttpRequest chunked = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/v1/completions");
+    chunked.headers().set(HttpHeaderNames.TRANSFER_ENCODING, "chunked");
+    channel.writeInbound(chunked);
+    for (int i = 0; i < 48 && channel.isOpen(); i++) {
+      channel.writeInbound(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[64 << 10])));
+    }
+    FullHttpResponse answer = assertInstanceOf(FullHttpResponse.class, channel.readOutbound());
+    assertEquals(503, answer.status().code());
+    answer.release();
+    assertEquals(0, limits.pendingBodyBytes(), "what was gathered is dropped and its budget returned");
+    assertEquals(1, received.size(), "only the request line and headers were handed on: " + received);
   }
 
   @Test
