@@ -18,8 +18,13 @@ import picocli.CommandLine;
     description = "OpenAI-compatible LLM inference server for the JVM.",
     subcommands = {ServeCommand.class, GenerateCommand.class, MakeModelCommand.class, QuantizeCommand.class, BenchCommand.class})
 public final class Main {
+  private static final String NETTY_REFLECTION = "io.netty.tryReflectionSetAccessible";
 
   public static void main(String[] args) {
+    // With the jar manifest's Add-Opens of java.nio, Netty then allocates direct buffers without zeroing them: a
+    // large request body's buffer is written into as its bytes come, not zeroed and faulted in at once by the event
+    // loop that reads its first megabyte while that loop's other connections wait (docs/reliability.md).
+    if (System.getProperty(NETTY_REFLECTION) == null) System.setProperty(NETTY_REFLECTION, "true");
     System.exit(commandLine().execute(vllmSpelling(args)));
   }
 

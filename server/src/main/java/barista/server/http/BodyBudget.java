@@ -21,16 +21,13 @@ import io.netty.util.ReferenceCountUtil;
  * connection's event loop.
  */
 final class BodyBudget extends ChannelInboundHandlerAdapter {
-  /** The most a body holds on the heap: G1 takes an array of half a region (2 MiB at a 4 GiB heap) as humongous. */
-  private static final int HEAP_BODY_BYTES = 512 << 10;
-  private static final int CHUNK_BYTES = 256 << 10;
+  private static final int LARGE_BODY_BYTES = 1 << 20;
   private final ConnectionLimits limits;
   private final int maxBodyBytes;
   private long bodyBytesTaken; // budget held for this connection's body buffer (its capacity)
-  private ByteBuf body; // a small body arriving, on the heap; null when none has come yet or it is in chunks
-  private java.util.List<ByteBuf> chunks; // a large body arriving, in direct chunks; null while small
-  private long received; // the body's bytes so far
+  private ByteBuf body; // the body arriving; null when none has come yet
   private int bodyMaxBytes; // its declared length, else --max-request-body-size
+  private boolean bodyDeclared; // bodyMaxBytes is the declared Content-Length
   private boolean bodyPassThrough; // over --max-request-body-size: its pieces go on for the aggregator to refuse
   private boolean refused; // the request was refused before it was complete: drop the rest until the close
 
@@ -50,6 +47,7 @@ final class BodyBudget extends ChannelInboundHandlerAdapter {
       // Larger than --max-request-body-size: the aggregator answers 413 at once; its pieces go on for it to drop.
       bodyPassThrough = declared > maxBodyBytes;
       bodyMaxBytes = declared >= 0 && !bodyPassThrough ? (int) declared : maxBodyBytes;
+      bodyDeclared = declared >= 0 && !bodyPassThrough;
       if (!bodyPassThrough && declared > 0 && !limits.bodyFits(declared)) {
         ReferenceCountUtil.release(msg);
         refuse(ctx, declared);
@@ -67,10 +65,10 @@ final class BodyBudget extends ChannelInboundHandlerAdapter {
         return;
       }
       ByteBuf piece = content.content();
-      if (received + piece.readableBytes() > bodyMaxBytes) {
+      if ((body == null ? 0L : body.writerIndex()) + piece.readableBytes() > bodyMaxBytes) {
         // A chunked body over --max-request-body-size: what came so far goes on, the aggregator answers 413.
         bodyPassThrough = true;
-        if (body != null || chunks != null) ctx.fireChannelRead(new DefaultHttpContent(takeBody()));
+        if (body != null) ctx.fireChannelRead(new DefaultHttpContent(takeBody()));
         ctx.fireChannelRead(msg);
         return;
       }
@@ -83,8 +81,7 @@ final class BodyBudget extends ChannelInboundHandlerAdapter {
         content.release();
         return;
       }
-      DefaultLastHttpContent whole = new DefaultLastHttpContent(body == null && chunks == null ? Unpooled.EMPTY_BUFFER
-          : takeBody());
+      DefaultLastHttpContent whole = new DefaultLastHttpContent(body == null ? Unpooled.EMPTY_BUFFER : takeBody());
       whole.trailingHeaders().set(last.trailingHeaders());
       whole.setDecoderResult(last.decoderResult());
       last.release();
@@ -117,45 +114,19 @@ final class BodyBudget extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Copies a body piece into this request's body, with budget taken for the memory it holds, not just the bytes in
-   * it; false when the budget is spent. The socket buffer the piece came in is released by the caller at once: left
-   * in Netty's direct buffers, a burst of unfinished bodies cost several times their bytes and stayed resident after
-   * it ended (docs/reliability.md). A body stays in one heap buffer while it is small (the GC takes it back, see
-   * HeapReturn); past HEAP_BODY_BYTES it goes on in direct chunks of CHUNK_BYTES, outside any pool, freed when the
-   * request is released. On the heap each such body was a humongous array for G1, whose collections held up /health;
-   * as one direct buffer of the declared length, each 8 MiB body was zeroed and faulted in at once by the event loop
-   * that read its first megabyte, which held up every other connection of that loop for tens of milliseconds; a chunk
-   * is allocated as the bytes for it arrive (docs/reliability.md).
+   * Copies a body piece into this request's body buffer, growing it (to at most the declared length) with budget
+   * taken for its capacity, not just the bytes in it; false when the budget is spent. The socket buffer the piece
+   * came in is released by the caller at once: left in Netty's direct buffers, a burst of unfinished bodies cost
+   * several times their bytes and stayed resident after it ended (docs/reliability.md). A body stays on the Java
+   * heap while it is small (the GC takes it back, see HeapReturn); from LARGE_BODY_BYTES it moves to a direct buffer
+   * of its own, outside any pool, freed when the request is released: on the heap each such body was a humongous
+   * array for G1, and a burst of them started concurrent cycles and heap growth whose pauses and safepoints held up
+   * /health. Where java.nio is open to Netty (the jar's manifest, Main) that buffer is not zeroed, so its pages are
+   * touched as its bytes come, not all at once by this event loop (docs/reliability.md).
    */
   private boolean append(ByteBuf piece) {
     int bytes = piece.readableBytes();
     if (bytes == 0) return true;
-    if (chunks == null && received + bytes > HEAP_BODY_BYTES) {
-      ByteBuf small = body; // what came so far moves into the first chunk
-      body = null;
-      chunks = new java.util.ArrayList<>();
-      if (small != null) {
-        limits.returnBody(small.capacity());
-        bodyBytesTaken -= small.capacity();
-        boolean moved = !small.isReadable() || addChunk(small.readableBytes());
-        if (moved && small.isReadable()) chunks.get(0).writeBytes(small);
-        small.release();
-        if (!moved) return false;
-      }
-    }
-    if (chunks != null) {
-      while (piece.isReadable()) {
-        ByteBuf last = chunks.isEmpty() ? null : chunks.get(chunks.size() - 1);
-        if (last == null || !last.isWritable()) {
-          if (!addChunk(piece.readableBytes())) return false;
-          last = chunks.get(chunks.size() - 1);
-        }
-        int n = Math.min(last.writableBytes(), piece.readableBytes());
-        last.writeBytes(piece, n);
-        received += n;
-      }
-      return true;
-    }
     if (body == null) body = Unpooled.buffer(0, bodyMaxBytes);
     int needed = body.writerIndex() + bytes;
     if (needed > body.capacity()) {
@@ -163,44 +134,33 @@ final class BodyBudget extends ChannelInboundHandlerAdapter {
       // steps linearly past 4 MiB), and the capacity depends only on the bytes come so far.
       long powerOfTwo = Long.highestOneBit(Math.max(256, needed) - 1L) << 1;
       int capacity = (int) Math.min(body.maxCapacity(), powerOfTwo);
+      // A large declared length is taken whole: one allocation and copy instead of one per doubling (a burst of
+      // large bodies once stalled every event loop in allocation).
+      if (capacity >= LARGE_BODY_BYTES && bodyDeclared) capacity = body.maxCapacity();
       if (!limits.tryTakeBody(capacity - body.capacity())) return false;
       bodyBytesTaken += capacity - body.capacity();
-      body.capacity(capacity);
+      try {
+        if (capacity >= LARGE_BODY_BYTES && !body.isDirect()) {
+          ByteBuf offHeap = Unpooled.directBuffer(capacity, body.maxCapacity());
+          offHeap.writeBytes(body);
+          body.release();
+          body = offHeap;
+        } else {
+          body.capacity(capacity);
+        }
+      } catch (OutOfMemoryError full) {
+        // -XX:MaxDirectMemorySize below --max-pending-body-bytes: a 503 as for a spent budget; the body is dropped
+        return false;
+      }
     }
     body.writeBytes(piece);
-    received += bytes;
     return true;
   }
 
-  /**
-   * Adds an empty direct chunk to a large body, of CHUNK_BYTES or less where the declared length (or
-   * --max-request-body-size) ends sooner, with budget taken for it; false when the budget (or direct memory) is spent.
-   */
-  private boolean addChunk(int wanted) {
-    long left = bodyMaxBytes - bodyBytesTaken; // all of it in chunks by now
-    int size = (int) Math.min(left, Math.max(CHUNK_BYTES, wanted));
-    if (size <= 0 || !limits.tryTakeBody(size)) return false;
-    bodyBytesTaken += size;
-    try {
-      chunks.add(Unpooled.directBuffer(size, size));
-    } catch (OutOfMemoryError full) {
-      // -XX:MaxDirectMemorySize below --max-pending-body-bytes: a 503 as for a spent budget; the body is dropped
-      return false;
-    }
-    return true;
-  }
-
-  /** The body, handed on as one buffer (its budget is returned once the request is handed on). */
+  /** The body buffer, handed on (its budget is returned once the request is handed on). */
   private ByteBuf takeBody() {
-    ByteBuf taken;
-    if (chunks != null) {
-      taken = Unpooled.wrappedBuffer(Integer.MAX_VALUE, chunks.toArray(ByteBuf[]::new)); // no consolidating copy
-      chunks = null;
-    } else {
-      taken = body;
-      body = null;
-    }
-    received = 0;
+    ByteBuf taken = body;
+    body = null;
     return taken;
   }
 
@@ -228,9 +188,6 @@ final class BodyBudget extends ChannelInboundHandlerAdapter {
   private void dropBody() {
     if (body != null) body.release();
     body = null;
-    if (chunks != null) chunks.forEach(ByteBuf::release);
-    chunks = null;
-    received = 0;
     limits.returnBody(bodyBytesTaken);
     bodyBytesTaken = 0;
   }
