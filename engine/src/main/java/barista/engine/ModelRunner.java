@@ -199,8 +199,8 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
       List<SamplingRow> rows = new ArrayList<>();
       for (ScheduledSequence s : seqs) {
         if (s.sample()) {
-          rows.add(new SamplingRow(s.params(), s.uniform(), s.tokens(), s.numPrompt(), s.numOutput(), s.banned(),
-              s.allowed(), s.forcedToken()));
+          rows.add(new SamplingRow(s.params(), s.uniform(), SamplingRow.readsHistory(s.params()) ? s.history()
+              : s.tokens(), s.numPrompt(), s.numOutput(), s.banned(), s.allowed(), s.forcedToken()));
         }
       }
       // Before the forward pass: uploading the sampling parameters after it would wait for it to finish.
@@ -265,7 +265,7 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
         if (s.promptLogprobs() == null) continue;
         int end = Math.min(s.numComputed() + s.numNew(), s.numPrompt() - 1);
         for (int p = s.numComputed(); p < end; p++) {
-          found.add(new long[] {batch.queryStart()[i] + p - s.numComputed(), s.tokens()[p + 1], i, p + 1});
+          found.add(new long[] {batch.queryStart()[i] + p - s.numComputed(), s.token(p + 1), i, p + 1});
         }
       }
       if (found.isEmpty()) return null;
@@ -355,7 +355,7 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
       tables[i] = s.blockTable();
       sample[i] = s.sample();
       for (int p = s.numComputed(); p < contextLen[i]; p++, row++) {
-        tokenIds[row] = s.tokens()[p];
+        tokenIds[row] = s.token(p);
         positions[row] = p;
         slots[row] = ForwardBatch.slot(s.blockTable(), bs, p);
       }

@@ -55,6 +55,35 @@ class ModelRunnerTest {
     }
   }
 
+  /**
+   * A row fed its last token beside its array (the asynchronous pipeline) computes and samples as the same row with
+   * the token in its array: the token is its input, and its penalties count it.
+   */
+  @Test
+  void aFedTokenIsTheRowsInputAndCountsInItsPenalties() {
+    try (ModelRunner runner = TestModels.cpuRunner(TestModels.tiny(), 16, 64)) {
+      int vocab = runner.modelConfig().vocabSize();
+      int[] prompt = prompt(10, 3, vocab);
+      KvCacheManager kv = new KvCacheManager(runner.numBlocks(), runner.blockSize(), false);
+      kv.allocateSlots(1, 0, 11);
+      int[] table = kv.blockTable(1).toArray();
+      SamplingParams penalized = SamplingParams.builder().maxTokens(8).temperature(0).repetitionPenalty(2.0)
+          .frequencyPenalty(1.5).presencePenalty(1.0).build();
+      int first = runner.execute(List.of(ScheduledSequences.plain(1, prompt, 10, 0, 0, 10, table, true, penalized)))
+          .tokens()[0];
+      int[] inArray = Arrays.copyOf(prompt, 11);
+      inArray[10] = first;
+      float[] expected = runner.logitsForTest(ScheduledSequences.plain(1, inArray, 10, 1, 10, 1, table, true,
+          penalized));
+      int expectedToken = runner.execute(List.of(ScheduledSequences.plain(1, inArray, 10, 1, 10, 1, table, true,
+          penalized))).tokens()[0];
+      ScheduledSequence fed = new ScheduledSequence(1, prompt, 10, 1, 10, 1, table, true, penalized, 0, new int[0],
+          null, -1, null, first); // prompt's array holds 10 tokens: the 11th only beside it
+      assertArrayEquals(expected, runner.logitsForTest(fed), "the fed token is the row's input");
+      assertEquals(expectedToken, runner.execute(List.of(fed)).tokens()[0], "and its penalties count it");
+    }
+  }
+
   /** Greedy outputs do not depend on the block size, nor on what else is in the batch. */
   @Test
   void pagingAndBatchingAreInvisible() {

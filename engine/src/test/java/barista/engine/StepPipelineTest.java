@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import barista.engine.sampling.SampleResult;
 import barista.engine.sampling.SamplingParams;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -73,10 +72,12 @@ class StepPipelineTest {
       assertArrayEquals(new int[] {103, 104}, second.get(10, TimeUnit.SECONDS).tokens());
       ScheduledSequence fedB = device.steps.get(1).get(0);
       ScheduledSequence fedA = device.steps.get(1).get(1);
-      assertArrayEquals(new int[] {9, 9, 102}, Arrays.copyOf(fedB.tokens(), 3));
-      assertArrayEquals(new int[] {5, 6, 7, 103}, Arrays.copyOf(fedA.tokens(), 4));
+      assertArrayEquals(new int[] {9, 9, 102}, fedB.history());
+      assertArrayEquals(new int[] {5, 6, 7, 103}, fedA.history());
+      assertEquals(103, fedA.token(3), "the fed token is the row's input");
       assertEquals(1, fedA.numOutput(), "the fed token is part of its history (penalties count it)");
       assertArrayEquals(new int[] {5, 6, 7}, a, "the engine's own array is not written");
+      assertSame(a, fedA.tokens(), "nor copied: the fed token goes beside it");
       assertSame(device.steps.get(0).get(0).tokens(), a, "a row that feeds nothing goes as it is");
     }
   }

@@ -115,8 +115,8 @@ final class FakeExecutor implements StepExecutor {
     for (ScheduledSequence s : sequences) {
       for (int p = 0; p < s.numComputed(); p++) {
         long held = slotToken[slot(s, p)];
-        if (held != s.tokens()[p]) {
-          throw violation("seq " + s.seqId() + " position " + p + " claims token " + s.tokens()[p]
+        if (held != s.token(p)) {
+          throw violation("seq " + s.seqId() + " position " + p + " claims token " + s.token(p)
               + " computed, but its slot holds " + held);
         }
       }
@@ -126,7 +126,7 @@ final class FakeExecutor implements StepExecutor {
           throw violation("seq " + s.seqId() + " writes position " + p + " into shared block "
               + slot / blockSize);
         }
-        slotToken[slot] = s.tokens()[p];
+        slotToken[slot] = s.token(p);
       }
       numTokens += s.numNew();
       if (s.sample()) {
@@ -150,7 +150,7 @@ final class FakeExecutor implements StepExecutor {
   /** The forced token, else the model's token, or the next allowed one when it is banned. */
   private static int sample(ScheduledSequence s) {
     if (s.forcedToken() >= 0) return s.forcedToken();
-    int t = nextToken(s.tokens(), s.numComputed() + s.numNew());
+    int t = nextToken(s.history(), s.numComputed() + s.numNew());
     while (contains(s.banned(), t)) t = 1 + t % (VOCAB - 1);
     return t;
   }

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code --async-scheduling} forced on over the tiny model on the CPU: concurrent greedy streams (chat and
- * completions, stop strings, max_tokens, n = 2) and seeded json_schema streams beside them carry the same text,
+ * completions, stop strings, max_tokens, n = 2, penalties, bad words) and seeded json_schema streams beside them carry the same text,
  * finish reasons and usage as with {@code --no-async-scheduling}.
  */
 class AsyncSchedulingServerTest {
@@ -29,6 +29,9 @@ class AsyncSchedulingServerTest {
         "stream_options", Map.of("include_usage", true)));
     if (stop != null) fields.addAll(List.of("stop", List.of(stop)));
     if (i % 4 == 1) fields.addAll(List.of("n", 2));
+    // Penalties and bad words read each row's history, the token fed by the step before included.
+    if (i % 4 == 3) fields.addAll(List.of("repetition_penalty", 1.5, "frequency_penalty", 0.8, "presence_penalty", 0.3));
+    if (i % 4 == 2) fields.addAll(List.of("bad_words", List.of("say more", "more.")));
     fields.addAll(i % 2 == 0 ? List.of("messages", userSays(prompt)) : List.of("prompt", prompt));
     return body(fields.toArray());
   }
