@@ -3,12 +3,14 @@
 # transformers (eager generate, and static cache + torch.compile) on the same synthetic r1-distill-1.5b checkpoint:
 # 128 random prompt tokens, 128 output tokens (EOS ignored), greedy, at each concurrency / batch size.
 # Usage: scripts/gpu-bench.sh OUT_DIR [ours] [eager] [compiled] [quant] [preset] [structured] [reasoning]
-#        [compiled-reasoning] [long] [async] [quant-dequant] [dense-gemv]      (default: ours eager compiled)
+#        [compiled-reasoning] [long] [long32] [async] [quant-dequant] [dense-gemv]  (default: ours eager compiled)
 #   dense-gemv: fp16 at GEMV_LEVELS (default 1 8) with BARISTA_DENSE_GEMV_ROWS=GEMV_ROWS (default 8), then without,
 #     twice: the opt-in GEMV for decode steps' linears against cuBLAS
 #   reasoning: R1's lengths, 128 in / 2,048 out at concurrency 1, 32 and 256 (REASONING_LEVELS)
 #   compiled-reasoning: transformers compiled at the same lengths, batch 1 and 32
 #   long: single prompts of 4,096 and 16,384 tokens (--max-model-len 32768): TTFT, and TPOT of 64 output tokens
+#   long32: 32 concurrent prompts of 128 tokens, then of 4,096 (one server each, twice), 256 output tokens: the
+#     decode TPOT over long contexts beside short ones at concurrency 32
 #   async: 128 in / 128 out at concurrency 32 and 256 (ASYNC_LEVELS), 1,024 prompts each (NUM_PROMPTS), on a
 #     server with --no-async-scheduling, then one with --async-scheduling, then both again (ROUNDS, default 2);
 #     each server first runs the 32-user preset
@@ -176,6 +178,16 @@ for part in $parts; do
         done
       done ;;
     long) MAX_MODEL_LEN=32768 MAX_BATCHED=16384 LONG_PROMPTS="4096 16384" levels="" serve_and_bench fp16-long "$model" ;;
+    long32) # decode over 4,096-token contexts beside 128-token ones at concurrency 32 (issue 20's TPOT ratio): 32
+      # prompts at once with a token budget that prefills them all in a step or two, so that few of the steps
+      # a request's TPOT counts are other requests' prefills; one server each, twice
+      for round in 1 2; do
+        for len in ${LONG32_LENS:-128 4096}; do
+          INPUT_LEN=$len OUTPUT_LEN=${LONG32_OUTPUT_LEN:-256} NUM_PROMPTS=32 levels=32 \
+            MAX_MODEL_LEN=${LONG32_MAX_MODEL_LEN:-8192} MAX_BATCHED=$(( 32 * len > 8192 ? 32 * len : 8192 )) \
+            serve_and_bench "fp16-ctx$len-$round" "$model"
+        done
+      done ;;
     quant) # AWQ from our quantizer's checkpoint; INT8 quantized while loading the 16-bit checkpoint
       awq_checkpoint
       levels="${QUANT_LEVELS:-1 64}" serve_and_bench awq "$model-awq"
