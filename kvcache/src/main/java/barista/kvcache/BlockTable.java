@@ -10,6 +10,7 @@ import java.util.Objects;
 public final class BlockTable {
   private int[] ids = new int[8];
   private int size;
+  private int[] snapshot; // toArray's last answer
 
   public int size() {
     return size;
@@ -19,8 +20,13 @@ public final class BlockTable {
     return ids[Objects.checkIndex(index, size)];
   }
 
+  /**
+   * The ids as an array that nobody writes: the same one until the table grows (a step copies every running
+   * request's table, and a table grows once in a block's worth of steps).
+   */
   public int[] toArray() {
-    return Arrays.copyOf(ids, size);
+    if (snapshot == null || snapshot.length != size) snapshot = Arrays.copyOf(ids, size);
+    return snapshot;
   }
 
   void add(int id) {
