@@ -89,12 +89,13 @@ public final class KvCacheManager {
       throw new IllegalArgumentException("token counts must be non-negative, got computed "
           + numComputedTokens + " new " + numNewTokens + " for request " + requestId);
     }
-    RequestBlocks request = requests.getOrDefault(requestId, new RequestBlocks());
+    RequestBlocks known = requests.get(requestId); // every running request, every step: nothing made for it
+    RequestBlocks request = known != null ? known : new RequestBlocks();
     if (numComputedTokens < request.numPendingHits * blockSize) {
       throw new IllegalArgumentException("request " + requestId + ": numComputedTokens " + numComputedTokens
           + " is less than its " + request.numPendingHits * blockSize + " prefix-cached tokens");
     }
-    List<KvCacheBlock> hits = new ArrayList<>(request.numPendingHits);
+    List<KvCacheBlock> hits = request.numPendingHits == 0 ? List.of() : new ArrayList<>(request.numPendingHits);
     int numFreeHits = 0;
     for (int i = 0; i < request.numPendingHits; i++) {
       KvCacheBlock hit = pool.getCachedBlock(request.blockHashes.get(i));
@@ -115,12 +116,14 @@ public final class KvCacheManager {
     for (KvCacheBlock block : hits) {
       request.table.add(block.id);
     }
-    for (KvCacheBlock block : pool.getNewBlocks(numNew)) {
-      request.table.add(block.id);
+    if (numNew > 0) {
+      for (KvCacheBlock block : pool.getNewBlocks(numNew)) {
+        request.table.add(block.id);
+      }
     }
     request.numCachedBlocks = Math.max(request.numCachedBlocks, hits.size());
     request.numPendingHits = 0;
-    requests.put(requestId, request);
+    if (known == null) requests.put(requestId, request);
     return true;
   }
 
