@@ -199,8 +199,9 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
       List<SamplingRow> rows = new ArrayList<>();
       for (ScheduledSequence s : seqs) {
         if (s.sample()) {
-          rows.add(new SamplingRow(s.params(), s.uniform(), SamplingRow.readsHistory(s.params()) ? s.history()
-              : s.tokens(), s.numPrompt(), s.numOutput(), s.banned(), s.allowed(), s.forcedToken()));
+          int[] tokens = SamplingRow.readsHistory(s.params()) ? s.history() : s.tokens();
+          rows.add(new SamplingRow(s.params(), s.uniform(), tokens, s.numPrompt(), s.numOutput(), s.banned(),
+              s.allowed(), s.forcedToken()));
         }
       }
       // Before the forward pass: uploading the sampling parameters after it would wait for it to finish.
