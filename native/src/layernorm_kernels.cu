@@ -35,7 +35,6 @@ __global__ void rms_norm_kernel(T* out, T* sum, const T* x, const T* residual, c
   }
 }
 
-
 // fp16 rows of hidden % 8 == 0 (16-byte aligned) up to kNormThreads * 8 * VPT wide: each thread keeps its VPT
 // vectors of eight in registers between the two halves, so the row is read once and every access moves 16 bytes.
 template <int VPT>

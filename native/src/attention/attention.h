@@ -29,8 +29,8 @@ struct AttentionWorkItem {
 
 constexpr int kAttentionTileRows = 64;   // packed rows per block: 4 warps x 16
 constexpr int kAttentionTileKeys = 64;   // keys per shared-memory tile
-constexpr int kAttentionWorkHeader = 4;
-constexpr int kAttentionMaxChunks = 32;  // chunks of one split at most (the merge keeps two floats per row and chunk)  // int32s before the items: [0] = the number of items
+constexpr int kAttentionWorkHeader = 4;  // int32s before the items: [0] = the number of items
+constexpr int kAttentionMaxChunks = 32;  // chunks of one split at most (the merge keeps two floats per row and chunk)
 
 // work: int32 [kAttentionWorkHeader + max_items * 12] on the device (the count first, then AttentionWorkItem).
 // grid: max_items blocks, a bound fixed when a CUDA graph is captured; blocks past the count exit at once.

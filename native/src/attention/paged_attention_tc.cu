@@ -21,7 +21,6 @@ constexpr int kWarps = kAttentionTileRows / 16;
 constexpr int kThreads = kWarps * 32;
 constexpr int KT = kAttentionTileKeys;
 constexpr float kNegInf = -INFINITY;
-constexpr int kMaxMergeChunks = kAttentionMaxChunks;
 
 __device__ __forceinline__ void mma_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
 #if __CUDA_ARCH__ >= 800
@@ -107,8 +106,8 @@ struct Smem {
   static constexpr size_t kStageHalves = 2 * KT * kStride;
   static constexpr size_t kTiles = sizeof(__half) * kStages * kStageHalves;
   // the warps' output rows, or the merge's weights and sums of each (row, chunk)
-  static constexpr int kStageFloats = kWarps * 16 * D > 2 * kAttentionTileRows * kMaxMergeChunks
-                                          ? kWarps * 16 * D : 2 * kAttentionTileRows * kMaxMergeChunks;
+  static constexpr int kStageFloats = kWarps * 16 * D > 2 * kAttentionTileRows * kAttentionMaxChunks
+                                          ? kWarps * 16 * D : 2 * kAttentionTileRows * kAttentionMaxChunks;
   static constexpr size_t kStage = sizeof(float) * (kStageFloats + 2 * kWarps * 16);
   static constexpr size_t kBytes = kTiles > kStage ? kTiles : kStage;
 };
@@ -440,7 +439,7 @@ __global__ void __launch_bounds__(kThreads, ASYNC ? 2 : 3) paged_attention_tc_ke
   // epilogue), turned into the chunk's weight in each row; then every (row, dim) output sums its chunks' weighted
   // partials, loads independent of one another.
   float* weight = stage_o;                                   // [rows][chunks]
-  float* chunk_sum = stage_o + kAttentionTileRows * kMaxMergeChunks;  // [rows][chunks]
+  float* chunk_sum = stage_o + kAttentionTileRows * kAttentionMaxChunks;  // [rows][chunks]
   float* inv_sum = stage_m;                                  // [rows]
   for (int i = threadIdx.x; i < rows * chunks; i += kThreads) {
     const int r = i / chunks, c = i % chunks;
