@@ -1,7 +1,5 @@
 // SiLU-and-mul (vLLM's activation_kernels.cu: act_and_mul_kernel). Blocks tile the intermediate dimension as well as
 // the tokens, so a decode step of a few rows still spreads over the GPU; fp16 rows move 16 bytes a load.
-#include <cstdint>
-
 #include "kernels.h"
 #include "common/dtype.cuh"
 #include "common/launch.h"
@@ -46,7 +44,7 @@ __global__ void silu_and_mul_vec8_kernel(__half* out, const __half* x, int inter
 
 void silu_and_mul(DType t, void* out, const void* x, int tokens, int inter, cudaStream_t s) {
   if (tokens == 0) return;
-  const bool vec8 = t == DType::kHalf && inter % 8 == 0 && (reinterpret_cast<uintptr_t>(out) | reinterpret_cast<uintptr_t>(x)) % 16 == 0;
+  const bool vec8 = t == DType::kHalf && inter % 8 == 0 && aligned16({out, x});
   if (vec8) {
     const dim3 grid(tokens, (inter / 8 + kThreads - 1) / kThreads);
     silu_and_mul_vec8_kernel<<<grid, kThreads, 0, s>>>((__half*) out, (const __half*) x, inter);

@@ -5,9 +5,8 @@
 // products and sums in fp32, as cuBLAS accumulates.
 #include <cuda_fp16.h>
 
-#include <cstdint>
-
 #include "common/gemv.cuh"
+#include "common/launch.h"
 
 #include "kernels.h"
 
@@ -35,11 +34,7 @@ __global__ void __launch_bounds__(kThreads)
                       const half* __restrict__ bias, int N, int K) {
   const int n0 = blockIdx.x * COLS;
   const int chunks = K / 8;
-  float acc[ROWS][COLS];
-#pragma unroll
-  for (int r = 0; r < ROWS; r++)
-#pragma unroll
-    for (int c = 0; c < COLS; c++) acc[r][c] = 0.f;
+  float acc[ROWS][COLS] = {};
 
 #pragma unroll 4
   for (int j = threadIdx.x; j < chunks; j += kThreads) {
@@ -73,8 +68,7 @@ void launch_rows(half* y, const half* x, const half* w, const half* bias, int N,
 }  // namespace
 
 bool dense_gemv(void* y, const void* x, const void* w, const void* bias, int M, int N, int K, cudaStream_t s) {
-  const uintptr_t ptrs = reinterpret_cast<uintptr_t>(y) | reinterpret_cast<uintptr_t>(x) | reinterpret_cast<uintptr_t>(w);
-  if (M < 1 || M > kDenseGemvMaxRows || N < 1 || K % 8 != 0 || ptrs % 16 != 0) return false;
+  if (M < 1 || M > kDenseGemvMaxRows || N < 1 || K % 8 != 0 || !aligned16({y, x, w})) return false;
   half* yh = static_cast<half*>(y);
   const half* xh = static_cast<const half*>(x);
   const half* wh = static_cast<const half*>(w);

@@ -1,7 +1,5 @@
 // RMSNorm and fused residual-add + RMSNorm (vLLM's layernorm_kernels.cu: rms_norm, fused_add_rms_norm), one block
 // per row, statistics in float32 as Hugging Face's Qwen2RMSNorm.
-#include <cstdint>
-
 #include "kernels.h"
 #include "common/dtype.cuh"
 #include "common/launch.h"
@@ -86,10 +84,7 @@ __global__ void rms_norm_vec8_kernel(__half* out, __half* sum, const __half* x, 
 // The vectorized kernel where the row allows it (returns false otherwise: the one-element-a-thread kernel runs).
 bool launch_vec8(DType t, void* out, void* sum, const void* x, const void* residual, const void* w, int rows,
                  int hidden, float eps, cudaStream_t s) {
-  const uintptr_t ptrs = reinterpret_cast<uintptr_t>(out) | reinterpret_cast<uintptr_t>(sum) |
-                         reinterpret_cast<uintptr_t>(x) | reinterpret_cast<uintptr_t>(residual) |
-                         reinterpret_cast<uintptr_t>(w);
-  if (t != DType::kHalf || hidden % 8 != 0 || ptrs % 16 != 0) return false;
+  if (t != DType::kHalf || hidden % 8 != 0 || !aligned16({out, sum, x, residual, w})) return false;
   const int per_thread = (hidden / 8 + kNormThreads - 1) / kNormThreads;
   auto args = [&](auto kernel) {
     kernel<<<rows, kNormThreads, 0, s>>>((__half*) out, (__half*) sum, (const __half*) x, (const __half*) residual,

@@ -82,11 +82,7 @@ __global__ void __launch_bounds__(kGemvThreads)
   const int n0 = blockIdx.x * COLS;
   const int chunks = K / 8;
   const int gsize = K / groups;
-  float acc[ROWS][COLS];
-#pragma unroll
-  for (int r = 0; r < ROWS; r++)
-#pragma unroll
-    for (int c = 0; c < COLS; c++) acc[r][c] = 0.f;
+  float acc[ROWS][COLS] = {};
 
 #pragma unroll 2
   for (int j = threadIdx.x; j < chunks; j += kGemvThreads) {
