@@ -15,8 +15,7 @@ lib=${BARISTA_NATIVE_LIBRARY:-$PWD/native/build/libbarista_native.so}
 if [ ! -f "$lib" ]; then
   scripts/build-native.sh native/build > "$out/build.log" 2>&1 & build=$!
 fi
-[ -f /tmp/check-r1/config.json ] || "$java" -cp "$cp" barista.server.Main make-model --preset r1-distill-1.5b \
-  --out /tmp/check-r1 > "$out/make-r1.log" 2>&1
+r1_model /tmp/check-r1 > "$out/make-r1.log" 2>&1
 [ -f /tmp/check-tiny/config.json ] || "$java" -cp "$cp" barista.server.Main make-model --preset tiny \
   --out /tmp/check-tiny > /dev/null 2>&1
 if [ -n "${build:-}" ]; then wait $build || { echo "FAIL build"; tail -20 "$out/build.log"; exit 1; }; fi

@@ -156,7 +156,7 @@ PY
 }
 
 awq_checkpoint() { # our quantizer's AWQ checkpoint of the model, made once beside it
-  [ -f "$model-awq/config.json" ] || barista quantize --model "$model" --out "$model-awq" --method awq 2>&1 | tail -1
+  awq_model "$model" 2>&1 | tail -1
 }
 
 for part in $parts; do

@@ -23,8 +23,7 @@ grep -E "^(FAIL|device)|checks," "$out/quant-kernels.log" | head -20
 result $rc "quantized GEMV/GEMM against dequantize-then-matmul in fp32 (native build and compute_75 PTX)"
 
 "$java" -cp "$cp" barista.server.Main make-model --preset tiny --out /tmp/check-tiny > /dev/null 2>&1
-[ -f /tmp/check-r1/config.json ] || "$java" -cp "$cp" barista.server.Main make-model --preset r1-distill-1.5b \
-  --out /tmp/check-r1 > "$out/make-r1.log" 2>&1
+r1_model /tmp/check-r1 > "$out/make-r1.log" 2>&1
 
 greedy() { # lib model label
   local lib=$1 model=$2 label=$3 args=()

@@ -11,7 +11,7 @@ out=$1; c=${2:-1}; skip=${3:-40000}; count=${4:-1500}
 mkdir -p "$out"
 source "$(dirname "$0")/gpu-lib.sh"
 model=${MODEL_DIR:-/tmp/check-r1}
-[ -f "$model/config.json" ] || "$java" -cp "$cp" barista.server.Main make-model --preset r1-distill-1.5b --out "$model" > /dev/null
+r1_model "$model" > /dev/null
 ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
 [ -n "$ncu" ] || { echo "no ncu here"; exit 1; }
 port=8766

@@ -7,6 +7,10 @@ if [ -z "${BARISTA_QWEN_TOKENIZER_JSON:-}" ] && [ -f "$gpu_root/.gpu/qwen-tokeni
   gunzip -c "$gpu_root/.gpu/qwen-tokenizer.json.gz" > /tmp/qwen-tokenizer.json \
     && export BARISTA_QWEN_TOKENIZER_JSON=/tmp/qwen-tokenizer.json
 fi
+# r1_model DIR: the synthetic r1-distill-1.5b checkpoint at DIR; awq_model DIR: our quantizer's AWQ checkpoint of it
+# at DIR-awq. Each is made once per machine.
+r1_model() { [ -f "$1/config.json" ] || "$java" -cp "$cp" barista.server.Main make-model --preset r1-distill-1.5b --out "$1"; }
+awq_model() { [ -f "$1-awq/config.json" ] || "$java" -cp "$cp" barista.server.Main quantize --model "$1" --out "$1-awq" --method awq; }
 passed=0 failed=0
 # result STATUS WHAT: one PASS/FAIL line, counted for gpu_summary.
 result() { if [ "$1" = 0 ]; then echo "PASS $2"; passed=$((passed + 1)); else echo "FAIL $2"; failed=$((failed + 1)); fi; }

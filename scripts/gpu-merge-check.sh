@@ -19,9 +19,7 @@ scripts/build-native.sh native/build > "$out/build.log" 2>&1 & build=$!
 kernels=
 [ -z "${QUICK:-}" ] && { NO_PTX=1 BUILD_ONLY=1 scripts/gpu-quant-kernels.sh "$out/quant-kernels" \
   > "$out/quant-kernels-build.log" 2>&1 & kernels=$!; }
-{ [ -f $model/config.json ] || "$java" -cp "$cp" barista.server.Main make-model --preset r1-distill-1.5b --out $model
-  [ -n "${QUICK:-}" ] || [ -f $model-awq/config.json ] || "$java" -cp "$cp" barista.server.Main quantize --model $model --out $model-awq \
-    --method awq; } > "$out/models.log" 2>&1 & models=$!
+{ r1_model $model && { [ -n "${QUICK:-}" ] || awq_model $model; }; } > "$out/models.log" 2>&1 & models=$!
 wait $build; result $? "build sm_75..sm_90+PTX ($(( $(date +%s) - t0 )) s)"
 lib=$PWD/native/build/libbarista_native.so
 BARISTA_NATIVE_LIBRARY=$lib "$java" -cp "$cp" org.junit.platform.console.ConsoleLauncher execute \

@@ -7,7 +7,7 @@ out=$1; c=${2:-256}; n=${3:-1024}
 mkdir -p "$out"
 source "$(dirname "$0")/gpu-lib.sh"
 model=${MODEL_DIR:-/tmp/check-r1}
-[ -f "$model/config.json" ] || "$java" -cp "$cp" barista.server.Main make-model --preset r1-distill-1.5b --out "$model" > /dev/null
+r1_model "$model" > /dev/null
 "$java" -XX:StartFlightRecording=filename="$out/serve.jfr",settings=profile -cp "$cp" barista.server.Main serve \
   --model "$model" --device cuda --port 8765 --max-model-len 4096 --max-num-seqs 256 --max-num-batched-tokens 8192 \
   --disable-log-requests > "$out/serve.log" 2>&1 &

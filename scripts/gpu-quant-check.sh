@@ -8,10 +8,9 @@ set -uo pipefail
 out=$1; model=${2:-/tmp/check-r1}
 mkdir -p "$out"
 source "$(dirname "$0")/gpu-lib.sh"
-[ -f "$model/config.json" ] || "$java" -cp "$cp" barista.server.Main make-model --preset r1-distill-1.5b --out "$model" > /dev/null
+r1_model "$model" > /dev/null
 fails=0
-[ -f "$model-awq/config.json" ] || "$java" -cp "$cp" barista.server.Main quantize --model "$model" --out "$model-awq" \
-  --method awq > "$out/quantize-awq.log" 2>&1
+awq_model "$model" > "$out/quantize-awq.log" 2>&1
 args=(); for i in $(seq 32); do args+=(--prompt "Prompt $i: $(printf 'word%.0s ' $(seq $((i % 7 + 1))))tell me a story"); done
 for method in awq int8; do
   m=$model; q=(--quantization int8); [ $method = awq ] && { m=$model-awq; q=(); }

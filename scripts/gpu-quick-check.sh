@@ -10,9 +10,7 @@ mkdir -p "$out"
 source "$(dirname "$0")/gpu-lib.sh"
 model=/tmp/check-r1
 scripts/build-native.sh native/build > "$out/build.log" 2>&1 & build=$!
-{ [ -f $model/config.json ] || "$java" -cp "$cp" barista.server.Main make-model --preset r1-distill-1.5b --out $model
-  [ -f $model-awq/config.json ] || "$java" -cp "$cp" barista.server.Main quantize --model $model --out $model-awq \
-    --method awq; } > "$out/models.log" 2>&1 & models=$!
+{ r1_model $model && awq_model $model; } > "$out/models.log" 2>&1 & models=$!
 bash scripts/gpu-attention-check.sh "$out/attention" \
   > "$out/attention.txt" 2>&1; att=$?
 grep -E "FAIL|passed|device| us " "$out/attention.txt"

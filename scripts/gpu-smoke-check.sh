@@ -13,9 +13,7 @@ model=/tmp/check-r1
 t0=$(date +%s)
 gpu_header "$out"
 scripts/build-native.sh native/build > "$out/build.log" 2>&1 & build=$!
-{ [ -f $model/config.json ] || "$java" -cp "$cp" barista.server.Main make-model --preset r1-distill-1.5b --out $model
-  [ -f $model-awq/config.json ] || "$java" -cp "$cp" barista.server.Main quantize --model $model --out $model-awq \
-    --method awq; } > "$out/models.log" 2>&1
+{ r1_model $model && awq_model $model; } > "$out/models.log" 2>&1
 wait $build; result $? "build ($(( $(date +%s) - t0 )) s)"
 args=(); for i in $(seq 32); do args+=(--prompt "Prompt $i: $(printf 'word%.0s ' $(seq $((i % 7 + 1))))tell me a story"); done
 gen() { # name model-dir extra-args...: greedy tokens into OUT/name.jsonl
