@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # On a GPU box (through .gpu/run.sh): serves the r1-distill-1.5b geometry with a Java Flight Recording and drives a
 # longer fixed-concurrency run than gpu-bench.sh (steadier GPU utilization), then prints the hottest methods of
-# the engine thread and of the step thread (the one the GPU waits for between steps). Usage: bash .gpu/run.sh scripts/gpu-profile.sh OUT_DIR [CONCURRENCY] [NUM_PROMPTS]
+# the engine thread and of the step thread (the one the GPU waits for between steps).
+# Usage: bash .gpu/run.sh scripts/gpu-profile.sh OUT_DIR [CONCURRENCY] [NUM_PROMPTS]
 set -uo pipefail
 out=$1; c=${2:-256}; n=${3:-1024}
 mkdir -p "$out"
