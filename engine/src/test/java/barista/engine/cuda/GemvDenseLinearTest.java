@@ -1,5 +1,6 @@
 package barista.engine.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,7 +28,7 @@ class GemvDenseLinearTest {
       assertSame(half, GemvDenseLinear.wrapIfUseful(half, 0), "0 rows: off");
       assertSame(single, GemvDenseLinear.wrapIfUseful(single, 4), "fp32 stays with DJL");
       assertSame(odd, GemvDenseLinear.wrapIfUseful(odd, 4), "K not a multiple of 8");
-      assertTrue(wrapped.deviceBytes() == half.deviceBytes());
+      assertEquals(half.deviceBytes(), wrapped.deviceBytes());
     }
   }
 }

@@ -7,11 +7,15 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import barista.engine.TestModels;
 import barista.engine.checkpoint.Checkpoint;
+import barista.engine.linear.LinearLayer;
 import barista.engine.model.ModelGeometry;
 import barista.engine.model.ModelLoader;
 import barista.engine.model.Qwen2Model;
 import barista.engine.model.WeightBytes;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Device bytes of the weights: the geometry formula is exact for loaded models, then applied to R1-Distill-1.5B. */
@@ -55,8 +59,7 @@ class WeightBytesTest {
     try (Checkpoint ckpt = Checkpoint.open(TestModels.tiny()); NDManager manager = QuantTestModels.cpu();
         Qwen2Model model = ReferenceLoads.load(ckpt, manager, DataType.FLOAT32, 64, null)) {
       long before = model.weightBytes();
-      java.util.Set<barista.engine.linear.LinearLayer> seen =
-          java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+      Set<LinearLayer> seen = Collections.newSetFromMap(new IdentityHashMap<>());
       model.replaceLinears(l -> {
         assertTrue(seen.add(l), "visited twice: " + l.describe());
         return l;

@@ -1,5 +1,7 @@
 package barista.engine.sampling;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
@@ -26,10 +28,10 @@ class SamplerWindowTest {
 
   @Test
   void aTooSmallWindowGrowsToTheVocabularyInTwoRounds() {
-    org.junit.jupiter.api.Assertions.assertEquals(4096, Sampler.nextWindow(Sampler.WINDOW, 151_936));
-    org.junit.jupiter.api.Assertions.assertEquals(151_936, Sampler.nextWindow(4096, 151_936));
-    org.junit.jupiter.api.Assertions.assertEquals(1000, Sampler.nextWindow(Sampler.WINDOW, 1000));
-    org.junit.jupiter.api.Assertions.assertEquals(32_000, Sampler.nextWindow(1024, 32_000));
+    assertEquals(4096, Sampler.nextWindow(Sampler.WINDOW, 151_936));
+    assertEquals(151_936, Sampler.nextWindow(4096, 151_936));
+    assertEquals(1000, Sampler.nextWindow(Sampler.WINDOW, 1000));
+    assertEquals(32_000, Sampler.nextWindow(1024, 32_000));
   }
 
   /** No greedy row: the draw goes out without the argmax merge. */
@@ -59,7 +61,7 @@ class SamplerWindowTest {
       // Later steps start where this one's window ended (the whole vocabulary here, or from the first window again
       // every 16th step): the draws stay the same.
       for (int step = 0; step < 17; step++) {
-        org.junit.jupiter.api.Assertions.assertArrayEquals(window,
+        assertArrayEquals(window,
             windowed.sample(m.create(flat, new Shape(n, vocab)), rows, m).tokens(), "step " + step);
       }
       for (int i = 0; i < n; i++) {
