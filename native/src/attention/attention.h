@@ -27,7 +27,7 @@ struct AttentionWorkItem {
   int32_t merge_slot;   // the split's first slot, also its counter's index
 };
 
-constexpr int kAttentionTileRows = 64;   // packed rows per block: 4 warps x 16
+constexpr int kAttentionTileRows = 128;  // packed rows per block: 4 warps x 32 (a decode: at most 16)
 constexpr int kAttentionTileKeys = 64;   // keys per shared-memory tile
 constexpr int kAttentionWorkHeader = 4;  // int32s before the items: [0] = the number of items
 constexpr int kAttentionMaxChunks = 32;  // chunks of one split at most (the merge keeps two floats per row and chunk)

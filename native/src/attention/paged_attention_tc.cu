@@ -3,8 +3,11 @@
 // tile, so K/V are read once per KV head) and flash-decoding's split-KV (chunks of a long context in separate
 // blocks, merged by log-sum-exp). K/V are read in place through the block table, so cached prefixes and earlier
 // chunks count; the work list comes from the host, so a step of any shape is one launch and can be captured.
+// A decode's few rows share each key tile among the warps (attend_keys); a prompt chunk's rows are split among them,
+// 32 a warp as in FlashAttention-2's forward kernel, so each K/V fragment read from shared memory feeds two MMAs
+// (attend_rows).
 //
-// mma.sync m16n8k16 (sm_80+) or two m16n8k8 (sm_75, the T4); no cp.async, no bf16.
+// mma.sync m16n8k16 (sm_80+) or two m16n8k8 (sm_75, the T4); cp.async double buffering on sm_80+; no bf16.
 #include <cuda_fp16.h>
 
 #include <cfloat>
@@ -17,9 +20,12 @@
 namespace barista {
 namespace {
 
-constexpr int kWarps = kAttentionTileRows / 16;
+constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
-constexpr int KT = kAttentionTileKeys;
+constexpr int KT = kAttentionTileKeys;  // keys per tile of a decode (16 a warp)
+constexpr int KP = 32;                  // keys per tile of a prompt chunk (registers and the T4's 64 KB of shared memory)
+constexpr int kRowsPerWarp = kAttentionTileRows / kWarps;
+static_assert(kRowsPerWarp == 32, "attend_rows: two m16 tiles a warp");
 constexpr float kNegInf = -INFINITY;
 
 __device__ __forceinline__ void mma_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
@@ -97,19 +103,23 @@ __device__ __forceinline__ void cp_async_wait() {
 #endif
 }
 
-// Shared memory: the K and V tiles row-major [KT][D + 8] (the padding keeps ldmatrix free of bank conflicts);
-// after the loop the same bytes hold each warp's output rows for the epilogue.
+// Shared memory. A decode: the K and V tiles row-major [KT][D + 8] (the padding keeps ldmatrix free of bank
+// conflicts), then the same bytes hold each warp's output rows for the epilogue. A prompt chunk: the Q tile
+// [kAttentionTileRows][D + 8], then K and V tiles of KP keys. After either, the split merge's weights and sums.
 template <int D, bool ASYNC>
 struct Smem {
   static constexpr int kStride = D + 8;
   static constexpr int kStages = ASYNC ? 2 : 1;  // cp.async fills the next tile while this one is computed
   static constexpr size_t kStageHalves = 2 * KT * kStride;
   static constexpr size_t kTiles = sizeof(__half) * kStages * kStageHalves;
+  static constexpr size_t kRowsStageHalves = 2 * KP * kStride;
+  static constexpr size_t kRowsTiles = sizeof(__half) * (kAttentionTileRows * kStride + kStages * kRowsStageHalves);
   // the warps' output rows, or the merge's weights and sums of each (row, chunk)
   static constexpr int kStageFloats = kWarps * 16 * D > 2 * kAttentionTileRows * kAttentionMaxChunks
                                           ? kWarps * 16 * D : 2 * kAttentionTileRows * kAttentionMaxChunks;
   static constexpr size_t kStage = sizeof(float) * (kStageFloats + 2 * kWarps * 16);
-  static constexpr size_t kBytes = kTiles > kStage ? kTiles : kStage;
+  static constexpr size_t kMax = kTiles > kStage ? kTiles : kStage;
+  static constexpr size_t kBytes = kMax > kRowsTiles ? kMax : kRowsTiles;
 };
 
 struct Item {
@@ -123,16 +133,18 @@ __device__ __forceinline__ Item load_item(const int32_t* work, int i) {
   return Item{a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w, c.x, c.y, c.z, c.w};
 }
 
-// Loads keys [kv0, kv0 + KT) (zeros past kv_stop) of one KV head into shared memory, 16 bytes a thread at a time;
-// a thread's loads are issued in batches before any is stored, so their latencies overlap.
-template <int D>
+// Loads keys [kv0, kv0 + KEYS) (zeros past kv_stop) of one KV head into shared memory, 16 bytes a thread at a
+// time; a thread's loads are issued in batches before any is stored, so their latencies overlap.
+template <int D, int KEYS>
 __device__ __forceinline__ void load_tile(__half* ks, __half* vs, const __half* k_cache, const __half* v_cache,
                                           const int32_t* table, int kv0, int kv_stop, int kv_heads, int kv_head,
                                           int block_size) {
   constexpr int kChunks = D / 8;  // 16-byte pieces per key
-  constexpr int kIters = KT * kChunks / kThreads;
+  constexpr int kPieces = KEYS * kChunks;
+  constexpr int kIters = (kPieces + kThreads - 1) / kThreads;
   constexpr int kBatch = kIters < 4 ? kIters : 4;
-  static_assert(KT * kChunks % kThreads == 0 && kIters % kBatch == 0, "tile loads must divide evenly");
+  static_assert(kIters % kBatch == 0, "tile loads must divide evenly");
+  constexpr int S = D + 8;
 #pragma unroll
   for (int i0 = 0; i0 < kIters; i0 += kBatch) {
     uint4 kvec[kBatch], vvec[kBatch];
@@ -141,7 +153,8 @@ __device__ __forceinline__ void load_tile(__half* ks, __half* vs, const __half* 
     for (int j = 0; j < kBatch; j++) {
       const int c = threadIdx.x + (i0 + j) * kThreads;
       const int kv = kv0 + c / kChunks;
-      off[j] = kv < kv_stop ? ((long) table[kv / block_size] * block_size + kv % block_size) * kv_heads : -1;
+      off[j] = c < kPieces && kv < kv_stop ? ((long) table[kv / block_size] * block_size + kv % block_size) * kv_heads
+                                           : -1;
     }
 #pragma unroll
     for (int j = 0; j < kBatch; j++) {
@@ -156,45 +169,50 @@ __device__ __forceinline__ void load_tile(__half* ks, __half* vs, const __half* 
 #pragma unroll
     for (int j = 0; j < kBatch; j++) {
       const int c = threadIdx.x + (i0 + j) * kThreads;
+      if (kPieces % kThreads != 0 && c >= kPieces) continue;
       const int key = c / kChunks, d0 = (c % kChunks) * 8;
-      *reinterpret_cast<uint4*>(ks + key * Smem<D, false>::kStride + d0) = kvec[j];
-      *reinterpret_cast<uint4*>(vs + key * Smem<D, false>::kStride + d0) = vvec[j];
+      *reinterpret_cast<uint4*>(ks + key * S + d0) = kvec[j];
+      *reinterpret_cast<uint4*>(vs + key * S + d0) = vvec[j];
     }
   }
 }
 
 // load_tile's addresses, as cp.async copies: nothing waits here; cp_async_wait does.
-template <int D>
+template <int D, int KEYS>
 __device__ __forceinline__ void load_tile_async(__half* ks, __half* vs, const __half* k_cache, const __half* v_cache,
                                                 const int32_t* table, int kv0, int kv_stop, int kv_heads,
                                                 int kv_head, int block_size) {
   constexpr int kChunks = D / 8;
-  constexpr int kIters = KT * kChunks / kThreads;
+  constexpr int kPieces = KEYS * kChunks;
+  constexpr int kIters = (kPieces + kThreads - 1) / kThreads;
+  constexpr int S = D + 8;
   long off[kIters];
 #pragma unroll
   for (int j = 0; j < kIters; j++) {  // the table reads first, so their latencies overlap too
-    const int kv = kv0 + (threadIdx.x + j * kThreads) / kChunks;
-    off[j] = kv < kv_stop ? ((long) table[kv / block_size] * block_size + kv % block_size) * kv_heads : -1;
+    const int c = threadIdx.x + j * kThreads;
+    const int kv = kv0 + c / kChunks;
+    off[j] = c < kPieces && kv < kv_stop ? ((long) table[kv / block_size] * block_size + kv % block_size) * kv_heads
+                                         : -1;
   }
 #pragma unroll
   for (int j = 0; j < kIters; j++) {
     const int c = threadIdx.x + j * kThreads;
+    if (kPieces % kThreads != 0 && c >= kPieces) continue;
     const int key = c / kChunks, d0 = (c % kChunks) * 8;
     const long o = off[j] >= 0 ? (off[j] + kv_head) * D + d0 : 0;
-    cp_async16(ks + key * Smem<D, false>::kStride + d0, k_cache + o, off[j] >= 0);
-    cp_async16(vs + key * Smem<D, false>::kStride + d0, v_cache + o, off[j] >= 0);
+    cp_async16(ks + key * S + d0, k_cache + o, off[j] >= 0);
+    cp_async16(vs + key * S + d0, v_cache + o, off[j] >= 0);
   }
   cp_async_commit();
 }
 
-// One warp's 16 rows against its share of each key tile. SPLIT_KEYS: a tile of at most 16 rows (a decode's
-// query heads): the four warps take the same rows and a quarter of each key tile each, merged in the epilogue;
-// otherwise each warp takes its own 16 rows and whole key tiles.
-template <int D, bool SPLIT_KEYS, bool ASYNC>
-__device__ void attend_tile(const Item& it, const __half* q, const __half* k_cache, const __half* v_cache,
+// A tile of at most 16 rows (a decode's query heads): the four warps take the same rows and a quarter of each key
+// tile each, staged for the epilogue to merge.
+template <int D, bool ASYNC>
+__device__ void attend_keys(const Item& it, const __half* q, const __half* k_cache, const __half* v_cache,
                             const int32_t* block_tables, int heads, int kv_heads, int max_blocks, int block_size,
                             float scale, char* smem, float* stage_o, float* stage_m, float* stage_l) {
-  constexpr int NT = SPLIT_KEYS ? 2 : KT / 8;   // key n-tiles (of 8) per warp per key tile
+  constexpr int NT = KT / kWarps / 8;           // key n-tiles (of 8) per warp per key tile
   constexpr int DT = D / 8;                     // output n-tiles
   constexpr int KS = D / 16;                    // k-steps of Q.K^T
   __half* ks = reinterpret_cast<__half*>(smem);
@@ -202,7 +220,7 @@ __device__ void attend_tile(const Item& it, const __half* q, const __half* k_cac
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
   const int group = heads / kv_heads;
   const float scale_log2 = scale * 1.4426950408889634f;  // scores in log2 units: exp2 of them is the softmax's exp
-  const int row_base = it.row_begin + (SPLIT_KEYS ? 0 : warp * 16);
+  const int row_base = it.row_begin;
   const int ra = row_base + g, rb = row_base + g + 8;  // the two rows this lane holds
   const int first_pos = it.context_len - it.q_len;
   const int pos_a = ra < it.row_end ? first_pos + ra / group : -1;  // -1: a row past the tile, sees nothing
@@ -227,10 +245,9 @@ __device__ void attend_tile(const Item& it, const __half* q, const __half* k_cac
 #pragma unroll
   for (int n = 0; n < DT; n++) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.f;
   float m_a = kNegInf, m_b = kNegInf, l_a = 0.f, l_b = 0.f;
-  const bool computes = SPLIT_KEYS || row_base < it.row_end;
 
   if (ASYNC && it.kv_begin < kv_stop) {
-    load_tile_async<D>(ks, vs, k_cache, v_cache, table, it.kv_begin, kv_stop, kv_heads, it.kv_head, block_size);
+    load_tile_async<D, KT>(ks, vs, k_cache, v_cache, table, it.kv_begin, kv_stop, kv_heads, it.kv_head, block_size);
   }
   int stage = 0;
   for (int kv0 = it.kv_begin; kv0 < kv_stop; kv0 += KT, stage ^= 1) {
@@ -239,8 +256,8 @@ __device__ void attend_tile(const Item& it, const __half* q, const __half* k_cac
       vs = ks + KT * Smem<D, ASYNC>::kStride;
       if (kv0 + KT < kv_stop) {  // the next tile into the other stage, computed on two iterations ago
         __half* nk = reinterpret_cast<__half*>(smem) + (stage ^ 1) * Smem<D, ASYNC>::kStageHalves;
-        load_tile_async<D>(nk, nk + KT * Smem<D, ASYNC>::kStride, k_cache, v_cache, table, kv0 + KT, kv_stop,
-                           kv_heads, it.kv_head, block_size);
+        load_tile_async<D, KT>(nk, nk + KT * Smem<D, ASYNC>::kStride, k_cache, v_cache, table, kv0 + KT, kv_stop,
+                               kv_heads, it.kv_head, block_size);
         cp_async_wait<1>();
       } else {
         cp_async_wait<0>();
@@ -248,11 +265,10 @@ __device__ void attend_tile(const Item& it, const __half* q, const __half* k_cac
       __syncthreads();
     } else {
       __syncthreads();  // the previous tile has been read
-      load_tile<D>(ks, vs, k_cache, v_cache, table, kv0, kv_stop, kv_heads, it.kv_head, block_size);
+      load_tile<D, KT>(ks, vs, k_cache, v_cache, table, kv0, kv_stop, kv_heads, it.kv_head, block_size);
       __syncthreads();
     }
-    if (computes) {
-    const int key0 = SPLIT_KEYS ? warp * 16 : 0;  // this warp's first key in the tile
+    const int key0 = warp * 16;  // this warp's first key in the tile
     float s[NT][4];
 #pragma unroll
     for (int n = 0; n < NT; n++) {
@@ -338,7 +354,6 @@ __device__ void attend_tile(const Item& it, const __half* q, const __half* k_cac
         mma_16816(o[n + 1], a, b[2], b[3]);
       }
     }
-    }  // computes
     if (ASYNC) __syncthreads();  // this stage is refilled by the next iteration's copy
   }
   // Stage each warp's rows (output, max, sum) for the epilogue.
@@ -365,8 +380,210 @@ __device__ void attend_tile(const Item& it, const __half* q, const __half* k_cac
   __syncthreads();
 }
 
+// A tile of more than 16 rows (a prompt chunk), FlashAttention-2's forward loop: each warp takes 32 rows (two m16
+// tiles) against whole key tiles, so every K and V fragment read from shared memory feeds two MMAs; Q waits in
+// shared memory and is read by ldmatrix per k-step, as FlashAttention-2 keeps it for head_dim 128. Each warp
+// writes its own rows: normalised into out, or, for a chunk of a split, unnormalised with their max and sum into
+// the slot.
 template <int D, bool ASYNC>
-__global__ void __launch_bounds__(kThreads, ASYNC ? 2 : 3) paged_attention_tc_kernel(
+__device__ void attend_rows(const Item& it, const __half* q, const __half* k_cache, const __half* v_cache,
+                            const int32_t* block_tables, __half* out, float* slot, int heads, int kv_heads,
+                            int max_blocks, int block_size, float scale, char* smem) {
+  constexpr int S = Smem<D, ASYNC>::kStride;
+  constexpr int NT = KP / 8;  // key n-tiles (of 8) per key tile
+  constexpr int DT = D / 8;   // output n-tiles
+  constexpr int KS = D / 16;  // k-steps of Q.K^T
+  __half* qs = reinterpret_cast<__half*>(smem);
+  __half* tiles = qs + kAttentionTileRows * S;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+  const int group = heads / kv_heads;
+  const float scale_log2 = scale * 1.4426950408889634f;
+  const int row_base = it.row_begin + warp * kRowsPerWarp;
+  const int first_pos = it.context_len - it.q_len;
+  int pos[2][2];  // [m-tile][row g, row g + 8]: the key position a row sees up to; -1 past the tile
+#pragma unroll
+  for (int mt = 0; mt < 2; mt++) {
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+      const int r = row_base + 16 * mt + 8 * h + g;
+      pos[mt][h] = r < it.row_end ? first_pos + r / group : -1;
+    }
+  }
+  const int last_row = min(it.row_end, it.row_begin + kAttentionTileRows) - 1;
+  const int kv_stop = min(it.kv_end, first_pos + last_row / group + 1);
+  const int32_t* table = block_tables + (long) it.seq * max_blocks;
+
+  constexpr int kChunks = D / 8;
+  for (int c = threadIdx.x; c < kAttentionTileRows * kChunks; c += kThreads) {  // zeros past the tile's rows
+    const int r = c / kChunks, d0 = (c % kChunks) * 8, pr = it.row_begin + r;
+    uint4 v = make_uint4(0, 0, 0, 0);
+    if (pr < it.row_end) {
+      v = *reinterpret_cast<const uint4*>(
+          q + ((long) (it.q_start + pr / group) * heads + it.kv_head * group + pr % group) * D + d0);
+    }
+    *reinterpret_cast<uint4*>(qs + r * S + d0) = v;
+  }  // read after the loop's first barrier
+
+  float o[2][DT][4] = {};
+  float m[2][2] = {{kNegInf, kNegInf}, {kNegInf, kNegInf}}, l[2][2] = {};
+  const bool computes = row_base < it.row_end;
+  // Lane l addresses row l % 8 + 8 ((l / 8) % 2), dims 8 (l / 16) of an m16 x k16 block: the A fragment.
+  const __half* qrow = qs + (warp * kRowsPerWarp + lane % 8 + 8 * ((lane / 8) % 2)) * S + 8 * (lane / 16);
+
+  if (ASYNC && it.kv_begin < kv_stop) {
+    load_tile_async<D, KP>(tiles, tiles + KP * S, k_cache, v_cache, table, it.kv_begin, kv_stop, kv_heads, it.kv_head,
+                           block_size);
+  }
+  int stage = 0;
+  for (int kv0 = it.kv_begin; kv0 < kv_stop; kv0 += KP, stage ^= 1) {
+    __half* ks = tiles + (ASYNC ? stage * Smem<D, ASYNC>::kRowsStageHalves : 0);
+    __half* vs = ks + KP * S;
+    if (ASYNC) {
+      if (kv0 + KP < kv_stop) {
+        __half* nk = tiles + (stage ^ 1) * Smem<D, ASYNC>::kRowsStageHalves;
+        load_tile_async<D, KP>(nk, nk + KP * S, k_cache, v_cache, table, kv0 + KP, kv_stop, kv_heads, it.kv_head,
+                               block_size);
+        cp_async_wait<1>();
+      } else {
+        cp_async_wait<0>();
+      }
+      __syncthreads();
+    } else {
+      __syncthreads();
+      load_tile<D, KP>(ks, vs, k_cache, v_cache, table, kv0, kv_stop, kv_heads, it.kv_head, block_size);
+      __syncthreads();
+    }
+    if (computes) {
+      float s[2][NT][4] = {};
+#pragma unroll
+      for (int kk = 0; kk < KS; kk += 2) {
+        constexpr int kPair = 2;
+        uint32_t a[2][kPair][4];
+#pragma unroll
+        for (int mt = 0; mt < 2; mt++) {
+          ldmatrix_x4(a[mt][0], qrow + 16 * mt * S + 16 * kk);
+          if (kk + 1 < KS) ldmatrix_x4(a[mt][1], qrow + 16 * mt * S + 16 * (kk + 1));
+        }
+#pragma unroll
+        for (int n = 0; n < NT; n++) {
+          if (kk + 1 < KS) {  // lane l addresses key 8n + l % 8, dims 16kk + 8 (l / 8): k-steps kk and kk + 1
+            uint32_t b[4];
+            ldmatrix_x4(b, ks + (8 * n + lane % 8) * S + 8 * (lane / 8) + 16 * kk);
+#pragma unroll
+            for (int mt = 0; mt < 2; mt++) {
+              mma_16816(s[mt][n], a[mt][0], b[0], b[1]);
+              mma_16816(s[mt][n], a[mt][1], b[2], b[3]);
+            }
+          } else {
+            uint32_t b[2];
+            ldmatrix_x2(b, ks + (8 * n + lane % 8) * S + 16 * kk + 8 * ((lane / 8) % 2));
+#pragma unroll
+            for (int mt = 0; mt < 2; mt++) mma_16816(s[mt][n], a[mt][0], b[0], b[1]);
+          }
+        }
+      }
+      // Only a tile that reaches past the warp's first row's position, past kv_stop, or into rows beyond the tile
+      // needs the per-element mask.
+      const bool masked = kv0 + KP > kv_stop || kv0 + KP - 1 > first_pos + row_base / group ||
+                          row_base + kRowsPerWarp > it.row_end;
+#pragma unroll
+      for (int mt = 0; mt < 2; mt++) {
+        float mx[2] = {kNegInf, kNegInf};
+#pragma unroll
+        for (int n = 0; n < NT; n++) {
+#pragma unroll
+          for (int e = 0; e < 4; e++) {
+            if (masked) {
+              const int key = kv0 + 8 * n + 2 * t + (e & 1);
+              s[mt][n][e] = key <= pos[mt][e / 2] && key < kv_stop ? s[mt][n][e] * scale_log2 : kNegInf;
+            } else {
+              s[mt][n][e] *= scale_log2;
+            }
+            mx[e / 2] = fmaxf(mx[e / 2], s[mt][n][e]);
+          }
+        }
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+#pragma unroll
+          for (int o2 = 1; o2 < 4; o2 <<= 1) mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], o2));
+          const float next = fmaxf(m[mt][h], mx[h]);
+          const float base = next == kNegInf ? 0.f : next;  // a row that has seen no key yet: all exponentials 0
+          const float corr = exp2f(m[mt][h] - base);
+          m[mt][h] = next;
+          float sum = 0.f;
+#pragma unroll
+          for (int n = 0; n < NT; n++) {
+            s[mt][n][2 * h] = exp2f(s[mt][n][2 * h] - base);
+            s[mt][n][2 * h + 1] = exp2f(s[mt][n][2 * h + 1] - base);
+            sum += s[mt][n][2 * h] + s[mt][n][2 * h + 1];
+          }
+          l[mt][h] = l[mt][h] * corr + sum;  // this lane's share; the quad's are added at the end
+#pragma unroll
+          for (int n = 0; n < DT; n++) {
+            o[mt][n][2 * h] *= corr;
+            o[mt][n][2 * h + 1] *= corr;
+          }
+        }
+      }
+#pragma unroll
+      for (int kk = 0; kk < NT / 2; kk++) {  // P's accumulator layout is the A operand's: no shuffles
+        uint32_t a[2][4];
+#pragma unroll
+        for (int mt = 0; mt < 2; mt++) {
+          a[mt][0] = pack_half2(s[mt][2 * kk][0], s[mt][2 * kk][1]);
+          a[mt][1] = pack_half2(s[mt][2 * kk][2], s[mt][2 * kk][3]);
+          a[mt][2] = pack_half2(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+          a[mt][3] = pack_half2(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+        }
+        // Lane l addresses key 16kk + 8 ((l / 8) % 2) + l % 8, dims 8 (n + l / 16): transposed, the B fragments
+        // of output tiles n and n + 1.
+        const __half* vrow = vs + (16 * kk + 8 * ((lane / 8) % 2) + lane % 8) * S + 8 * (lane / 16);
+#pragma unroll
+        for (int n = 0; n < DT; n += 2) {
+          uint32_t b[4];
+          ldmatrix_x4_trans(b, vrow + 8 * n);
+#pragma unroll
+          for (int mt = 0; mt < 2; mt++) {
+            mma_16816(o[mt][n], a[mt], b[0], b[1]);
+            mma_16816(o[mt][n + 1], a[mt], b[2], b[3]);
+          }
+        }
+      }
+    }
+    if (ASYNC) __syncthreads();  // this stage is refilled by the next iteration's copy
+  }
+#pragma unroll
+  for (int mt = 0; mt < 2; mt++) {
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+      float sum = l[mt][h];
+#pragma unroll
+      for (int o2 = 1; o2 < 4; o2 <<= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o2);
+      const int r = row_base + 16 * mt + 8 * h + g;
+      if (r >= it.row_end) continue;
+      if (slot == nullptr) {
+        const float inv = sum > 0.f ? 1.f / sum : 0.f;
+        __half* dst = out + ((long) (it.q_start + r / group) * heads + it.kv_head * group + r % group) * D + 2 * t;
+#pragma unroll
+        for (int n = 0; n < DT; n++) {
+          *reinterpret_cast<__half2*>(dst + 8 * n) = __floats2half2_rn(o[mt][n][2 * h] * inv, o[mt][n][2 * h + 1] * inv);
+        }
+      } else {
+        const int rr = r - it.row_begin;
+        float* dst = slot + rr * D + 2 * t;
+#pragma unroll
+        for (int n = 0; n < DT; n++) *reinterpret_cast<float2*>(dst + 8 * n) = make_float2(o[mt][n][2 * h], o[mt][n][2 * h + 1]);
+        if (t == 0) {
+          slot[kAttentionTileRows * D + rr] = m[mt][h];
+          slot[kAttentionTileRows * D + kAttentionTileRows + rr] = sum;
+        }
+      }
+    }
+  }
+}
+
+template <int D, bool ASYNC>
+__global__ void __launch_bounds__(kThreads, 2) paged_attention_tc_kernel(
     __half* out, const __half* q, const __half* k_cache, const __half* v_cache, const int32_t* block_tables,
     const int32_t* work, float* scratch, int32_t* counters, int heads, int kv_heads, int max_blocks, int block_size,
     float scale) {
@@ -376,49 +593,40 @@ __global__ void __launch_bounds__(kThreads, ASYNC ? 2 : 3) paged_attention_tc_ke
   float* stage_o = reinterpret_cast<float*>(smem);
   float* stage_m = stage_o + Smem<D, ASYNC>::kStageFloats;
   float* stage_l = stage_m + kWarps * 16;
-  const bool split_keys = it.row_end - it.row_begin <= 16;
-  if (split_keys) {
-    attend_tile<D, true, ASYNC>(it, q, k_cache, v_cache, block_tables, heads, kv_heads, max_blocks, block_size, scale,
-                         smem, stage_o, stage_m, stage_l);
-  } else {
-    attend_tile<D, false, ASYNC>(it, q, k_cache, v_cache, block_tables, heads, kv_heads, max_blocks, block_size, scale,
-                          smem, stage_o, stage_m, stage_l);
-  }
-  // Epilogue: combine the warps' shares of a split-keys tile (one share each otherwise), then normalise into out
-  // or leave the chunk's unnormalised output, max and sum in its scratch slot.
   const int group = heads / kv_heads;
   const int rows = it.row_end - it.row_begin;
   float* slot = it.partial >= 0 ? scratch + (long) it.partial * kAttentionTileRows * (D + 2) : nullptr;
-  for (int i = threadIdx.x; i < rows * D; i += kThreads) {
-    const int r = i / D, d = i % D;
-    float m, l, acc;
-    if (split_keys) {
-      m = kNegInf;
+  if (rows > 16) {
+    attend_rows<D, ASYNC>(it, q, k_cache, v_cache, block_tables, out, slot, heads, kv_heads, max_blocks, block_size,
+                          scale, smem);
+  } else {
+    attend_keys<D, ASYNC>(it, q, k_cache, v_cache, block_tables, heads, kv_heads, max_blocks, block_size, scale, smem,
+                          stage_o, stage_m, stage_l);
+    // Combine the warps' shares of the keys, then normalise into out or leave the chunk's unnormalised output,
+    // max and sum in its scratch slot.
+    for (int i = threadIdx.x; i < rows * D; i += kThreads) {
+      const int r = i / D, d = i % D;
+      float m = kNegInf;
 #pragma unroll
       for (int w = 0; w < kWarps; w++) m = fmaxf(m, stage_m[w * 16 + r]);
       const float base = m == kNegInf ? 0.f : m;
-      l = 0.f;
-      acc = 0.f;
+      float l = 0.f, acc = 0.f;
 #pragma unroll
       for (int w = 0; w < kWarps; w++) {
         const float f = exp2f(stage_m[w * 16 + r] - base);
         l += f * stage_l[w * 16 + r];
         acc += f * stage_o[(w * 16 + r) * D + d];
       }
-    } else {
-      m = stage_m[r];
-      l = stage_l[r];
-      acc = stage_o[r * D + d];
-    }
-    if (slot == nullptr) {
-      const int pr = it.row_begin + r;
-      const long token = it.q_start + pr / group;
-      out[(token * heads + it.kv_head * group + pr % group) * D + d] = __float2half_rn(l > 0.f ? acc / l : 0.f);
-    } else {
-      slot[r * D + d] = acc;
-      if (d == 0) {
-        slot[kAttentionTileRows * D + r] = m;
-        slot[kAttentionTileRows * D + kAttentionTileRows + r] = l;
+      if (slot == nullptr) {
+        const int pr = it.row_begin + r;
+        const long token = it.q_start + pr / group;
+        out[(token * heads + it.kv_head * group + pr % group) * D + d] = __float2half_rn(l > 0.f ? acc / l : 0.f);
+      } else {
+        slot[r * D + d] = acc;
+        if (d == 0) {
+          slot[kAttentionTileRows * D + r] = m;
+          slot[kAttentionTileRows * D + kAttentionTileRows + r] = l;
+        }
       }
     }
   }
@@ -506,6 +714,11 @@ void launch(void* out, const void* q, const void* kc, const void* vc, const int3
         (__half*) out, (const __half*) q, (const __half*) kc, (const __half*) vc, bt, work, scratch, counters, heads,
         kv_heads, max_blocks, block_size, scale);
   } else {
+    // A prompt chunk's Q and K/V tiles take more than the 48 KB a launch gets unasked (52 KB for head_dim 128).
+    static const bool sized = cudaFuncSetAttribute(paged_attention_tc_kernel<D, false>,
+                                                   cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                   (int) Smem<D, false>::kBytes) == cudaSuccess;
+    if (!sized) throw std::runtime_error("paged_attention_tc: shared memory for head_dim " + std::to_string(D));
     paged_attention_tc_kernel<D, false><<<max_items, kThreads, Smem<D, false>::kBytes, s>>>(
         (__half*) out, (const __half*) q, (const __half*) kc, (const __half*) vc, bt, work, scratch, counters, heads,
         kv_heads, max_blocks, block_size, scale);

@@ -15,7 +15,7 @@ import java.util.Arrays;
  * row count; the split depends on the batch only, so a step computes the same whether replayed or eager.
  */
 final class AttentionWork {
-  static final int TILE_ROWS = 64;
+  static final int TILE_ROWS = 128;
   static final int TILE_KEYS = 64;
   static final int HEADER = 4;
   static final int ITEM_INTS = 12;

@@ -35,7 +35,8 @@ class AttentionWorkTest {
     assertEquals(2 * AttentionWork.MAX_CHUNKS, out[0], "16,384 keys of each KV head in 32 chunks");
     // A graph of B rows runs steps of fewer: the bound must not shrink as rows grow.
     for (int rows = 1; rows < 600; rows++) assertTrue(work.capacity(rows) <= work.capacity(rows + 1), "rows " + rows);
-    assertEquals(4 * 132 + 2 * ((600 * 6 + 63) / 64 + 256), work.capacity(600));
+    int tiles = (600 * 6 + AttentionWork.TILE_ROWS - 1) / AttentionWork.TILE_ROWS;
+    assertEquals(4 * 132 + 2 * (tiles + 256), work.capacity(600));
   }
 
   /**
