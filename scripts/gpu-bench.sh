@@ -3,7 +3,9 @@
 # transformers (eager generate, and static cache + torch.compile) on the same synthetic r1-distill-1.5b checkpoint:
 # 128 random prompt tokens, 128 output tokens (EOS ignored), greedy, at each concurrency / batch size.
 # Usage: scripts/gpu-bench.sh OUT_DIR [ours] [eager] [compiled] [quant] [preset] [structured] [reasoning]
-#        [compiled-reasoning] [long] [long32] [async] [quant-dequant] [dense-gemv]  (default: ours eager compiled)
+#        [compiled-reasoning] [long] [long32] [async] [quant-dequant] [dense-gemv] [sampling]
+#        (default: ours eager compiled)
+#   sampling: the 32-user preset with the sampling kernel, then with BARISTA_SAMPLING_KERNEL=0 (DJL ops), twice
 #   dense-gemv: fp16 at GEMV_LEVELS (default 1 8) with BARISTA_DENSE_GEMV_ROWS=GEMV_ROWS (default 8), then without,
 #     twice: the opt-in GEMV for decode steps' linears against cuBLAS
 #   reasoning: R1's lengths, 128 in / 2,048 out at concurrency 1, 32 and 256 (REASONING_LEVELS)
@@ -197,6 +199,13 @@ for part in $parts; do
         BARISTA_DENSE_GEMV_ROWS=${GEMV_ROWS:-8} levels="${GEMV_LEVELS:-1 8}" serve_and_bench "fp16-gemv-$round" "$model"
         grep -m1 "libbarista_native GEMV" "$out/serve-fp16-gemv-$round.log" || echo "fp16-gemv: the log names no GEMV"
         BARISTA_DENSE_GEMV_ROWS=0 levels="${GEMV_LEVELS:-1 8}" serve_and_bench "fp16-cublas-$round" "$model"
+      done ;;
+    sampling) # the 32-user preset (temperature 0.7, top_p 0.95) with the sampling kernel, then with the DJL ops it
+      # replaces (BARISTA_SAMPLING_KERNEL=0), twice, each on a server of its own
+      for round in 1 2; do
+        PRESET_RUN=1 PRESET_ROUNDS=${PRESET_ROUNDS:-2} levels="" serve_and_bench "fp16-sampling-kernel-$round" "$model"
+        BARISTA_SAMPLING_KERNEL=0 PRESET_RUN=1 PRESET_ROUNDS=${PRESET_ROUNDS:-2} levels="" \
+          serve_and_bench "fp16-sampling-djl-$round" "$model"
       done ;;
     quant-dequant) # the same from DEQUANT_ROWS rows on through dequantize + cuBLAS (opt-in, to be measured)
       awq_checkpoint

@@ -46,4 +46,10 @@ void paged_attention(DType t, void* out, const void* q, const void* k_cache, con
 // is set (W = (V + 63) / 64 words per row) and set the others to -inf.
 void apply_token_mask(float* logits, const uint64_t* bits, int rows, int vocab, cudaStream_t s);
 
+// One token per row of float32 logits [rows, vocab], by params [rows, 7] (temperature, top_k, min_p, top_p, the
+// row's uniform draw, greedy 0/1, unused): the argmax for greedy rows, else the host sampler's draw (temperature,
+// min-p, top-k, top-p, inverse CDF in descending probability). -1 for a row the kernel leaves to the caller (its
+// boundary in a bucket of more than 2,048 tokens of near-equal weight).
+void sample_rows(int64_t* out, const float* logits, const float* params, int rows, int vocab, cudaStream_t s);
+
 }  // namespace barista

@@ -131,6 +131,23 @@ BARISTA_JNI(void, applyTokenMask)(JNIEnv* env, jclass, jlong logits, jlong bits)
   });
 }
 
+// int64 [rows] tokens drawn from float32 logits [rows, vocab] by float32 params [rows, 7] (see kernels.h).
+BARISTA_JNI(jlong, sampleRows)(JNIEnv* env, jclass, jlong logits, jlong params) {
+  return guarded<jlong>(env, 0, [&] {
+    at::Tensor& x = tensor(logits);
+    at::Tensor& p = tensor(params);
+    expect(x.is_cuda() && x.is_contiguous() && x.scalar_type() == at::kFloat && x.dim() == 2,
+           "sampleRows: logits must be a contiguous CUDA float32 [rows, vocab] tensor");
+    expect(p.is_cuda() && p.is_contiguous() && p.scalar_type() == at::kFloat && p.dim() == 2 && p.size(1) == 7
+               && p.size(0) == x.size(0),
+           "sampleRows: params must be a contiguous CUDA float32 [rows, 7] tensor");
+    at::Tensor out = at::empty({x.size(0)}, x.options().dtype(at::kLong));
+    barista::sample_rows(out.data_ptr<int64_t>(), x.data_ptr<float>(), p.data_ptr<float>(),
+                         static_cast<int>(x.size(0)), static_cast<int>(x.size(1)), stream());
+    return wrap(out);
+  });
+}
+
 BARISTA_JNI(void, writeKv)(JNIEnv* env, jclass, jlong k, jlong v, jlong kCache, jlong vCache, jlong slots) {
   guarded<int>(env, 0, [&] {
     at::Tensor& ks = tensor(k);

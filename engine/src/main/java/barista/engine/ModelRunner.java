@@ -59,7 +59,7 @@ public final class ModelRunner implements StepExecutor, AutoCloseable {
     this.model = model;
     this.cache = cache;
     this.cudaPath = cudaPath;
-    this.sampler = cudaPath != null ? new Sampler(cudaPath.tokenMasks()) : new Sampler();
+    this.sampler = cudaPath != null ? new Sampler(cudaPath.tokenMasks(), cudaPath.rowDraw()) : new Sampler();
     this.djlAttention = cudaPath == null ? new DjlAttention(cache, model.geometry(), model.dtype()) : null;
     this.maxModelLen = maxModelLen;
   }

@@ -1,13 +1,17 @@
 package barista.engine.cuda;
 
+import static barista.engine.cuda.CudaNative.handle;
+import static barista.engine.cuda.CudaNative.wrap;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import barista.engine.sampling.LogitMasker;
 import barista.engine.model.ForwardBatch;
 import barista.engine.model.PagedKvCache;
 import barista.engine.model.Qwen2Model;
 import barista.engine.model.StepInputs;
+import barista.engine.sampling.LogitMasker;
+import barista.engine.sampling.RowDraw;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -138,6 +142,17 @@ public final class CudaForwardPath implements AutoCloseable {
   public void finishWithoutReadback() {
     CudaNative.synchronize(stream);
   }
+
+  /**
+   * The sampler's one-launch draw on this path (native/src/sampling/sampling_kernels.cu), unless
+   * BARISTA_SAMPLING_KERNEL=0 keeps the DJL ops (to compare the two).
+   */
+  public RowDraw rowDraw() {
+    return "0".equals(System.getenv("BARISTA_SAMPLING_KERNEL")) ? null : SAMPLING_KERNEL;
+  }
+
+  static final RowDraw SAMPLING_KERNEL =
+      (logits, params, m) -> wrap(m, CudaNative.sampleRows(handle(logits), handle(params)));
 
   /** Applies constraint masks in one kernel, from pinned staging memory (the sampler's masker on this path). */
   public LogitMasker tokenMasks() {

@@ -173,6 +173,12 @@ public final class CudaNative {
   /** In place: logits {@code [R, V]} float32 keep the tokens whose bits {@code [R, (V + 63) / 64]} int64 are set. */
   static native void applyTokenMask(long logits, long bits);
 
+  /**
+   * int64 {@code [R]}: a token per row of float32 logits {@code [R, V]} by float32 params {@code [R, 7]}
+   * (Sampler's staged parameters); -1 for a row the kernel leaves to the caller.
+   */
+  static native long sampleRows(long logits, long params);
+
   /** @param rowSeq 0: row r is sequence r (a decode step) */
   static native long pagedAttention(long q, long kCache, long vCache, long blockTables, long rowSeq,
       long contextLens, int blockSize, float scale);

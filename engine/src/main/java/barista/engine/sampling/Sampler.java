@@ -31,6 +31,8 @@ public final class Sampler {
   private final LogitMasker masker;
   /** Whether CPU logits are sampled on the host (else with DJL ops, as on CUDA). */
   private final boolean hostSampling;
+  /** The device's one-launch draw (CUDA), or null: DJL ops over a window of the most likely tokens. */
+  private final RowDraw rowDraw;
 
   /** A sampler that masks with DJL ops (any device). */
   public Sampler() {
@@ -38,13 +40,19 @@ public final class Sampler {
   }
 
   public Sampler(LogitMasker masker) {
-    this(masker, true);
+    this(masker, true, null);
+  }
+
+  /** A sampler whose device rows are drawn by {@code rowDraw} (null: with DJL ops). */
+  public Sampler(LogitMasker masker, RowDraw rowDraw) {
+    this(masker, true, rowDraw);
   }
 
   /** With {@code hostSampling} false, CPU logits take the device path too (for tests of that path). */
-  Sampler(LogitMasker masker, boolean hostSampling) {
+  Sampler(LogitMasker masker, boolean hostSampling, RowDraw rowDraw) {
     this.masker = masker;
     this.hostSampling = hostSampling;
+    this.rowDraw = rowDraw;
   }
 
   public SampleResult sample(NDArray logits, List<SamplingRow> rows, NDManager m) {
@@ -127,10 +135,13 @@ public final class Sampler {
     NDArray chosen;
     long[] drawn;
     if (anyStochastic && staged.params != null) {
-      Draw d = sampleInWindow(x, staged, vocab, m);
+      Draw d = rowDraw == null ? null : drawInOneLaunch(x, staged, m);
+      if (d == null) {
+        d = sampleInWindow(x, staged, vocab, m);
+        lastWindow = d.window;
+      }
       chosen = d.chosen;
       drawn = d.tokens;
-      lastWindow = d.window;
     } else if (anyStochastic) {
       boolean[] greedy = new boolean[numRows];
       for (int i = 0; i < numRows; i++) greedy[i] = rows.get(i).params().isGreedy();
@@ -456,6 +467,17 @@ public final class Sampler {
 
   /** The chosen tokens (greedy rows' argmax among them) on the device, and read back. */
   private record Draw(NDArray chosen, long[] tokens, int window) {}
+
+  /**
+   * The step's tokens from {@link #rowDraw}; null when it left a row to this sampler (a boundary among thousands of
+   * near-equal probabilities), whose windowed path then draws the step.
+   */
+  private Draw drawInOneLaunch(NDArray x, Staged s, NDManager m) {
+    NDArray chosen = rowDraw.draw(x, s.params, m);
+    long[] tokens = chosen.toLongArray();
+    for (long t : tokens) if (t < 0) return null;
+    return new Draw(chosen, tokens, WINDOW);
+  }
 
   /**
    * With DJL ops (any device): the K most likely tokens of every row by partial selection (topK, K at least

@@ -296,4 +296,61 @@ class CudaKernelsTest {
       }
     }
   }
+
+  /**
+   * The sampling kernel draws what the host draws (HostSampling, the CPU path) for rows of the r1 vocabulary: flat
+   * rows (a random model's, whose boundaries fall in crowded buckets), spread and peaked rows, rows with most tokens
+   * masked; top-k, top-p and min-p alone and together; greedy rows. Two tokens whose weights are within e^1e-4 (the
+   * host's and the kernel's exponentials differ by about 1e-5) may be drawn either way, nothing else; a row of
+   * 151,936 equal logits is left to the caller (-1).
+   */
+  @Test
+  void samplingKernelDrawsWhatTheHostDraws() {
+    int vocab = 151_936, n = 41;
+    Random random = new Random(23);
+    float[] logits = new float[n * vocab];
+    float[] params = new float[n * 7];
+    List<barista.engine.sampling.SamplingRow> rows = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      double spread = new double[] {0.3, 1.5, 6, 2}[i % 4];
+      for (int t = 0; t < vocab; t++) {
+        boolean masked = i % 4 == 3 && t % 97 != 0;
+        logits[i * vocab + t] = i == n - 1 ? 0f
+            : masked ? Float.NEGATIVE_INFINITY : (float) (spread * random.nextGaussian());
+      }
+      double temperature = i % 8 == 7 ? 0 : 0.25 + 0.25 * (i % 6);
+      var p = barista.engine.sampling.SamplingParams.builder().temperature(temperature);
+      int topK = i % 3 == 1 ? 1 + random.nextInt(i % 2 == 0 ? 40 : 6000) : vocab;
+      double topP = i % 2 == 0 ? 0.95 : i % 5 == 3 ? 0.5 : 1;
+      double minP = i % 7 == 3 ? 0.05 : 0;
+      if (topK < vocab) p.topK(topK);
+      p.topP(topP).minP(minP);
+      double u = random.nextDouble();
+      rows.add(new barista.engine.sampling.SamplingRow(p.build(), u, new int[] {0}, 1, 0, new int[0]));
+      float[] row = {temperature == 0 ? 1f : (float) temperature, topK, (float) minP, (float) topP,
+          Math.min((float) u, 0x1.fffffep-1f), temperature == 0 ? 1f : 0f, 0f};
+      System.arraycopy(row, 0, params, i * 7, 7);
+    }
+    try (NDManager cpu = NDManager.newBaseManager(Device.cpu());
+        NDManager gpu = NDManager.newBaseManager(Device.gpu(), "PyTorch")) {
+      int[] host = new barista.engine.sampling.Sampler().sample(cpu.create(logits, new Shape(n, vocab)), rows, cpu)
+          .tokens();
+      long[] drawn = CudaForwardPath.SAMPLING_KERNEL.draw(gpu.create(logits, new Shape(n, vocab)),
+          gpu.create(params, new Shape(n, 7)), gpu).toLongArray();
+      List<String> report = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        if (i == n - 1) {
+          assertTrue(drawn[i] == -1, "a row of equal logits is the caller's, got " + drawn[i]);
+          continue;
+        }
+        if (drawn[i] == host[i]) continue;
+        double temperature = Math.max(params[i * 7], 1e-6f);
+        boolean greedy = params[i * 7 + 5] != 0;
+        double apart = drawn[i] < 0 ? Double.POSITIVE_INFINITY
+            : Math.abs(logits[i * vocab + host[i]] - logits[i * vocab + (int) drawn[i]]) / temperature;
+        if (greedy || !(apart < 1e-4)) report.add("row " + i + ": host " + host[i] + ", kernel " + drawn[i]);
+      }
+      assertTrue(report.isEmpty(), String.join("; ", report));
+    }
+  }
 }

@@ -40,6 +40,36 @@ class SamplerWindowTest {
     drawsAgree(9, false);
   }
 
+  /** The device's one-launch draw is taken as it comes; a row it leaves (-1) sends the whole step to the window path. */
+  @Test
+  void aOneLaunchDrawIsTakenUnlessItLeavesARow() {
+    SplittableRandom random = new SplittableRandom(11);
+    int n = 4, vocab = 50;
+    float[] flat = new float[n * vocab];
+    for (int i = 0; i < flat.length; i++) flat[i] = (float) (3 * random.nextDouble());
+    List<SamplingRow> rows = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      rows.add(new SamplingRow(SamplingParams.builder().temperature(0.7).topP(0.9).build(), random.nextDouble(),
+          new int[] {0}, 1, 0, new int[0]));
+    }
+    try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+      long[] drawn = {7, 3, 11, 42};
+      RowDraw all = (x, params, mm) -> {
+        assertEquals(new Shape(n, 7), params.getShape());
+        return mm.create(drawn);
+      };
+      assertArrayEquals(new int[] {7, 3, 11, 42},
+          new Sampler(Sampler::maskWithDjlOps, false, all).sample(m.create(flat, new Shape(n, vocab)), rows, m)
+              .tokens());
+      RowDraw leavesOne = (x, params, mm) -> mm.create(new long[] {7, -1, 11, 42});
+      int[] window = new Sampler(Sampler::maskWithDjlOps, false, null)
+          .sample(m.create(flat, new Shape(n, vocab)), rows, m).tokens();
+      assertArrayEquals(window, new Sampler(Sampler::maskWithDjlOps, false, leavesOne)
+          .sample(m.create(flat, new Shape(n, vocab)), rows, m).tokens());
+      assertTrue(window[0] != 7 || window[2] != 11 || window[3] != 42, "the window path's own draw, not the kernel's");
+    }
+  }
+
   private static void drawsAgree(int n, boolean withGreedyRows) {
     SplittableRandom random = new SplittableRandom(5 + n);
     int vocab = 3000;
@@ -56,7 +86,7 @@ class SamplerWindowTest {
     }
     try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
       int[] host = new Sampler().sample(m.create(flat, new Shape(n, vocab)), rows, m).tokens();
-      Sampler windowed = new Sampler(Sampler::maskWithDjlOps, false);
+      Sampler windowed = new Sampler(Sampler::maskWithDjlOps, false, null);
       int[] window = windowed.sample(m.create(flat, new Shape(n, vocab)), rows, m).tokens();
       // Later steps start where this one's window ended (the whole vocabulary here, or from the first window again
       // every 16th step): the draws stay the same.
