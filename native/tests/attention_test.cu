@@ -31,7 +31,7 @@ struct Seq {
 };
 
 // The host's work list (mirrors AttentionWork.java).
-constexpr int kMinChunkKeys = 128, kMaxChunks = kAttentionMaxChunks;
+constexpr int kMinChunkKeys = 128, kRowsMinChunkKeys = 2048, kMaxChunks = kAttentionMaxChunks;
 static std::vector<int32_t> build_work(const std::vector<Seq>& seqs, int group, int kv_heads, int target,
                                        int* slots_used) {
   struct Tile { int seq, kvh, r0, r1, keys, q_start; };
@@ -59,7 +59,8 @@ static std::vector<int32_t> build_work(const std::vector<Seq>& seqs, int group, 
   std::vector<int32_t> w(kAttentionWorkHeader, 0);
   int items = 0, slot = 0;
   for (const Tile& t : tiles) {
-    int n = (int) std::max<long>(1, (t.keys + chunk - 1) / chunk);
+    const long tile_chunk = t.r1 - t.r0 > kAttentionDecodeRows ? std::max<long>(chunk, kRowsMinChunkKeys) : chunk;
+    int n = (int) std::max<long>(1, (t.keys + tile_chunk - 1) / tile_chunk);
     n = std::min(n, kMaxChunks);
     const int each = n == 1 ? t.keys
                             : (int) (((t.keys + n - 1) / n + kAttentionTileKeys - 1) / kAttentionTileKeys

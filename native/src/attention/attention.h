@@ -29,6 +29,7 @@ struct AttentionWorkItem {
 
 constexpr int kAttentionTileRows = 128;  // packed rows per block: 4 warps x 32 (a decode: at most 16)
 constexpr int kAttentionTileKeys = 64;   // keys per shared-memory tile
+constexpr int kAttentionDecodeRows = 16; // a tile of at most this many rows (a decode's heads) splits its keys among warps
 constexpr int kAttentionWorkHeader = 4;  // int32s before the items: [0] = the number of items
 constexpr int kAttentionMaxChunks = 32;  // chunks of one split at most (the merge keeps two floats per row and chunk)
 

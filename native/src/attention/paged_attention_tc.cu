@@ -596,7 +596,7 @@ __global__ void __launch_bounds__(kThreads, 2) paged_attention_tc_kernel(
   const int group = heads / kv_heads;
   const int rows = it.row_end - it.row_begin;
   float* slot = it.partial >= 0 ? scratch + (long) it.partial * kAttentionTileRows * (D + 2) : nullptr;
-  if (rows > 16) {
+  if (rows > kAttentionDecodeRows) {
     attend_rows<D, ASYNC>(it, q, k_cache, v_cache, block_tables, out, slot, heads, kv_heads, max_blocks, block_size,
                           scale, smem);
   } else {

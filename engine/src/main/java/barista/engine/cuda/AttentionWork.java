@@ -23,6 +23,13 @@ final class AttentionWork {
   static final int MAX_CHUNKS = 32;
   /** Shorter chunks cost more in merging than they gain in parallelism. */
   static final int MIN_CHUNK_KEYS = 128;
+  /**
+   * A tile of more than {@value #DECODE_ROWS} rows (a prompt chunk's) splits only into chunks this long: each chunk
+   * writes and its merge reads the partials of all its rows, which shorter chunks of such tiles do not repay.
+   */
+  static final int ROWS_MIN_CHUNK_KEYS = 2048;
+  /** The rows a decode's tile has at most (its query heads): the kernel splits its keys among the warps. */
+  static final int DECODE_ROWS = 16;
 
   private final int group;
   private final int kvHeads;
@@ -109,7 +116,8 @@ final class AttentionWork {
       int s = tileSeq[tile], r0 = tileRow[tile];
       int q = b.queryLen()[s];
       int r1 = Math.min(r0 + TILE_ROWS, q * group);
-      int chunks = (int) Math.min(MAX_CHUNKS, Math.max(1, (keys + chunk - 1) / chunk));
+      long tileChunk = r1 - r0 > DECODE_ROWS ? Math.max(chunk, ROWS_MIN_CHUNK_KEYS) : chunk;
+      int chunks = (int) Math.min(MAX_CHUNKS, Math.max(1, (keys + tileChunk - 1) / tileChunk));
       int each = chunks == 1 ? keys : (int) roundUp((keys + chunks - 1) / chunks, TILE_KEYS);
       if (chunks > 1) chunks = (keys + each - 1) / each;
       for (int h = 0; h < kvHeads; h++) {

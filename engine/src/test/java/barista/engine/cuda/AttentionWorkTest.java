@@ -40,6 +40,34 @@ class AttentionWorkTest {
   }
 
   /**
+   * A prompt's tiles split only into long chunks (their partials are 128 rows each): a 2,048-token prompt on an
+   * H100's 132 SMs runs as its tiles, unsplit, while a 512-token chunk ending a 16,384-token context splits into
+   * chunks of 2,048 keys.
+   */
+  @Test
+  void promptTilesSplitOnlyIntoLongChunks() {
+    AttentionWork work = new AttentionWork(12, 2, 4 * 132, 256);
+    int[] out = new int[AttentionWork.HEADER + work.capacity(2048) * AttentionWork.ITEM_INTS];
+    work.build(batch(new int[] {2048}, new int[] {2048}), out);
+    assertEquals(2 * 2048 * 6 / AttentionWork.TILE_ROWS, out[0], "one item per tile and KV head");
+    work.build(batch(new int[] {512}, new int[] {16_384}), out);
+    int tiles = 2 * 512 * 6 / AttentionWork.TILE_ROWS;
+    assertTrue(out[0] > tiles, "split: " + out[0]);
+    for (int i = 0; i < out[0]; i++) {
+      int at = AttentionWork.HEADER + i * AttentionWork.ITEM_INTS;
+      int keys = out[at + 5] - out[at + 4], count = out[at + 10];
+      assertTrue(count == 0 || keys >= AttentionWork.ROWS_MIN_CHUNK_KEYS || out[at + 5] == lastKey(out, at),
+          "item " + i + ": " + keys + " keys of a split of " + count);
+    }
+  }
+
+  /** The tile's last key: its chunk's kv_end when it is the tile's last chunk. */
+  private static int lastKey(int[] out, int at) {
+    int q = out[at + 7], ctx = out[at + 8], group = 6;
+    return ctx - q + (out[at + 3] - 1) / group + 1;
+  }
+
+  /**
    * Random steps of decodes, prompts and chunks after cached prefixes, GQA 6 and 1, GPUs of few and many SMs:
    * every packed row of every sequence and KV head is in exactly one tile, whose chunks cover keys 0 .. the tile's
    * last position exactly once; a split's chunks own consecutive distinct scratch slots and know their count; the
