@@ -53,6 +53,7 @@ serve_and_bench() { # name model-dir extra-serve-args...
   echo "$name: process start to healthy: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
   grep -E "startup complete|weights take|KV cache" "$out/serve-$name.log" || true
   if [ -n "${PRESET_RUN:-}" ]; then # the first round right after start (as after a restart), the later ones after it
+    local round
     for round in $(seq ${PRESET_ROUNDS:-3}); do
       curl -s localhost:$port/metrics > "$out/metrics-before.txt"
       barista bench --base-url http://127.0.0.1:$port --preset seed-32-users > "$out/preset-$name-$round.txt" 2>&1 || true

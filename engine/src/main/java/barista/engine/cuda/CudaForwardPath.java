@@ -40,8 +40,8 @@ public final class CudaForwardPath implements AutoCloseable {
   }
 
   /**
-   * Switches the model to the fused ops, and its fp16 linears to the GEMV for decode steps where
-   * {@code BARISTA_DENSE_GEMV_ROWS} asks for it; call before profiling so the profile measures what will run.
+   * Switches the model to the fused ops, and its fp16 linears to the GEMV for steps of up to
+   * {@code BARISTA_DENSE_GEMV_ROWS} rows (1 unless set); call before profiling so the profile measures what will run.
    */
   public static void useFusedOps(Qwen2Model model) {
     model.useOps(CudaLayerOps.INSTANCE);

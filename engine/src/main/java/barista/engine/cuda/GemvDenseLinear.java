@@ -11,12 +11,15 @@ import barista.engine.linear.LinearLayer;
 /**
  * An fp16 dense linear whose calls of up to {@code maxRows} rows (decode steps) run libbarista_native's GEMV
  * ({@code native/src/dense_gemv_kernels.cu}) and larger ones cuBLAS through DJL, as before. A CUDA graph records
- * whichever its bucket's row count picks. Opt-in ({@link #ROWS_ENV}) until measured on a GPU.
+ * whichever its bucket's row count picks. On by default for single-row steps, where it beat cuBLAS end to end
+ * (docs/performance.md); {@link #ROWS_ENV} widens it to 8 rows or turns it off (0).
  */
 final class GemvDenseLinear implements LinearLayer {
-  /** The most rows a call may have to take the GEMV: 1-8; unset or 0, the GEMV is not used. */
+  /** The most rows a call may have to take the GEMV: 1-8; 0: the GEMV is not used. */
   static final String ROWS_ENV = "BARISTA_DENSE_GEMV_ROWS";
   static final int MAX_ROWS = 8; // the kernel's kDenseGemvMaxRows
+  /** Without {@link #ROWS_ENV}: single-row steps only (the measured gain; 2-8 rows not yet timed end to end). */
+  static final int DEFAULT_ROWS = 1;
 
   private final DenseLinear dense;
   private final int maxRows;
@@ -41,12 +44,15 @@ final class GemvDenseLinear implements LinearLayer {
     return new GemvDenseLinear(d, Math.min(maxRows, MAX_ROWS));
   }
 
-  /** {@link #ROWS_ENV} as read at startup: 0 when unset or not a number from 0 to 8. */
+  /** {@link #ROWS_ENV} as read at startup: {@link #DEFAULT_ROWS} when unset, 0 when not a number from 0 to 8. */
   static int rowsFromEnvironment() {
-    String v = System.getenv(ROWS_ENV);
-    if (v == null) return 0;
+    return rows(System.getenv(ROWS_ENV));
+  }
+
+  static int rows(String setting) {
+    if (setting == null) return DEFAULT_ROWS;
     try {
-      int rows = Integer.parseInt(v.strip());
+      int rows = Integer.parseInt(setting.strip());
       return rows >= 0 && rows <= MAX_ROWS ? rows : 0;
     } catch (NumberFormatException e) {
       return 0;

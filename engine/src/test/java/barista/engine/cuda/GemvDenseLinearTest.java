@@ -15,6 +15,16 @@ import org.junit.jupiter.api.Test;
 /** Which linears the CUDA path hands to the GEMV (the kernel itself: CudaKernelsTest, on a GPU). */
 class GemvDenseLinearTest {
 
+  /** Unset: single-row steps take the GEMV; 0 turns it off; a setting outside 0-8 or not a number is off too. */
+  @Test
+  void theGemvRowsSettingDefaultsToSingleRowSteps() {
+    assertEquals(1, GemvDenseLinear.rows(null));
+    assertEquals(0, GemvDenseLinear.rows("0"));
+    assertEquals(8, GemvDenseLinear.rows(" 8 "));
+    assertEquals(0, GemvDenseLinear.rows("9"));
+    assertEquals(0, GemvDenseLinear.rows("all"));
+  }
+
   @Test
   void onlyFp16DenseWeightsOfAWidthTheKernelTakesAreWrapped() {
     try (NDManager m = NDManager.newBaseManager()) {
