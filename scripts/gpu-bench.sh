@@ -3,8 +3,9 @@
 # transformers (eager generate, and static cache + torch.compile) on the same synthetic r1-distill-1.5b checkpoint:
 # 128 random prompt tokens, 128 output tokens (EOS ignored), greedy, at each concurrency / batch size.
 # Usage: scripts/gpu-bench.sh OUT_DIR [ours] [eager] [compiled] [quant] [preset] [structured] [reasoning]
-#        [compiled-reasoning] [long] [long32] [async] [quant-dequant] [dense-gemv] [sampling]
+#        [compiled-reasoning] [long] [long32] [async] [quant-dequant] [dense-gemv] [sampling] [fused-kv]
 #        (default: ours eager compiled)
+#   fused-kv: fp16 with the opt-in fused k/v write (BARISTA_FUSED_KV_WRITE=1), then without, twice
 #   sampling: the 32-user preset with the sampling kernel, then with BARISTA_SAMPLING_KERNEL=0 (DJL ops), twice
 #   dense-gemv: fp16 at GEMV_LEVELS (default 1 8) with BARISTA_DENSE_GEMV_ROWS=GEMV_ROWS (default 8), then without,
 #     twice: the opt-in GEMV for decode steps' linears against cuBLAS
@@ -200,6 +201,12 @@ for part in $parts; do
         BARISTA_DENSE_GEMV_ROWS=${GEMV_ROWS:-8} levels="${GEMV_LEVELS:-1 8}" serve_and_bench "fp16-gemv-$round" "$model"
         grep -m1 "libbarista_native GEMV" "$out/serve-fp16-gemv-$round.log" || echo "fp16-gemv: the log names no GEMV"
         BARISTA_DENSE_GEMV_ROWS=0 levels="${GEMV_LEVELS:-1 8}" serve_and_bench "fp16-cublas-$round" "$model"
+      done ;;
+    fused-kv) # fp16 at FUSED_LEVELS (default 1 32) with k/v written by RoPE's split (BARISTA_FUSED_KV_WRITE=1), then
+      # without, twice, each on a server of its own
+      for round in 1 2; do
+        BARISTA_FUSED_KV_WRITE=1 levels="${FUSED_LEVELS:-1 32}" serve_and_bench "fp16-fused-kv-$round" "$model"
+        levels="${FUSED_LEVELS:-1 32}" serve_and_bench "fp16-split-kv-$round" "$model"
       done ;;
     sampling) # the 32-user preset (temperature 0.7, top_p 0.95) with the sampling kernel, then with the DJL ops it
       # replaces (BARISTA_SAMPLING_KERNEL=0), twice, each on a server of its own

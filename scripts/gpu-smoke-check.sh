@@ -3,7 +3,8 @@
 # libbarista_native while the r1 checkpoint and its AWQ quantization are made, then greedy tokens of 32 prompts x 128:
 # fp16 with CUDA graphs == --enforce-eager; AWQ graphs == eager with every step of 16 rows or more taking the
 # dequantize + cuBLAS path (BARISTA_QUANT_DEQUANT_ROWS=16). Unless SHORT=1 (about two minutes): also async == sync,
-# fp16 graphs == eager with the opt-in GEMV (BARISTA_DENSE_GEMV_ROWS=8), and the 32-user preset twice.
+# fp16 graphs == eager with the GEMV widened to 8 rows (BARISTA_DENSE_GEMV_ROWS=8), the same tokens with the opt-in
+# fused k/v write (BARISTA_FUSED_KV_WRITE=1), and the 32-user preset twice.
 # Usage: bash .gpu/run.sh scripts/gpu-smoke-check.sh [OUT_DIR]      (default $OUT, else /tmp/gpu-smoke-check)
 set -uo pipefail
 out=${1:-${OUT:-/tmp/gpu-smoke-check}}
@@ -37,6 +38,8 @@ if [ -z "${SHORT:-}" ]; then
   BARISTA_DENSE_GEMV_ROWS=8 gen gemv-graphs $model --no-async-scheduling
   BARISTA_DENSE_GEMV_ROWS=8 gen gemv-eager $model --no-async-scheduling --enforce-eager
   same gemv-graphs gemv-eager; result $? "fp16 with the GEMV (8 rows): graphs == eager"
+  BARISTA_FUSED_KV_WRITE=1 gen fused-kv-graphs $model --no-async-scheduling
+  same fp16-graphs fused-kv-graphs; result $? "fp16 with k/v written by RoPE's split (BARISTA_FUSED_KV_WRITE) == without"
   MODEL_DIR=$model PRESET_ROUNDS=2 timeout 90 bash scripts/gpu-bench.sh "$out/preset" preset > "$out/preset.txt" 2>&1
   grep "round" "$out/preset.txt"
 fi

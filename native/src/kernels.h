@@ -20,6 +20,12 @@ void add_rms_norm(DType t, void* out, void* sum, const void* x, const void* resi
 void rope_split(DType t, void* q, void* k, void* v, const void* qkv, const int64_t* positions, const void* cos,
                 const void* sin, int tokens, int heads, int kv_heads, int head_dim, cudaStream_t s);
 
+// rope_split with k and v written at each token's slot of the paged caches [slots, KV, D] (nothing for a slot < 0)
+// instead of returned: q [T, H, D] only.
+void rope_split_cache(DType t, void* q, void* k_cache, void* v_cache, const int64_t* slots, const void* qkv,
+                      const int64_t* positions, const void* cos, const void* sin, int tokens, int heads,
+                      int kv_heads, int head_dim, cudaStream_t s);
+
 // out [T, I] = silu(x[:, :I]) * x[:, I:], silu in float32 and rounded once (as torch.nn.functional.silu).
 void silu_and_mul(DType t, void* out, const void* x, int tokens, int inter, cudaStream_t s);
 

@@ -71,6 +71,40 @@ BARISTA_JNI(jlongArray, ropeSplit)(JNIEnv* env, jclass, jlong qkv, jlong positio
   });
 }
 
+// ropeSplit with k and v written at their slots of the caches [slots, KV, D] (vLLM's reshape_and_cache fused in):
+// returns q only.
+BARISTA_JNI(jlong, ropeSplitCache)(JNIEnv* env, jclass, jlong qkv, jlong positions, jlong cos, jlong sin,
+                                   jlong kCache, jlong vCache, jlong slots, jint heads, jint kvHeads, jint headDim) {
+  return guarded<jlong>(env, 0, [&] {
+    at::Tensor& x = tensor(qkv);
+    at::Tensor& pos = tensor(positions);
+    at::Tensor& kc = tensor(kCache);
+    at::Tensor& vc = tensor(vCache);
+    at::Tensor& sl = tensor(slots);
+    auto t = dtype_of(x, "ropeSplitCache qkv");
+    dtype_of(kc, "ropeSplitCache kCache");
+    dtype_of(vc, "ropeSplitCache vCache");
+    expect_index(pos, at::kLong, "ropeSplitCache positions");
+    expect_index(sl, at::kLong, "ropeSplitCache slots");
+    const int64_t tokens = x.size(0);
+    expect(x.dim() == 2 && x.size(1) == (int64_t) (heads + 2 * kvHeads) * headDim, "ropeSplitCache: qkv width");
+    expect(pos.numel() == tokens && sl.numel() == tokens, "ropeSplitCache: one position and one slot per token");
+    expect(kc.sizes() == vc.sizes() && kc.scalar_type() == x.scalar_type() && kc.is_contiguous() && vc.is_contiguous()
+               && kc.numel() % ((int64_t) kvHeads * headDim) == 0,
+           "ropeSplitCache: caches must be contiguous [slots, kvHeads, headDim] in qkv's dtype");
+    at::Tensor& c = tensor(cos);
+    at::Tensor& s = tensor(sin);
+    expect(c.scalar_type() == x.scalar_type() && s.scalar_type() == x.scalar_type() && c.is_contiguous()
+               && s.is_contiguous() && c.size(-1) == headDim / 2,
+           "ropeSplitCache: cos/sin tables must be [positions, headDim/2] in the dtype");
+    at::Tensor q = at::empty({tokens, heads, headDim}, x.options());
+    barista::rope_split_cache(t, q.data_ptr(), kc.data_ptr(), vc.data_ptr(), sl.data_ptr<int64_t>(), x.data_ptr(),
+                              pos.data_ptr<int64_t>(), c.data_ptr(), s.data_ptr(), static_cast<int>(tokens), heads,
+                              kvHeads, headDim, stream());
+    return wrap(q);
+  });
+}
+
 BARISTA_JNI(jlong, siluAndMul)(JNIEnv* env, jclass, jlong x) {
   return guarded<jlong>(env, 0, [&] {
     at::Tensor& xs = tensor(x);

@@ -163,6 +163,10 @@ public final class CudaNative {
 
   static native long[] ropeSplit(long qkv, long positions, long cos, long sin, int heads, int kvHeads, int headDim);
 
+  /** q {@code [T, H, D]}; k and v (RoPE applied to k) written at {@code slots} of the caches, none where a slot < 0. */
+  static native long ropeSplitCache(long qkv, long positions, long cos, long sin, long kCache, long vCache, long slots,
+      int heads, int kvHeads, int headDim);
+
   static native long siluAndMul(long x);
 
   /** fp16 {@code x [..., K]} of at most 8 rows times {@code w [N, K]}^T (+ bias; 0: none). */

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import barista.engine.model.AttentionBackend;
 import barista.engine.model.ForwardBatch;
+import barista.engine.model.LayerOps;
 import barista.engine.model.ModelGeometry;
 import barista.engine.model.PagedKvCache;
 import java.nio.ByteBuffer;
@@ -23,9 +24,14 @@ import java.util.Arrays;
  * depends on a host-side shape, so every step can be recorded as a CUDA graph.
  */
 public final class PagedAttention implements AttentionBackend {
+  /** Set to 1: RoPE's split writes k and v into the cache itself (one kernel less a layer); opt-in until checked. */
+  static final String FUSED_KV_WRITE_ENV = "BARISTA_FUSED_KV_WRITE";
+
   private final PagedKvCache cache;
   private final int numHeads;
+  private final int numKvHeads;
   private final int headDim;
+  private final boolean fusedKvWrite;
   private final float scale;
   private final boolean tensorCores;
   private final Builder builder;
@@ -37,7 +43,9 @@ public final class PagedAttention implements AttentionBackend {
       int maxSeqs, int maxModelLen, int deviceId) {
     this.cache = cache;
     this.numHeads = g.numHeads();
+    this.numKvHeads = g.numKvHeads();
     this.headDim = g.headDim();
+    this.fusedKvWrite = "1".equals(System.getenv(FUSED_KV_WRITE_ENV));
     this.scale = (float) (1.0 / Math.sqrt(headDim));
     this.tensorCores = supportsTensorCores(dtype, headDim);
     AttentionWork work = new AttentionWork(g.numHeads(), g.numKvHeads(),
@@ -52,9 +60,10 @@ public final class PagedAttention implements AttentionBackend {
 
   /** What the startup log says serves attention. */
   public String describe() {
-    return tensorCores
+    return (tensorCores
         ? "tensor-core paged attention (GQA-packed tiles, split-KV over " + builder.work.target() + " blocks)"
-        : "CUDA-core paged attention (one block per row and head: fp32 or head_dim " + headDim + ")";
+        : "CUDA-core paged attention (one block per row and head: fp32 or head_dim " + headDim + ")")
+        + (fusedKvWrite ? "; k/v written by RoPE's split (" + FUSED_KV_WRITE_ENV + ")" : "");
   }
 
   /**
@@ -81,6 +90,26 @@ public final class PagedAttention implements AttentionBackend {
     long kc = handle(cache.keyTensor(layer));
     long vc = handle(cache.valueTensor(layer));
     CudaNative.writeKv(handle(k), handle(v), kc, vc, handle(p.slots()));
+    return attendCached(q, kc, vc, p);
+  }
+
+  /** With BARISTA_FUSED_KV_WRITE=1 and the fused ops: RoPE, the split and the cache write in one kernel. */
+  @Override
+  public NDArray attendQkv(int layer, NDArray qkv, LayerOps ops, LayerOps.Rotary rotary, ModelGeometry g,
+      Metadata metadata) {
+    if (!fusedKvWrite || ops != CudaLayerOps.INSTANCE) {
+      return AttentionBackend.super.attendQkv(layer, qkv, ops, rotary, g, metadata);
+    }
+    Paged p = (Paged) metadata;
+    long kc = handle(cache.keyTensor(layer));
+    long vc = handle(cache.valueTensor(layer));
+    NDArray q = wrap(qkv.getManager(), CudaNative.ropeSplitCache(handle(qkv), handle(rotary.positions()),
+        handle(rotary.cos()), handle(rotary.sin()), kc, vc, handle(p.slots()), numHeads, numKvHeads, headDim));
+    return attendCached(q, kc, vc, p);
+  }
+
+  /** Attention over the caches, this step's k/v already in them. */
+  private NDArray attendCached(NDArray q, long kc, long vc, Paged p) {
     long out = tensorCores
         ? CudaNative.pagedAttentionTc(handle(q), kc, vc, handle(p.blockTables()), handle(p.work()),
             handle(builder.scratch), handle(builder.counters), p.maxItems(), cache.blockSize(), scale)

@@ -43,6 +43,16 @@ public interface AttentionBackend extends AutoCloseable {
    */
   NDArray attend(int layer, NDArray q, NDArray k, NDArray v, Metadata metadata);
 
+  /**
+   * A layer's attention from its fused qkv projection {@code [T, (H + 2 KV) * D]}: RoPE and the split by
+   * {@code ops}, then {@link #attend}. A backend may fuse the split with its cache write.
+   */
+  default NDArray attendQkv(int layer, NDArray qkv, LayerOps ops, LayerOps.Rotary rotary, ModelGeometry g,
+      Metadata metadata) {
+    NDArray[] split = ops.ropeSplit(qkv, rotary, g.numHeads(), g.numKvHeads(), g.headDim());
+    return attend(layer, split[0], split[1], split[2], metadata);
+  }
+
   /** Frees the backend's own buffers; the KV cache belongs to its owner. */
   @Override
   void close();

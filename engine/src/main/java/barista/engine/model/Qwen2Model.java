@@ -108,8 +108,7 @@ public final class Qwen2Model implements AutoCloseable {
           x = normed[0];
           residual = normed[1];
         }
-        NDArray[] qkv = ops.ropeSplit(layer.qkvProj.apply(x), rotary, geo.numHeads(), geo.numKvHeads(), geo.headDim());
-        h = layer.oProj.apply(attention.attend(i, qkv[0], qkv[1], qkv[2], in.attention()));
+        h = layer.oProj.apply(attention.attendQkv(i, layer.qkvProj.apply(x), ops, rotary, geo, in.attention()));
 
         NDArray[] normed = ops.addRmsNorm(h, residual, layer.postAttentionNorm, eps);
         residual = normed[1];

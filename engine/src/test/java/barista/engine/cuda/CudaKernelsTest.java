@@ -165,6 +165,53 @@ class CudaKernelsTest {
   }
 
   /** Each fused op equals the DJL op sequence it replaces (within one fp16 rounding). */
+  /** fp16 cos and sin tables {@code [positions, HEAD_DIM / 2]} of RoPE with base 10,000. */
+  private static NDArray[] rotaryTables(NDManager m, int positions) {
+    int half = HEAD_DIM / 2;
+    float[] cos = new float[positions * half], sin = new float[positions * half];
+    for (int p = 0; p < positions; p++) {
+      for (int i = 0; i < half; i++) {
+        double angle = p / Math.pow(10000, 2.0 * i / HEAD_DIM);
+        cos[p * half + i] = (float) Math.cos(angle);
+        sin[p * half + i] = (float) Math.sin(angle);
+      }
+    }
+    return new NDArray[] {m.create(cos, new Shape(positions, half)).toType(DataType.FLOAT16, false),
+        m.create(sin, new Shape(positions, half)).toType(DataType.FLOAT16, false)};
+  }
+
+  /**
+   * RoPE's split with the cache write fused in (BARISTA_FUSED_KV_WRITE) leaves the same q and the same caches,
+   * bit for bit, as the split followed by writeKv; a padding row (slot -1) writes nowhere.
+   */
+  @Test
+  void fusedKvWriteEqualsSplitThenWrite() {
+    Random random = new Random(29);
+    int t = 7, slots = 64;
+    try (NDManager m = NDManager.newBaseManager(Device.gpu(), "PyTorch")) {
+      NDArray[] tables = rotaryTables(m, 64);
+      NDArray pos = m.create(new long[] {0, 1, 5, 17, 33, 62, 63});
+      NDArray slot = m.create(new long[] {3, 10, -1, 40, 41, 0, 63});
+      NDArray qkv = randn(m, random, t, (HEADS + 2 * KV_HEADS) * HEAD_DIM);
+      NDArray kA = m.zeros(new Shape(slots, KV_HEADS, HEAD_DIM), DataType.FLOAT16), vA = kA.duplicate();
+      NDArray kB = kA.duplicate(), vB = kA.duplicate();
+      NDArray[] split = CudaLayerOps.INSTANCE.ropeSplit(qkv, CudaLayerOps.INSTANCE.rotary(pos, tables[0], tables[1]),
+          HEADS, KV_HEADS, HEAD_DIM);
+      CudaNative.writeKv(CudaNative.handle(split[1]), CudaNative.handle(split[2]), CudaNative.handle(kA),
+          CudaNative.handle(vA), CudaNative.handle(slot));
+      NDArray q = CudaNative.wrap(m, CudaNative.ropeSplitCache(CudaNative.handle(qkv), CudaNative.handle(pos),
+          CudaNative.handle(tables[0]), CudaNative.handle(tables[1]), CudaNative.handle(kB), CudaNative.handle(vB),
+          CudaNative.handle(slot), HEADS, KV_HEADS, HEAD_DIM));
+      assertArrayEquals(split[0].toType(DataType.FLOAT32, false).toFloatArray(),
+          q.toType(DataType.FLOAT32, false).toFloatArray(), "q");
+      assertArrayEquals(kA.toType(DataType.FLOAT32, false).toFloatArray(),
+          kB.toType(DataType.FLOAT32, false).toFloatArray(), "k cache");
+      assertArrayEquals(vA.toType(DataType.FLOAT32, false).toFloatArray(),
+          vB.toType(DataType.FLOAT32, false).toFloatArray(), "v cache");
+      assertTrue(kB.get("3").toType(DataType.FLOAT32, false).abs().sum().getFloat() > 0, "slot 3 written");
+    }
+  }
+
   @Test
   void fusedLayerOpsMatchDjlOps() {
     Random random = new Random(11);
@@ -182,17 +229,8 @@ class CudaKernelsTest {
       check(report, "addRmsNorm normed", a[0], b[0]);
       check(report, "addRmsNorm sum", a[1], b[1]);
 
-      int half = HEAD_DIM / 2, positions = 64;
-      float[] cos = new float[positions * half], sin = new float[positions * half];
-      for (int p = 0; p < positions; p++) {
-        for (int i = 0; i < half; i++) {
-          double angle = p / Math.pow(10000, 2.0 * i / HEAD_DIM);
-          cos[p * half + i] = (float) Math.cos(angle);
-          sin[p * half + i] = (float) Math.sin(angle);
-        }
-      }
-      NDArray cosT = m.create(cos, new Shape(positions, half)).toType(DataType.FLOAT16, false);
-      NDArray sinT = m.create(sin, new Shape(positions, half)).toType(DataType.FLOAT16, false);
+      NDArray[] tables = rotaryTables(m, 64);
+      NDArray cosT = tables[0], sinT = tables[1];
       NDArray pos = m.create(new long[] {0, 1, 5, 17, 33, 62, 63});
       NDArray qkv = randn(m, random, t, (HEADS + 2 * KV_HEADS) * HEAD_DIM);
       NDArray[] rc = cuda.ropeSplit(qkv, cuda.rotary(pos, cosT, sinT), HEADS, KV_HEADS, HEAD_DIM);
