@@ -114,6 +114,45 @@ class DTypesTest {
     for (int i = 0; i < values.length; i++) assertEquals(f16.getShort(2 * i), halfAgain.getShort(2 * i));
   }
 
+  /**
+   * A tensor of several conversion ranges (converted on the common pool) and a ragged tail comes out as the
+   * per-element conversions say, at every index, for each source dtype and a heap or a direct source.
+   */
+  @Test
+  void largeTensorsConvertRangeByRangeAsElementByElement() {
+    int n = 3 * (1 << 20) + 12_345;
+    Random random = new Random(3);
+    for (DType dtype : new DType[] {DType.BF16, DType.F16, DType.F32}) {
+      for (boolean direct : new boolean[] {false, true}) {
+        ByteBuffer in = (direct ? ByteBuffer.allocateDirect(n * dtype.size()) : ByteBuffer.allocate(n * dtype.size()))
+            .order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) {
+          if (dtype == DType.F32) {
+            in.putFloat(4 * i, (float) (random.nextGaussian() * Math.pow(10, random.nextInt(12) - 8)));
+          } else {
+            in.putShort(2 * i, (short) random.nextInt(1 << 16));
+          }
+        }
+        TensorInfo info = info(dtype, n);
+        ByteBuffer f16 = DTypes.toF16(info, in);
+        ByteBuffer f32 = DTypes.toF32(info, in);
+        for (int i = 0; i < n; i++) {
+          float value = dtype == DType.F32 ? in.getFloat(4 * i)
+              : dtype == DType.BF16 ? DTypes.bf16ToF32(in.getShort(2 * i)) : DTypes.f16ToF32(in.getShort(2 * i));
+          short half = dtype == DType.F16 ? in.getShort(2 * i) : DTypes.f32ToF16(value);
+          if (half != f16.getShort(2 * i)) {
+            throw new AssertionError(dtype + (direct ? " direct" : " heap") + " element " + i + ": f16 "
+                + f16.getShort(2 * i) + ", expected " + half);
+          }
+          if (Float.floatToRawIntBits(value) != Float.floatToRawIntBits(f32.getFloat(4 * i))) {
+            throw new AssertionError(dtype + (direct ? " direct" : " heap") + " element " + i + ": f32 "
+                + f32.getFloat(4 * i) + ", expected " + value);
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void matchingDirectBufferIsSharedNotCopied() {
     ByteBuffer stored = ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(0, 1f).putFloat(4, 2f);
