@@ -88,6 +88,19 @@ public final class Checkpoint implements AutoCloseable {
     return DTypes.toF16(info(name), raw(name));
   }
 
+  /**
+   * The same, converted into {@code reuse} when it is large enough (see {@link DTypes#toF16(TensorInfo, ByteBuffer,
+   * ByteBuffer)}): for a caller that copies each tensor away before converting the next.
+   */
+  public ByteBuffer f16(String name, ByteBuffer reuse) {
+    return DTypes.toF16(info(name), raw(name), reuse);
+  }
+
+  /** The tensor's size once converted to f16, in bytes. */
+  public long f16Bytes(String name) {
+    return info(name).numel() * 2;
+  }
+
   /** The tensor as a direct little-endian f32 buffer (zero copy when stored as F32). */
   public ByteBuffer f32(String name) {
     return DTypes.toF32(info(name), raw(name));

@@ -100,9 +100,21 @@ public final class DTypes {
 
   /** The tensor as f16: a direct little-endian buffer, the raw bytes themselves when already F16. */
   public static ByteBuffer toF16(TensorInfo info, ByteBuffer raw) {
+    return toF16(info, raw, null);
+  }
+
+  /**
+   * The tensor as f16, converted into {@code reuse} when it is a direct buffer large enough (its first bytes, as a
+   * little-endian slice; its earlier contents overwritten), else into a new one; the raw bytes themselves when
+   * already F16 and direct.
+   */
+  public static ByteBuffer toF16(TensorInfo info, ByteBuffer raw, ByteBuffer reuse) {
     ByteBuffer in = checked(info, raw);
     if (info.dtype() == DType.F16 && in.isDirect()) return in;
-    ByteBuffer out = allocate(info.numel() * 2, info);
+    long bytes = info.numel() * 2;
+    ByteBuffer out = reuse != null && reuse.isDirect() && reuse.capacity() >= bytes
+        ? reuse.duplicate().clear().limit((int) bytes).slice().order(ByteOrder.LITTLE_ENDIAN)
+        : allocate(bytes, info);
     if (info.dtype() == DType.F16) {
       out.asShortBuffer().put(in.asShortBuffer());
       return out;

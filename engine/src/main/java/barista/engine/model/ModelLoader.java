@@ -32,6 +32,8 @@ public final class ModelLoader {
   private final NDManager manager;
   private final DataType dtype;
   private final QuantizedLinears quantized; // null: every linear layer is 16/32-bit
+  /** The GPU load's conversion buffer, grown to the largest tensor converted; dropped with the loader. */
+  private ByteBuffer staging;
 
   private ModelLoader(Checkpoint ckpt, NDManager manager, DataType dtype, QuantizedLinears quantized) {
     this.ckpt = ckpt;
@@ -137,6 +139,16 @@ public final class ModelLoader {
   /** One tensor on the device in the compute dtype, after checking its shape. */
   private NDArray tensor(String name, long... shape) {
     ckpt.expectShape(name, shape);
+    if (dtype == DataType.FLOAT16 && manager.getDevice().isGpu()) {
+      // DJL copies host data to a GPU before create returns and keeps no reference to it, so one host buffer
+      // carries every converted tensor: a fresh direct buffer a tensor cost more (zeroing, page faults) than the
+      // conversion itself.
+      long bytes = ckpt.f16Bytes(name);
+      if (staging == null || staging.capacity() < bytes) {
+        staging = ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      }
+      return manager.create(ckpt.f16(name, staging), new Shape(shape), dtype);
+    }
     ByteBuffer data = dtype == DataType.FLOAT16 ? ckpt.f16(name) : ckpt.f32(name);
     return manager.create(data, new Shape(shape), dtype);
   }

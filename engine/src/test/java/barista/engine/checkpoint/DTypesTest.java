@@ -153,6 +153,36 @@ class DTypesTest {
     }
   }
 
+  /**
+   * A direct buffer large enough carries the conversion (its first bytes, earlier contents overwritten), one too
+   * small or on the heap does not, and an F16 tensor in direct memory is still its own bytes.
+   */
+  @Test
+  void aReusedBufferCarriesTheConversion() {
+    int n = 1000;
+    ByteBuffer bf16 = ByteBuffer.allocateDirect(2 * n).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < n; i++) bf16.putShort(2 * i, DTypes.f32ToBf16(i * 0.37f - 100));
+    ByteBuffer fresh = DTypes.toF16(info(DType.BF16, n), bf16);
+    ByteBuffer reuse = ByteBuffer.allocateDirect(4 * n);
+    for (int i = 0; i < 4 * n; i++) reuse.put(i, (byte) 0x55);
+    ByteBuffer out = DTypes.toF16(info(DType.BF16, n), bf16, reuse);
+    assertEquals(2 * n, out.remaining());
+    assertEquals(ByteOrder.LITTLE_ENDIAN, out.order());
+    for (int i = 0; i < n; i++) {
+      assertEquals(fresh.getShort(2 * i), out.getShort(2 * i));
+      assertEquals(fresh.getShort(2 * i), reuse.order(ByteOrder.LITTLE_ENDIAN).getShort(2 * i), "in the reused bytes");
+    }
+    assertEquals((byte) 0x55, reuse.get(2 * n), "nothing past the tensor written");
+    ByteBuffer small = ByteBuffer.allocateDirect(2 * n - 2);
+    assertTrue(DTypes.toF16(info(DType.BF16, n), bf16, small) != small, "too small: a new buffer");
+    ByteBuffer heap = ByteBuffer.allocate(4 * n);
+    assertTrue(DTypes.toF16(info(DType.BF16, n), bf16, heap).isDirect(), "a heap buffer is not reused");
+    ByteBuffer f16 = ByteBuffer.allocateDirect(2 * n).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer shared = DTypes.toF16(info(DType.F16, n), f16, reuse);
+    f16.putShort(2, (short) 0x3c00);
+    assertEquals((short) 0x3c00, shared.getShort(2), "F16 in direct memory: its own bytes, not the reused buffer");
+  }
+
   @Test
   void matchingDirectBufferIsSharedNotCopied() {
     ByteBuffer stored = ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(0, 1f).putFloat(4, 2f);
