@@ -46,21 +46,29 @@ BARISTA_JNI(jlongArray, addRmsNorm)(JNIEnv* env, jclass, jlong x, jlong residual
   });
 }
 
+// What ropeSplit and ropeSplitCache both take: qkv [T, (H + 2 KV) * D], an int64 position per token, cos/sin tables
+// [positions, D / 2] in qkv's dtype. Returns qkv's dtype.
+static barista::DType check_rope(const at::Tensor& x, const at::Tensor& pos, const at::Tensor& c, const at::Tensor& s,
+                                 int heads, int kvHeads, int headDim, const std::string& what) {
+  auto t = dtype_of(x, (what + " qkv").c_str());
+  expect_index(pos, at::kLong, (what + " positions").c_str());
+  expect(x.dim() == 2 && x.size(1) == (int64_t) (heads + 2 * kvHeads) * headDim, what + ": qkv width");
+  expect(pos.numel() == x.size(0), what + ": one position per token");
+  expect(c.scalar_type() == x.scalar_type() && s.scalar_type() == x.scalar_type() && c.is_contiguous()
+             && s.is_contiguous() && c.size(-1) == headDim / 2,
+         what + ": cos/sin tables must be [positions, headDim/2] in the dtype");
+  return t;
+}
+
 BARISTA_JNI(jlongArray, ropeSplit)(JNIEnv* env, jclass, jlong qkv, jlong positions, jlong cos, jlong sin,
                                    jint heads, jint kvHeads, jint headDim) {
   return guarded<jlongArray>(env, nullptr, [&] {
     at::Tensor& x = tensor(qkv);
     at::Tensor& pos = tensor(positions);
-    auto t = dtype_of(x, "ropeSplit qkv");
-    expect_index(pos, at::kLong, "ropeSplit positions");
-    const int64_t tokens = x.size(0);
-    expect(x.dim() == 2 && x.size(1) == (int64_t) (heads + 2 * kvHeads) * headDim, "ropeSplit: qkv width");
-    expect(pos.numel() == tokens, "ropeSplit: one position per token");
     at::Tensor& c = tensor(cos);
     at::Tensor& s = tensor(sin);
-    expect(c.scalar_type() == x.scalar_type() && s.scalar_type() == x.scalar_type() && c.is_contiguous()
-               && s.is_contiguous() && c.size(-1) == headDim / 2,
-           "ropeSplit: cos/sin tables must be [positions, headDim/2] in the dtype");
+    auto t = check_rope(x, pos, c, s, heads, kvHeads, headDim, "ropeSplit");
+    const int64_t tokens = x.size(0);
     auto opts = x.options();
     at::Tensor q = at::empty({tokens, heads, headDim}, opts);
     at::Tensor k = at::empty({tokens, kvHeads, headDim}, opts);
@@ -78,25 +86,19 @@ BARISTA_JNI(jlong, ropeSplitCache)(JNIEnv* env, jclass, jlong qkv, jlong positio
   return guarded<jlong>(env, 0, [&] {
     at::Tensor& x = tensor(qkv);
     at::Tensor& pos = tensor(positions);
+    at::Tensor& c = tensor(cos);
+    at::Tensor& s = tensor(sin);
     at::Tensor& kc = tensor(kCache);
     at::Tensor& vc = tensor(vCache);
     at::Tensor& sl = tensor(slots);
-    auto t = dtype_of(x, "ropeSplitCache qkv");
+    auto t = check_rope(x, pos, c, s, heads, kvHeads, headDim, "ropeSplitCache");
     dtype_of(kc, "ropeSplitCache kCache");
     dtype_of(vc, "ropeSplitCache vCache");
-    expect_index(pos, at::kLong, "ropeSplitCache positions");
     expect_index(sl, at::kLong, "ropeSplitCache slots");
     const int64_t tokens = x.size(0);
-    expect(x.dim() == 2 && x.size(1) == (int64_t) (heads + 2 * kvHeads) * headDim, "ropeSplitCache: qkv width");
-    expect(pos.numel() == tokens && sl.numel() == tokens, "ropeSplitCache: one position and one slot per token");
-    expect(kc.sizes() == vc.sizes() && kc.scalar_type() == x.scalar_type() && kc.is_contiguous() && vc.is_contiguous()
-               && kc.numel() % ((int64_t) kvHeads * headDim) == 0,
-           "ropeSplitCache: caches must be contiguous [slots, kvHeads, headDim] in qkv's dtype");
-    at::Tensor& c = tensor(cos);
-    at::Tensor& s = tensor(sin);
-    expect(c.scalar_type() == x.scalar_type() && s.scalar_type() == x.scalar_type() && c.is_contiguous()
-               && s.is_contiguous() && c.size(-1) == headDim / 2,
-           "ropeSplitCache: cos/sin tables must be [positions, headDim/2] in the dtype");
+    expect(sl.numel() == tokens, "ropeSplitCache: one slot per token");
+    expect(kc.sizes() == vc.sizes() && kc.scalar_type() == x.scalar_type() && kc.numel() % ((int64_t) kvHeads * headDim) == 0,
+           "ropeSplitCache: caches must be [slots, kvHeads, headDim] in qkv's dtype");
     at::Tensor q = at::empty({tokens, heads, headDim}, x.options());
     barista::rope_split_cache(t, q.data_ptr(), kc.data_ptr(), vc.data_ptr(), sl.data_ptr<int64_t>(), x.data_ptr(),
                               pos.data_ptr<int64_t>(), c.data_ptr(), s.data_ptr(), static_cast<int>(tokens), heads,
