@@ -96,11 +96,6 @@ public final class Checkpoint implements AutoCloseable {
     return DTypes.toF16(info(name), raw(name), reuse);
   }
 
-  /** The tensor's size once converted to f16, in bytes. */
-  public long f16Bytes(String name) {
-    return info(name).numel() * 2;
-  }
-
   /** The tensor as a direct little-endian f32 buffer (zero copy when stored as F32). */
   public ByteBuffer f32(String name) {
     return DTypes.toF32(info(name), raw(name));

@@ -8,9 +8,11 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import barista.engine.checkpoint.Checkpoint;
 import barista.engine.checkpoint.CheckpointException;
+import barista.engine.checkpoint.DType;
 import barista.engine.checkpoint.ModelConfig;
 import barista.engine.checkpoint.Qwen2TensorNames;
 import barista.engine.checkpoint.Qwen2TensorNames.Projection;
+import barista.engine.checkpoint.TensorInfo;
 import barista.engine.linear.DenseLinear;
 import barista.engine.linear.LinearLayer;
 import barista.engine.quant.QuantMethods;
@@ -139,11 +141,12 @@ public final class ModelLoader {
   /** One tensor on the device in the compute dtype, after checking its shape. */
   private NDArray tensor(String name, long... shape) {
     ckpt.expectShape(name, shape);
-    if (dtype == DataType.FLOAT16 && manager.getDevice().isGpu()) {
+    TensorInfo stored = ckpt.info(name);
+    if (dtype == DataType.FLOAT16 && manager.getDevice().isGpu() && stored.dtype() != DType.F16) {
       // DJL copies host data to a GPU before create returns and keeps no reference to it, so one host buffer
       // carries every converted tensor: a fresh direct buffer a tensor cost more (zeroing, page faults) than the
-      // conversion itself.
-      long bytes = ckpt.f16Bytes(name);
+      // conversion itself. An F16 tensor goes up from its mapped bytes and needs none.
+      long bytes = stored.numel() * 2;
       if (staging == null || staging.capacity() < bytes) {
         staging = ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
       }
