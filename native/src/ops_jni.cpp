@@ -60,6 +60,19 @@ static barista::DType check_rope(const at::Tensor& x, const at::Tensor& pos, con
   return t;
 }
 
+// What a write of T tokens' k/v (width elements each, dtype like) into the paged caches needs: CUDA caches of equal
+// shape [slots, width] in that dtype, and an int64 slot per token.
+static void check_kv_write(const at::Tensor& kc, const at::Tensor& vc, const at::Tensor& sl, int64_t tokens,
+                           int64_t width, const at::Tensor& like, const std::string& what) {
+  dtype_of(kc, (what + " kCache").c_str());
+  dtype_of(vc, (what + " vCache").c_str());
+  expect_index(sl, at::kLong, (what + " slots").c_str());
+  expect(sl.numel() == tokens, what + ": one slot per token");
+  expect(kc.numel() % std::max<int64_t>(width, 1) == 0 && kc.sizes() == vc.sizes()
+             && kc.scalar_type() == like.scalar_type(),
+         what + ": caches must be [slots, kvHeads, headDim] in the dtype of what is written");
+}
+
 BARISTA_JNI(jlongArray, ropeSplit)(JNIEnv* env, jclass, jlong qkv, jlong positions, jlong cos, jlong sin,
                                    jint heads, jint kvHeads, jint headDim) {
   return guarded<jlongArray>(env, nullptr, [&] {
@@ -92,13 +105,8 @@ BARISTA_JNI(jlong, ropeSplitCache)(JNIEnv* env, jclass, jlong qkv, jlong positio
     at::Tensor& vc = tensor(vCache);
     at::Tensor& sl = tensor(slots);
     auto t = check_rope(x, pos, c, s, heads, kvHeads, headDim, "ropeSplitCache");
-    dtype_of(kc, "ropeSplitCache kCache");
-    dtype_of(vc, "ropeSplitCache vCache");
-    expect_index(sl, at::kLong, "ropeSplitCache slots");
     const int64_t tokens = x.size(0);
-    expect(sl.numel() == tokens, "ropeSplitCache: one slot per token");
-    expect(kc.sizes() == vc.sizes() && kc.scalar_type() == x.scalar_type() && kc.numel() % ((int64_t) kvHeads * headDim) == 0,
-           "ropeSplitCache: caches must be [slots, kvHeads, headDim] in qkv's dtype");
+    check_kv_write(kc, vc, sl, tokens, (int64_t) kvHeads * headDim, x, "ropeSplitCache");
     at::Tensor q = at::empty({tokens, heads, headDim}, x.options());
     barista::rope_split_cache(t, q.data_ptr(), kc.data_ptr(), vc.data_ptr(), sl.data_ptr<int64_t>(), x.data_ptr(),
                               pos.data_ptr<int64_t>(), c.data_ptr(), s.data_ptr(), static_cast<int>(tokens), heads,
@@ -193,15 +201,10 @@ BARISTA_JNI(void, writeKv)(JNIEnv* env, jclass, jlong k, jlong v, jlong kCache, 
     at::Tensor& sl = tensor(slots);
     auto t = dtype_of(ks, "writeKv k");
     dtype_of(vs, "writeKv v");
-    dtype_of(kc, "writeKv kCache");
-    dtype_of(vc, "writeKv vCache");
-    expect_index(sl, at::kLong, "writeKv slots");
     const int64_t tokens = ks.size(0);
     const int64_t width = ks.numel() / std::max<int64_t>(tokens, 1);
-    expect(vs.sizes() == ks.sizes() && sl.numel() == tokens, "writeKv: k, v and slots disagree");
-    expect(kc.numel() % std::max<int64_t>(width, 1) == 0 && kc.sizes() == vc.sizes()
-               && kc.scalar_type() == ks.scalar_type(),
-           "writeKv: caches must be [slots, kvHeads, headDim] in k's dtype");
+    expect(vs.sizes() == ks.sizes(), "writeKv: k and v disagree");
+    check_kv_write(kc, vc, sl, tokens, width, ks, "writeKv");
     barista::write_kv(t, kc.data_ptr(), vc.data_ptr(), ks.data_ptr(), vs.data_ptr(), sl.data_ptr<int64_t>(),
                       static_cast<int>(tokens), static_cast<int>(width), stream());
     return 0;
